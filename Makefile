@@ -1,0 +1,109 @@
+# Makefile: the one build of mdserver.  `make help` lists the targets.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+CC      ?= gcc
+DUCKDB  := build/duckdb
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+           -D_GNU_SOURCE -Ishared -Iserver -isystem $(DUCKDB) -MMD -MP
+LIBS    := -L$(DUCKDB) -lduckdb -lcivetweb -lcjson -lsqlite3 -lmbedcrypto -lreadline -lpthread -lm
+RPATH   := -Wl,-rpath,'$$ORIGIN/build/duckdb'
+
+# One object list per binary.
+SHARED_SRC := $(sort $(wildcard shared/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c))
+MAIN_SRC   := server/main.c
+LIB_SRC    := $(SHARED_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
+
+# Unit tests (cmocka): one binary per file, registered here.
+UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
+# Fuzz targets (libFuzzer, clang): one per decoder.
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
+
+OBJ := build/obj
+ifdef ASAN
+  OBJ     := build/asan/obj
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
+SHARED_OBJ := $(SHARED_SRC:%.c=$(OBJ)/%.o)
+MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
+
+# Test programs link shared/ plus the server modules they name here, so a
+# test of shared/ code never depends on the rest of the server.
+test_token_OBJS :=  server/token.c
+# Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
+TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
+
+.PHONY: all deps run test bench asan fuzz clean help unit slt-ready
+all: mdserver $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## build ./mdserver, unit tests, test tools
+
+$(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
+	scripts/deps.sh
+
+deps:                                             ## install what is missing (apt, npm, DuckDB 1.4.4)
+	scripts/deps.sh
+
+$(OBJ)/%.o: %.c | $(DUCKDB)/duckdb.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/libmd.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OBJ)/libshared.a: $(SHARED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+ifdef ASAN
+build/asan/mdserver: $(MAIN_OBJ) $(OBJ)/libmd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb'
+else
+mdserver: $(MAIN_OBJ) $(OBJ)/libmd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(RPATH)
+endif
+
+TESTDIR := build/tests
+ifdef ASAN
+  TESTDIR := build/asan/tests
+endif
+.SECONDEXPANSION:
+$(TESTDIR)/%: $(OBJ)/tests/unit/%.o $$(patsubst %.c,$(OBJ)/%.o,$$($$*_OBJS)) $(OBJ)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb' -Wl,-rpath,'$$ORIGIN/../../duckdb'
+
+$(TESTDIR)/%: $(OBJ)/tests/tools/%.o $$(patsubst %.c,$(OBJ)/%.o,$$($$*_OBJS)) $(OBJ)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb' -Wl,-rpath,'$$ORIGIN/../../duckdb'
+
+run: deps all                                     ## build, then start ./mdserver with its defaults
+	./mdserver serve
+
+unit: all                                         ## run only the cmocka unit tests
+	tests/run.sh --unit
+
+test: deps all                                    ## the whole suite; ends with "N passed, N failed, N skipped"
+	tests/run.sh
+
+bench: deps all                                   ## benchmarks: one BENCH line each, all in build/bench.json
+	scripts/deps.sh --bench
+	bench/run.sh
+
+asan:                                             ## build with AddressSanitizer and run the suites with it
+	$(MAKE) deps
+	$(MAKE) ASAN=1 build/asan/mdserver
+	$(MAKE) ASAN=1 $(UNIT_TESTS:%=build/asan/tests/%) $(TOOLS:%=build/asan/tests/%)
+	MDSERVER=build/asan/mdserver TEST_BIN_DIR=build/asan/tests tests/run.sh
+
+clean:                                            ## remove build outputs (keeps downloaded dependencies)
+	rm -rf build/obj build/asan build/tests build/fuzz mdserver
+
+help:                                             ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+
+-include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)

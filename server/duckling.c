@@ -1,0 +1,757 @@
+/*
+ * duckling.c: the per-user DuckDB process (see duckling.h).
+ *
+ * Threads:
+ *   main       reads the control socket; starts one session per passed fd;
+ *              on EOF interrupts every session, waits for them, closes DuckDB.
+ *   reader     one per session: reads frames, queues QUERY, handles CANCEL and
+ *              PING, and every PROGRESS_INTERVAL_MS while a query runs sends
+ *              PROGRESS from duckdb_query_progress.
+ *   executor   one per session: runs queued queries in order on the session's
+ *              connection and streams results as Arrow IPC.
+ *
+ * Session state machine (guarded by s->mu):
+ *   idle --QUERY--> running(id) --done/failed/cancelled--> idle
+ *   any --EOF on the socket--> closing (running query interrupted, queue dropped)
+ *
+ * Lock order: s->mu before s->write_mu.  The executor never takes s->mu while
+ * holding s->write_mu, and clears `running` under s->mu before it sends the
+ * request's last frame, so no PROGRESS follows a RESULT_END or ERROR.
+ *
+ * Sandbox (applied before any user SQL, in this order, then locked):
+ * temp_directory, allowed_directories (the user's directory and scratch
+ * directory), enable_external_access=false, autoinstall/autoload off,
+ * progress bar on (not printed), TimeZone UTC, errors as JSON,
+ * lock_configuration=true.  Read-only sessions run every statement in a
+ * READ ONLY transaction and may not run statements that write files, attach
+ * databases or manage transactions.
+ */
+#include "duckling.h"
+
+#include "arrow_abi.h"
+#include "duckdb.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arrow_ipc.h"
+#include "frame_io.h"
+#include "md_alloc.h"
+#include "md_buf.h"
+#include "md_error.h"
+#include "protocol.h"
+
+#define PROGRESS_INTERVAL_MS 100
+#define MAX_QUEUED 64
+
+typedef struct job {
+    uint32_t id;
+    char *sql;
+    struct job *next;
+} job;
+
+typedef struct session {
+    int fd;
+    int read_only;
+    duckdb_connection conn;
+    pthread_t reader, executor;
+    pthread_mutex_t mu;       /* everything below */
+    pthread_cond_t cv;
+    pthread_mutex_t write_mu; /* one frame at a time on fd */
+    job *head, *tail;
+    int queued;
+    int running;
+    uint32_t running_id;
+    int cancel_requested;
+    int closing;
+    double last_percent;
+    struct session *next_live; /* g_sessions list, under g_mu */
+} session;
+
+static struct {
+    duckdb_database db;
+    uint32_t max_frame_bytes;
+    uint64_t max_result_bytes;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    session *sessions;
+    int live;
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double now_ms_f(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static int send_json(session *s, int type, uint32_t id, cJSON *j) {
+    pthread_mutex_lock(&s->write_mu);
+    int rc = md_frame_send_json(s->fd, type, id, j);
+    pthread_mutex_unlock(&s->write_mu);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int send_error(session *s, uint32_t id, int code, const char *message, long position,
+                      const char *type) {
+    cJSON *j = md_error_json(code, message, position);
+    if (type) cJSON_AddStringToObject(j, "type", type);
+    return send_json(s, MD_MSG_ERROR, id, j);
+}
+
+/*
+ * Turn a DuckDB error string into an ERROR frame.  With errors_as_json the
+ * string is a JSON object (sometimes behind a "Parser Error: " prefix) with
+ * exception_type, exception_message and position; otherwise it is plain text.
+ */
+static int send_duckdb_error(session *s, uint32_t id, const char *err) {
+    if (!err) err = "unknown DuckDB error";
+    const char *brace = strchr(err, '{');
+    cJSON *j = brace ? cJSON_Parse(brace) : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "exception_type");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "exception_message");
+    const cJSON *pos = cJSON_GetObjectItemCaseSensitive(j, "position");
+    int rc;
+    if (cJSON_IsString(type) && cJSON_IsString(msg)) {
+        const char *t = type->valuestring;
+        int code = MD_ESQL;
+        if (strcmp(t, "Interrupt") == 0) code = MD_ECANCELLED;
+        else if (strcmp(t, "Permission") == 0) code = MD_EPERMISSION;
+        char *text = md_asprintf("%s Error: %s", t, msg->valuestring);
+        long position = cJSON_IsString(pos) ? strtol(pos->valuestring, NULL, 10) : -1;
+        rc = send_error(s, id, code, text, position, t);
+        md_free(text);
+    } else {
+        rc = send_error(s, id, MD_ESQL, err, -1, NULL);
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* ---- executing ---------------------------------------------------------- */
+
+static int is_cancelled(session *s) {
+    pthread_mutex_lock(&s->mu);
+    int c = s->cancel_requested || s->closing;
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+/* Statements a read-only session may not run even inside a READ ONLY
+ * transaction: they write files, change attachments, manage transactions or
+ * load code. */
+static const char *read_only_refusal(duckdb_statement_type t) {
+    switch (t) {
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction control";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD";
+    case DUCKDB_STATEMENT_TYPE_EXTENSION: return "INSTALL";
+    case DUCKDB_STATEMENT_TYPE_VACUUM: return "VACUUM";
+    default: return NULL;
+    }
+}
+
+typedef struct stmt_stats {
+    uint64_t rows, bytes;
+} stmt_stats;
+
+/*
+ * Stream the rows of `res` as RESULT_SCHEMA + RESULT_BATCH frames.
+ * Returns MD_OK, or an error already sent to the client (MD_ESQL and
+ * friends), or MD_EIO when the socket is gone.
+ */
+static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats *st) {
+    idx_t ncols = duckdb_column_count(res);
+    duckdb_arrow_options opts = duckdb_result_get_arrow_options(res);
+    duckdb_logical_type *types = md_calloc(ncols ? ncols : 1, sizeof *types);
+    const char **names = md_calloc(ncols ? ncols : 1, sizeof *names);
+    for (idx_t c = 0; c < ncols; c++) {
+        types[c] = duckdb_column_logical_type(res, c);
+        names[c] = duckdb_column_name(res, c);
+    }
+    struct ArrowSchema schema = {0};
+    md_ipc_writer *w = NULL;
+    md_buf buf = MD_BUF_INIT;
+    char *err = NULL;
+    int rc = MD_OK;
+
+    duckdb_error_data ed = duckdb_to_arrow_schema(opts, types, names, ncols, &schema);
+    if (duckdb_error_data_has_error(ed)) {
+        rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
+        duckdb_destroy_error_data(&ed);
+        goto done;
+    }
+    duckdb_destroy_error_data(&ed);
+    if (md_ipc_writer_create(&schema, &w, &err) != MD_OK) {
+        rc = send_error(s, id, MD_EUNSUPPORTED, err, -1, NULL) ? MD_EIO : MD_EUNSUPPORTED;
+        goto done;
+    }
+    /* Each frame is built in buf after a 16-byte hole for its header. */
+    md_buf_append_zeros(&buf, MD_FRAME_HEADER_SIZE);
+    md_ipc_write_schema(w, &buf);
+    md_frame_header_encode(buf.data, MD_MSG_RESULT_SCHEMA, id, (uint32_t)(buf.len - MD_FRAME_HEADER_SIZE));
+    pthread_mutex_lock(&s->write_mu);
+    rc = md_fd_write_all(s->fd, buf.data, buf.len);
+    pthread_mutex_unlock(&s->write_mu);
+    if (rc != MD_OK) goto done;
+
+    duckdb_data_chunk chunk;
+    while ((chunk = duckdb_fetch_chunk(*res)) != NULL) {
+        idx_t n = duckdb_data_chunk_get_size(chunk);
+        if (n == 0) {
+            duckdb_destroy_data_chunk(&chunk);
+            break;
+        }
+        struct ArrowArray arr = {0};
+        ed = duckdb_data_chunk_to_arrow(opts, chunk, &arr);
+        duckdb_destroy_data_chunk(&chunk);
+        if (duckdb_error_data_has_error(ed)) {
+            rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
+            duckdb_destroy_error_data(&ed);
+            goto done;
+        }
+        duckdb_destroy_error_data(&ed);
+        buf.len = MD_FRAME_HEADER_SIZE;
+        rc = md_ipc_write_batch(w, &arr, &buf, &err);
+        if (arr.release) arr.release(&arr);
+        if (rc != MD_OK) {
+            rc = send_error(s, id, rc, err, -1, NULL) ? MD_EIO : rc;
+            goto done;
+        }
+        size_t payload = buf.len - MD_FRAME_HEADER_SIZE;
+        if (payload > UINT32_MAX) {
+            rc = send_error(s, id, MD_ETOO_LARGE, "one result batch exceeds 4 GiB", -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
+            goto done;
+        }
+        st->rows += n;
+        st->bytes += payload;
+        if (g.max_result_bytes && st->bytes > g.max_result_bytes) {
+            char *m = md_asprintf("the result exceeds the server's limit of %llu bytes: add a LIMIT, "
+                                  "select fewer columns, or raise --max-result-bytes",
+                                  (unsigned long long)g.max_result_bytes);
+            rc = send_error(s, id, MD_ETOO_LARGE, m, -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
+            md_free(m);
+            goto done;
+        }
+        md_frame_header_encode(buf.data, MD_MSG_RESULT_BATCH, id, (uint32_t)payload);
+        pthread_mutex_lock(&s->write_mu);
+        rc = md_fd_write_all(s->fd, buf.data, buf.len);
+        pthread_mutex_unlock(&s->write_mu);
+        if (rc != MD_OK) goto done;
+    }
+    const char *e = duckdb_result_error(res);
+    if (e) rc = send_duckdb_error(s, id, e) ? MD_EIO : MD_ESQL;
+
+done:
+    md_free(err);
+    md_buf_free(&buf);
+    md_ipc_writer_destroy(&w);
+    if (schema.release) schema.release(&schema);
+    for (idx_t c = 0; c < ncols; c++) duckdb_destroy_logical_type(&types[c]);
+    md_free(types);
+    md_free(names);
+    return rc;
+}
+
+static void set_running(session *s, int running, uint32_t id) {
+    pthread_mutex_lock(&s->mu);
+    s->running = running;
+    s->running_id = id;
+    s->last_percent = -1;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void simple_query(duckdb_connection c, const char *sql) {
+    duckdb_result r;
+    duckdb_query(c, sql, &r);
+    duckdb_destroy_result(&r);
+}
+
+/*
+ * Run one statement.  Returns MD_OK after RESULT_END was sent, or an error
+ * code after an ERROR was sent (MD_EIO: the socket is gone).
+ */
+static int run_statement(session *s, uint32_t id, duckdb_extracted_statements stmts, idx_t i, idx_t n,
+                         double t0) {
+    duckdb_prepared_statement prep = NULL;
+    duckdb_pending_result pending = NULL;
+    duckdb_result res;
+    int have_res = 0, in_ro_txn = 0, rc;
+    stmt_stats st = {0, 0};
+
+    if (s->read_only) {
+        duckdb_result r;
+        if (duckdb_query(s->conn, "BEGIN TRANSACTION READ ONLY", &r) == DuckDBError) {
+            rc = send_duckdb_error(s, id, duckdb_result_error(&r)) ? MD_EIO : MD_ESQL;
+            duckdb_destroy_result(&r);
+            return rc;
+        }
+        duckdb_destroy_result(&r);
+        in_ro_txn = 1;
+    }
+    if (duckdb_prepare_extracted_statement(s->conn, stmts, i, &prep) == DuckDBError) {
+        rc = send_duckdb_error(s, id, duckdb_prepare_error(prep)) ? MD_EIO : MD_ESQL;
+        goto out;
+    }
+    if (s->read_only) {
+        const char *what = read_only_refusal(duckdb_prepared_statement_type(prep));
+        if (what) {
+            char *m = md_asprintf("this token is read-only: %s statements are not allowed", what);
+            rc = send_error(s, id, MD_EREAD_ONLY, m, -1, NULL) ? MD_EIO : MD_EREAD_ONLY;
+            md_free(m);
+            goto out;
+        }
+    }
+    if (duckdb_pending_prepared_streaming(prep, &pending) == DuckDBError) {
+        rc = send_duckdb_error(s, id, duckdb_pending_error(pending)) ? MD_EIO : MD_ESQL;
+        goto out;
+    }
+    if (is_cancelled(s)) {
+        rc = send_error(s, id, MD_ECANCELLED, NULL, -1, NULL) ? MD_EIO : MD_ECANCELLED;
+        goto out;
+    }
+    have_res = 1;
+    if (duckdb_execute_pending(pending, &res) == DuckDBError) {
+        rc = is_cancelled(s) ? (send_error(s, id, MD_ECANCELLED, NULL, -1, NULL) ? MD_EIO : MD_ECANCELLED)
+                             : (send_duckdb_error(s, id, duckdb_result_error(&res)) ? MD_EIO : MD_ESQL);
+        goto out;
+    }
+    rc = stream_result(s, id, &res, &st);
+    if (rc != MD_OK) goto out;
+    if (in_ro_txn) {
+        simple_query(s->conn, "COMMIT");
+        in_ro_txn = 0;
+    }
+    if (i + 1 == n) set_running(s, 0, 0); /* no PROGRESS after the final frame */
+    cJSON *end = cJSON_CreateObject();
+    cJSON_AddNumberToObject(end, "statement", (double)i);
+    cJSON_AddNumberToObject(end, "statements", (double)n);
+    cJSON_AddNumberToObject(end, "rows", (double)st.rows);
+    cJSON_AddNumberToObject(end, "bytes", (double)st.bytes);
+    cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
+    cJSON_AddBoolToObject(end, "final", i + 1 == n);
+    rc = send_json(s, MD_MSG_RESULT_END, id, end) ? MD_EIO : MD_OK;
+out:
+    if (have_res) duckdb_destroy_result(&res);
+    if (pending) duckdb_destroy_pending(&pending);
+    if (prep) duckdb_destroy_prepare(&prep);
+    if (in_ro_txn) simple_query(s->conn, "ROLLBACK");
+    return rc;
+}
+
+static void run_query(session *s, uint32_t id, const char *sql) {
+    double t0 = now_ms_f();
+    set_running(s, 1, id);
+    duckdb_extracted_statements stmts = NULL;
+    idx_t n = duckdb_extract_statements(s->conn, sql, &stmts);
+    if (n == 0) {
+        const char *e = duckdb_extract_statements_error(stmts);
+        set_running(s, 0, 0);
+        if (e) {
+            send_duckdb_error(s, id, e);
+        } else { /* only whitespace or comments */
+            cJSON *end = cJSON_CreateObject();
+            cJSON_AddNumberToObject(end, "statement", 0);
+            cJSON_AddNumberToObject(end, "statements", 0);
+            cJSON_AddNumberToObject(end, "rows", 0);
+            cJSON_AddNumberToObject(end, "bytes", 0);
+            cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
+            cJSON_AddBoolToObject(end, "final", 1);
+            send_json(s, MD_MSG_RESULT_END, id, end);
+        }
+        duckdb_destroy_extracted(&stmts);
+        return;
+    }
+    for (idx_t i = 0; i < n; i++) {
+        if (run_statement(s, id, stmts, i, n, t0) != MD_OK) break;
+    }
+    set_running(s, 0, 0);
+    duckdb_destroy_extracted(&stmts);
+}
+
+static void *executor_main(void *arg) {
+    session *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->head && !s->closing) pthread_cond_wait(&s->cv, &s->mu);
+        if (s->closing) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        job *j = s->head;
+        s->head = j->next;
+        if (!s->head) s->tail = NULL;
+        s->queued--;
+        s->cancel_requested = 0;
+        pthread_mutex_unlock(&s->mu);
+        run_query(s, j->id, j->sql);
+        md_free(j->sql);
+        md_free(j);
+    }
+    return NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void send_progress(session *s) {
+    pthread_mutex_lock(&s->mu);
+    if (s->running && !s->closing) {
+        duckdb_query_progress_type p = duckdb_query_progress(s->conn);
+        if (p.percentage >= 0 && p.percentage != s->last_percent) {
+            s->last_percent = p.percentage;
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "percent", p.percentage);
+            cJSON_AddNumberToObject(j, "rows_processed", (double)p.rows_processed);
+            cJSON_AddNumberToObject(j, "total_rows", (double)p.total_rows_to_process);
+            send_json(s, MD_MSG_PROGRESS, s->running_id, j);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void handle_cancel(session *s, uint32_t id) {
+    pthread_mutex_lock(&s->mu);
+    if (s->running && s->running_id == id) {
+        s->cancel_requested = 1;
+        duckdb_interrupt(s->conn);
+    } else {
+        job **pp = &s->head, *prev = NULL;
+        while (*pp && (*pp)->id != id) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (*pp) {
+            job *j = *pp;
+            *pp = j->next;
+            if (s->tail == j) s->tail = prev;
+            s->queued--;
+            md_free(j->sql);
+            md_free(j);
+            send_error(s, id, MD_ECANCELLED, NULL, -1, NULL);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
+    if (!cJSON_IsString(sql)) {
+        send_error(s, id, MD_EINVAL, "QUERY needs a JSON object with a string field \"sql\"", -1, NULL);
+        cJSON_Delete(j);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (s->queued >= MAX_QUEUED) {
+        pthread_mutex_unlock(&s->mu);
+        send_error(s, id, MD_EBUSY, "too many queries queued on this connection: wait for results", -1, NULL);
+    } else {
+        job *jb = md_calloc(1, sizeof *jb);
+        jb->id = id;
+        jb->sql = md_strdup(sql->valuestring);
+        if (s->tail) s->tail->next = jb;
+        else s->head = jb;
+        s->tail = jb;
+        s->queued++;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    cJSON_Delete(j);
+}
+
+static void session_loop(session *s) {
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        int running = s->running;
+        pthread_mutex_unlock(&s->mu);
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, running ? PROGRESS_INTERVAL_MS : 1000);
+        if (pr < 0 && errno != EINTR) return;
+        if (pr <= 0) {
+            send_progress(s);
+            continue;
+        }
+        md_frame_header h;
+        uint8_t *frame = NULL;
+        int rc = md_frame_recv(s->fd, g.max_frame_bytes, &h, &frame);
+        if (rc != MD_OK) {
+            if (rc == MD_EBAD_FRAME || rc == MD_ETOO_LARGE) send_error(s, 0, rc, NULL, -1, NULL);
+            return;
+        }
+        const uint8_t *payload = frame + MD_FRAME_HEADER_SIZE;
+        switch (h.type) {
+        case MD_MSG_QUERY: handle_query(s, h.request_id, payload, h.length); break;
+        case MD_MSG_CANCEL: handle_cancel(s, h.request_id); break;
+        case MD_MSG_PING:
+            pthread_mutex_lock(&s->write_mu);
+            md_frame_send(s->fd, MD_MSG_PONG, h.request_id, payload, h.length);
+            pthread_mutex_unlock(&s->write_mu);
+            break;
+        default: {
+            const char *name = md_msg_name(h.type);
+            char *m = md_asprintf("%s is not available on this server yet", name ? name : "this message");
+            send_error(s, h.request_id, MD_EUNSUPPORTED, m, -1, NULL);
+            md_free(m);
+        }
+        }
+        md_free(frame);
+    }
+}
+
+static void session_unlink(session *s) {
+    pthread_mutex_lock(&g.mu);
+    for (session **pp = &g.sessions; *pp; pp = &(*pp)->next_live) {
+        if (*pp == s) {
+            *pp = s->next_live;
+            break;
+        }
+    }
+    g.live--;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+}
+
+static void *reader_main(void *arg) {
+    session *s = arg;
+    md_frame_header h;
+    uint8_t *frame = NULL;
+    /* The pool's first frame says who this session is. */
+    if (md_frame_recv(s->fd, 65536, &h, &frame) == MD_OK && h.type == MD_MSG_SESSION) {
+        cJSON *j = cJSON_ParseWithLength((const char *)frame + MD_FRAME_HEADER_SIZE, h.length);
+        s->read_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "read_only"));
+        cJSON_Delete(j);
+        md_free(frame);
+        pthread_create(&s->executor, NULL, executor_main, s);
+        session_loop(s);
+        pthread_mutex_lock(&s->mu);
+        s->closing = 1;
+        if (s->running) duckdb_interrupt(s->conn);
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->executor, NULL);
+    } else {
+        md_free(frame);
+    }
+    while (s->head) {
+        job *j = s->head;
+        s->head = j->next;
+        md_free(j->sql);
+        md_free(j);
+    }
+    session_unlink(s);
+    duckdb_disconnect(&s->conn);
+    close(s->fd);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->write_mu);
+    pthread_cond_destroy(&s->cv);
+    md_free(s);
+    return NULL;
+}
+
+static void start_session(int fd) {
+    session *s = md_calloc(1, sizeof *s);
+    s->fd = fd;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (duckdb_connect(g.db, &s->conn) == DuckDBError) {
+        md_frame_send_error(fd, 0, MD_EINTERNAL, "cannot open a DuckDB connection");
+        close(fd);
+        md_free(s);
+        return;
+    }
+    pthread_mutex_lock(&g.mu);
+    s->next_live = g.sessions;
+    g.sessions = s;
+    g.live++;
+    pthread_mutex_unlock(&g.mu);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_create(&s->reader, &attr, reader_main, s);
+    pthread_attr_destroy(&attr);
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+static char *sql_quote(const char *s) {
+    md_buf b = MD_BUF_INIT;
+    md_buf_put_u8(&b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'') md_buf_put_u8(&b, '\'');
+        md_buf_put_u8(&b, (uint8_t)*s);
+    }
+    md_buf_append(&b, "'", 2);
+    size_t n;
+    return (char *)md_buf_detach(&b, &n);
+}
+
+/* Apply the sandbox; returns NULL or a malloc'd sentence. */
+static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char *scratch_dir) {
+    char *qs = sql_quote(scratch_dir), *qu = sql_quote(user_dir);
+    char *temp = md_asprintf("SET temp_directory = %s", qs);
+    char *allowed = md_asprintf("SET allowed_directories = [%s, %s]", qu, qs);
+    const char *steps[] = {
+        temp,
+        allowed,
+        "SET enable_external_access = false",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET enable_progress_bar = true",
+        "SET enable_progress_bar_print = false",
+        "SET progress_bar_time = 0",
+        "SET TimeZone = 'UTC'",
+        "SET errors_as_json = true",
+        "SET lock_configuration = true",
+    };
+    char *err = NULL;
+    for (size_t i = 0; i < sizeof steps / sizeof *steps && !err; i++) {
+        duckdb_result r;
+        if (duckdb_query(c, steps[i], &r) == DuckDBError)
+            err = md_asprintf("sandbox step \"%s\" failed: %s", steps[i], duckdb_result_error(&r));
+        duckdb_destroy_result(&r);
+    }
+    md_free(qs);
+    md_free(qu);
+    md_free(temp);
+    md_free(allowed);
+    return err;
+}
+
+static void report(int ok, const char *error) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "ok", ok);
+    if (ok) cJSON_AddStringToObject(j, "duckdb_version", duckdb_library_version());
+    else cJSON_AddStringToObject(j, "error", error);
+    md_frame_send_json(MD_DUCKLING_CONTROL_FD, MD_MSG_SESSION, 0, j);
+    cJSON_Delete(j);
+}
+
+static int open_database(const char *db_path, const char *memory_limit, int threads, char **out_err) {
+    duckdb_config cfg;
+    duckdb_create_config(&cfg);
+    char th[16];
+    snprintf(th, sizeof th, "%d", threads);
+    if (threads > 0) duckdb_set_config(cfg, "threads", th);
+    if (memory_limit && *memory_limit) duckdb_set_config(cfg, "memory_limit", memory_limit);
+    char *err = NULL;
+    int rc = duckdb_open_ext(db_path, &g.db, cfg, &err) == DuckDBError ? MD_EIO : MD_OK;
+    duckdb_destroy_config(&cfg);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("cannot open database %s: %s", db_path, err ? err : "unknown error");
+        duckdb_free(err);
+    }
+    return rc;
+}
+
+static void shutdown_sessions(void) {
+    pthread_mutex_lock(&g.mu);
+    for (session *s = g.sessions; s; s = s->next_live) {
+        duckdb_interrupt(s->conn);
+        shutdown(s->fd, SHUT_RDWR);
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    while (g.live > 0) {
+        if (pthread_cond_timedwait(&g.cv, &g.mu, &deadline) == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&g.mu);
+}
+
+int md_duckling_main(int argc, char **argv) {
+    const char *db_path = NULL, *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
+    int threads = 0;
+    g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
+    static const struct option longopts[] = {
+        {"db", required_argument, 0, 'd'},          {"user-dir", required_argument, 0, 'u'},
+        {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
+        {"max-result-bytes", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db_path = optarg; break;
+        case 'u': user_dir = optarg; break;
+        case 's': scratch_dir = optarg; break;
+        case 'm': memory_limit = optarg; break;
+        case 't': threads = atoi(optarg); break;
+        case 'f': g.max_frame_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'r': g.max_result_bytes = strtoull(optarg, NULL, 10); break;
+        default: return 2;
+        }
+    }
+    if (!db_path || !user_dir || !scratch_dir) {
+        fprintf(stderr, "mdserver duckling: internal command, started by `mdserver serve`\n");
+        return 2;
+    }
+    /* Die with the server; never gain privileges; no core files of user data. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) return 1;
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
+
+    char *err = NULL;
+    if (open_database(db_path, memory_limit, threads, &err) != MD_OK) {
+        report(0, err);
+        md_free(err);
+        return 1;
+    }
+    duckdb_connection setup;
+    duckdb_connect(g.db, &setup);
+    err = apply_sandbox(setup, user_dir, scratch_dir);
+    duckdb_disconnect(&setup);
+    if (err) {
+        report(0, err);
+        md_free(err);
+        duckdb_close(&g.db);
+        return 1;
+    }
+    report(1, NULL);
+
+    for (;;) {
+        char byte;
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {&byte, 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t r = recvmsg(MD_DUCKLING_CONTROL_FD, &msg, MSG_CMSG_CLOEXEC);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        if (byte == 'S' && cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+            start_session(fd);
+        }
+    }
+    shutdown_sessions();
+    duckdb_close(&g.db);
+    return 0;
+}

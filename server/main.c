@@ -1,0 +1,45 @@
+/*
+ * main.c: the one mdserver binary and its subcommands.
+ *
+ *   mdserver [serve] [options]   the server (default)
+ *   mdserver token ...           manage access tokens
+ *   mdserver client ...          terminal client
+ *   mdserver duckling ...        internal: a user's query engine process
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "duckling.h"
+#include "serve.h"
+#include "token_cmd.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: mdserver [serve] [--port N] [--bind ADDR] [--data-dir DIR] ...\n"
+               "       mdserver token create|list|revoke ...\n"
+               "       mdserver client --url ws://HOST:PORT/ws [--token T] [-c SQL] [--format table|csv|json]\n"
+               "Run a subcommand with --help for its options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            usage(stdout);
+            return 0;
+        }
+        if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+            printf("mdserver 0.1.0 (DuckDB v1.4.4)\n");
+            return 0;
+        }
+        argv[0] = "serve";
+        return md_serve_main(argc, argv);
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0) return md_serve_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0) return md_token_cmd_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "client") == 0) return md_client_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "duckling") == 0) return md_duckling_main(argc - 1, argv + 1);
+    fprintf(stderr, "mdserver: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,412 @@
+/*
+ * pool.c: the duckling pool (see pool.h).
+ *
+ * Each duckling entry moves through:
+ *
+ *   STARTING --ready--> LIVE --idle timeout / eviction / send failure--> STOPPING
+ *      |                  |                                                 |
+ *      +--failed to start-+--------------- process exit (waitpid) ----------+--> removed
+ *
+ * Only the reaper thread calls waitpid; it removes exited entries and wakes
+ * waiters, kills STOPPING ducklings that outlive their deadline, and stops
+ * LIVE ducklings idle for longer than the timeout.  A new duckling for a user
+ * is started only once the user's previous process has exited, so two
+ * processes never open the same database file.
+ *
+ * All fields are guarded by p->mu; a STARTING entry is filled in by the thread
+ * that started it, with the lock released while the duckling boots.
+ */
+#include "pool.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "duckling.h"
+#include "frame_io.h"
+#include "md_alloc.h"
+#include "md_error.h"
+
+#define START_TIMEOUT_MS 120000
+#define STOP_GRACE_MS 10000
+#define REAP_INTERVAL_MS 200
+
+enum { STARTING, LIVE, STOPPING };
+
+typedef struct duckling {
+    char *user;
+    uint64_t ticket;
+    pid_t pid;
+    int control_fd;
+    int state;
+    int sessions;
+    int64_t idle_since_ms;
+    int64_t kill_at_ms;
+    struct duckling *next;
+} duckling;
+
+struct md_pool {
+    md_pool_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    duckling *list;
+    uint64_t next_ticket;
+    int closing;
+    pthread_t reaper;
+};
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void mkdirs(const char *path) {
+    char *tmp = md_strdup(path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0700);
+            *p = '/';
+        }
+    }
+    mkdir(tmp, 0700);
+    md_free(tmp);
+}
+
+static duckling *find(md_pool *p, const char *user) {
+    for (duckling *d = p->list; d; d = d->next)
+        if (strcmp(d->user, user) == 0) return d;
+    return NULL;
+}
+
+static void unlink_entry(md_pool *p, duckling *d) {
+    for (duckling **pp = &p->list; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    }
+    if (d->control_fd >= 0) close(d->control_fd);
+    md_free(d->user);
+    md_free(d);
+}
+
+static int count_processes(md_pool *p) {
+    int n = 0;
+    for (duckling *d = p->list; d; d = d->next) n++;
+    return n;
+}
+
+/* Ask a duckling to stop: closing its control socket makes it shut down. */
+static void stop_entry(duckling *d, int64_t now) {
+    if (d->state == STOPPING) return;
+    if (d->control_fd >= 0) close(d->control_fd);
+    d->control_fd = -1;
+    d->state = STOPPING;
+    d->kill_at_ms = now + STOP_GRACE_MS;
+}
+
+/* fork + exec `<exe> duckling ...` with the control socket on fd 3. */
+static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char **out_err) {
+    char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
+    char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
+    char *db = md_asprintf("%s/my_db.duckdb", user_dir);
+    char threads[16], frame[24], result[24];
+    snprintf(threads, sizeof threads, "%d", p->cfg.threads);
+    snprintf(frame, sizeof frame, "%u", p->cfg.max_frame_bytes);
+    snprintf(result, sizeof result, "%llu", (unsigned long long)p->cfg.max_result_bytes);
+    mkdirs(user_dir);
+    mkdirs(scratch);
+    char *user_dir_slash = md_asprintf("%s/", user_dir), *scratch_slash = md_asprintf("%s/", scratch);
+    char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--db", db, "--user-dir", user_dir_slash,
+                    "--scratch-dir", scratch_slash, "--memory-limit", (char *)p->cfg.memory_limit,
+                    "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result, NULL};
+    int sv[2];
+    int rc = MD_EDUCKLING;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        *out_err = md_asprintf("cannot create a socket for the duckling: %s", strerror(errno));
+        goto out;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        *out_err = md_asprintf("cannot start a duckling process: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        goto out;
+    }
+    if (pid == 0) {
+        /* Child: async-signal-safe calls only until exec. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (dup2(sv[1], MD_DUCKLING_CONTROL_FD) < 0) _exit(127);
+        syscall(SYS_close_range, MD_DUCKLING_CONTROL_FD + 1, ~0U, 0);
+        execv(p->cfg.exe_path, argv);
+        _exit(127);
+    }
+    close(sv[1]);
+    /* Wait for the duckling's READY (or its reason for failing). */
+    struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
+    int pr;
+    do {
+        pr = poll(&pfd, 1, START_TIMEOUT_MS);
+    } while (pr < 0 && errno == EINTR);
+    md_frame_header h;
+    uint8_t *f = NULL;
+    if (pr > 0 && md_frame_recv(sv[0], 1 << 20, &h, &f) == MD_OK) {
+        cJSON *j = cJSON_ParseWithLength((const char *)f + MD_FRAME_HEADER_SIZE, h.length);
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"))) {
+            rc = MD_OK;
+        } else {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+            *out_err = md_asprintf("the query engine for user %s could not start: %s", user,
+                                   cJSON_IsString(e) ? e->valuestring : "no reason given");
+        }
+        cJSON_Delete(j);
+        md_free(f);
+    } else {
+        *out_err = md_asprintf("the query engine for user %s did not start (%s)", user,
+                               pr == 0 ? "timed out" : "it exited");
+    }
+    if (rc == MD_OK) {
+        *out_pid = pid;
+        *out_fd = sv[0];
+        fprintf(stderr, "mdserver: duckling for user %s started (pid %d)\n", user, (int)pid);
+    } else {
+        close(sv[0]);
+        kill(pid, SIGKILL);
+        /* The reaper collects it. */
+    }
+out:
+    md_free(user_dir);
+    md_free(scratch);
+    md_free(db);
+    md_free(user_dir_slash);
+    md_free(scratch_slash);
+    return rc;
+}
+
+/* Hand a new session socket to a LIVE duckling.  Called with p->mu held. */
+static int attach_session(duckling *d, const char *user, int read_only, int *out_fd) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return MD_EIO;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "user", user);
+    cJSON_AddBoolToObject(j, "read_only", read_only);
+    int rc = md_frame_send_json(sv[0], MD_MSG_SESSION, 0, j);
+    cJSON_Delete(j);
+    if (rc == MD_OK) {
+        char byte = 'S';
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof cbuf);
+        struct iovec iov = {&byte, 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+        ssize_t w;
+        do {
+            w = sendmsg(d->control_fd, &msg, MSG_NOSIGNAL);
+        } while (w < 0 && errno == EINTR);
+        if (w != 1) rc = MD_EIO;
+    }
+    close(sv[1]);
+    if (rc != MD_OK) {
+        close(sv[0]);
+        return rc;
+    }
+    *out_fd = sv[0];
+    return MD_OK;
+}
+
+int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_fd, uint64_t *out_ticket,
+                         char **out_err) {
+    pthread_mutex_lock(&p->mu);
+    int rc;
+    for (;;) {
+        if (p->closing) {
+            rc = MD_EBUSY;
+            *out_err = md_strdup("the server is shutting down");
+            break;
+        }
+        duckling *d = find(p, user);
+        if (d && (d->state == STARTING || d->state == STOPPING)) {
+            pthread_cond_wait(&p->cv, &p->mu); /* wait for it to be ready or gone */
+            continue;
+        }
+        if (d) { /* LIVE */
+            if (attach_session(d, user, read_only, out_fd) == MD_OK) {
+                d->sessions++;
+                *out_ticket = d->ticket;
+                rc = MD_OK;
+                break;
+            }
+            /* It died under us: make sure it is gone, then start a new one. */
+            kill(d->pid, SIGKILL);
+            stop_entry(d, now_ms());
+            continue;
+        }
+        if (count_processes(p) >= p->cfg.max_ducklings) {
+            duckling *idle = NULL;
+            for (duckling *e = p->list; e; e = e->next)
+                if (e->state == LIVE && e->sessions == 0 && (!idle || e->idle_since_ms < idle->idle_since_ms))
+                    idle = e;
+            if (!idle) {
+                rc = MD_EBUSY;
+                *out_err = md_asprintf("the server is running its maximum of %d query engines, all busy; "
+                                       "try again later or raise --max-ducklings",
+                                       p->cfg.max_ducklings);
+                break;
+            }
+            stop_entry(idle, now_ms());
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        d = md_calloc(1, sizeof *d);
+        d->user = md_strdup(user);
+        d->state = STARTING;
+        d->control_fd = -1;
+        d->ticket = ++p->next_ticket;
+        d->next = p->list;
+        p->list = d;
+        pthread_mutex_unlock(&p->mu);
+        pid_t pid = 0;
+        int fd = -1;
+        char *err = NULL;
+        int src = spawn(p, user, &pid, &fd, &err);
+        pthread_mutex_lock(&p->mu);
+        if (src != MD_OK) {
+            unlink_entry(p, d);
+            pthread_cond_broadcast(&p->cv);
+            *out_err = err;
+            rc = MD_EDUCKLING;
+            break;
+        }
+        d->pid = pid;
+        d->control_fd = fd;
+        d->state = LIVE;
+        d->idle_since_ms = now_ms();
+        if (p->closing) stop_entry(d, now_ms());
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void md_pool_close_channel(md_pool *p, uint64_t ticket) {
+    pthread_mutex_lock(&p->mu);
+    for (duckling *d = p->list; d; d = d->next) {
+        if (d->ticket == ticket) {
+            if (d->sessions > 0 && --d->sessions == 0) d->idle_since_ms = now_ms();
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+pid_t md_pool_pid(md_pool *p, const char *user) {
+    pthread_mutex_lock(&p->mu);
+    duckling *d = find(p, user);
+    pid_t pid = d && d->state == LIVE ? d->pid : 0;
+    pthread_mutex_unlock(&p->mu);
+    return pid;
+}
+
+/* Reap exited ducklings; stop idle ones; kill ones that will not stop. */
+static void reap_once(md_pool *p) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (duckling *d = p->list; d; d = d->next) {
+            if (d->pid == pid) {
+                if (d->state != STOPPING || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                    if (WIFSIGNALED(status))
+                        fprintf(stderr, "mdserver: duckling for user %s (pid %d) was killed by signal %d\n",
+                                d->user, (int)pid, WTERMSIG(status));
+                    else
+                        fprintf(stderr, "mdserver: duckling for user %s (pid %d) exited with status %d\n",
+                                d->user, (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                }
+                unlink_entry(p, d);
+                pthread_cond_broadcast(&p->cv);
+                break;
+            }
+        }
+    }
+    int64_t now = now_ms();
+    for (duckling *d = p->list; d; d = d->next) {
+        if (d->state == LIVE && d->sessions == 0 && p->cfg.idle_timeout_s >= 0 &&
+            now - d->idle_since_ms >= (int64_t)p->cfg.idle_timeout_s * 1000) {
+            fprintf(stderr, "mdserver: stopping idle duckling for user %s (pid %d)\n", d->user, (int)d->pid);
+            stop_entry(d, now);
+        } else if (d->state == STOPPING && now >= d->kill_at_ms && d->pid > 0) {
+            kill(d->pid, SIGKILL);
+        }
+    }
+}
+
+static void *reaper_main(void *arg) {
+    md_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        reap_once(p);
+        if (p->closing && !p->list) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int md_pool_create(const md_pool_config *cfg, md_pool **out) {
+    md_pool *p = md_calloc(1, sizeof *p);
+    p->cfg = *cfg;
+    p->cfg.data_dir = md_strdup(cfg->data_dir);
+    p->cfg.exe_path = md_strdup(cfg->exe_path);
+    p->cfg.memory_limit = md_strdup(cfg->memory_limit ? cfg->memory_limit : "");
+    if (p->cfg.max_ducklings <= 0) p->cfg.max_ducklings = 1;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    pthread_create(&p->reaper, NULL, reaper_main, p);
+    *out = p;
+    return MD_OK;
+}
+
+void md_pool_destroy(md_pool **pp) {
+    md_pool *p = *pp;
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    int64_t now = now_ms();
+    for (duckling *d = p->list; d; d = d->next) stop_entry(d, now);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->reaper, NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    md_free((char *)p->cfg.data_dir);
+    md_free((char *)p->cfg.exe_path);
+    md_free((char *)p->cfg.memory_limit);
+    md_free(p);
+    *pp = NULL;
+}

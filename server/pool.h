@@ -1,0 +1,53 @@
+/*
+ * pool.h: the duckling pool: one sandboxed DuckDB process per active user.
+ *
+ * A session asks for a channel (a socket to its user's duckling); the pool
+ * starts the duckling on demand, reuses it for every session of that user,
+ * and stops it once it has had no session for `idle_timeout_s`.  A duckling
+ * that dies is reaped and replaced on the next request; the server never
+ * goes down with it.
+ */
+#ifndef MD_POOL_H
+#define MD_POOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct md_pool md_pool;
+
+typedef struct md_pool_config {
+    const char *data_dir;      /* users' files live in <data_dir>/users/<user>/ */
+    const char *exe_path;      /* this binary, started as `<exe> duckling ...` */
+    const char *memory_limit;  /* DuckDB memory_limit per duckling, e.g. "4GB" */
+    int threads;               /* DuckDB threads per duckling (0: DuckDB's default) */
+    int idle_timeout_s;        /* stop a duckling after this long without sessions */
+    int max_ducklings;         /* at most this many processes at once */
+    uint32_t max_frame_bytes;  /* largest request frame a duckling accepts */
+    uint64_t max_result_bytes; /* largest result a query may return (0: no limit) */
+} md_pool_config;
+
+/* Create the pool (strings are copied) and its reaper thread. */
+int md_pool_create(const md_pool_config *cfg, md_pool **out);
+
+/*
+ * Open a new session channel to `user`'s duckling, starting it if needed.
+ * On MD_OK *out_fd is a connected stream socket the caller owns and
+ * *out_ticket names the duckling for md_pool_close_channel; the duckling
+ * already knows the session's user and mode.  Errors: MD_EBUSY (all
+ * `max_ducklings` in use by active users), MD_EDUCKLING (it could not start:
+ * *out_err says why, caller frees).
+ */
+int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_fd, uint64_t *out_ticket,
+                         char **out_err);
+
+/* The caller closed the channel that md_pool_open_channel gave with `ticket`. */
+void md_pool_close_channel(md_pool *p, uint64_t ticket);
+
+/* The pid of `user`'s live duckling, or 0. */
+pid_t md_pool_pid(md_pool *p, const char *user);
+
+/* Stop every duckling (each closes its database cleanly; a duckling that does
+ * not exit within a few seconds is killed) and free the pool. */
+void md_pool_destroy(md_pool **p);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * serve.c: `mdserver serve` (see serve.h).
+ *
+ * Start-up order: block SIGINT/SIGTERM (every thread inherits the mask, the
+ * main thread sigwaits), create the data directory, open the metadata store,
+ * create the admin user and print a login URL on first run, start the pool,
+ * start HTTP, say ready.  Shut-down runs the same steps backwards.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "md_alloc.h"
+#include "md_error.h"
+#include "protocol.h"
+#include "server.h"
+#include "token.h"
+
+#define DEFAULT_PORT 4213
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: mdserver [serve] [options]\n"
+            "  --port N               port to listen on (default %d; 0 picks a free one)\n"
+            "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
+            "  --data-dir DIR         where databases and metadata live (default ./mdserver-data)\n"
+            "  --ui-dir DIR           static web UI files (default: ui/ beside the binary)\n"
+            "  --max-connections N    open WebSocket connections accepted at once (default 64)\n"
+            "  --max-frame-bytes N    largest message a client may send (default %u)\n"
+            "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
+            "  --threads N            DuckDB threads per duckling (default: number of cores)\n"
+            "  --memory-limit SIZE    DuckDB memory limit per duckling, e.g. 4GB (default: half of RAM)\n"
+            "  --idle-timeout SECS    stop a user's duckling after this long unused (default 900)\n"
+            "  --max-ducklings N      duckling processes at once (default 16)\n",
+            DEFAULT_PORT, MD_DEFAULT_MAX_FRAME_BYTES);
+}
+
+static char *default_memory_limit(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    unsigned long long mb = pages > 0 && psize > 0 ? (unsigned long long)pages * (unsigned long long)psize / 2 / (1 << 20) : 4096;
+    return md_asprintf("%lluMB", mb);
+}
+
+static int first_run(md_server *srv, const char *url_base) {
+    long users = 0;
+    if (md_meta_user_count(srv->meta, &users) != MD_OK) return MD_EIO;
+    if (users > 0) {
+        printf("Sign in with a token; create one with:\n"
+               "  ./mdserver token create --data-dir %s --user admin\n",
+               srv->cfg.data_dir);
+        return MD_OK;
+    }
+    char token[MD_TOKEN_LEN + 1], hash[MD_TOKEN_HASH_LEN + 1], prefix[9];
+    if (md_token_generate(token) != MD_OK) return MD_EIO;
+    md_token_hash(token, hash);
+    memcpy(prefix, token, 8);
+    prefix[8] = 0;
+    if (md_meta_user_ensure(srv->meta, "admin", 1, NULL) != MD_OK ||
+        md_meta_token_add(srv->meta, "admin", hash, prefix, 0, NULL) != MD_OK)
+        return MD_EIO;
+    printf("First run: created user admin.\n"
+           "  Token (shown once, keep it): %s\n"
+           "  Log in:                      %s/?token=%s\n",
+           token, url_base, token);
+    return MD_OK;
+}
+
+int md_serve_main(int argc, char **argv) {
+    md_server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.cfg.bind = "127.0.0.1";
+    srv.cfg.port = DEFAULT_PORT;
+    srv.cfg.data_dir = "mdserver-data";
+    srv.cfg.max_connections = 64;
+    srv.cfg.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
+    srv.cfg.max_result_bytes = 8ULL << 30;
+    srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    srv.cfg.idle_timeout_s = 900;
+    srv.cfg.max_ducklings = 16;
+    char *mem = default_memory_limit();
+    srv.cfg.duckling_memory = mem;
+    const char *ui_dir = NULL;
+
+    static const struct option longopts[] = {
+        {"port", required_argument, 0, 'p'},          {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'},      {"ui-dir", required_argument, 0, 'u'},
+        {"max-connections", required_argument, 0, 'c'}, {"max-frame-bytes", required_argument, 0, 'f'},
+        {"max-result-bytes", required_argument, 0, 'r'}, {"threads", required_argument, 0, 't'},
+        {"memory-limit", required_argument, 0, 'm'},  {"idle-timeout", required_argument, 0, 'i'},
+        {"max-ducklings", required_argument, 0, 'x'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': srv.cfg.port = atoi(optarg); break;
+        case 'b': srv.cfg.bind = optarg; break;
+        case 'd': srv.cfg.data_dir = optarg; break;
+        case 'u': ui_dir = optarg; break;
+        case 'c': srv.cfg.max_connections = atoi(optarg); break;
+        case 'f': srv.cfg.max_frame_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'r': srv.cfg.max_result_bytes = strtoull(optarg, NULL, 10); break;
+        case 't': srv.cfg.duckling_threads = atoi(optarg); break;
+        case 'm': srv.cfg.duckling_memory = optarg; break;
+        case 'i': srv.cfg.idle_timeout_s = atoi(optarg); break;
+        case 'x': srv.cfg.max_ducklings = atoi(optarg); break;
+        case 'h': usage(stdout); md_free(mem); return 0;
+        default: usage(stderr); md_free(mem); return 2;
+        }
+    }
+    if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
+        srv.cfg.max_frame_bytes < 1024) {
+        usage(stderr);
+        md_free(mem);
+        return 2;
+    }
+
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        fprintf(stderr, "mdserver: cannot find its own binary: %s\n", strerror(errno));
+        return 1;
+    }
+    exe[n] = 0;
+    char *exe_dir_buf = md_strdup(exe);
+    char *default_ui = md_asprintf("%s/ui", dirname(exe_dir_buf));
+    srv.cfg.ui_dir = ui_dir ? ui_dir : default_ui;
+
+    /* Signals: the main thread waits for them; every other thread ignores them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    char *err = NULL, *abs_data = NULL;
+    if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "mdserver: cannot create data directory %s: %s\n", srv.cfg.data_dir, strerror(errno));
+        goto out;
+    }
+    abs_data = realpath(srv.cfg.data_dir, NULL);
+    srv.cfg.data_dir = abs_data;
+    if (md_meta_open(srv.cfg.data_dir, &srv.meta, &err) != MD_OK) {
+        fprintf(stderr, "mdserver: %s\n", err);
+        goto out;
+    }
+    md_pool_config pc = {
+        .data_dir = srv.cfg.data_dir,
+        .exe_path = exe,
+        .memory_limit = srv.cfg.duckling_memory,
+        .threads = srv.cfg.duckling_threads,
+        .idle_timeout_s = srv.cfg.idle_timeout_s,
+        .max_ducklings = srv.cfg.max_ducklings,
+        .max_frame_bytes = srv.cfg.max_frame_bytes,
+        .max_result_bytes = srv.cfg.max_result_bytes,
+    };
+    md_pool_create(&pc, &srv.pool);
+    int port = 0;
+    if (md_http_start(&srv, &port, &err) != MD_OK) {
+        fprintf(stderr, "mdserver: %s\n", err);
+        goto out;
+    }
+    const char *host = strcmp(srv.cfg.bind, "0.0.0.0") == 0 ? "127.0.0.1" : srv.cfg.bind;
+    char *url = md_asprintf("http://%s:%d", host, port);
+    printf("mdserver 0.1.0 (DuckDB v1.4.4) listening on %s\n", url);
+    printf("  WebSocket: ws://%s:%d/ws   data: %s\n", host, port, srv.cfg.data_dir);
+    if (first_run(&srv, url) != MD_OK) {
+        fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");
+        md_free(url);
+        goto out;
+    }
+    md_free(url);
+    fflush(stdout);
+    atomic_store(&srv.ready, 1);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "mdserver: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    atomic_store(&srv.ready, 0);
+    status = 0;
+out:
+    md_http_stop(&srv);
+    md_pool_destroy(&srv.pool);
+    md_meta_close(&srv.meta);
+    if (status == 0) fprintf(stderr, "mdserver: stopped\n");
+    md_free(err);
+    md_free(mem);
+    md_free(default_ui);
+    md_free(exe_dir_buf);
+    free(abs_data);
+    return status;
+}

@@ -1,0 +1,38 @@
+/*
+ * server.h: the state of one running `mdserver serve`, shared by the HTTP
+ * front (http.c), the WebSocket sessions (session.c) and the command that
+ * starts it all (serve.c).
+ */
+#ifndef MD_SERVER_H
+#define MD_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "meta.h"
+#include "pool.h"
+
+typedef struct md_server_config {
+    const char *bind;          /* listen address, default 127.0.0.1 */
+    int port;                  /* default 4213; 0 picks a free port */
+    const char *data_dir;      /* default ./mdserver-data */
+    const char *ui_dir;        /* static files; default <binary's dir>/ui */
+    int max_connections;       /* open WebSockets accepted at once */
+    uint32_t max_frame_bytes;  /* largest frame a client may send */
+    uint64_t max_result_bytes; /* largest result of one query (0: unlimited) */
+    int duckling_threads;
+    const char *duckling_memory;
+    int idle_timeout_s;
+    int max_ducklings;
+} md_server_config;
+
+typedef struct md_server {
+    md_server_config cfg;
+    md_meta *meta;
+    md_pool *pool;
+    struct mg_context *http;
+    atomic_int ws_active; /* WebSockets open now, refused ones included */
+    atomic_int ready;     /* 1 once /healthz may say so */
+} md_server;
+
+#endif

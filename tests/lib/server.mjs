@@ -1,0 +1,78 @@
+// tests/lib/server.mjs: start a real ./mdserver on 127.0.0.1 with a fresh data
+// directory, create tokens with `./mdserver token create`, stop it by PID.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const MDSERVER = resolve(ROOT, process.env.MDSERVER ?? './mdserver');
+
+export function newDataDir(tag = 'md') {
+  return mkdtempSync(join(tmpdir(), `mdtest-${tag}-`));
+}
+
+export function createToken(dataDir, user, { readOnly = false } = {}) {
+  const args = ['token', 'create', '--data-dir', dataDir, '--user', user];
+  if (readOnly) args.push('--read-only');
+  return execFileSync(MDSERVER, args, { encoding: 'utf8' }).trim();
+}
+
+/** Start a server; resolves once it printed its URL and /healthz says ok. */
+export async function startServer({ dataDir = newDataDir(), args = [] } = {}) {
+  const proc = spawn(MDSERVER, ['serve', '--port', '0', '--data-dir', dataDir, ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '', stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((res, rej) => {
+    const onData = (d) => {
+      stdout += d;
+      const m = stdout.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { proc.stdout.off('data', onData); res(Number(m[1])); }
+    };
+    proc.stdout.on('data', onData);
+    proc.on('exit', (code) => rej(new Error(`mdserver exited with ${code} before listening:\n${stderr}`)));
+  });
+  proc.stdout.on('data', (d) => { stdout += d; });
+  const server = {
+    proc, port, dataDir,
+    url: `ws://127.0.0.1:${port}/ws`,
+    http: `http://127.0.0.1:${port}`,
+    get stdout() { return stdout; },
+    get stderr() { return stderr; },
+    /** PIDs of this server's child processes (its ducklings). */
+    children() {
+      const pids = [];
+      for (const task of readdirSync(`/proc/${proc.pid}/task`)) {
+        try {
+          const c = readFileSync(`/proc/${proc.pid}/task/${task}/children`, 'utf8').trim();
+          if (c) pids.push(...c.split(/\s+/).map(Number));
+        } catch { /* thread ended */ }
+      }
+      return pids;
+    },
+    /** Stop with SIGTERM and wait; resolves to the exit code. */
+    async stop({ removeData = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const done = new Promise((res) => proc.once('exit', (code, sig) => res(code ?? sig)));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 20000);
+        const code = await done;
+        clearTimeout(timer);
+        if (removeData) rmSync(dataDir, { recursive: true, force: true });
+        return code;
+      }
+      if (removeData) rmSync(dataDir, { recursive: true, force: true });
+      return proc.exitCode;
+    },
+  };
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${server.http}/healthz`);
+      if (r.status === 200) return server;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('mdserver never became healthy');
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/run.sh: run every suite and end with one line
+#   N passed, N failed, N skipped
+# Suites: cmocka unit tests (build/tests/test_*), then the Node suites
+# (tests/interop, tests/blackbox: node:test against a real ./mdserver).
+# Every skipped case is printed with its reason.
+# Usage: tests/run.sh [--unit]   (env MDSERVER and TEST_BIN_DIR pick other builds)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN_DIR=${TEST_BIN_DIR:-build/tests}
+export MDSERVER=${MDSERVER:-./mdserver} TEST_BIN_DIR=$BIN_DIR
+passed=0 failed=0 skipped=0
+log=build/test-logs
+mkdir -p "$log"
+
+echo "== unit tests (cmocka)"
+for t in "$BIN_DIR"/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out=$("$t" 2>&1); rc=$?
+    echo "$out" > "$log/$name.log"
+    p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    s=$(echo "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
+    p=${p:-0} f=${f:-0} s=${s:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$out" | tail -20; fi
+    [ "$f" -gt 0 ] && echo "$out" | grep -E '^\[  (FAILED|ERROR) |^\[  FAILED  \]|error|Error' | head -20
+    echo "$out" | grep -E '^\[  SKIPPED \] [a-z_]' | sed 's/^/  skipped: /'
+    echo "  $name: $p passed, $f failed, $s skipped"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+if [ "${1:-}" != "--unit" ]; then
+    for suite in interop blackbox; do
+        files=$(ls tests/$suite/*.test.mjs 2>/dev/null)
+        [ -n "$files" ] || continue
+        echo "== $suite tests (node)"
+        out=$(node --test --test-reporter=tap --test-concurrency=1 $files 2>&1); rc=$?
+        echo "$out" > "$log/$suite.tap"
+        p=$(echo "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p' | tail -1)
+        f=$(echo "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p' | tail -1)
+        s=$(echo "$out" | sed -n 's/^# skipped \([0-9]*\)/\1/p' | tail -1)
+        p=${p:-0} f=${f:-0} s=${s:-0}
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        echo "$out" | grep -E '^ *(not )?ok [0-9]+ - ' | sed 's/^ */  /'
+        [ "$f" -gt 0 ] && echo "$out" | grep -B2 -A25 '^ *not ok' | head -120
+        echo "$out" | grep -E '# SKIP' | sed 's/^ */  skipped: /'
+        echo "  $suite: $p passed, $f failed, $s skipped"
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    done
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
