@@ -35,7 +35,8 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 
 # Test programs link shared/ plus the server modules they name here, so a
 # test of shared/ code never depends on the rest of the server.
-test_token_OBJS :=  server/token.c
+test_token_OBJS := server/token.c server/meta.c
+test_result_format_OBJS := server/result_format.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
@@ -72,12 +73,13 @@ TESTDIR := build/tests
 ifdef ASAN
   TESTDIR := build/asan/tests
 endif
+test_objs = $(patsubst %.c,$(OBJ)/%.o,$($(1)_OBJS))
 .SECONDEXPANSION:
-$(TESTDIR)/%: $(OBJ)/tests/unit/%.o $$(patsubst %.c,$(OBJ)/%.o,$$($$*_OBJS)) $(OBJ)/libshared.a
+$(TESTDIR)/%: $(OBJ)/tests/unit/%.o $$(call test_objs,$$*) $(OBJ)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb' -Wl,-rpath,'$$ORIGIN/../../duckdb'
 
-$(TESTDIR)/%: $(OBJ)/tests/tools/%.o $$(patsubst %.c,$(OBJ)/%.o,$$($$*_OBJS)) $(OBJ)/libshared.a
+$(TESTDIR)/%: $(OBJ)/tests/tools/%.o $$(call test_objs,$$*) $(OBJ)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb' -Wl,-rpath,'$$ORIGIN/../../duckdb'
 

@@ -80,8 +80,15 @@ typedef struct session {
     struct session *next_live; /* g_sessions list, under g_mu */
 } session;
 
+#define MAX_SESSIONS 64
+
 static struct {
     duckdb_database db;
+    /* Connections configured before the configuration was locked (their
+     * session-local settings cannot be set afterwards); a session borrows
+     * one and gives it back reset. */
+    duckdb_connection free_conns[MAX_SESSIONS];
+    int nfree;
     uint32_t max_frame_bytes;
     uint64_t max_result_bytes;
     pthread_mutex_t mu;
@@ -90,11 +97,7 @@ static struct {
     int live;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static void connection_release(duckdb_connection c);
 
 static double now_ms_f(void) {
     struct timespec ts;
@@ -137,6 +140,7 @@ static int send_duckdb_error(session *s, uint32_t id, const char *err) {
         int code = MD_ESQL;
         if (strcmp(t, "Interrupt") == 0) code = MD_ECANCELLED;
         else if (strcmp(t, "Permission") == 0) code = MD_EPERMISSION;
+        else if (s->read_only && strstr(msg->valuestring, "read-only mode")) code = MD_EREAD_ONLY;
         char *text = md_asprintf("%s Error: %s", t, msg->valuestring);
         long position = cJSON_IsString(pos) ? strtol(pos->valuestring, NULL, 10) : -1;
         rc = send_error(s, id, code, text, position, t);
@@ -485,10 +489,10 @@ static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32
 static void session_loop(session *s) {
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        int running = s->running;
+        int busy = s->running || s->head;
         pthread_mutex_unlock(&s->mu);
         struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, running ? PROGRESS_INTERVAL_MS : 1000);
+        int pr = poll(&pfd, 1, busy ? PROGRESS_INTERVAL_MS : -1);
         if (pr < 0 && errno != EINTR) return;
         if (pr <= 0) {
             send_progress(s);
@@ -561,8 +565,8 @@ static void *reader_main(void *arg) {
         md_free(j->sql);
         md_free(j);
     }
+    connection_release(s->conn);
     session_unlink(s);
-    duckdb_disconnect(&s->conn);
     close(s->fd);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
@@ -577,13 +581,16 @@ static void start_session(int fd) {
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (duckdb_connect(g.db, &s->conn) == DuckDBError) {
-        md_frame_send_error(fd, 0, MD_EINTERNAL, "cannot open a DuckDB connection");
+    pthread_mutex_lock(&g.mu);
+    if (g.nfree == 0) {
+        pthread_mutex_unlock(&g.mu);
+        md_frame_send_error(fd, 0, MD_EBUSY, "this user already has the maximum number of open sessions; "
+                                             "close one and try again");
         close(fd);
         md_free(s);
         return;
     }
-    pthread_mutex_lock(&g.mu);
+    s->conn = g.free_conns[--g.nfree];
     s->next_live = g.sessions;
     g.sessions = s;
     g.live++;
@@ -609,36 +616,91 @@ static char *sql_quote(const char *s) {
     return (char *)md_buf_detach(&b, &n);
 }
 
-/* Apply the sandbox; returns NULL or a malloc'd sentence. */
-static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char *scratch_dir) {
-    char *qs = sql_quote(scratch_dir), *qu = sql_quote(user_dir);
-    char *temp = md_asprintf("SET temp_directory = %s", qs);
-    char *allowed = md_asprintf("SET allowed_directories = [%s, %s]", qu, qs);
-    const char *steps[] = {
-        temp,
-        allowed,
-        "SET enable_external_access = false",
-        "SET autoinstall_known_extensions = false",
-        "SET autoload_known_extensions = false",
-        "SET enable_progress_bar = true",
-        "SET enable_progress_bar_print = false",
-        "SET progress_bar_time = 0",
-        "SET TimeZone = 'UTC'",
-        "SET errors_as_json = true",
-        "SET lock_configuration = true",
-    };
+/* Run `steps` in order on c; returns NULL or a malloc'd sentence. */
+static char *run_steps(duckdb_connection c, const char *const *steps, size_t n) {
     char *err = NULL;
-    for (size_t i = 0; i < sizeof steps / sizeof *steps && !err; i++) {
+    for (size_t i = 0; i < n && !err; i++) {
         duckdb_result r;
         if (duckdb_query(c, steps[i], &r) == DuckDBError)
             err = md_asprintf("sandbox step \"%s\" failed: %s", steps[i], duckdb_result_error(&r));
         duckdb_destroy_result(&r);
+    }
+    return err;
+}
+
+/* Session-local settings every pooled connection gets before the lock. */
+static const char *const connection_steps[] = {
+    "SET errors_as_json = true",
+    "SET enable_progress_bar = true",
+    "SET enable_progress_bar_print = false",
+    "SET progress_bar_time = 0",
+};
+
+/* Apply the sandbox and fill the connection pool; returns NULL or a
+ * malloc'd sentence. */
+static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char *scratch_dir) {
+    char *qs = sql_quote(scratch_dir), *qu = sql_quote(user_dir);
+    char *temp = md_asprintf("SET GLOBAL temp_directory = %s", qs);
+    char *allowed = md_asprintf("SET GLOBAL allowed_directories = [%s, %s]", qu, qs);
+    const char *global_steps[] = {
+        temp,
+        allowed,
+        "SET GLOBAL enable_external_access = false",
+        "SET GLOBAL autoinstall_known_extensions = false",
+        "SET GLOBAL autoload_known_extensions = false",
+        "SET GLOBAL TimeZone = 'UTC'",
+    };
+    char *err = run_steps(c, global_steps, sizeof global_steps / sizeof *global_steps);
+    while (!err && g.nfree < MAX_SESSIONS) {
+        duckdb_connection pc;
+        if (duckdb_connect(g.db, &pc) == DuckDBError) {
+            err = md_strdup("cannot open DuckDB connections");
+            break;
+        }
+        g.free_conns[g.nfree++] = pc;
+        err = run_steps(pc, connection_steps, sizeof connection_steps / sizeof *connection_steps);
+    }
+    if (!err) {
+        const char *lock[] = {"SET GLOBAL lock_configuration = true"};
+        err = run_steps(c, lock, 1);
     }
     md_free(qs);
     md_free(qu);
     md_free(temp);
     md_free(allowed);
     return err;
+}
+
+/*
+ * Give a connection back to the pool, its session state reset: open
+ * transaction rolled back, temporary objects and variables dropped, current
+ * database back to my_db.
+ */
+static void connection_release(duckdb_connection c) {
+    simple_query(c, "ROLLBACK");
+    duckdb_result r;
+    const char *list =
+        "SELECT 'DROP ' || kind || ' IF EXISTS temp.' || quote_ident(schema_name) || '.' || quote_ident(name) "
+        "FROM (SELECT 'VIEW' AS kind, schema_name, view_name AS name FROM duckdb_views() WHERE temporary "
+        "UNION ALL SELECT 'TABLE', schema_name, table_name FROM duckdb_tables() WHERE temporary "
+        "UNION ALL SELECT 'SEQUENCE', schema_name, sequence_name FROM duckdb_sequences() WHERE temporary "
+        "UNION ALL SELECT DISTINCT CASE WHEN function_type = 'table_macro' THEN 'MACRO TABLE' ELSE 'MACRO' END, "
+        "  schema_name, function_name FROM duckdb_functions() "
+        "  WHERE database_name = 'temp' AND function_type IN ('macro', 'table_macro')) "
+        "UNION ALL SELECT 'RESET VARIABLE ' || quote_ident(name) FROM duckdb_variables()";
+    if (duckdb_query(c, list, &r) == DuckDBSuccess) {
+        idx_t n = duckdb_row_count(&r);
+        for (idx_t i = 0; i < n; i++) {
+            char *stmt = duckdb_value_varchar(&r, 0, i);
+            if (stmt) simple_query(c, stmt);
+            duckdb_free(stmt);
+        }
+    }
+    duckdb_destroy_result(&r);
+    simple_query(c, "USE my_db.main");
+    pthread_mutex_lock(&g.mu);
+    g.free_conns[g.nfree++] = c;
+    pthread_mutex_unlock(&g.mu);
 }
 
 static void report(int ok, const char *error) {
@@ -658,7 +720,16 @@ static int open_database(const char *db_path, const char *memory_limit, int thre
     if (threads > 0) duckdb_set_config(cfg, "threads", th);
     if (memory_limit && *memory_limit) duckdb_set_config(cfg, "memory_limit", memory_limit);
     char *err = NULL;
-    int rc = duckdb_open_ext(db_path, &g.db, cfg, &err) == DuckDBError ? MD_EIO : MD_OK;
+    int rc;
+    /* A previous duckling of this user that outlived a killed server may
+     * still hold the file lock while it shuts down: retry for a while. */
+    for (int attempt = 0;; attempt++) {
+        rc = duckdb_open_ext(db_path, &g.db, cfg, &err) == DuckDBError ? MD_EIO : MD_OK;
+        if (rc == MD_OK || attempt >= 100 || !err || !strstr(err, "lock")) break;
+        duckdb_free(err);
+        err = NULL;
+        usleep(100000);
+    }
     duckdb_destroy_config(&cfg);
     if (rc != MD_OK) {
         *out_err = md_asprintf("cannot open database %s: %s", db_path, err ? err : "unknown error");
@@ -709,14 +780,23 @@ int md_duckling_main(int argc, char **argv) {
         fprintf(stderr, "mdserver duckling: internal command, started by `mdserver serve`\n");
         return 2;
     }
-    /* Die with the server; never gain privileges; no core files of user data. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) return 1;
+    /* Never gain privileges; no core files of user data.  No parent-death
+     * signal: it fires when the forking *thread* exits, and the control
+     * socket's EOF already tells us the server is gone (even after kill -9),
+     * which lets us close the database cleanly. */
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
+    /* Work inside the user's directory (DuckDB's sandbox still needs paths
+     * in user SQL to be absolute and under an allowed directory). */
+    if (chdir(user_dir) != 0) {
+        char *m = md_asprintf("cannot enter the user directory %s", user_dir);
+        report(0, m);
+        md_free(m);
+        return 1;
+    }
 
     char *err = NULL;
     if (open_database(db_path, memory_limit, threads, &err) != MD_OK) {
@@ -752,6 +832,9 @@ int md_duckling_main(int argc, char **argv) {
         }
     }
     shutdown_sessions();
+    pthread_mutex_lock(&g.mu);
+    while (g.nfree > 0) duckdb_disconnect(&g.free_conns[--g.nfree]);
+    pthread_mutex_unlock(&g.mu);
     duckdb_close(&g.db);
     return 0;
 }

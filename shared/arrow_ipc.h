@@ -9,11 +9,12 @@
  * Types covered: every type DuckDB 1.4.4 exports through
  * duckdb_data_chunk_to_arrow: null, bool, int8..int64, uint8..uint64,
  * float16/32/64, decimal128 (and decimal32/64/256 on read), utf8, large utf8,
- * binary, large binary, fixed-size binary, date32/date64, time32/time64,
+ * binary, large binary, fixed-size binary, binary view and utf8 view
+ * (arrow_output_version 1.5), date32/date64, time32/time64,
  * timestamp (s/ms/us/ns, with and without time zone), duration,
  * interval (months, day-time, month-day-nano), list, large list,
  * fixed-size list, struct, map, dense and sparse union, and dictionary-encoded
- * arrays (DuckDB ENUM).
+ * arrays (DuckDB ENUM; the reader also takes delta dictionary batches).
  *
  * Writer: one md_ipc_writer per stream.  Reader: one md_ipc_reader per stream;
  * it validates every length, offset and buffer range against the message
@@ -42,14 +43,21 @@ typedef struct md_ipc_writer md_ipc_writer;
  */
 int md_ipc_writer_create(const struct ArrowSchema *schema, md_ipc_writer **out, char **out_err);
 
-/* Append the stream's schema message to `out`. */
+/*
+ * Append the stream's schema message to `out`.  This starts a new stream: the
+ * writer forgets which dictionaries it has written, so one writer can serve
+ * several streams of the same schema one after the other.
+ */
 void md_ipc_write_schema(md_ipc_writer *w, md_buf *out);
 
 /*
  * Append one record batch message for `batch` (a struct array matching the
  * schema: its children are the columns) to `out`, preceded by a dictionary
- * batch message for every dictionary-encoded column.  `batch` is only read.
- * Returns MD_OK, or MD_EINVAL/MD_EUNSUPPORTED with *out_err (caller frees).
+ * batch message for every dictionary-encoded column whose dictionary differs
+ * from the one last written for it in this stream (a replacement, never a
+ * delta).  `batch` is only read; its arrays may have non-zero offsets at any
+ * level.  Returns MD_OK, or MD_EINVAL/MD_EUNSUPPORTED with *out_err (caller
+ * frees); on error nothing is appended to `out`.
  */
 int md_ipc_write_batch(md_ipc_writer *w, const struct ArrowArray *batch, md_buf *out,
                        char **out_err);

@@ -37,8 +37,8 @@ export class MdClient {
   /** Open a WebSocket; with a token, also say HELLO and await WELCOME. */
   static async connect(url, token, { hello = true } = {}) {
     const ws = new WebSocket(url, { maxPayload: 1 << 30 });
+    const c = new MdClient(ws); // listen before 'open': frames may follow it at once
     await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
-    const c = new MdClient(ws);
     if (hello && token !== undefined) {
       c.send(MSG.HELLO, 0, { protocol: 1, token, client: 'node-test' });
       const f = await c.next();

@@ -1,0 +1,323 @@
+// Black-box tests of a real ./mdserver on 127.0.0.1: HTTP, auth, queries,
+// streaming, cancel, progress, errors, bad frames, the sandbox, ducklings
+// killed mid-query, user isolation, persistence, limits.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startServer, createToken, newDataDir, ROOT } from '../lib/server.mjs';
+import { MdClient, MSG } from '../lib/mdclient.mjs';
+import { encodeFrame } from '../../ui/js/wire.js';
+
+let srv, admin, alice, bob, reader;
+
+before(async () => {
+  srv = await startServer({ args: ['--max-frame-bytes', '65536', '--max-connections', '6'] });
+  admin = srv.stdout.match(/Token \(shown once, keep it\): (mdt_\S+)/)?.[1];
+  alice = createToken(srv.dataDir, 'alice');
+  bob = createToken(srv.dataDir, 'bob');
+  reader = createToken(srv.dataDir, 'alice', { readOnly: true });
+});
+
+after(async () => { await srv?.stop({ removeData: true }); });
+
+/** Wait for `cond()` to hold, checking on every event-loop turn up to `ms`. */
+async function until(cond, ms = 30000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Start a query that runs for many seconds and reports PROGRESS (a table
+ * scan: DuckDB reports no progress for range() or cross products); resolves
+ * once it is running, to {query} (a bare promise would be awaited too). */
+async function startLongQuery(c) {
+  await c.rows('CREATE TABLE IF NOT EXISTS big AS SELECT i FROM range(20000000) t(i)');
+  let running = false;
+  const q = c.query('SELECT max(md5(md5(md5(i::VARCHAR)))) FROM big', {
+    onFrame: (f) => { if (f.type === MSG.PROGRESS) running = true; },
+  });
+  await until(() => running);
+  return { query: q };
+}
+
+test('protocol codes in ui/js/wire.js match shared/protocol.h', () => {
+  const h = readFileSync(`${ROOT}/shared/protocol.h`, 'utf8');
+  const codes = [...h.matchAll(/MSG\((\w+),\s*(0x[0-9a-fA-F]+),/g)].map(([, n, c]) => [n, Number(c)]);
+  assert.ok(codes.length >= 15);
+  for (const [name, code] of codes) assert.equal(MSG[name], code, name);
+});
+
+test('first run prints a login URL with an admin token', () => {
+  assert.match(srv.stdout, /Log in: +http:\/\/127\.0\.0\.1:\d+\/\?token=mdt_/);
+  assert.ok(admin, 'admin token printed');
+});
+
+test('HTTP: /healthz, UI with COOP/COEP and MIME types, no directory listing', async () => {
+  const h = await fetch(`${srv.http}/healthz`);
+  assert.equal(h.status, 200);
+  const page = await fetch(`${srv.http}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /text\/html/);
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  assert.equal(page.headers.get('access-control-allow-origin'), null);
+  const js = await fetch(`${srv.http}/js/wire.js`);
+  assert.match(js.headers.get('content-type'), /javascript/);
+  const dir = await fetch(`${srv.http}/js/`);
+  assert.notEqual(dir.status, 200, 'directory listing must be off');
+});
+
+test('auth: a good token gets WELCOME with the user and my_db', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  assert.equal(c.welcome.user, 'alice');
+  assert.equal(c.welcome.read_only, false);
+  assert.equal(c.welcome.database, 'my_db');
+  assert.equal(c.welcome.duckdb_version, 'v1.4.4');
+  const a = await MdClient.connect(srv.url, admin);
+  assert.equal(a.welcome.user, 'admin');
+  await c.close();
+  await a.close();
+});
+
+test('auth: a bad token gets ERROR AUTH_FAILED and the connection is closed', async () => {
+  for (const bad of ['mdt_' + 'A'.repeat(43), 'nonsense', '']) {
+    await assert.rejects(MdClient.connect(srv.url, bad), (e) => e.code === 'AUTH_FAILED');
+  }
+  const c = await MdClient.connect(srv.url, undefined, { hello: false });
+  c.send(MSG.HELLO, 0, { protocol: 1, token: 'mdt_' + 'B'.repeat(43) });
+  const f = await c.next();
+  assert.equal(f.json.code, 'AUTH_FAILED');
+  await c.closed;
+});
+
+test('auth: anything before HELLO is a protocol error and closes', async () => {
+  const c = await MdClient.connect(srv.url, undefined, { hello: false });
+  c.send(MSG.QUERY, 1, { sql: 'SELECT 1' });
+  const f = await c.next();
+  assert.equal(f.type, MSG.ERROR);
+  assert.equal(f.json.code, 'PROTOCOL_ERROR');
+  await c.closed;
+});
+
+test('queries: types, several statements, one result per statement', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const r = await c.query(`SELECT 42 AS answer, 'duck' AS s, NULL::INTEGER AS n, 1.5::DECIMAL(10,2) AS d,
+                                  DATE '2024-02-29' AS day, [1,2,3] AS l, {'a': 1} AS st;
+                           SELECT * FROM range(5) t(i)`);
+  assert.equal(r.error, null);
+  assert.equal(r.results.length, 2);
+  const [first, second] = r.results;
+  assert.equal(first.end.final, false);
+  assert.equal(second.end.final, true);
+  assert.equal(second.end.rows, 5);
+  const row = first.table.get(0).toJSON();
+  assert.equal(row.answer, 42);
+  assert.equal(row.s, 'duck');
+  assert.equal(row.n, null);
+  assert.deepEqual([...row.l], [1, 2, 3]);
+  assert.equal(second.table.numRows, 5);
+  await c.close();
+});
+
+test('a 1,000,000-row result streams in batches and every row arrives', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  let batches = 0;
+  const r = await c.query('SELECT i, i * 2 AS j FROM range(1000000) t(i)', {
+    onFrame: (f) => { if (f.type === MSG.RESULT_BATCH) batches++; },
+  });
+  assert.equal(r.error, null);
+  const t = r.results[0].table;
+  assert.equal(t.numRows, 1000000);
+  assert.equal(r.results[0].end.rows, 1000000);
+  assert.ok(batches > 10, `streamed in ${batches} batches`);
+  let sum = 0n;
+  for (const v of t.getChild('i')) sum += v;
+  assert.equal(sum, 499999500000n);
+  await c.close();
+});
+
+test('cancel stops a long query with ERROR CANCELLED; the connection stays usable', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const { query: q } = await startLongQuery(c);
+  const t0 = Date.now();
+  c.cancel(q.id);
+  const r = await q;
+  assert.equal(r.error?.code, 'CANCELLED');
+  assert.ok(Date.now() - t0 < 5000, 'cancelled promptly');
+  assert.deepEqual(await c.rows('SELECT 7 AS x'), [{ x: 7 }]);
+  await c.close();
+});
+
+test('PROGRESS messages arrive while a long query runs', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  await c.rows('CREATE TABLE IF NOT EXISTS mid AS SELECT i FROM range(5000000) t(i)');
+  const r = await c.query('SELECT max(md5(i::VARCHAR)) FROM mid');
+  assert.equal(r.error, null);
+  assert.ok(r.progress.length >= 1, `got ${r.progress.length} PROGRESS messages`);
+  for (const p of r.progress) assert.ok(p.percent >= 0 && p.percent <= 100);
+  await c.close();
+});
+
+test('SQL errors carry a stable code, the message and the position', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  let r = await c.query('SELECT 1 FORM t');
+  assert.equal(r.error.code, 'SQL_ERROR');
+  assert.match(r.error.message, /^Parser Error: syntax error/);
+  assert.equal(r.error.position, 14);
+  r = await c.query('SELECT 1; SELECT nosuchcol FROM range(3)');
+  assert.equal(r.error.code, 'SQL_ERROR');
+  assert.match(r.error.message, /Binder Error: .*nosuchcol/);
+  assert.equal(r.error.position, 17, 'position counts from the start of the whole text');
+  assert.equal(r.results.length, 1, 'the first statement ran');
+  await c.close();
+});
+
+test('malformed frames get ERROR and the connection keeps working', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const good = encodeFrame(MSG.PING, 9, new Uint8Array([1, 2]));
+  const cases = {
+    short: new Uint8Array([0x4d, 0x44, 1]),
+    magic: Object.assign(good.slice(), { 0: 0x58 }),
+    version: Object.assign(good.slice(), { 2: 9 }),
+    flags: Object.assign(good.slice(), { 4: 1 }),
+    type: Object.assign(good.slice(), { 3: 0x7f }),
+    length: Object.assign(good.slice(), { 12: 200 }),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    c.sendRaw(bytes);
+    const f = await c.next();
+    assert.equal(f.type, MSG.ERROR, name);
+    assert.equal(f.json.code, 'BAD_FRAME', `${name}: ${f.json.message}`);
+  }
+  c.ws.send('text is not the protocol');
+  assert.equal((await c.next()).json.code, 'BAD_FRAME');
+  c.send(MSG.QUERY, 77, { nosql: true });
+  const bad = await c.next();
+  assert.equal(bad.json.code, 'INVALID_ARGUMENT');
+  c.send(MSG.PING, 5, new Uint8Array([7, 7, 7]));
+  const pong = await c.next();
+  assert.equal(pong.type, MSG.PONG);
+  assert.deepEqual([...pong.payload], [7, 7, 7]);
+  assert.deepEqual(await c.rows('SELECT 1 AS ok'), [{ ok: 1 }]);
+  await c.close();
+});
+
+test('oversized frames get ERROR TOO_LARGE; a server-only message type closes', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  c.send(MSG.QUERY, 3, { sql: `SELECT '${'x'.repeat(70000)}'` });
+  const f = await c.next();
+  assert.equal(f.json.code, 'TOO_LARGE');
+  assert.equal(f.id, 3);
+  assert.deepEqual(await c.rows('SELECT 2 AS ok'), [{ ok: 2 }]);
+  c.send(MSG.RESULT_END, 4, {});
+  assert.equal((await c.next()).json.code, 'PROTOCOL_ERROR');
+  await c.closed;
+});
+
+test('sandbox: escapes are refused with a clear error', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const attempts = {
+    "SELECT * FROM read_csv('/etc/passwd')": /Permission Error: .*disabled by configuration/,
+    "COPY (SELECT 1) TO '/tmp/x'": /Permission Error/,
+    "ATTACH '/tmp/y.db'": /Permission Error/,
+    'INSTALL httpfs': /Permission Error|disabled/,
+    "LOAD '/tmp/evil.duckdb_extension'": /disabled/,
+    "SET memory_limit = '100GB'": /configuration has been locked/,
+    'SET enable_external_access = true': /configuration has been locked/,
+    "SELECT * FROM glob('/etc/*')": /Permission Error/,
+    "SELECT * FROM read_text('../bob/my_db.duckdb')": /Permission Error|No files found/,
+  };
+  for (const [sql, re] of Object.entries(attempts)) {
+    const r = await c.query(sql);
+    assert.ok(r.error, `${sql} must fail`);
+    assert.match(r.error.message, re, sql);
+  }
+  await c.close();
+});
+
+test('read-only token: reads work, every kind of write is refused', async () => {
+  const w = await MdClient.connect(srv.url, alice);
+  await w.rows('CREATE OR REPLACE TABLE ro_t AS SELECT 1 AS a');
+  const c = await MdClient.connect(srv.url, reader);
+  assert.equal(c.welcome.read_only, true);
+  assert.deepEqual(await c.rows('SELECT a FROM ro_t'), [{ a: 1 }]);
+  const own = `${srv.dataDir}/users/alice/out.csv`; // inside alice's own directory
+  for (const sql of ['INSERT INTO ro_t VALUES (2)', 'CREATE TABLE ro_x (a INT)', 'DROP TABLE ro_t',
+    'UPDATE ro_t SET a = 5', 'BEGIN', `COPY ro_t TO '${own}'`]) {
+    const r = await c.query(sql);
+    assert.equal(r.error?.code, 'READ_ONLY', `${sql}: ${r.error?.message}`);
+  }
+  assert.deepEqual(await w.rows('SELECT a FROM ro_t'), [{ a: 1 }]);
+  // The same COPY works for a read-write session: the user's directory is theirs.
+  assert.deepEqual(await w.rows(`COPY ro_t TO '${own}'`), [{ Count: 1n }]);
+  assert.deepEqual(await w.rows(`SELECT a FROM read_csv('${own}')`), [{ a: 1n }]);
+  await c.close();
+  await w.close();
+});
+
+test('two users never see each other\'s tables', async () => {
+  const a = await MdClient.connect(srv.url, alice);
+  const b = await MdClient.connect(srv.url, bob);
+  await a.rows("CREATE OR REPLACE TABLE secrets AS SELECT 'alice' AS owner");
+  const r = await b.query('SELECT * FROM secrets');
+  assert.match(r.error?.message ?? '', /Catalog Error: Table with name secrets does not exist/);
+  await b.rows("CREATE OR REPLACE TABLE secrets AS SELECT 'bob' AS owner");
+  assert.deepEqual(await a.rows('SELECT owner FROM secrets'), [{ owner: 'alice' }]);
+  assert.deepEqual(await b.rows('SELECT owner FROM secrets'), [{ owner: 'bob' }]);
+  assert.deepEqual(await a.rows('SELECT current_database() AS db'), [{ db: 'my_db' }]);
+  await a.close();
+  await b.close();
+});
+
+test('a duckling killed with SIGKILL mid-query: ERROR, server stays up, next query gets a fresh one', async () => {
+  const c = await MdClient.connect(srv.url, bob);
+  await c.rows("CREATE OR REPLACE TABLE kept AS SELECT 'before' AS v");
+  const before = srv.children();
+  assert.ok(before.length >= 1, 'ducklings are children of the server');
+  const { query: q } = await startLongQuery(c);
+  const pids = srv.children();
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  const r = await q;
+  assert.equal(r.error?.code, 'DUCKLING_FAILED');
+  assert.match(r.error.message, /run the query again/);
+  assert.equal((await fetch(`${srv.http}/healthz`)).status, 200);
+  assert.deepEqual(await c.rows('SELECT v FROM kept'), [{ v: 'before' }]);
+  const after = srv.children();
+  assert.ok(after.every((p) => !pids.includes(p)), 'a new duckling serves the next query');
+  await c.close();
+});
+
+test('connections over the limit are refused with a clear error, never a hang', async () => {
+  const open = [];
+  let refused = null;
+  for (let i = 0; i < 10 && !refused; i++) {
+    try {
+      open.push(await MdClient.connect(srv.url, alice));
+    } catch (e) {
+      refused = e;
+    }
+  }
+  assert.equal(refused?.code, 'SERVER_BUSY');
+  assert.match(refused.message, /maximum of 6 connections/);
+  await Promise.all(open.map((c) => c.close()));
+});
+
+test('tables persist across a server restart', async () => {
+  const dataDir = newDataDir('persist');
+  let s = await startServer({ dataDir });
+  const tok = createToken(dataDir, 'carol');
+  let c = await MdClient.connect(s.url, tok);
+  await c.rows('CREATE TABLE t AS SELECT i, i * i AS sq FROM range(1000) t(i)');
+  await c.rows('INSERT INTO t VALUES (-1, 1)');
+  await c.close();
+  assert.equal(await s.stop(), 0, 'clean exit on SIGTERM');
+  s = await startServer({ dataDir });
+  assert.doesNotMatch(s.stdout, /First run/);
+  c = await MdClient.connect(s.url, tok);
+  assert.deepEqual(await c.rows('SELECT count(*)::INT AS n, sum(sq)::BIGINT AS s FROM t'),
+    [{ n: 1001, s: 332833501n }]);
+  await c.close();
+  await s.stop({ removeData: true });
+});
