@@ -108,4 +108,7 @@ clean:                                            ## remove build outputs (keeps
 help:                                             ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
 
+# Benchmark programs and their rules.
+-include bench/bench.mk
+
 -include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)
