@@ -40,7 +40,7 @@ test_result_format_OBJS := server/result_format.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
-.PHONY: all deps run test bench asan fuzz clean help unit slt-ready
+.PHONY: all deps run test bench asan fuzz clean help unit
 all: mdserver $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## build ./mdserver, unit tests, test tools
 
 $(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
@@ -100,13 +100,20 @@ asan:                                             ## build with AddressSanitizer
 	$(MAKE) deps
 	$(MAKE) ASAN=1 build/asan/mdserver
 	$(MAKE) ASAN=1 $(UNIT_TESTS:%=build/asan/tests/%) $(TOOLS:%=build/asan/tests/%)
+	rm -f build/test-logs/servers.log
 	MDSERVER=build/asan/mdserver TEST_BIN_DIR=build/asan/tests tests/run.sh
+	@if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' build/test-logs/*.log; then \
+	    echo "asan: sanitizer reports above (build/test-logs/)"; exit 1; fi
+
+FUZZ_SECONDS ?= 60
+fuzz: all                                         ## run each fuzz target FUZZ_SECONDS (default 60) under libFuzzer
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:                                            ## remove build outputs (keeps downloaded dependencies)
 	rm -rf build/obj build/asan build/tests build/fuzz mdserver
 
 help:                                             ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
 
 # Benchmark programs and their rules.
 -include bench/bench.mk

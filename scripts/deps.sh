@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(gcc make pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libmbedtls-dev
-          libcmocka-dev libreadline-dev libssl-dev emscripten nodejs)
+          libcmocka-dev libreadline-dev libssl-dev emscripten clang)
+# Commands that may come from elsewhere (e.g. a newer Node.js): installed from
+# Debian only when the command is missing.   command:package
+APT_CMDS=(node:nodejs npm:npm)
 BENCH_PKGS=(postgresql-15 libpq-dev)
 DUCKDB_HEADER_PKG="duckdb@1.4.4"
 DUCKDB_HEADER_SHA1="7878d3c20c23b0f6c583c1b389c2632f0de5b0b1"
@@ -24,6 +27,9 @@ pkgs=("${APT_PKGS[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for cp in "${APT_CMDS[@]}"; do
+    command -v "${cp%%:*}" >/dev/null 2>&1 || missing+=("${cp#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"

@@ -1,12 +1,17 @@
 // tests/lib/server.mjs: start a real ./mdserver on 127.0.0.1 with a fresh data
 // directory, create tokens with `./mdserver token create`, stop it by PID.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, mkdirSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const MDSERVER = resolve(ROOT, process.env.MDSERVER ?? './mdserver');
+// A binary elsewhere than the repo root (the ASan build) has no ui/ beside it.
+const UI_ARGS = MDSERVER === resolve(ROOT, 'mdserver') ? [] : ['--ui-dir', resolve(ROOT, 'ui')];
+// Every server's stderr is kept here (sanitizer reports, duckling messages).
+const LOG_DIR = resolve(ROOT, 'build/test-logs');
+mkdirSync(LOG_DIR, { recursive: true });
 
 export function newDataDir(tag = 'md') {
   return mkdtempSync(join(tmpdir(), `mdtest-${tag}-`));
@@ -20,11 +25,14 @@ export function createToken(dataDir, user, { readOnly = false } = {}) {
 
 /** Start a server; resolves once it printed its URL and /healthz says ok. */
 export async function startServer({ dataDir = newDataDir(), args = [] } = {}) {
-  const proc = spawn(MDSERVER, ['serve', '--port', '0', '--data-dir', dataDir, ...args], {
+  const proc = spawn(MDSERVER, ['serve', '--port', '0', '--data-dir', dataDir, ...UI_ARGS, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '', stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+    appendFileSync(`${LOG_DIR}/servers.log`, d);
+  });
   const port = await new Promise((res, rej) => {
     const onData = (d) => {
       stdout += d;
