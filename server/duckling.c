@@ -277,6 +277,7 @@ done:
     for (idx_t c = 0; c < ncols; c++) duckdb_destroy_logical_type(&types[c]);
     md_free(types);
     md_free(names);
+    duckdb_destroy_arrow_options(&opts);
     return rc;
 }
 
