@@ -37,6 +37,7 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 # test of shared/ code never depends on the rest of the server.
 test_token_OBJS := server/token.c server/meta.c
 test_result_format_OBJS := server/result_format.c
+test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

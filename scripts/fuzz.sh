@@ -12,7 +12,7 @@ for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     echo "== $name: building"
     clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishared -isystem build/duckdb \
-        "$src" shared/*.c -lcjson -o "$out/bin/$name"
+        "$src" shared/*.c tests/support/*.c -lcjson -o "$out/bin/$name"
     corpus="$out/$name/corpus"
     mkdir -p "$corpus"
     case "$name" in
