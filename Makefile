@@ -111,7 +111,7 @@ fuzz: all                                         ## run each fuzz target FUZZ_S
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:                                            ## remove build outputs (keeps downloaded dependencies)
-	rm -rf build/obj build/asan build/tests build/fuzz mdserver
+	rm -rf build/obj build/asan build/tests build/fuzz build/bench mdserver
 
 help:                                             ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10

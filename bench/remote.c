@@ -1,0 +1,267 @@
+/*
+ * remote.c: the benchmarks' protocol client (see remote.h).
+ *
+ * Per query:
+ *   send QUERY(id) {sql}
+ *   loop: receive one WebSocket message = one frame; frames of other ids are
+ *   dropped; RESULT_SCHEMA starts a fresh md_ipc_reader; RESULT_BATCH is
+ *   decoded message by message (dictionary batches, then the record batch);
+ *   RESULT_END with final=true or ERROR ends the query.
+ */
+#include "remote.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "arrow_ipc.h"
+#include "md_alloc.h"
+#include "md_error.h"
+#include "protocol.h"
+#include "ws_client.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define CLIENT_NAME "mdbench/0.1"
+
+struct bench_remote {
+    md_ws *ws;
+    uint32_t next_id;
+    uint32_t max_frame;
+};
+
+static int send_json(bench_remote *r, int type, uint32_t id, cJSON *j, char **out_err) {
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    size_t len = strlen(text);
+    uint8_t hdr[MD_FRAME_HEADER_SIZE];
+    md_frame_header_encode(hdr, type, id, (uint32_t)len);
+    int rc = md_ws_send_binary(r->ws, hdr, sizeof hdr, text, len, out_err);
+    cJSON_free(text);
+    return rc;
+}
+
+/* Receive one frame: *out_data (caller frees) is header + payload. */
+static int recv_frame(bench_remote *r, uint8_t **out_data, md_frame_header *out_h, char **out_err) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = md_ws_recv(r->ws, -1, &data, &len, out_err);
+    if (rc != MD_OK) return rc;
+    const char *why = NULL;
+    if (len < MD_FRAME_HEADER_SIZE) why = "a message shorter than a frame header";
+    else if (md_frame_header_decode(data, r->max_frame, out_h, &why) != MD_OK) {
+        if (!why) why = "a bad frame header";
+    } else if (out_h->length != len - MD_FRAME_HEADER_SIZE) {
+        why = "a frame whose length does not match its message";
+    }
+    if (why) {
+        md_free(data);
+        *out_err = md_asprintf("protocol error from the server: %s", why);
+        return MD_EPROTOCOL;
+    }
+    *out_data = data;
+    return MD_OK;
+}
+
+static const char *json_str(const cJSON *j, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double json_num(const cJSON *j, const char *key, double dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int bench_remote_connect(const char *url, const char *token, bench_remote **out, char **out_err) {
+    bench_remote *r = md_calloc(1, sizeof *r);
+    r->max_frame = MD_DEFAULT_MAX_FRAME_BYTES;
+    r->next_id = 1;
+    int rc = md_ws_connect(url, CONNECT_TIMEOUT_MS, 0, &r->ws, out_err);
+    if (rc != MD_OK) {
+        md_free(r);
+        return rc;
+    }
+    cJSON *hello = cJSON_CreateObject();
+    cJSON_AddNumberToObject(hello, "protocol", MD_PROTOCOL_VERSION);
+    cJSON_AddStringToObject(hello, "token", token);
+    cJSON_AddStringToObject(hello, "client", CLIENT_NAME);
+    rc = send_json(r, MD_MSG_HELLO, 0, hello, out_err);
+    while (rc == MD_OK) {
+        uint8_t *f = NULL;
+        md_frame_header h;
+        rc = recv_frame(r, &f, &h, out_err);
+        if (rc != MD_OK) break;
+        cJSON *j = cJSON_ParseWithLength((const char *)f + MD_FRAME_HEADER_SIZE, h.length);
+        md_free(f);
+        if (h.type == MD_MSG_ERROR) {
+            const char *m = json_str(j, "message");
+            *out_err = md_asprintf("the server refused HELLO: %s", m ? m : "no reason given");
+            rc = MD_EAUTH;
+        } else if (h.type == MD_MSG_WELCOME) {
+            const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
+            double mf = json_num(lim, "max_frame_bytes", MD_DEFAULT_MAX_FRAME_BYTES);
+            /* Results stream in batches that may exceed what a client may send. */
+            r->max_frame = mf > MD_DEFAULT_MAX_FRAME_BYTES ? (uint32_t)mf : (uint32_t)(1u << 31);
+            md_ws_set_max_message(r->ws, (size_t)r->max_frame + MD_FRAME_HEADER_SIZE);
+            cJSON_Delete(j);
+            *out = r;
+            return MD_OK;
+        }
+        cJSON_Delete(j);
+    }
+    md_ws_close(&r->ws);
+    md_free(r);
+    return rc;
+}
+
+/* Decode the IPC messages of one RESULT_BATCH payload. */
+static int decode_batch(md_ipc_reader *rd, const struct ArrowSchema *schema, const uint8_t *p, size_t n,
+                        const bench_query_hooks *hooks, bench_query_stats *st, char **out_err) {
+    size_t off = 0;
+    while (off < n) {
+        size_t used = 0;
+        md_ipc_message_kind kind;
+        struct ArrowArray batch;
+        memset(&batch, 0, sizeof batch);
+        int rc = md_ipc_reader_next(rd, p + off, n - off, &used, &kind, &batch, out_err);
+        if (rc != MD_OK) return rc;
+        if (used == 0) break;
+        off += used;
+        if (kind != MD_IPC_BATCH) continue;
+        st->rows += batch.length;
+        st->batches++;
+        if (hooks && hooks->on_batch) rc = hooks->on_batch(hooks->ctx, schema, &batch, out_err);
+        batch.release(&batch);
+        if (rc != MD_OK) return rc;
+    }
+    return MD_OK;
+}
+
+int bench_remote_query(bench_remote *r, const char *sql, const bench_query_hooks *hooks,
+                       bench_query_stats *out_stats, char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
+    uint32_t id = r->next_id++;
+    if (r->next_id == 0) r->next_id = 1;
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "sql", sql);
+    int rc = send_json(r, MD_MSG_QUERY, id, q, out_err);
+    if (rc != MD_OK) return rc;
+
+    bench_query_stats st = {0, 0, 0, 0, 0};
+    md_ipc_reader *rd = NULL;
+    struct ArrowSchema schema; /* of the current statement, for on_batch */
+    memset(&schema, 0, sizeof schema);
+    for (;;) {
+        uint8_t *f = NULL;
+        md_frame_header h;
+        rc = recv_frame(r, &f, &h, out_err);
+        if (rc != MD_OK) break;
+        const uint8_t *payload = f + MD_FRAME_HEADER_SIZE;
+        if (h.request_id != id) {
+            md_free(f);
+            continue;
+        }
+        int done = 0;
+        switch (h.type) {
+        case MD_MSG_RESULT_SCHEMA: {
+            md_ipc_reader_destroy(&rd);
+            if (schema.release) schema.release(&schema);
+            rd = md_ipc_reader_create(0);
+            st.bytes += h.length;
+            size_t used;
+            md_ipc_message_kind kind;
+            struct ArrowArray none;
+            memset(&none, 0, sizeof none);
+            rc = md_ipc_reader_next(rd, payload, h.length, &used, &kind, &none, out_err);
+            if (rc == MD_OK && kind != MD_IPC_SCHEMA) {
+                if (none.release) none.release(&none);
+                *out_err = md_strdup("RESULT_SCHEMA does not hold an Arrow schema");
+                rc = MD_EPROTOCOL;
+            }
+            if (rc == MD_OK && hooks && hooks->on_batch) rc = md_ipc_reader_schema(rd, &schema);
+            break;
+        }
+        case MD_MSG_RESULT_BATCH:
+            st.bytes += h.length;
+            if (!rd) {
+                *out_err = md_strdup("RESULT_BATCH before RESULT_SCHEMA");
+                rc = MD_EPROTOCOL;
+            } else {
+                rc = decode_batch(rd, &schema, payload, h.length, hooks, &st, out_err);
+            }
+            break;
+        case MD_MSG_PROGRESS:
+            if (hooks && hooks->on_progress) {
+                cJSON *j = cJSON_ParseWithLength((const char *)payload, h.length);
+                double pct = json_num(j, "percent", -1);
+                cJSON_Delete(j);
+                if (pct >= 0) hooks->on_progress(hooks->ctx, pct);
+            }
+            break;
+        case MD_MSG_RESULT_END: {
+            cJSON *j = cJSON_ParseWithLength((const char *)payload, h.length);
+            st.server_rows += (int64_t)json_num(j, "rows", 0);
+            done = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "final"));
+            if (done) st.server_ms = json_num(j, "ms", NAN);
+            cJSON_Delete(j);
+            md_ipc_reader_destroy(&rd);
+            break;
+        }
+        case MD_MSG_ERROR: {
+            cJSON *j = cJSON_ParseWithLength((const char *)payload, h.length);
+            const char *code = json_str(j, "code"), *m = json_str(j, "message");
+            *out_err = md_asprintf("%s: %s", code ? code : "ERROR", m ? m : "no message");
+            cJSON_Delete(j);
+            rc = MD_ESQL;
+            done = 1;
+            break;
+        }
+        default: break;
+        }
+        md_free(f);
+        if (rc != MD_OK || done) break;
+    }
+    md_ipc_reader_destroy(&rd);
+    if (schema.release) schema.release(&schema);
+    if (rc == MD_OK) *out_stats = st;
+    else if (rc != MD_ESQL) md_ws_close(&r->ws); /* mid-request: the rest would still arrive */
+    return rc;
+}
+
+void bench_remote_close(bench_remote **rp) {
+    if (!rp || !*rp) return;
+    md_ws_close(&(*rp)->ws);
+    md_free(*rp);
+    *rp = NULL;
+}
+
+int bench_remote_ping(bench_remote *r, char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
+    uint32_t id = r->next_id++;
+    if (r->next_id == 0) r->next_id = 1;
+    uint8_t frame[MD_FRAME_HEADER_SIZE + 8] = {0};
+    md_frame_header_encode(frame, MD_MSG_PING, id, 8);
+    int rc = md_ws_send_binary(r->ws, frame, sizeof frame, NULL, 0, out_err);
+    while (rc == MD_OK) {
+        uint8_t *f = NULL;
+        md_frame_header h;
+        rc = recv_frame(r, &f, &h, out_err);
+        if (rc != MD_OK) break;
+        int type = h.type;
+        uint32_t got = h.request_id;
+        md_free(f);
+        if (got == id && type == MD_MSG_PONG) return MD_OK;
+        if (got == id && type == MD_MSG_ERROR) {
+            *out_err = md_strdup("the server answered PING with ERROR");
+            return MD_EPROTOCOL;
+        }
+    }
+    md_ws_close(&r->ws);
+    return rc;
+}

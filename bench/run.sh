@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmarks of `make bench` (docs/benchmarks.md says what
+# each measures and why it is fair).
+#
+#   1. build build/bench/mdbench (bench/bench.mk)
+#   2. start ./mdserver (fresh data dir, --threads T, --memory-limit M) and a
+#      private PostgreSQL 15 (initdb in a temp dir, loopback only)
+#   3. mdbench setup: facts (10M rows), dim, xfer (5M rows) through mdserver
+#      into the user's my_db; xfer in PostgreSQL from the same expressions
+#   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
+#      the in-process DuckDB side, start mdserver again
+#   5. mdbench overhead | transfer | latency: one BENCH line each
+#   6. build/bench.json = the three JSON objects; stop both servers (also on
+#      failure or Ctrl-C: trap)
+#
+# Output: context lines start with two spaces; each benchmark ends with
+#   BENCH <name> ours=<v> peer=<v> ratio=<ours/peer> target=<op><t> PASS|MISS
+# Exit status: 0 when every benchmark was measured (PASS or MISS), 1 when one
+# could not be (its line then says nan and MISS, and its JSON has "error").
+#
+# Environment (defaults in brackets): MDBENCH_THREADS [nproc],
+# MDBENCH_RUNS [7], MDBENCH_MEMORY_LIMIT [8GB], MDBENCH_FACTS_ROWS
+# [10000000], MDBENCH_XFER_ROWS [5000000], MDBENCH_LATENCY_COUNT [10000],
+# MDBENCH_KEEP=1 keeps the temp dirs,
+# MDSERVER [./mdserver].
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+MDSERVER=${MDSERVER:-./mdserver}
+MDBENCH=build/bench/mdbench
+THREADS=${MDBENCH_THREADS:-$(nproc)}
+RUNS=${MDBENCH_RUNS:-7}
+MEM=${MDBENCH_MEMORY_LIMIT:-8GB}
+FACTS_ROWS=${MDBENCH_FACTS_ROWS:-10000000}
+XFER_ROWS=${MDBENCH_XFER_ROWS:-5000000}
+LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
+RESULTS=build/bench/results
+OUT=build/bench.json
+BENCHES=(remote_overhead result_transfer small_query_latency)
+
+say() { printf '  %s\n' "$*"; }
+T0=$SECONDS
+elapsed() { echo "$((SECONDS - T0)) s"; }
+
+SERVER_PID="" PG_PID="" PG_DIR="" WORK="" AS_PG=() STEP_PID=""
+PGBIN=/usr/lib/postgresql/15/bin
+[ -x "$PGBIN/postgres" ] || PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+
+# ---- mdserver --------------------------------------------------------------
+
+start_server() {
+    : >"$WORK/server.log"
+    "$MDSERVER" serve --port 0 --data-dir "$DATA" --threads "$THREADS" --memory-limit "$MEM" \
+        >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    local port="" i
+    for ((i = 0; i < 300; i++)); do    # until it prints its URL (or dies), at most 30 s
+        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/server.log" | head -1)
+        [ -n "$port" ] && break
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            sed 's/^/  server: /' "$WORK/server.log"
+            SERVER_PID=""
+            return 1
+        fi
+        sleep 0.1
+    done
+    [ -n "$port" ] || { say "mdserver did not print its URL within 30 s"; return 1; }
+    URL="ws://127.0.0.1:$port/ws"
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+
+# ---- PostgreSQL ---------------------------------------------------------------
+
+start_pg() {
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdbench-pg.XXXXXX") || return 1
+    if [ "$(id -u)" -eq 0 ]; then   # initdb and postgres refuse to run as root
+        id postgres >/dev/null 2>&1 || { say "running as root needs the 'postgres' user (package postgresql-15)"; return 1; }
+        chown postgres: "$PG_DIR"
+        AS_PG=(runuser -u postgres --)
+    fi
+    "${AS_PG[@]}" "$PGBIN/initdb" -D "$PG_DIR/data" -U bench --auth=trust -E UTF8 --locale=C \
+        >"$PG_DIR/initdb.log" 2>&1 || { sed 's/^/  initdb: /' "$PG_DIR/initdb.log"; return 1; }
+    local try i
+    for ((try = 0; try < 5; try++)); do   # a free port: try a few random ones
+        PG_PORT=$((20000 + RANDOM % 40000))
+        # A throwaway cluster: durability off (it only speeds up loading);
+        # shared_buffers 1GB; everything else PostgreSQL's defaults.
+        "${AS_PG[@]}" "$PGBIN/postgres" -D "$PG_DIR/data" -k "$PG_DIR" -p "$PG_PORT" \
+            -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c fsync=off \
+            -c synchronous_commit=off -c full_page_writes=off >"$PG_DIR/server.log" 2>&1 &
+        PG_PID=$!
+        for ((i = 0; i < 300; i++)); do
+            "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && return 0
+            kill -0 "$PG_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        stop_pg_process
+    done
+    sed 's/^/  postgres: /' "$PG_DIR/server.log" | tail -20
+    return 1
+}
+
+stop_pg_process() {
+    [ -n "$PG_PID" ] || return 0
+    "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$PG_DIR/data" stop -m fast -w >/dev/null 2>&1 || kill -TERM "$PG_PID" 2>/dev/null
+    wait "$PG_PID" 2>/dev/null
+    PG_PID=""
+}
+
+# Run a long step (mdbench) as a child this shell waits for: unlike a
+# foreground command, `wait` returns at once when a signal arrives, so the
+# trap stops the step and both servers without waiting for it to finish.
+step() {
+    "$@" &
+    STEP_PID=$!
+    wait "$STEP_PID"
+    local rc=$?
+    STEP_PID=""
+    return $rc
+}
+
+cleanup() {
+    if [ -n "$STEP_PID" ]; then
+        kill -TERM "$STEP_PID" 2>/dev/null
+        wait "$STEP_PID" 2>/dev/null
+    fi
+    stop_server
+    stop_pg_process
+    if [ "${MDBENCH_KEEP:-0}" = 1 ]; then
+        say "kept: $WORK $PG_DIR"
+    else
+        [ -n "$WORK" ] && rm -rf "$WORK"
+        [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- reporting -------------------------------------------------------------------
+
+UNIT_remote_overhead=ms UNIT_result_transfer=rows/s UNIT_small_query_latency=us
+TARGET_remote_overhead='<=1.10' TARGET_result_transfer='>=2.00' TARGET_small_query_latency='<=1.30'
+
+# A benchmark that did not report (setup failed, mdbench crashed): its line and
+# JSON object say so.
+report_unmeasured() {
+    local name=$1 why=$2 unit target
+    unit=UNIT_$name target=TARGET_$name
+    say "error: $why"
+    echo "BENCH $name ours=nan peer=nan ratio=nan target=${!target} MISS"
+    local op=${!target:0:2} t=${!target:2}
+    why=${why//\\/\\\\}
+    printf '{\n\t"name":\t"%s",\n\t"unit":\t"%s",\n\t"ours":\tnull,\n\t"peer":\tnull,\n\t"ratio":\tnull,\n\t"target":\t%s,\n\t"target_op":\t"%s",\n\t"pass":\tfalse,\n\t"error":\t"%s"\n}\n' \
+        "$name" "${!unit}" "$t" "$op" "${why//\"/\\\"}" >"$RESULTS/$name.json"
+}
+
+run_bench() {   # run_bench NAME mdbench-args...
+    local name=$1
+    shift
+    rm -f "$RESULTS/$name.json"
+    echo "  == $name ($(elapsed) so far)"
+    step "$MDBENCH" "$@" --json "$RESULTS/$name.json"
+    local rc=$?
+    [ -s "$RESULTS/$name.json" ] || report_unmeasured "$name" "mdbench $1 exited with status $rc before reporting"
+}
+
+finish() {
+    {
+        echo "["
+        local first=1 b
+        for b in "${BENCHES[@]}"; do
+            [ $first = 1 ] || echo ","
+            first=0
+            cat "$RESULTS/$b.json"
+        done
+        echo "]"
+    } >"$OUT"
+    local pass miss errors
+    pass=$(grep -l '"pass":[[:space:]]*true' "$RESULTS"/*.json | wc -l)
+    errors=$(grep -l '"error":' "$RESULTS"/*.json | wc -l)
+    miss=$((${#BENCHES[@]} - pass))
+    say "results: $OUT ($pass PASS, $miss MISS; total $(elapsed))"
+    [ "$errors" -eq 0 ]
+}
+
+# ---- the run ------------------------------------------------------------------------
+
+mkdir -p "$RESULTS"
+echo "  == building $MDBENCH"
+if ! make -s --no-print-directory "$MDBENCH" 2>&1 | sed 's/^/  /'; then
+    for b in "${BENCHES[@]}"; do report_unmeasured "$b" "cannot build $MDBENCH"; done
+    finish
+    exit 1
+fi
+
+setup_failed() {
+    for b in "${BENCHES[@]}"; do report_unmeasured "$b" "setup failed: $1"; done
+    finish
+    exit 1
+}
+
+echo "  == setup"
+say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); DuckDB threads $THREADS, memory limit $MEM, $RUNS runs per measurement"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mdbench.XXXXXX") || setup_failed "no temp dir"
+DATA=$WORK/data
+TOKEN=$("$MDSERVER" token create --data-dir "$DATA" --user bench) || setup_failed "mdserver token create failed"
+start_server || setup_failed "mdserver did not start"
+say "$(head -1 "$WORK/server.log")"
+start_pg || setup_failed "PostgreSQL did not start"
+say "$("$PGBIN/postgres" --version) on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
+PG="host=127.0.0.1 port=$PG_PORT user=bench dbname=postgres"
+
+step "$MDBENCH" setup --url "$URL" --token "$TOKEN" --pg "$PG" \
+    --facts-rows "$FACTS_ROWS" --xfer-rows "$XFER_ROWS" || setup_failed "generating the tables failed"
+
+# The in-process side reads a byte copy of the file the duckling uses: made
+# after a clean shutdown (checkpointed, no WAL), so both open identical bytes.
+say "stopping mdserver (the duckling checkpoints my_db), copying my_db.duckdb for in-process DuckDB"
+stop_server
+DB=$DATA/users/bench/my_db.duckdb
+[ -f "$DB" ] || setup_failed "no $DB after generation"
+[ -e "$DB.wal" ] && setup_failed "$DB.wal still exists after shutdown: the copy would differ"
+cp "$DB" "$WORK/native.duckdb" || setup_failed "cannot copy $DB"
+say "database file: $(du -m "$DB" | cut -f1) MB"
+start_server || setup_failed "mdserver did not restart"
+say "setup done ($(elapsed))"
+
+status=0
+run_bench remote_overhead overhead --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
+    --threads "$THREADS" --memory-limit "$MEM" --runs "$RUNS" || status=1
+run_bench result_transfer transfer --url "$URL" --token "$TOKEN" --pg "$PG" --runs "$RUNS" || status=1
+run_bench small_query_latency latency --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
+    --threads "$THREADS" --memory-limit "$MEM" --pg "$PG" --count "$LAT_COUNT" --runs "$RUNS" || status=1
+finish || status=1
+exit $status
