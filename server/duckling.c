@@ -69,7 +69,8 @@ typedef struct session {
     pthread_t reader, executor;
     pthread_mutex_t mu;       /* everything below */
     pthread_cond_t cv;
-    pthread_mutex_t write_mu; /* one frame at a time on fd */
+    pthread_mutex_t write_mu; /* one writer at a time on fd */
+    md_buf out;               /* executor only: frames not yet written */
     job *head, *tail;
     int queued;
     int running;
@@ -107,10 +108,35 @@ static double now_ms_f(void) {
 
 /* ---- sending ------------------------------------------------------------ */
 
-static int send_json(session *s, int type, uint32_t id, cJSON *j) {
+/* Executor: write the frames gathered in s->out. */
+static int out_flush(session *s) {
+    if (s->out.len == 0) return MD_OK;
     pthread_mutex_lock(&s->write_mu);
-    int rc = md_frame_send_json(s->fd, type, id, j);
+    int rc = md_fd_write_all(s->fd, s->out.data, s->out.len);
     pthread_mutex_unlock(&s->write_mu);
+    s->out.len = 0;
+    return rc;
+}
+
+/* Send a control message; takes ownership of j.  From the executor it goes
+ * out together with the frames it gathered before (one write for a small
+ * result: schema, batch and end); from the reader thread it goes at once. */
+static int send_json(session *s, int type, uint32_t id, cJSON *j) {
+    int rc;
+    if (pthread_equal(pthread_self(), s->executor)) {
+        char *text = cJSON_PrintUnformatted(j);
+        size_t n = strlen(text);
+        uint8_t h[MD_FRAME_HEADER_SIZE];
+        md_frame_header_encode(h, type, id, (uint32_t)n);
+        md_buf_append(&s->out, h, sizeof h);
+        md_buf_append(&s->out, text, n);
+        cJSON_free(text);
+        rc = out_flush(s);
+    } else {
+        pthread_mutex_lock(&s->write_mu);
+        rc = md_frame_send_json(s->fd, type, id, j);
+        pthread_mutex_unlock(&s->write_mu);
+    }
     cJSON_Delete(j);
     return rc;
 }
@@ -198,7 +224,7 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
     }
     struct ArrowSchema schema = {0};
     md_ipc_writer *w = NULL;
-    md_buf buf = MD_BUF_INIT;
+    md_buf *out = &s->out;
     char *err = NULL;
     int rc = MD_OK;
 
@@ -213,17 +239,20 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
         rc = send_error(s, id, MD_EUNSUPPORTED, err, -1, NULL) ? MD_EIO : MD_EUNSUPPORTED;
         goto done;
     }
-    /* Each frame is built in buf after a 16-byte hole for its header. */
-    md_buf_append_zeros(&buf, MD_FRAME_HEADER_SIZE);
-    md_ipc_write_schema(w, &buf);
-    md_frame_header_encode(buf.data, MD_MSG_RESULT_SCHEMA, id, (uint32_t)(buf.len - MD_FRAME_HEADER_SIZE));
-    pthread_mutex_lock(&s->write_mu);
-    rc = md_fd_write_all(s->fd, buf.data, buf.len);
-    pthread_mutex_unlock(&s->write_mu);
-    if (rc != MD_OK) goto done;
+    /* Frames are built in s->out, each after a 16-byte hole for its header.
+     * The schema waits for the first batch; after that, everything gathered
+     * is written before each fetch (which may block while the query runs),
+     * so rows reach the client as soon as DuckDB produces them. */
+    size_t at = out->len;
+    md_buf_append_zeros(out, MD_FRAME_HEADER_SIZE);
+    md_ipc_write_schema(w, out);
+    md_frame_header_encode(out->data + at, MD_MSG_RESULT_SCHEMA, id,
+                           (uint32_t)(out->len - at - MD_FRAME_HEADER_SIZE));
 
     duckdb_data_chunk chunk;
-    while ((chunk = duckdb_fetch_chunk(*res)) != NULL) {
+    for (int first = 1;; first = 0) {
+        if (!first && (rc = out_flush(s)) != MD_OK) goto done;
+        if ((chunk = duckdb_fetch_chunk(*res)) == NULL) break;
         idx_t n = duckdb_data_chunk_get_size(chunk);
         if (n == 0) {
             duckdb_destroy_data_chunk(&chunk);
@@ -238,15 +267,18 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
             goto done;
         }
         duckdb_destroy_error_data(&ed);
-        buf.len = MD_FRAME_HEADER_SIZE;
-        rc = md_ipc_write_batch(w, &arr, &buf, &err);
+        at = out->len;
+        md_buf_append_zeros(out, MD_FRAME_HEADER_SIZE);
+        rc = md_ipc_write_batch(w, &arr, out, &err);
         if (arr.release) arr.release(&arr);
         if (rc != MD_OK) {
+            out->len = at;
             rc = send_error(s, id, rc, err, -1, NULL) ? MD_EIO : rc;
             goto done;
         }
-        size_t payload = buf.len - MD_FRAME_HEADER_SIZE;
+        size_t payload = out->len - at - MD_FRAME_HEADER_SIZE;
         if (payload > UINT32_MAX) {
+            out->len = at;
             rc = send_error(s, id, MD_ETOO_LARGE, "one result batch exceeds 4 GiB", -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
             goto done;
         }
@@ -260,18 +292,13 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
             md_free(m);
             goto done;
         }
-        md_frame_header_encode(buf.data, MD_MSG_RESULT_BATCH, id, (uint32_t)payload);
-        pthread_mutex_lock(&s->write_mu);
-        rc = md_fd_write_all(s->fd, buf.data, buf.len);
-        pthread_mutex_unlock(&s->write_mu);
-        if (rc != MD_OK) goto done;
+        md_frame_header_encode(out->data + at, MD_MSG_RESULT_BATCH, id, (uint32_t)payload);
     }
     const char *e = duckdb_result_error(res);
     if (e) rc = send_duckdb_error(s, id, e) ? MD_EIO : MD_ESQL;
 
 done:
     md_free(err);
-    md_buf_free(&buf);
     md_ipc_writer_destroy(&w);
     if (schema.release) schema.release(&schema);
     for (idx_t c = 0; c < ncols; c++) duckdb_destroy_logical_type(&types[c]);
@@ -567,6 +594,7 @@ static void *reader_main(void *arg) {
         md_free(j);
     }
     connection_release(s->conn);
+    md_buf_free(&s->out);
     session_unlink(s);
     close(s->fd);
     pthread_mutex_destroy(&s->mu);

@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 #include <civetweb.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +105,50 @@ static void pending_remove(md_session *s, uint32_t id) {
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Frames from the duckling channel, read through one buffer so that frames
+ * arriving together cost one read().  A returned frame points into the
+ * buffer and stays valid until the next call. */
+typedef struct chan_reader {
+    uint8_t *buf;
+    size_t cap, start, end;
+} chan_reader;
+
+#define CHAN_READ_CHUNK (256u * 1024u)
+
+static int chan_next(int fd, chan_reader *r, md_frame_header *out_hdr, const uint8_t **out_frame) {
+    for (;;) {
+        size_t have = r->end - r->start, need = MD_FRAME_HEADER_SIZE;
+        if (have >= MD_FRAME_HEADER_SIZE) {
+            int rc = md_frame_header_decode(r->buf + r->start, MAX_DUCKLING_FRAME, out_hdr, NULL);
+            if (rc != MD_OK) return rc;
+            need += out_hdr->length;
+            if (have >= need) {
+                *out_frame = r->buf + r->start;
+                r->start += need;
+                return MD_OK;
+            }
+        }
+        if (r->cap - r->start < need || (r->start > 0 && r->cap - r->end < CHAN_READ_CHUNK / 4)) {
+            memmove(r->buf, r->buf + r->start, have);
+            r->start = 0;
+            r->end = have;
+        }
+        if (r->cap < need) {
+            size_t cap = need > CHAN_READ_CHUNK ? need : CHAN_READ_CHUNK;
+            uint8_t *b = md_tryrealloc(r->buf, cap);
+            if (!b) return MD_ENOMEM;
+            r->buf = b;
+            r->cap = cap;
+        }
+        ssize_t n;
+        do {
+            n = read(fd, r->buf + r->end, r->cap - r->end);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) return n == 0 ? MD_EEOF : MD_EIO;
+        r->end += (size_t)n;
+    }
+}
+
 /* Does this duckling frame end its request? */
 static int is_final(const md_frame_header *h, const uint8_t *payload) {
     if (h->type == MD_MSG_ERROR) return 1;
@@ -116,16 +161,17 @@ static int is_final(const md_frame_header *h, const uint8_t *payload) {
 
 static void *pump_main(void *arg) {
     md_session *s = arg;
+    chan_reader r = {NULL, 0, 0, 0};
     for (;;) {
         md_frame_header h;
-        uint8_t *f = NULL;
-        if (md_frame_recv(s->chan_fd, MAX_DUCKLING_FRAME, &h, &f) != MD_OK) break;
+        const uint8_t *f = NULL;
+        if (chan_next(s->chan_fd, &r, &h, &f) != MD_OK) break;
         int fin = is_final(&h, f + MD_FRAME_HEADER_SIZE);
         int rc = ws_send(s->conn, f, MD_FRAME_HEADER_SIZE + (size_t)h.length);
-        md_free(f);
         if (fin) pending_remove(s, h.request_id);
         if (rc != MD_OK) break;
     }
+    md_free(r.buf);
     /* The channel is gone.  Unless the client left first, the duckling
      * died: every unfinished request gets an error. */
     pthread_mutex_lock(&s->mu);
