@@ -13,6 +13,7 @@
 #include "duckling.h"
 #include "serve.h"
 #include "token_cmd.h"
+#include "version.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: mdserver [serve] [--port N] [--bind ADDR] [--data-dir DIR] ...\n"
@@ -28,7 +29,7 @@ int main(int argc, char **argv) {
             return 0;
         }
         if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-            printf("mdserver 0.1.0 (DuckDB v1.4.4)\n");
+            printf("mdserver %s (DuckDB %s)\n", MD_SERVER_VERSION, md_duckdb_version());
             return 0;
         }
         argv[0] = "serve";

@@ -318,14 +318,6 @@ void md_pool_close_channel(md_pool *p, uint64_t ticket) {
     pthread_mutex_unlock(&p->mu);
 }
 
-pid_t md_pool_pid(md_pool *p, const char *user) {
-    pthread_mutex_lock(&p->mu);
-    duckling *d = find(p, user);
-    pid_t pid = d && d->state == LIVE ? d->pid : 0;
-    pthread_mutex_unlock(&p->mu);
-    return pid;
-}
-
 /* Reap exited ducklings; stop idle ones; kill ones that will not stop. */
 static void reap_once(md_pool *p) {
     int status;

@@ -43,9 +43,6 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
 /* The caller closed the channel that md_pool_open_channel gave with `ticket`. */
 void md_pool_close_channel(md_pool *p, uint64_t ticket);
 
-/* The pid of `user`'s live duckling, or 0. */
-pid_t md_pool_pid(md_pool *p, const char *user);
-
 /* Stop every duckling (each closes its database cleanly; a duckling that does
  * not exit within a few seconds is killed) and free the pool. */
 void md_pool_destroy(md_pool **p);

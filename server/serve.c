@@ -25,6 +25,7 @@
 #include "protocol.h"
 #include "server.h"
 #include "token.h"
+#include "version.h"
 
 #define DEFAULT_PORT 4213
 
@@ -174,7 +175,7 @@ int md_serve_main(int argc, char **argv) {
     }
     const char *host = strcmp(srv.cfg.bind, "0.0.0.0") == 0 ? "127.0.0.1" : srv.cfg.bind;
     char *url = md_asprintf("http://%s:%d", host, port);
-    printf("mdserver 0.1.0 (DuckDB v1.4.4) listening on %s\n", url);
+    printf("mdserver %s (DuckDB %s) listening on %s\n", MD_SERVER_VERSION, md_duckdb_version(), url);
     printf("  WebSocket: ws://%s:%d/ws   data: %s\n", host, port, srv.cfg.data_dir);
     if (first_run(&srv, url) != MD_OK) {
         fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");

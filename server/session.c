@@ -40,11 +40,11 @@
 #include "md_error.h"
 #include "protocol.h"
 #include "token.h"
+#include "version.h"
 
 #define MAX_PENDING 128
 /* Largest frame a duckling may send us: results stream in batches. */
 #define MAX_DUCKLING_FRAME (1u << 31)
-#define SERVER_VERSION "0.1.0"
 
 typedef struct md_session {
     md_server *srv;
@@ -246,8 +246,8 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
             cJSON_AddStringToObject(w, "user", user);
             cJSON_AddBoolToObject(w, "read_only", ro);
             cJSON_AddStringToObject(w, "database", "my_db");
-            cJSON_AddStringToObject(w, "server_version", SERVER_VERSION);
-            cJSON_AddStringToObject(w, "duckdb_version", "v1.4.4");
+            cJSON_AddStringToObject(w, "server_version", MD_SERVER_VERSION);
+            cJSON_AddStringToObject(w, "duckdb_version", md_duckdb_version());
             cJSON *lim = cJSON_AddObjectToObject(w, "limits");
             cJSON_AddNumberToObject(lim, "max_frame_bytes", s->srv->cfg.max_frame_bytes);
             cJSON_AddNumberToObject(lim, "max_result_bytes", (double)s->srv->cfg.max_result_bytes);
