@@ -118,5 +118,7 @@ help:                                             ## list the targets
 
 # Benchmark programs and their rules.
 -include bench/bench.mk
+# The browser engine (C compiled to WebAssembly) and its native test build.
+-include wasm/wasm.mk
 
 -include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)
