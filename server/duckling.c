@@ -208,6 +208,79 @@ typedef struct stmt_stats {
     uint64_t rows, bytes;
 } stmt_stats;
 
+#define COALESCE_ROWS 2048 /* DuckDB's vector size: a full chunk goes alone */
+#define COALESCE_ARRAYS 256
+#define COALESCE_MS 20.0
+
+/* Chunks of a result converted to Arrow and not yet written. */
+typedef struct gathered {
+    struct ArrowArray arrays[COALESCE_ARRAYS];
+    size_t n;
+    idx_t rows;
+    double since_ms;
+} gathered;
+
+static void gathered_release(gathered *gr) {
+    for (size_t i = 0; i < gr->n; i++)
+        if (gr->arrays[i].release) gr->arrays[i].release(&gr->arrays[i]);
+    gr->n = 0;
+    gr->rows = 0;
+}
+
+/* Append RESULT_BATCH frames for arrays[0..n) to s->out (normally one frame;
+ * one per array when their dictionaries differ). */
+static int append_batches(session *s, uint32_t id, md_ipc_writer *w, const struct ArrowArray *const *arrays,
+                          size_t n, stmt_stats *st, char **err) {
+    size_t at = s->out.len;
+    md_buf_append_zeros(&s->out, MD_FRAME_HEADER_SIZE);
+    int rc = md_ipc_write_batches(w, arrays, n, &s->out, err);
+    if (rc == MD_EINVAL && n > 1) { /* e.g. chunks with different dictionaries */
+        s->out.len = at;
+        md_free(*err);
+        *err = NULL;
+        for (size_t i = 0; i < n; i++) {
+            rc = append_batches(s, id, w, arrays + i, 1, st, err);
+            if (rc != MD_OK) return rc;
+        }
+        return MD_OK;
+    }
+    if (rc != MD_OK) {
+        s->out.len = at;
+        return rc;
+    }
+    size_t payload = s->out.len - at - MD_FRAME_HEADER_SIZE;
+    if (payload > UINT32_MAX) {
+        s->out.len = at;
+        *err = md_strdup("one result batch exceeds 4 GiB");
+        return MD_ETOO_LARGE;
+    }
+    st->bytes += payload;
+    md_frame_header_encode(s->out.data + at, MD_MSG_RESULT_BATCH, id, (uint32_t)payload);
+    return MD_OK;
+}
+
+/* Write the gathered chunks as one batch and release them.  Errors are sent
+ * to the client here. */
+static int emit_batch(session *s, uint32_t id, md_ipc_writer *w, gathered *gr, stmt_stats *st) {
+    const struct ArrowArray *ptrs[COALESCE_ARRAYS];
+    for (size_t i = 0; i < gr->n; i++) ptrs[i] = &gr->arrays[i];
+    char *err = NULL;
+    int rc = append_batches(s, id, w, ptrs, gr->n, st, &err);
+    st->rows += gr->rows;
+    gathered_release(gr);
+    if (rc != MD_OK) {
+        rc = send_error(s, id, rc, err, -1, NULL) ? MD_EIO : rc;
+    } else if (g.max_result_bytes && st->bytes > g.max_result_bytes) {
+        char *m = md_asprintf("the result exceeds the server's limit of %llu bytes: add a LIMIT, "
+                              "select fewer columns, or raise --max-result-bytes",
+                              (unsigned long long)g.max_result_bytes);
+        rc = send_error(s, id, MD_ETOO_LARGE, m, -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
+        md_free(m);
+    }
+    md_free(err);
+    return rc;
+}
+
 /*
  * Stream the rows of `res` as RESULT_SCHEMA + RESULT_BATCH frames.
  * Returns MD_OK, or an error already sent to the client (MD_ESQL and
@@ -225,6 +298,7 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
     struct ArrowSchema schema = {0};
     md_ipc_writer *w = NULL;
     md_buf *out = &s->out;
+    gathered g_rows = {.n = 0};
     char *err = NULL;
     int rc = MD_OK;
 
@@ -240,26 +314,36 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
         goto done;
     }
     /* Frames are built in s->out, each after a 16-byte hole for its header.
-     * The schema waits for the first batch; after that, everything gathered
-     * is written before each fetch (which may block while the query runs),
-     * so rows reach the client as soon as DuckDB produces them. */
+     * The schema waits for the first batch, which goes out as soon as it
+     * exists (first rows early).  Later chunks are gathered into one record
+     * batch until they hold COALESCE_ROWS rows or have waited COALESCE_MS:
+     * DuckDB's streaming results come in many tiny chunks, and a batch each
+     * would cost more than the rows.  Before every fetch (which may block
+     * while the query runs) whatever is ready is written. */
     size_t at = out->len;
     md_buf_append_zeros(out, MD_FRAME_HEADER_SIZE);
     md_ipc_write_schema(w, out);
     md_frame_header_encode(out->data + at, MD_MSG_RESULT_SCHEMA, id,
                            (uint32_t)(out->len - at - MD_FRAME_HEADER_SIZE));
 
-    duckdb_data_chunk chunk;
-    for (int first = 1;; first = 0) {
-        if (!first && (rc = out_flush(s)) != MD_OK) goto done;
-        if ((chunk = duckdb_fetch_chunk(*res)) == NULL) break;
+    int sent_first = 0;
+    for (;;) {
+        if (g_rows.n > 0 && (!sent_first || g_rows.rows >= COALESCE_ROWS || g_rows.n == COALESCE_ARRAYS ||
+                             now_ms_f() - g_rows.since_ms >= COALESCE_MS)) {
+            if ((rc = emit_batch(s, id, w, &g_rows, st)) != MD_OK) goto done;
+            sent_first = 1;
+        }
+        if (sent_first && (rc = out_flush(s)) != MD_OK) goto done;
+        duckdb_data_chunk chunk = duckdb_fetch_chunk(*res);
+        if (chunk == NULL) break;
         idx_t n = duckdb_data_chunk_get_size(chunk);
         if (n == 0) {
             duckdb_destroy_data_chunk(&chunk);
             break;
         }
-        struct ArrowArray arr = {0};
-        ed = duckdb_data_chunk_to_arrow(opts, chunk, &arr);
+        struct ArrowArray *arr = &g_rows.arrays[g_rows.n];
+        memset(arr, 0, sizeof *arr);
+        ed = duckdb_data_chunk_to_arrow(opts, chunk, arr);
         duckdb_destroy_data_chunk(&chunk);
         if (duckdb_error_data_has_error(ed)) {
             rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
@@ -267,37 +351,15 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
             goto done;
         }
         duckdb_destroy_error_data(&ed);
-        at = out->len;
-        md_buf_append_zeros(out, MD_FRAME_HEADER_SIZE);
-        rc = md_ipc_write_batch(w, &arr, out, &err);
-        if (arr.release) arr.release(&arr);
-        if (rc != MD_OK) {
-            out->len = at;
-            rc = send_error(s, id, rc, err, -1, NULL) ? MD_EIO : rc;
-            goto done;
-        }
-        size_t payload = out->len - at - MD_FRAME_HEADER_SIZE;
-        if (payload > UINT32_MAX) {
-            out->len = at;
-            rc = send_error(s, id, MD_ETOO_LARGE, "one result batch exceeds 4 GiB", -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
-            goto done;
-        }
-        st->rows += n;
-        st->bytes += payload;
-        if (g.max_result_bytes && st->bytes > g.max_result_bytes) {
-            char *m = md_asprintf("the result exceeds the server's limit of %llu bytes: add a LIMIT, "
-                                  "select fewer columns, or raise --max-result-bytes",
-                                  (unsigned long long)g.max_result_bytes);
-            rc = send_error(s, id, MD_ETOO_LARGE, m, -1, NULL) ? MD_EIO : MD_ETOO_LARGE;
-            md_free(m);
-            goto done;
-        }
-        md_frame_header_encode(out->data + at, MD_MSG_RESULT_BATCH, id, (uint32_t)payload);
+        if (g_rows.n++ == 0) g_rows.since_ms = now_ms_f();
+        g_rows.rows += n;
     }
+    if (g_rows.n > 0 && (rc = emit_batch(s, id, w, &g_rows, st)) != MD_OK) goto done;
     const char *e = duckdb_result_error(res);
     if (e) rc = send_duckdb_error(s, id, e) ? MD_EIO : MD_ESQL;
 
 done:
+    gathered_release(&g_rows);
     md_free(err);
     md_ipc_writer_destroy(&w);
     if (schema.release) schema.release(&schema);

@@ -86,14 +86,40 @@
  *
  * Writer: trusts that arrays match their schema (buffer and child counts are
  * checked; buffer sizes cannot be, the C data interface does not carry them).
- * The schema is parsed once into a type tree (struct fld).  For each batch, a
- * plan (one FieldNode per field, one body buffer descriptor per buffer, each
- * a pointer into the input plus a copy operation) is built in one walk; then
- * the metadata is built from the plan and the buffers are copied once into
- * the output.  Input arrays may have non-zero offsets at any
- * level: bitmaps are shifted, offsets rebased, children sliced.  Dictionaries
- * get ids 0, 1, ... in pre-order; a dictionary batch is written before each
- * record batch whose dictionary differs from the one last written for its id.
+ * The schema is parsed once into a type tree (struct fld).  A record batch is
+ * written from n >= 1 input arrays as their row-wise concatenation
+ * (md_ipc_write_batch is n == 1).  A plan is built in one walk of the type
+ * tree that visits the n inputs side by side: at each field, one slice (array,
+ * first row, row count) per input; the field gets one FieldNode (lengths and
+ * null counts summed) and its body buffers, each a list of segments: a range
+ * of one input plus a copy operation.  Then the metadata is built from the
+ * plan and the buffers are copied once into the output.  Input arrays may
+ * have non-zero offsets at any level.  Concatenating the slices of a field:
+ *
+ *   validity        bit ranges one after the other (shifted 56 bits at a time
+ *                   when not byte-aligned), set bits for an input without
+ *                   nulls; no buffer when no input has a null.  Bits past the
+ *                   last one in a bitmap's last byte are zero.
+ *   fixed width, union type ids, dictionary indexes: byte ranges.
+ *   Bool values     bit ranges, as validity.
+ *   offsets         each input's range rebased to go on where the previous
+ *                   one ended, then the final offset; Binary/Utf8 data: the
+ *                   byte ranges they cover; List/Map: children sliced to the
+ *                   ranges they cover.  32-bit offsets must not overflow.
+ *   FixedSizeList, Struct, sparse Union: children sliced to the same rows.
+ *   dense Union     each input's children whole; its offsets grow by the
+ *                   lengths of the same child in the inputs before it.
+ *   views           view ranges; each input's data buffers follow those of
+ *                   the inputs before it (an input whose data buffers are the
+ *                   previous one's shares them), its out-of-line views' buffer
+ *                   indexes growing by their count.
+ *   dictionary      indexes unchanged, so every input that has rows must carry
+ *                   a dictionary equal in content to the first one's
+ *                   (MD_EINVAL otherwise); that one is written as for n == 1.
+ *
+ * Dictionaries get ids 0, 1, ... in pre-order; a dictionary batch is written
+ * before each record batch whose dictionary differs from the one last written
+ * for its id.
  *
  * Reader limits (hostile input): node and batch lengths <= 2^31 - 1; nesting
  * <= max_depth (dictionary values count as one level); at most one Field per
@@ -513,14 +539,38 @@ static char *format_of(const fld *f) {
 /* ---- writer ------------------------------------------------------------- */
 /* ======================================================================== */
 
-enum { OP_COPY, OP_BITS, OP_REBASE32, OP_REBASE64, OP_ZERO };
+/*
+ * A plan says what goes into the body of one message, built in one walk over
+ * the input arrays before any byte is written.  Each body buffer is a run of
+ * segments, each a range of one input array plus how to copy it; a bitmap
+ * buffer's segments are bit ranges put one after the other.
+ */
+enum {
+    OP_COPY,       /* n bytes from src */
+    OP_BITS,       /* bitmaps: n bits from src starting at bit arg */
+    OP_ONES,       /* bitmaps: n set bits (an input without a validity buffer) */
+    OP_REBASE32,   /* n / 4 int32 offsets from src, each minus arg */
+    OP_REBASE64,   /* n / 8 int64 offsets from src, each minus arg */
+    OP_CONST32,    /* one int32 offset: arg (n == 4) */
+    OP_CONST64,    /* one int64 offset: arg (n == 8) */
+    OP_VIEWS,      /* n / 16 views from src; arg added to each out-of-line view's buffer index */
+    OP_UNION_OFFS  /* n / 4 dense union offsets from src, each plus plan.aux[arg + its type id (src2)] */
+};
+
+typedef struct pseg {
+    const uint8_t *src;
+    const uint8_t *src2; /* OP_UNION_OFFS: the type ids of the same rows */
+    int64_t n;           /* bytes written; bitmaps: bits */
+    int64_t arg;         /* see the ops */
+    int op;
+} pseg;
 
 typedef struct pbuf {
-    const uint8_t *src;
-    int64_t len;   /* bytes in the body */
-    int64_t arg;   /* OP_BITS: source bit offset; OP_REBASE*: value subtracted */
-    int64_t count; /* OP_BITS: bits; OP_REBASE*: number of offsets */
-    int op;
+    int64_t len;   /* bytes in the body (before padding) */
+    int64_t bits;  /* bitmaps: bits so far */
+    size_t seg;    /* its segments: plan.segs[seg .. seg + n_segs) */
+    size_t n_segs;
+    bool bitmap;
 } pbuf;
 
 typedef struct pnode {
@@ -532,15 +582,29 @@ typedef struct pdict {
     const struct ArrowArray *a;
 } pdict;
 
+/* Rows [start, start + len) of a (start is physical: it includes a->offset). */
+typedef struct slice {
+    const struct ArrowArray *a;
+    int64_t start, len;
+    int64_t nulls;  /* nulls among those rows */
+    int64_t lo, hi; /* offsets layouts: the range of data or child used; views: 1 if its data buffers go */
+} slice;
+
 typedef struct plan {
     pnode *nodes;
     size_t n_nodes, cap_nodes;
     pbuf *bufs;
     size_t n_bufs, cap_bufs;
+    pseg *segs;
+    size_t n_segs, cap_segs;
     pdict *dicts;
     size_t n_dicts, cap_dicts;
     int64_t *variadic; /* data buffers of each view field, in pre-order */
     size_t n_variadic, cap_variadic;
+    slice *sl;         /* a stack: the slices of each field being planned, one per input */
+    size_t n_sl, cap_sl;
+    int32_t *aux;      /* OP_UNION_OFFS tables: 256 int32 per table, by type id */
+    size_t n_aux, cap_aux;
 } plan;
 
 typedef struct wdict {
@@ -556,31 +620,65 @@ struct md_ipc_writer {
     md_fb_builder fb;
     md_buf scratch;
     plan pl;
+    plan *dict_pl; /* plans of dictionaries, by nesting depth 1..64 (allocated on first use) */
 };
 
-#define GROW(arr, n, cap)                                                        \
+#define GROW_BY(arr, n, cap, k)                                                  \
     do {                                                                         \
-        if ((n) == (cap)) {                                                      \
-            (cap) = (cap) ? 2 * (cap) : 64;                                      \
+        if ((n) + (k) > (cap)) {                                                 \
+            while ((n) + (k) > (cap)) (cap) = (cap) ? 2 * (cap) : 64;            \
             (arr) = md_realloc((arr), (cap) * sizeof *(arr));                    \
         }                                                                        \
     } while (0)
+#define GROW(arr, n, cap) GROW_BY(arr, n, cap, 1)
+
+static void plan_reset(plan *pl) {
+    pl->n_nodes = pl->n_bufs = pl->n_segs = pl->n_dicts = pl->n_variadic = pl->n_sl = pl->n_aux = 0;
+}
+
+static void plan_free(plan *pl) {
+    md_free(pl->nodes);
+    md_free(pl->bufs);
+    md_free(pl->segs);
+    md_free(pl->dicts);
+    md_free(pl->variadic);
+    md_free(pl->sl);
+    md_free(pl->aux);
+    memset(pl, 0, sizeof *pl);
+}
 
 static void plan_node(plan *pl, int64_t length, int64_t nulls) {
     GROW(pl->nodes, pl->n_nodes, pl->cap_nodes);
     pl->nodes[pl->n_nodes++] = (pnode){length, nulls};
 }
 
-static void plan_buf(plan *pl, int op, const void *src, int64_t len, int64_t arg, int64_t count) {
+/* Start the next body buffer; the segments added next belong to it. */
+static void plan_buf(plan *pl, bool bitmap) {
     GROW(pl->bufs, pl->n_bufs, pl->cap_bufs);
-    pl->bufs[pl->n_bufs++] = (pbuf){(const uint8_t *)src, len, arg, count, op};
+    pl->bufs[pl->n_bufs++] = (pbuf){0, 0, pl->n_segs, 0, bitmap};
 }
 
-/* Bitmap bits [start, start + n) as a body buffer. */
-static void plan_bits(plan *pl, const uint8_t *bits, int64_t start, int64_t n) {
-    if (n == 0) plan_buf(pl, OP_COPY, NULL, 0, 0, 0);
-    else if ((start & 7) == 0) plan_buf(pl, OP_COPY, bits + start / 8, (n + 7) / 8, 0, 0);
-    else plan_buf(pl, OP_BITS, bits, (n + 7) / 8, start, n);
+/* Append a segment to the last buffer (nothing for an empty range). */
+static void plan_seg(plan *pl, int op, const void *src, int64_t n, int64_t arg) {
+    if (n == 0) return;
+    pbuf *b = &pl->bufs[pl->n_bufs - 1];
+    GROW(pl->segs, pl->n_segs, pl->cap_segs);
+    pl->segs[pl->n_segs++] = (pseg){(const uint8_t *)src, NULL, n, arg, op};
+    b->n_segs++;
+    if (b->bitmap) {
+        b->bits += n;
+        b->len = (b->bits + 7) / 8;
+    } else {
+        b->len += n;
+    }
+}
+
+/* Reserve k slices on the stack; returns the index of the first. */
+static size_t plan_slices(plan *pl, size_t k) {
+    GROW_BY(pl->sl, pl->n_sl, pl->cap_sl, k);
+    size_t s0 = pl->n_sl;
+    pl->n_sl += k;
+    return s0;
 }
 
 /* Parse an ArrowSchema node into *f (writer side). */
@@ -681,10 +779,9 @@ void md_ipc_writer_destroy(md_ipc_writer **pw) {
     md_free(w->dicts);
     md_fb_free(&w->fb);
     md_buf_free(&w->scratch);
-    md_free(w->pl.nodes);
-    md_free(w->pl.bufs);
-    md_free(w->pl.dicts);
-    md_free(w->pl.variadic);
+    plan_free(&w->pl);
+    for (int i = 0; w->dict_pl && i <= 64; i++) plan_free(&w->dict_pl[i]);
+    md_free(w->dict_pl);
     md_free(w);
     *pw = NULL;
 }
@@ -866,191 +963,577 @@ void md_ipc_write_eos(md_buf *out) {
 
 /* ---- writer: planning a batch ----------------------------------------------- */
 
+/* Where planning errors go: "column 'c': ..." or "column 'c' of array j: ...". */
+typedef struct pctx {
+    const char *col;
+    size_t n; /* input arrays; at every level of a plan, slice j comes from array j */
+    char **err;
+} pctx;
+
+static int pfail(const pctx *c, size_t j, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int pfail(const pctx *c, size_t j, int code, const char *fmt, ...) {
+    if (!c->err || *c->err) return code;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = md_malloc(n > 0 ? (size_t)n + 1 : 1);
+    va_start(ap, fmt);
+    vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    if (c->n > 1) fail(c->err, code, "column '%s' of array %zu: %s", c->col, j, msg);
+    else fail(c->err, code, "column '%s': %s", c->col, msg);
+    md_free(msg);
+    return code;
+}
+
+/* Nulls among a[start .. start + len) (a has a validity slot). */
 static int64_t slice_nulls(const struct ArrowArray *a, int64_t start, int64_t len) {
-    if (!a->buffers[0] || len == 0) return 0;
-    if (start == a->offset && len == a->length && a->null_count >= 0) return a->null_count;
+    if (!a->buffers[0] || len == 0 || a->null_count == 0) return 0;
+    if (start == a->offset && len == a->length && a->null_count > 0) return a->null_count;
     return len - count_set(a->buffers[0], start, len);
 }
 
-/*
- * Plan a[start .. start + len) (start includes a->offset) as field f.
- * ignore_dict: f is a dictionary's value type, written as plain values.
- */
-static int plan_array(plan *pl, const fld *f, const struct ArrowArray *a, int64_t start, int64_t len,
-                      bool ignore_dict, const char *col, char **err) {
+/* The checks the C data interface allows on one array of field f. */
+static int check_array(const fld *f, const struct ArrowArray *a, int64_t len, bool ignore_dict,
+                       const pctx *c, size_t j) {
     bool dict = f->has_dict && !ignore_dict;
-    if (!a || !a->release)
-        return fail(err, MD_EINVAL, "column '%s': field '%s' has no array (released?)", col, f->name);
+    if (!a || !a->release) return pfail(c, j, MD_EINVAL, "field '%s' has no array (released?)", f->name);
     if ((is_view(f) && !dict ? a->n_buffers < 3 : a->n_buffers != c_buffer_count(f, ignore_dict)) ||
         (a->n_buffers && !a->buffers))
-        return fail(err, MD_EINVAL, "column '%s': field '%s' has %lld buffers, expected %lld", col,
-                    f->name, (long long)a->n_buffers, (long long)c_buffer_count(f, ignore_dict));
-    if (!dict && a->n_children != (int64_t)f->n_children)
-        return fail(err, MD_EINVAL, "column '%s': field '%s' has %lld children, expected %u", col,
-                    f->name, (long long)a->n_children, f->n_children);
+        return pfail(c, j, MD_EINVAL, "field '%s' has %lld buffers, expected %lld", f->name,
+                     (long long)a->n_buffers, (long long)c_buffer_count(f, ignore_dict));
+    if (!dict && (a->n_children != (int64_t)f->n_children || (a->n_children && !a->children)))
+        return pfail(c, j, MD_EINVAL, "field '%s' has %lld children, expected %u", f->name,
+                     (long long)a->n_children, f->n_children);
     if (dict && !a->dictionary)
-        return fail(err, MD_EINVAL, "column '%s': dictionary-encoded field '%s' has no dictionary",
-                    col, f->name);
+        return pfail(c, j, MD_EINVAL, "dictionary-encoded field '%s' has no dictionary", f->name);
+    if (a->offset < 0 || a->length < 0)
+        return pfail(c, j, MD_EINVAL, "field '%s' has a negative offset or length", f->name);
     for (int64_t i = 1; i < a->n_buffers; i++)
         if (!a->buffers[i] && len > 0 && (dict || (f->ty != TY_UNION && !(is_binary(f) && i == 2))))
-            return fail(err, MD_EINVAL, "column '%s': field '%s' buffer %lld is NULL", col, f->name,
-                        (long long)i);
+            return pfail(c, j, MD_EINVAL, "field '%s' buffer %lld is NULL", f->name, (long long)i);
+    return MD_OK;
+}
 
+/* Views a and b use the same data buffers (same addresses and sizes). */
+static bool same_data_buffers(const struct ArrowArray *a, const struct ArrowArray *b) {
+    if (a->n_buffers != b->n_buffers) return false;
+    const int64_t *sa = a->buffers[a->n_buffers - 1], *sb = b->buffers[b->n_buffers - 1];
+    for (int64_t i = 0; i < a->n_buffers - 3; i++)
+        if (a->buffers[2 + i] != b->buffers[2 + i] || sa[i] != sb[i]) return false;
+    return true;
+}
+
+static int plan_field(plan *pl, const fld *f, size_t s0, bool ignore_dict, const pctx *c);
+
+/* Plan f for one array, a[a->offset .. a->offset + a->length), into a reset plan. */
+static int plan_one(plan *pl, const fld *f, const struct ArrowArray *a, bool ignore_dict, const pctx *c) {
+    plan_reset(pl);
+    size_t s0 = plan_slices(pl, 1);
+    pl->sl[s0] = (slice){a, a ? a->offset : 0, a ? a->length : 0, 0, 0, 0};
+    return plan_field(pl, f, s0, ignore_dict, c);
+}
+
+static void emit_buf(uint8_t *dst, const plan *pl, const pbuf *pb);
+
+/*
+ * dict_equal for dictionaries of a type without children (DuckDB's ENUMs:
+ * utf8), without building plans: *out_eq as dict_equal's.  Returns false when
+ * it cannot tell (other types, arrays that fail the checks).
+ */
+static bool flat_dict_equal(const fld *f, const struct ArrowArray *a, const struct ArrowArray *b,
+                            bool *out_eq) {
+    int64_t w = fixed_width(f), n = a->length;
+    bool bin = is_binary(f);
+    if ((!w && !bin && f->ty != TY_BOOL) || n < 0 || a->n_buffers != c_buffer_count(f, true) ||
+        b->n_buffers != a->n_buffers || !a->buffers || !b->buffers || a->offset < 0 || b->offset < 0)
+        return false;
+    for (int64_t i = 1; i < a->n_buffers; i++)
+        if (!a->buffers[i] || !b->buffers[i]) return false;
+    int64_t na = slice_nulls(a, a->offset, n), nb = slice_nulls(b, b->offset, n);
+    bool eq = na == nb;
+    for (int64_t i = 0; eq && na && i < n; i++)
+        eq = bit_get(a->buffers[0], a->offset + i) == bit_get(b->buffers[0], b->offset + i);
+    if (eq && w) {
+        eq = !memcmp((const uint8_t *)a->buffers[1] + w * a->offset,
+                     (const uint8_t *)b->buffers[1] + w * b->offset, (size_t)(w * n));
+    } else if (eq && f->ty == TY_BOOL) {
+        for (int64_t i = 0; eq && i < n; i++)
+            eq = bit_get(a->buffers[1], a->offset + i) == bit_get(b->buffers[1], b->offset + i);
+    } else if (eq) {
+        bool large = is_large(f);
+        const uint8_t *oa = a->buffers[1], *ob = b->buffers[1];
+        int64_t a0 = ld_off(oa, a->offset, large), b0 = ld_off(ob, b->offset, large);
+        int64_t a1 = ld_off(oa, a->offset + n, large), b1 = ld_off(ob, b->offset + n, large);
+        if (a0 < 0 || b0 < 0 || a1 < a0 || b1 < b0) return false;
+        eq = a1 - a0 == b1 - b0;
+        if (eq && a0 == b0) {
+            int64_t ow = large ? 8 : 4;
+            eq = !memcmp(oa + ow * a->offset, ob + ow * b->offset, (size_t)(ow * (n + 1)));
+        }
+        for (int64_t i = 0; eq && a0 != b0 && i <= n; i++)
+            eq = ld_off(oa, a->offset + i, large) - a0 == ld_off(ob, b->offset + i, large) - b0;
+        if (eq && a1 > a0)
+            eq = !memcmp((const uint8_t *)a->buffers[2] + a0, (const uint8_t *)b->buffers[2] + b0,
+                         (size_t)(a1 - a0));
+    }
+    *out_eq = eq;
+    return true;
+}
+
+/*
+ * *out_eq: dictionaries a and b (values of f) would be written as the same
+ * bytes, nested dictionaries included.  Errors are those of planning them.
+ */
+static int dict_equal(const fld *f, const struct ArrowArray *a, const struct ArrowArray *b, int depth,
+                      bool *out_eq, const pctx *c) {
+    if (depth > 64) return pfail(c, 0, MD_EUNSUPPORTED, "dictionaries nested too deeply");
+    if (a->length != b->length) {
+        *out_eq = false;
+        return MD_OK;
+    }
+    if (flat_dict_equal(f, a, b, out_eq)) return MD_OK;
+    plan pa = {0}, pb = {0};
+    pctx dc = {f->name, 1, c->err};
+    int rc = plan_one(&pa, f, a, true, &dc);
+    if (rc == MD_OK) rc = plan_one(&pb, f, b, true, &dc);
+    bool eq = rc == MD_OK && pa.n_nodes == pb.n_nodes && pa.n_bufs == pb.n_bufs &&
+              pa.n_variadic == pb.n_variadic && pa.n_dicts == pb.n_dicts &&
+              !memcmp(pa.nodes, pb.nodes, pa.n_nodes * sizeof *pa.nodes) &&
+              (!pa.n_variadic || !memcmp(pa.variadic, pb.variadic, pa.n_variadic * sizeof *pa.variadic));
+    for (size_t i = 0; eq && i < pa.n_bufs; i++) {
+        const pbuf *x = &pa.bufs[i], *y = &pb.bufs[i];
+        if (x->len != y->len) eq = false;
+        else if (x->len == 0) continue;
+        else if (x->n_segs == 1 && y->n_segs == 1 && pa.segs[x->seg].op == OP_COPY &&
+                 pb.segs[y->seg].op == OP_COPY)
+            eq = !memcmp(pa.segs[x->seg].src, pb.segs[y->seg].src, (size_t)x->len);
+        else {
+            uint8_t *bx = md_malloc((size_t)x->len), *by = md_malloc((size_t)x->len);
+            emit_buf(bx, &pa, x);
+            emit_buf(by, &pb, y);
+            eq = !memcmp(bx, by, (size_t)x->len);
+            md_free(bx);
+            md_free(by);
+        }
+    }
+    for (size_t i = 0; eq && i < pa.n_dicts; i++)
+        rc = dict_equal(pa.dicts[i].f, pa.dicts[i].a, pb.dicts[i].a, depth + 1, &eq, c);
+    plan_free(&pa);
+    plan_free(&pb);
+    if (rc == MD_OK) *out_eq = eq;
+    return rc;
+}
+
+/* A union field: type ids, dense offsets (rebased per child), children. */
+static int plan_union(plan *pl, const fld *f, size_t s0, int64_t len, const pctx *c) {
+    size_t k = c->n;
+    plan_node(pl, len, 0);
+    plan_buf(pl, false);
+    for (size_t j = 0; j < k; j++) {
+        slice s = pl->sl[s0 + j];
+        if (s.len > 0 && !s.a->buffers[0])
+            return pfail(c, j, MD_EINVAL, "union '%s' has no type ids", f->name);
+        plan_seg(pl, OP_COPY, (const uint8_t *)s.a->buffers[0] + s.start, s.len, 0);
+        for (uint32_t i = 0; i < f->n_children; i++) {
+            const struct ArrowArray *ch = s.a->children[i];
+            if (!ch) return pfail(c, j, MD_EINVAL, "union '%s' child missing", f->name);
+            if (!f->dense && ch->length < s.start + s.len)
+                return pfail(c, j, MD_EINVAL, "union child '%s' is too short", f->children[i].name);
+        }
+    }
+    if (f->dense) {
+        /* each input's children go whole, after the previous inputs' ones: its
+           offsets grow by the children lengths before it (run, by type id) */
+        plan_buf(pl, false);
+        size_t run = pl->n_aux;
+        GROW_BY(pl->aux, pl->n_aux, pl->cap_aux, 256);
+        memset(pl->aux + run, 0, 256 * sizeof *pl->aux);
+        pl->n_aux += 256;
+        bool shifted = false;
+        for (size_t j = 0; j < k; j++) {
+            slice s = pl->sl[s0 + j];
+            if (s.len == 0) continue;
+            if (!s.a->buffers[1])
+                return pfail(c, j, MD_EINVAL, "union '%s' has no offsets", f->name);
+            const uint8_t *offs = (const uint8_t *)s.a->buffers[1] + 4 * s.start;
+            if (!shifted) {
+                plan_seg(pl, OP_COPY, offs, 4 * s.len, 0);
+            } else {
+                size_t tab = pl->n_aux;
+                GROW_BY(pl->aux, pl->n_aux, pl->cap_aux, 256);
+                memcpy(pl->aux + tab, pl->aux + run, 256 * sizeof *pl->aux);
+                pl->n_aux += 256;
+                plan_seg(pl, OP_UNION_OFFS, offs, 4 * s.len, (int64_t)tab);
+                pl->segs[pl->n_segs - 1].src2 = (const uint8_t *)s.a->buffers[0] + s.start;
+            }
+            for (uint32_t i = 0; i < f->n_children; i++) {
+                int64_t cl = s.a->children[i]->length;
+                int32_t *r = &pl->aux[run + (uint8_t)f->type_ids[i]];
+                if (cl > MAX_LENGTH - *r)
+                    return pfail(c, j, MD_EINVAL, "union child '%s' would hold more than %d values: "
+                                 "write fewer arrays at once", f->children[i].name, MAX_LENGTH);
+                *r += (int32_t)cl;
+                shifted |= cl > 0;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < f->n_children; i++) {
+        size_t cs = plan_slices(pl, k);
+        for (size_t j = 0; j < k; j++) {
+            slice s = pl->sl[s0 + j];
+            const struct ArrowArray *ch = s.a->children[i];
+            if (f->dense) pl->sl[cs + j] = (slice){ch, ch->offset, s.len ? ch->length : 0, 0, 0, 0};
+            else pl->sl[cs + j] = (slice){ch, ch->offset + s.start, s.len, 0, 0, 0};
+        }
+        int rc = plan_field(pl, &f->children[i], cs, false, c);
+        pl->n_sl = cs;
+        if (rc < 0) return rc;
+    }
+    return MD_OK;
+}
+
+/* A view field: views (buffer indexes shifted), then every input's data buffers. */
+static int plan_views(plan *pl, const fld *f, size_t s0, const pctx *c) {
+    size_t k = c->n;
+    int64_t nvar = 0, shift = 0;
+    const struct ArrowArray *last = NULL; /* the last input whose data buffers go */
+    plan_buf(pl, false);
+    for (size_t j = 0; j < k; j++) {
+        slice *s = &pl->sl[s0 + j];
+        const struct ArrowArray *a = s->a;
+        int64_t nd = a->n_buffers - 3;
+        const int64_t *sizes = a->buffers[a->n_buffers - 1];
+        if (nd > 0 && !sizes)
+            return pfail(c, j, MD_EINVAL, "view field '%s' has no buffer sizes", f->name);
+        for (int64_t i = 0; i < nd; i++)
+            if (sizes[i] < 0 || (sizes[i] && !a->buffers[2 + i]))
+                return pfail(c, j, MD_EINVAL, "view field '%s' data buffer %lld is bad", f->name,
+                             (long long)i);
+        if (s->len == 0) continue;
+        if (!last || !same_data_buffers(last, a)) {
+            shift = nvar;
+            nvar += nd;
+            last = a;
+            s->lo = 1; /* marks: its data buffers go */
+        }
+        plan_seg(pl, shift ? OP_VIEWS : OP_COPY, (const uint8_t *)a->buffers[1] + 16 * s->start,
+                 16 * s->len, shift);
+    }
+    if (nvar > INT32_MAX)
+        return pfail(c, 0, MD_EINVAL, "view field '%s' would have more than 2^31 data buffers", f->name);
+    for (size_t j = 0; j < k; j++) {
+        const slice *s = &pl->sl[s0 + j];
+        if (!s->lo) continue;
+        const int64_t *sizes = s->a->buffers[s->a->n_buffers - 1];
+        for (int64_t i = 0; i < s->a->n_buffers - 3; i++) {
+            plan_buf(pl, false);
+            plan_seg(pl, OP_COPY, s->a->buffers[2 + i], sizes[i], 0);
+        }
+    }
+    GROW(pl->variadic, pl->n_variadic, pl->cap_variadic);
+    pl->variadic[pl->n_variadic++] = nvar;
+    return MD_OK;
+}
+
+/* Offsets (rebased to run on from one input to the next) and data or child of a
+   Binary/Utf8 (+Large), List, LargeList or Map field. */
+static int plan_offsets(plan *pl, const fld *f, size_t s0, const pctx *c) {
+    size_t k = c->n;
+    bool large = is_large(f);
+    int64_t ow = large ? 8 : 4, limit = large ? INT64_MAX : INT32_MAX, total = 0;
+    plan_buf(pl, false);
+    for (size_t j = 0; j < k; j++) {
+        slice *s = &pl->sl[s0 + j];
+        const uint8_t *offs = s->a->buffers[1];
+        s->lo = s->hi = 0;
+        if (offs) {
+            s->lo = ld_off(offs, s->start, large);
+            s->hi = ld_off(offs, s->start + s->len, large);
+        }
+        if (s->lo < 0 || s->hi < s->lo)
+            return pfail(c, j, MD_EINVAL, "field '%s' has decreasing offsets", f->name);
+        if (s->hi - s->lo > limit - total)
+            return pfail(c, j, MD_EINVAL, "field '%s' would need offsets past %lld, which its type "
+                         "cannot hold: write fewer arrays at once", f->name, (long long)limit);
+        if (s->len > 0)
+            plan_seg(pl, s->lo == total ? OP_COPY : large ? OP_REBASE64 : OP_REBASE32,
+                     offs + ow * s->start, ow * s->len, s->lo - total);
+        total += s->hi - s->lo;
+    }
+    plan_seg(pl, large ? OP_CONST64 : OP_CONST32, NULL, ow, total);
+
+    if (is_binary(f)) {
+        plan_buf(pl, false);
+        for (size_t j = 0; j < k; j++) {
+            const slice *s = &pl->sl[s0 + j];
+            if (s->hi > s->lo && !s->a->buffers[2])
+                return pfail(c, j, MD_EINVAL, "field '%s' has no data buffer", f->name);
+            plan_seg(pl, OP_COPY, (const uint8_t *)s->a->buffers[2] + s->lo, s->hi - s->lo, 0);
+        }
+        return MD_OK;
+    }
+    size_t cs = plan_slices(pl, k);
+    for (size_t j = 0; j < k; j++) {
+        const slice *s = &pl->sl[s0 + j];
+        const struct ArrowArray *ch = s->a->children[0];
+        if (!ch || ch->length < s->hi)
+            return pfail(c, j, MD_EINVAL, "list '%s' offsets exceed its child", f->name);
+        pl->sl[cs + j] = (slice){ch, ch->offset + s->lo, s->hi - s->lo, 0, 0, 0};
+    }
+    int rc = plan_field(pl, &f->children[0], cs, false, c);
+    pl->n_sl = cs;
+    return rc;
+}
+
+/*
+ * Plan field f over the slices pl->sl[s0 .. s0 + c->n): one node and its
+ * buffers for their concatenation, then its children the same way.
+ * ignore_dict: f is a dictionary's value type, written as plain values.
+ */
+static int plan_field(plan *pl, const fld *f, size_t s0, bool ignore_dict, const pctx *c) {
+    size_t k = c->n;
+    bool dict = f->has_dict && !ignore_dict;
+    int64_t len = 0, nulls = 0;
+    for (size_t j = 0; j < k; j++) {
+        slice *s = &pl->sl[s0 + j];
+        int rc = check_array(f, s->a, s->len, ignore_dict, c, j);
+        if (rc < 0) return rc;
+        if (s->len > MAX_LENGTH - len)
+            return pfail(c, j, MD_EINVAL, "field '%s' would hold more than %d values: write fewer "
+                         "arrays at once", f->name, MAX_LENGTH);
+        len += s->len;
+        s->nulls = s->a->n_buffers && (dict || f->ty != TY_UNION) ? slice_nulls(s->a, s->start, s->len) : 0;
+        nulls += s->nulls;
+    }
     if (!dict && f->ty == TY_NULL) {
         plan_node(pl, len, len);
         return MD_OK;
     }
-    if (!dict && f->ty == TY_UNION) {
-        plan_node(pl, len, 0);
-        if (len > 0 && !a->buffers[0])
-            return fail(err, MD_EINVAL, "column '%s': union '%s' has no type ids", col, f->name);
-        plan_buf(pl, OP_COPY, len ? (const uint8_t *)a->buffers[0] + start : NULL, len, 0, 0);
-        if (f->dense) {
-            if (len > 0 && !a->buffers[1])
-                return fail(err, MD_EINVAL, "column '%s': union '%s' has no offsets", col, f->name);
-            plan_buf(pl, OP_COPY, len ? (const uint8_t *)a->buffers[1] + 4 * start : NULL, 4 * len, 0, 0);
-        }
-        for (uint32_t i = 0; i < f->n_children; i++) {
-            const struct ArrowArray *c = a->children[i];
-            if (!c) return fail(err, MD_EINVAL, "column '%s': union '%s' child missing", col, f->name);
-            int64_t cs = f->dense ? c->offset : c->offset + start;
-            int64_t cl = f->dense ? c->length : len;
-            if (!f->dense && c->length < start + len)
-                return fail(err, MD_EINVAL, "column '%s': union child '%s' is too short", col,
-                            f->children[i].name);
-            int rc = plan_array(pl, &f->children[i], c, cs, cl, false, col, err);
-            if (rc < 0) return rc;
-        }
-        return MD_OK;
-    }
+    if (!dict && f->ty == TY_UNION) return plan_union(pl, f, s0, len, c);
 
-    int64_t nulls = a->n_buffers ? slice_nulls(a, start, len) : 0;
     plan_node(pl, len, nulls);
-    if (nulls == 0) plan_buf(pl, OP_COPY, NULL, 0, 0, 0);
-    else plan_bits(pl, a->buffers[0], start, len);
+    plan_buf(pl, true); /* validity: absent when there is no null at all */
+    for (size_t j = 0; nulls && j < k; j++) {
+        const slice *s = &pl->sl[s0 + j];
+        if (s->nulls) plan_seg(pl, OP_BITS, s->a->buffers[0], s->len, s->start);
+        else plan_seg(pl, OP_ONES, NULL, s->len, 0);
+    }
 
     if (dict) {
         int64_t w = f->idx_bits / 8;
-        plan_buf(pl, OP_COPY, len ? (const uint8_t *)a->buffers[1] + w * start : NULL, w * len, 0, 0);
+        plan_buf(pl, false);
+        for (size_t j = 0; j < k; j++) {
+            const slice *s = &pl->sl[s0 + j];
+            plan_seg(pl, OP_COPY, (const uint8_t *)s->a->buffers[1] + w * s->start, w * s->len, 0);
+        }
+        /* the indexes are concatenated as they are: every input that has rows
+           must carry the dictionary of the first such input (or an equal one) */
+        size_t r = 0;
+        while (r < k && pl->sl[s0 + r].len == 0) r++;
+        if (r == k) r = 0;
+        const struct ArrowArray *d = pl->sl[s0 + r].a->dictionary, *same = d;
+        for (size_t j = r + 1; j < k; j++) {
+            const struct ArrowArray *e = pl->sl[s0 + j].a->dictionary;
+            if (pl->sl[s0 + j].len == 0 || e == d || e == same) continue;
+            bool eq = false;
+            int rc = dict_equal(f, d, e, 1, &eq, c);
+            if (rc < 0) return rc;
+            if (!eq)
+                return pfail(c, j, MD_EINVAL, "dictionary-encoded field '%s' has a dictionary other "
+                             "than array %zu's: write arrays with different dictionaries in separate "
+                             "calls", f->name, r);
+            same = e;
+        }
         GROW(pl->dicts, pl->n_dicts, pl->cap_dicts);
-        pl->dicts[pl->n_dicts++] = (pdict){f, a->dictionary};
+        pl->dicts[pl->n_dicts++] = (pdict){f, d};
         return MD_OK;
     }
 
     int64_t w = fixed_width(f);
     if (w) {
-        plan_buf(pl, OP_COPY, len ? (const uint8_t *)a->buffers[1] + w * start : NULL, w * len, 0, 0);
+        plan_buf(pl, false);
+        for (size_t j = 0; j < k; j++) {
+            const slice *s = &pl->sl[s0 + j];
+            plan_seg(pl, OP_COPY, (const uint8_t *)s->a->buffers[1] + w * s->start, w * s->len, 0);
+        }
         return MD_OK;
     }
     switch (f->ty) {
-    case TY_BINARY_VIEW: case TY_UTF8_VIEW: {
-        /* views refer to data buffers by index: all of them go, whatever the slice */
-        int64_t k = a->n_buffers - 3;
-        const int64_t *sizes = a->buffers[a->n_buffers - 1];
-        if (k > 0 && !sizes)
-            return fail(err, MD_EINVAL, "column '%s': view field '%s' has no buffer sizes", col, f->name);
-        plan_buf(pl, OP_COPY, len ? (const uint8_t *)a->buffers[1] + 16 * start : NULL, 16 * len, 0, 0);
-        for (int64_t j = 0; j < k; j++) {
-            if (sizes[j] < 0 || (sizes[j] && !a->buffers[2 + j]))
-                return fail(err, MD_EINVAL, "column '%s': view field '%s' data buffer %lld is bad", col,
-                            f->name, (long long)j);
-            plan_buf(pl, OP_COPY, a->buffers[2 + j], sizes[j], 0, 0);
-        }
-        GROW(pl->variadic, pl->n_variadic, pl->cap_variadic);
-        pl->variadic[pl->n_variadic++] = k;
-        return MD_OK;
-    }
+    case TY_BINARY_VIEW: case TY_UTF8_VIEW:
+        return plan_views(pl, f, s0, c);
     case TY_BOOL:
-        plan_bits(pl, a->buffers[1], start, len);
+        plan_buf(pl, true);
+        for (size_t j = 0; j < k; j++) {
+            const slice *s = &pl->sl[s0 + j];
+            plan_seg(pl, OP_BITS, s->a->buffers[1], s->len, s->start);
+        }
         return MD_OK;
     case TY_BINARY: case TY_LBINARY: case TY_UTF8: case TY_LUTF8:
-    case TY_LIST: case TY_LLIST: case TY_MAP: {
-        bool large = is_large(f);
-        int64_t ow = large ? 8 : 4;
-        const uint8_t *offs = a->buffers[1];
-        int64_t base = 0, end = 0;
-        if (offs) {
-            base = ld_off(offs, start, large);
-            end = ld_off(offs, start + len, large);
-        }
-        if (base < 0 || end < base)
-            return fail(err, MD_EINVAL, "column '%s': field '%s' has decreasing offsets", col, f->name);
-        if (!offs) plan_buf(pl, OP_ZERO, NULL, ow, 0, 0);
-        else if (base == 0) plan_buf(pl, OP_COPY, offs + ow * start, ow * (len + 1), 0, 0);
-        else
-            plan_buf(pl, large ? OP_REBASE64 : OP_REBASE32, offs + ow * start, ow * (len + 1), base,
-                     len + 1);
-        if (is_binary(f)) {
-            if (end > base && !a->buffers[2])
-                return fail(err, MD_EINVAL, "column '%s': field '%s' has no data buffer", col, f->name);
-            plan_buf(pl, OP_COPY, end > base ? (const uint8_t *)a->buffers[2] + base : NULL,
-                     end - base, 0, 0);
-            return MD_OK;
-        }
-        const struct ArrowArray *c = a->children[0];
-        if (!c || c->length < end)
-            return fail(err, MD_EINVAL, "column '%s': list '%s' offsets exceed its child", col, f->name);
-        return plan_array(pl, &f->children[0], c, c->offset + base, end - base, false, col, err);
-    }
+    case TY_LIST: case TY_LLIST: case TY_MAP:
+        return plan_offsets(pl, f, s0, c);
     case TY_FSL: {
-        const struct ArrowArray *c = a->children[0];
         int64_t n = f->width;
-        if (!c || c->length < (start + len) * n)
-            return fail(err, MD_EINVAL, "column '%s': fixed-size list '%s' child is too short", col, f->name);
-        return plan_array(pl, &f->children[0], c, c->offset + start * n, len * n, false, col, err);
+        size_t cs = plan_slices(pl, k);
+        for (size_t j = 0; j < k; j++) {
+            const slice *s = &pl->sl[s0 + j];
+            const struct ArrowArray *ch = s->a->children[0];
+            if (!ch || ch->length < (s->start + s->len) * n)
+                return pfail(c, j, MD_EINVAL, "fixed-size list '%s' child is too short", f->name);
+            pl->sl[cs + j] = (slice){ch, ch->offset + s->start * n, s->len * n, 0, 0, 0};
+        }
+        int rc = plan_field(pl, &f->children[0], cs, false, c);
+        pl->n_sl = cs;
+        return rc;
     }
     case TY_STRUCT:
         for (uint32_t i = 0; i < f->n_children; i++) {
-            const struct ArrowArray *c = a->children[i];
-            if (!c || c->length < start + len)
-                return fail(err, MD_EINVAL, "column '%s': struct child '%s' is too short", col,
-                            f->children[i].name);
-            int rc = plan_array(pl, &f->children[i], c, c->offset + start, len, false, col, err);
+            size_t cs = plan_slices(pl, k);
+            for (size_t j = 0; j < k; j++) {
+                const slice *s = &pl->sl[s0 + j];
+                const struct ArrowArray *ch = s->a->children[i];
+                if (!ch || ch->length < s->start + s->len)
+                    return pfail(c, j, MD_EINVAL, "struct child '%s' is too short", f->children[i].name);
+                pl->sl[cs + j] = (slice){ch, ch->offset + s->start, s->len, 0, 0, 0};
+            }
+            int rc = plan_field(pl, &f->children[i], cs, false, c);
+            pl->n_sl = cs;
             if (rc < 0) return rc;
         }
         return MD_OK;
     default:
-        return fail(err, MD_EINTERNAL, "column '%s': unhandled type", col);
+        return pfail(c, 0, MD_EINTERNAL, "unhandled type");
     }
 }
 
-/* Copy one planned buffer to dst (exactly pb->len bytes). */
-static void emit_buf(uint8_t *dst, const pbuf *pb) {
-    switch (pb->op) {
-    case OP_COPY:
-        if (pb->len) memcpy(dst, pb->src, (size_t)pb->len);
-        break;
-    case OP_ZERO:
-        memset(dst, 0, (size_t)pb->len);
-        break;
-    case OP_BITS: {
-        int64_t s = pb->arg, n = pb->count;
-        int shift = (int)(s & 7);
-        const uint8_t *src = pb->src + (s >> 3);
-        int64_t last = (s + n - 1) >> 3; /* last source byte holding a wanted bit */
-        for (int64_t i = 0; i < pb->len; i++) {
-            unsigned v = src[i] >> shift;
-            if ((s >> 3) + i + 1 <= last) v |= (unsigned)src[i + 1] << (8 - shift);
-            dst[i] = (uint8_t)v;
-        }
-        break;
+/* ---- writer: copying planned buffers ------------------------------------------ */
+
+static inline uint64_t low_bits(int k) { return (UINT64_C(1) << k) - 1; } /* k < 64 */
+
+/*
+ * Bitmap writing.  Invariant between calls: the bits of dst[d >> 3] from bit
+ * d & 7 up are zero (d: the bits written so far), the bytes after it are not
+ * written yet.  So every byte of a bitmap is written, and its last byte has
+ * zeros past the last bit.
+ */
+
+/* Put bits [s, s + n) of src at bit d of dst; no byte at or past `end` is touched. */
+static void put_bits(uint8_t *dst, const uint8_t *end, int64_t d, const uint8_t *src, int64_t s, int64_t n) {
+    uint8_t *o = dst + (d >> 3);
+    if (((d | s) & 7) == 0) { /* both on a byte boundary */
+        memcpy(o, src + (s >> 3), (size_t)(n >> 3));
+        if (n & 7) o[n >> 3] = src[(s + n) >> 3] & (uint8_t)low_bits((int)(n & 7));
+        return;
     }
-    case OP_REBASE32:
-        for (int64_t i = 0; i < pb->count; i++) {
-            int32_t v;
-            memcpy(&v, pb->src + 4 * i, 4);
-            v -= (int32_t)pb->arg;
-            memcpy(dst + 4 * i, &v, 4);
+    /* up to 56 bits at a time through a 64-bit accumulator */
+    const uint8_t *p = src + (s >> 3), *pend = src + ((s + n - 1) >> 3) + 1; /* bytes holding the bits */
+    int sh = (int)(s & 7), na = (int)(d & 7);
+    uint64_t acc = na ? *o & low_bits(na) : 0;
+    while (n > 0) {
+        int k = n < 56 ? (int)n : 56;
+        uint64_t v = 0;
+        if (pend - p >= 8) memcpy(&v, p, 8); /* little-endian, like the rest of this file */
+        else
+            for (int i = 0; i < pend - p; i++) v |= (uint64_t)p[i] << (8 * i);
+        v = (v >> sh) & low_bits(k);
+        p += (sh + k) >> 3;
+        sh = (sh + k) & 7;
+        n -= k;
+        acc |= v << na; /* na + k <= 63 */
+        na += k;
+        int nb = na >> 3;
+        if (end - o >= 8) memcpy(o, &acc, 8);
+        else
+            for (int i = 0; i < nb; i++) o[i] = (uint8_t)(acc >> (8 * i));
+        o += nb;
+        acc >>= 8 * nb; /* nb <= 7 */
+        na &= 7;
+    }
+    if (na) *o = (uint8_t)acc;
+}
+
+/* Put n set bits at bit d of dst. */
+static void put_ones(uint8_t *dst, int64_t d, int64_t n) {
+    uint8_t *o = dst + (d >> 3);
+    int sh = (int)(d & 7);
+    if (sh) {
+        int k = n < 8 - sh ? (int)n : 8 - sh;
+        *o = (uint8_t)((*o & low_bits(sh)) | (low_bits(k) << sh));
+        n -= k;
+        o++;
+    }
+    memset(o, 0xFF, (size_t)(n >> 3));
+    if (n & 7) o[n >> 3] = (uint8_t)low_bits((int)(n & 7));
+}
+
+/* Copy one planned buffer to dst (exactly pb->len bytes). */
+static void emit_buf(uint8_t *dst, const plan *pl, const pbuf *pb) {
+    const pseg *sg = pl->segs + pb->seg;
+    if (pb->bitmap) {
+        int64_t d = 0;
+        for (size_t i = 0; i < pb->n_segs; i++) {
+            if (sg[i].op == OP_ONES) put_ones(dst, d, sg[i].n);
+            else put_bits(dst, dst + pb->len, d, sg[i].src, sg[i].arg, sg[i].n);
+            d += sg[i].n;
         }
-        break;
-    case OP_REBASE64:
-        for (int64_t i = 0; i < pb->count; i++) {
-            int64_t v;
-            memcpy(&v, pb->src + 8 * i, 8);
-            v -= pb->arg;
-            memcpy(dst + 8 * i, &v, 8);
+        return;
+    }
+    for (size_t i = 0; i < pb->n_segs; i++) {
+        const pseg *g = &sg[i];
+        switch (g->op) {
+        case OP_COPY:
+            memcpy(dst, g->src, (size_t)g->n);
+            break;
+        case OP_REBASE32:
+            for (int64_t j = 0; j < g->n / 4; j++) {
+                uint32_t v;
+                memcpy(&v, g->src + 4 * j, 4);
+                v -= (uint32_t)g->arg;
+                memcpy(dst + 4 * j, &v, 4);
+            }
+            break;
+        case OP_REBASE64:
+            for (int64_t j = 0; j < g->n / 8; j++) {
+                uint64_t v;
+                memcpy(&v, g->src + 8 * j, 8);
+                v -= (uint64_t)g->arg;
+                memcpy(dst + 8 * j, &v, 8);
+            }
+            break;
+        case OP_CONST32: {
+            int32_t v = (int32_t)g->arg;
+            memcpy(dst, &v, 4);
+            break;
         }
-        break;
+        case OP_CONST64:
+            memcpy(dst, &g->arg, 8);
+            break;
+        case OP_VIEWS:
+            memcpy(dst, g->src, (size_t)g->n);
+            for (int64_t j = 0; j < g->n; j += 16) {
+                int32_t len, idx;
+                memcpy(&len, dst + j, 4);
+                if (len <= 12) continue;
+                memcpy(&idx, dst + j + 8, 4);
+                idx = (int32_t)((uint32_t)idx + (uint32_t)g->arg);
+                memcpy(dst + j + 8, &idx, 4);
+            }
+            break;
+        case OP_UNION_OFFS: {
+            const int32_t *add = pl->aux + g->arg;
+            for (int64_t j = 0; j < g->n / 4; j++) {
+                uint32_t v;
+                memcpy(&v, g->src + 4 * j, 4);
+                v += (uint32_t)add[g->src2[j]];
+                memcpy(dst + 4 * j, &v, 4);
+            }
+            break;
+        }
+        }
+        dst += g->n;
     }
 }
 
@@ -1110,7 +1593,7 @@ static void emit_batch(md_ipc_writer *w, const plan *pl, int64_t length, int64_t
     for (size_t i = 0; i < n_bufs; i++) {
         const pbuf *pb = &pl->bufs[i];
         int64_t padded = (pb->len + 7) & ~(int64_t)7;
-        emit_buf(dst, pb);
+        emit_buf(dst, pl, pb);
         memset(dst + pb->len, 0, (size_t)(padded - pb->len));
         dst += padded;
     }
@@ -1125,13 +1608,15 @@ static void emit_batch(md_ipc_writer *w, const plan *pl, int64_t length, int64_t
 static int write_dictionary(md_ipc_writer *w, const fld *f, const struct ArrowArray *a, md_buf *out,
                             int depth, char **err) {
     if (depth > 64) return fail(err, MD_EUNSUPPORTED, "dictionaries nested too deeply");
-    plan pl = {0};
-    int rc = plan_array(&pl, f, a, a->offset, a->length, true, f->name, err);
-    for (size_t i = 0; rc == MD_OK && i < pl.n_dicts; i++)
-        rc = write_dictionary(w, pl.dicts[i].f, pl.dicts[i].a, out, depth + 1, err);
+    if (!w->dict_pl) w->dict_pl = md_calloc(65, sizeof *w->dict_pl);
+    plan *pl = &w->dict_pl[depth];
+    pctx c = {f->name, 1, err};
+    int rc = plan_one(pl, f, a, true, &c);
+    for (size_t i = 0; rc == MD_OK && i < pl->n_dicts; i++)
+        rc = write_dictionary(w, pl->dicts[i].f, pl->dicts[i].a, out, depth + 1, err);
     if (rc == MD_OK) {
         w->scratch.len = 0;
-        emit_batch(w, &pl, a->length, f->dict_id, &w->scratch);
+        emit_batch(w, pl, a->length, f->dict_id, &w->scratch);
         wdict *d = &w->dicts[f->dict_id];
         if (d->last.len != w->scratch.len || memcmp(d->last.data, w->scratch.data, w->scratch.len)) {
             md_buf_append(out, w->scratch.data, w->scratch.len);
@@ -1140,29 +1625,46 @@ static int write_dictionary(md_ipc_writer *w, const fld *f, const struct ArrowAr
             w->scratch = tmp;
         }
     }
-    md_free(pl.nodes);
-    md_free(pl.bufs);
-    md_free(pl.dicts);
-    md_free(pl.variadic);
     return rc;
 }
 
-int md_ipc_write_batch(md_ipc_writer *w, const struct ArrowArray *batch, md_buf *out, char **out_err) {
-    if (!batch || !batch->release)
-        return fail(out_err, MD_EINVAL, "the batch is NULL or released");
-    if (batch->n_children != (int64_t)w->root.n_children || (batch->n_children && !batch->children))
-        return fail(out_err, MD_EINVAL, "the batch has %lld columns, the schema %u",
-                    (long long)batch->n_children, w->root.n_children);
-    if (batch->length < 0 || batch->offset < 0)
-        return fail(out_err, MD_EINVAL, "the batch has a negative length or offset");
+int md_ipc_write_batches(md_ipc_writer *w, const struct ArrowArray *const *batches, size_t n,
+                         md_buf *out, char **out_err) {
+    if (n == 0) return MD_OK;
+    if (!batches) return fail(out_err, MD_EINVAL, "the list of batches is NULL");
+    int64_t rows = 0;
+    char who[48]; /* names the batch in messages */
+    for (size_t j = 0; j < n; j++) {
+        const struct ArrowArray *b = batches[j];
+        if (!b || !b->release || b->n_children != (int64_t)w->root.n_children ||
+            (b->n_children && !b->children) || b->length < 0 || b->offset < 0) {
+            if (n > 1) snprintf(who, sizeof who, "batch %zu", j);
+            else snprintf(who, sizeof who, "the batch");
+            if (!b || !b->release) return fail(out_err, MD_EINVAL, "%s is NULL or released", who);
+            if (b->length < 0 || b->offset < 0)
+                return fail(out_err, MD_EINVAL, "%s has a negative length or offset", who);
+            return fail(out_err, MD_EINVAL, "%s has %lld columns, the schema %u", who,
+                        (long long)b->n_children, w->root.n_children);
+        }
+        if (b->length > MAX_LENGTH - rows)
+            return fail(out_err, MD_EINVAL, "the batches hold more than %d rows: write fewer at once",
+                        MAX_LENGTH);
+        rows += b->length;
+    }
     plan *pl = &w->pl;
-    pl->n_nodes = pl->n_bufs = pl->n_dicts = pl->n_variadic = 0;
+    plan_reset(pl);
     for (uint32_t i = 0; i < w->root.n_children; i++) {
-        const struct ArrowArray *c = batch->children[i];
         const fld *f = &w->root.children[i];
-        if (!c || c->offset < 0 || c->length < batch->offset + batch->length)
-            return fail(out_err, MD_EINVAL, "column '%s' is shorter than the batch", f->name);
-        int rc = plan_array(pl, f, c, c->offset + batch->offset, batch->length, false, f->name, out_err);
+        pctx c = {f->name, n, out_err};
+        size_t s0 = plan_slices(pl, n);
+        for (size_t j = 0; j < n; j++) {
+            const struct ArrowArray *b = batches[j], *col = b->children[i];
+            if (!col || col->offset < 0 || col->length < b->offset + b->length)
+                return pfail(&c, j, MD_EINVAL, "the column is shorter than the batch");
+            pl->sl[s0 + j] = (slice){col, col->offset + b->offset, b->length, 0, 0, 0};
+        }
+        int rc = plan_field(pl, f, s0, false, &c);
+        pl->n_sl = s0;
         if (rc < 0) return rc;
     }
     size_t start_len = out->len;
@@ -1175,8 +1677,12 @@ int md_ipc_write_batch(md_ipc_writer *w, const struct ArrowArray *batch, md_buf 
             return rc;
         }
     }
-    emit_batch(w, pl, batch->length, -1, out);
+    emit_batch(w, pl, rows, -1, out);
     return MD_OK;
+}
+
+int md_ipc_write_batch(md_ipc_writer *w, const struct ArrowArray *batch, md_buf *out, char **out_err) {
+    return md_ipc_write_batches(w, &batch, 1, out, out_err);
 }
 
 /* ======================================================================== */

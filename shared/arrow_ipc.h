@@ -16,7 +16,9 @@
  * fixed-size list, struct, map, dense and sparse union, and dictionary-encoded
  * arrays (DuckDB ENUM; the reader also takes delta dictionary batches).
  *
- * Writer: one md_ipc_writer per stream.  Reader: one md_ipc_reader per stream;
+ * Writer: one md_ipc_writer per stream; a record batch is written from one
+ * array or, concatenated, from several (md_ipc_write_batches: many small
+ * DuckDB chunks as one message).  Reader: one md_ipc_reader per stream;
  * it validates every length, offset and buffer range against the message
  * before building arrays, so hostile bytes give MD_EBAD_FRAME, never a crash.
  * Arrays the reader returns own their memory (they do not point into the
@@ -57,10 +59,37 @@ void md_ipc_write_schema(md_ipc_writer *w, md_buf *out);
  * from the one last written for it in this stream (a replacement, never a
  * delta).  `batch` is only read; its arrays may have non-zero offsets at any
  * level.  Returns MD_OK, or MD_EINVAL/MD_EUNSUPPORTED with *out_err (caller
- * frees); on error nothing is appended to `out`.
+ * frees); on error nothing is appended to `out`.  Same as
+ * md_ipc_write_batches(w, &batch, 1, out, out_err).
  */
 int md_ipc_write_batch(md_ipc_writer *w, const struct ArrowArray *batch, md_buf *out,
                        char **out_err);
+
+/*
+ * Append ONE record batch message whose rows are those of batches[0], then
+ * those of batches[1], ..., batches[n - 1]: the row-wise concatenation of n
+ * struct arrays of the schema, each as md_ipc_write_batch takes it (offsets
+ * at any level allowed).  Use it to send many small chunks (DuckDB's
+ * streaming results) as one message.  The arrays are only read, during the
+ * call; the caller still owns and releases them.  Buffers are copied once,
+ * by ranges: offsets are rebased, bitmaps shifted, children concatenated.
+ *
+ * Dictionary-encoded columns: the indexes are concatenated unchanged, so
+ * every array that has rows must carry the same dictionary (same contents,
+ * not necessarily the same address; DuckDB's ENUM chunks do).  It is then
+ * written as md_ipc_write_batch writes it (only when it changed).  If the
+ * dictionaries differ, nothing is written and MD_EINVAL says which array:
+ * write those arrays in separate calls.
+ *
+ * n == 1 gives exactly the bytes of md_ipc_write_batch; n == 0 appends
+ * nothing and returns MD_OK.  Errors (nothing appended to `out`, *out_err
+ * names the column and, when n > 1, the array): MD_EINVAL for an array that
+ * does not match the schema, differing dictionaries, or more than 2^31 - 1
+ * rows or values in one node (or past 2^31 - 1 bytes in a 32-bit-offset
+ * column) in the concatenation; MD_EUNSUPPORTED as for md_ipc_write_batch.
+ */
+int md_ipc_write_batches(md_ipc_writer *w, const struct ArrowArray *const *batches, size_t n,
+                         md_buf *out, char **out_err);
 
 /* Append the 8-byte end-of-stream marker. */
 void md_ipc_write_eos(md_buf *out);

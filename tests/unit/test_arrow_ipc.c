@@ -11,6 +11,10 @@
  *      arrays imported without IPC and next to the source table cast to text:
  *      IPC must change nothing, and only the columns that DuckDB's Arrow
  *      export itself changes (listed per case) may differ from the source.
+ * md_ipc_write_batches: results cut into pieces (offsets on the batch or on
+ * the columns, empty pieces, columns without validity buffers) and written
+ * several per call read back as one batch per call, whose rows are the
+ * pieces' rows in order; one piece per call gives md_ipc_write_batch's bytes.
  * Hostile input: truncation at every byte, bit flips, hand-made bad offsets,
  * counts and headers, allocation failures.  Every case asserts a result that
  * a broken codec would not give.
@@ -775,6 +779,575 @@ static void test_delta_dictionary(void **state) {
     exported_free(&b);
 }
 
+/* ---- tests: md_ipc_write_batches (several arrays as one record batch) ------------ */
+
+/* Release callback of arrays built by hand in a test (they own nothing). */
+static void release_noop(struct ArrowArray *a) { a->release = NULL; }
+
+/* Shallow copies of arrays made by a test, freed together. */
+typedef struct keep {
+    void **p;
+    size_t n, cap;
+} keep;
+
+static void *keep_alloc(keep *k, size_t size) {
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 64;
+        k->p = realloc(k->p, k->cap * sizeof *k->p);
+    }
+    return k->p[k->n++] = calloc(1, size);
+}
+
+static void keep_free(keep *k) {
+    for (size_t i = 0; i < k->n; i++) free(k->p[i]);
+    free(k->p);
+    memset(k, 0, sizeof *k);
+}
+
+/* The input arrays of md_ipc_write_batches, in order (not owned). */
+typedef struct pieces {
+    const struct ArrowArray **p;
+    size_t n, cap;
+    long long rows;
+} pieces;
+
+static void pieces_push(pieces *ps, const struct ArrowArray *a) {
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? 2 * ps->cap : 64;
+        ps->p = realloc(ps->p, ps->cap * sizeof *ps->p);
+    }
+    ps->p[ps->n++] = a;
+    ps->rows += a->length;
+}
+
+static int has_validity(const char *format) {
+    return strcmp(format, "n") && strncmp(format, "+u", 2);
+}
+
+/*
+ * Rows [off, off + len) of batch a (offset 0) as a new shallow array, by kind:
+ *   0: an offset on the batch;
+ *   1: an offset on every column;
+ *   2: like 1, and a column without nulls in those rows has no validity buffer.
+ */
+static const struct ArrowArray *piece_of(keep *k, const struct ArrowSchema *s, const struct ArrowArray *a,
+                                         int64_t off, int64_t len, int kind) {
+    struct ArrowArray *b = keep_alloc(k, sizeof *b);
+    if (kind == 0) {
+        *b = shifted(a, off, len);
+        return b;
+    }
+    *b = *a;
+    b->length = len;
+    b->null_count = 0;
+    b->children = keep_alloc(k, (size_t)a->n_children * sizeof *b->children + 1);
+    for (int64_t c = 0; c < a->n_children; c++) {
+        const struct ArrowArray *col = a->children[c];
+        struct ArrowArray *nc = keep_alloc(k, sizeof *nc);
+        *nc = shifted(col, col->offset + off, col->length - off);
+        if (kind == 2 && has_validity(s->children[c]->format) && col->buffers[0]) {
+            int64_t nulls = 0;
+            for (int64_t i = 0; i < len; i++) {
+                int64_t p = col->offset + off + i;
+                nulls += !((((const uint8_t *)col->buffers[0])[p >> 3] >> (p & 7)) & 1);
+            }
+            if (nulls == 0) {
+                const void **bufs = keep_alloc(k, (size_t)col->n_buffers * sizeof *bufs);
+                memcpy(bufs, col->buffers, (size_t)col->n_buffers * sizeof *bufs);
+                bufs[0] = NULL;
+                nc->buffers = bufs;
+                nc->null_count = 0;
+            }
+        }
+        b->children[c] = nc;
+    }
+    return b;
+}
+
+/*
+ * Cut every batch of `b` into pieces of varied sizes and kinds, with empty
+ * pieces here and there; each batch also goes whole first (rows may repeat:
+ * pieces are compared with what was written, not with the source table).
+ */
+static void cut_pieces(keep *k, const struct ArrowSchema *s, const batches *b, pieces *out) {
+    unsigned seed = 12345;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct ArrowArray *a = &b->a[i];
+        pieces_push(out, a);
+        int64_t n = a->length;
+        for (int64_t pos = 0; pos < n;) {
+            seed = seed * 1103515245u + 12345u;
+            int64_t len = 1 + (int64_t)((seed >> 8) % (unsigned)(n < 8 ? 2 : n / 3));
+            if (len > n - pos) len = n - pos;
+            int kind = (int)((seed >> 20) % 3);
+            pieces_push(out, piece_of(k, s, a, pos, len, kind));
+            if ((seed >> 24) % 4 == 0) pieces_push(out, piece_of(k, s, a, pos, 0, (kind + 1) % 3));
+            pos += len;
+        }
+    }
+}
+
+/* A stream of schema, ps written `group` arrays per md_ipc_write_batches call, EOS. */
+static void encode_grouped(const struct ArrowSchema *schema, const pieces *ps, size_t group, md_buf *out) {
+    md_ipc_writer *w = NULL;
+    char *err = NULL;
+    if (md_ipc_writer_create(schema, &w, &err) != MD_OK) fail_msg("writer_create: %s", err);
+    md_ipc_write_schema(w, out);
+    for (size_t i = 0; i < ps->n; i += group) {
+        size_t n = ps->n - i < group ? ps->n - i : group;
+        size_t before = out->len;
+        int rc = md_ipc_write_batches(w, ps->p + i, n, out, &err);
+        if (rc != MD_OK) fail_msg("write_batches(%zu arrays): %s", n, err);
+        assert_true(out->len > before);
+    }
+    md_ipc_write_eos(out);
+    md_ipc_writer_destroy(&w);
+}
+
+/* The bits of a bitmap's last byte past the array's end are zero (the writer's padding). */
+static void assert_bitmap_tail_zero(const void *bits, int64_t end) {
+    if (!bits || (end & 7) == 0) return;
+    uint8_t last = ((const uint8_t *)bits)[end >> 3];
+    if (last >> (end & 7)) fail_msg("bitmap bits past %lld are set (byte %02x)", (long long)end, last);
+}
+
+/* Decode `s`: one batch per group, whose rows are those of the group's pieces in order. */
+static void check_grouped(const struct ArrowSchema *schema, const pieces *ps, size_t group, const md_buf *s,
+                          int *out_msgs) {
+    check_layout(s->data, s->len);
+    batches rb = {0};
+    char *err = NULL;
+    int rc = decode(s->data, s->len, 0, NULL, &rb, out_msgs, &err);
+    if (rc != MD_OK) fail_msg("decode: %s (%s)", md_strerror(rc), err ? err : "");
+    assert_int_equal(rb.n, (ps->n + group - 1) / group);
+    assert_int_equal(rb.rows, ps->rows);
+    for (size_t g = 0; g < rb.n; g++) {
+        int64_t row = 0;
+        for (size_t i = g * group; i < ps->n && i < (g + 1) * group; i++) {
+            assert_rows_equal(schema, ps->p[i], 0, &rb.a[g], row, ps->p[i]->length);
+            row += ps->p[i]->length;
+        }
+        assert_int_equal(rb.a[g].length, row);
+        for (int64_t c = 0; c < schema->n_children; c++) {
+            const struct ArrowArray *col = rb.a[g].children[c];
+            if (has_validity(schema->children[c]->format) && col->null_count)
+                assert_bitmap_tail_zero(col->buffers[0], col->offset + col->length);
+            if (!strcmp(schema->children[c]->format, "b"))
+                assert_bitmap_tail_zero(col->buffers[1], col->offset + col->length);
+        }
+    }
+    batches_free(&rb);
+}
+
+/* n == 1 gives exactly the bytes of md_ipc_write_batch, dictionaries included. */
+static void assert_single_identical(const struct ArrowSchema *schema, const pieces *ps) {
+    md_ipc_writer *w1 = NULL, *w2 = NULL;
+    char *err = NULL;
+    assert_int_equal(md_ipc_writer_create(schema, &w1, &err), MD_OK);
+    assert_int_equal(md_ipc_writer_create(schema, &w2, &err), MD_OK);
+    md_buf a = MD_BUF_INIT, b = MD_BUF_INIT;
+    md_ipc_write_schema(w1, &a);
+    md_ipc_write_schema(w2, &b);
+    for (size_t i = 0; i < ps->n; i++) {
+        if (md_ipc_write_batch(w1, ps->p[i], &a, &err) != MD_OK) fail_msg("write_batch: %s", err);
+        if (md_ipc_write_batches(w2, &ps->p[i], 1, &b, &err) != MD_OK) fail_msg("write_batches: %s", err);
+        assert_int_equal(a.len, b.len);
+    }
+    assert_memory_equal(a.data, b.data, a.len);
+    md_buf_free(&a);
+    md_buf_free(&b);
+    md_ipc_writer_destroy(&w1);
+    md_ipc_writer_destroy(&w2);
+}
+
+/*
+ * The result of `sql` cut into pieces (cut_pieces), written 1, 2, 3, 16 and
+ * all at a time, read back and compared value by value with the pieces.
+ * Returns the number of pieces.
+ */
+static size_t concat_case(const char *sql) {
+    exported ex;
+    export_query(sql, &ex);
+    keep k = {0};
+    pieces ps = {0};
+    cut_pieces(&k, &ex.schema, &ex.b, &ps);
+    assert_true(ps.n > ex.b.n);
+    const size_t groups[] = {1, 2, 3, 16, ps.n};
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+        md_buf s = MD_BUF_INIT;
+        encode_grouped(&ex.schema, &ps, groups[g], &s);
+        check_grouped(&ex.schema, &ps, groups[g], &s, NULL);
+        md_buf_free(&s);
+    }
+    assert_single_identical(&ex.schema, &ps);
+    size_t n = ps.n;
+    free(ps.p);
+    keep_free(&k);
+    exported_free(&ex);
+    return n;
+}
+
+/*
+ * Every type of test_all_types(), under each Arrow export setting the round
+ * trips use (HUGEINT included: nothing here goes through DuckDB's import).
+ */
+static void test_batches_all_types(void **state) {
+    (void)state;
+    concat_case("SELECT * FROM test_all_types()");
+    exec("SET arrow_lossless_conversion = true");
+    concat_case("SELECT * FROM test_all_types()");
+    exec("RESET arrow_lossless_conversion");
+    exec("SET arrow_large_buffer_size = true");
+    concat_case("SELECT * FROM test_all_types()");
+    exec("RESET arrow_large_buffer_size");
+    /* views: pieces of one batch share its data buffers, pieces of two batches do not */
+    exec("SET produce_arrow_string_view = true");
+    exec("SET arrow_output_version = '1.5'");
+    concat_case("SELECT * EXCLUDE (hugeint, bignum, uuid, small_enum, medium_enum, large_enum) FROM "
+                "test_all_types() UNION ALL "
+                "SELECT t.* EXCLUDE (hugeint, bignum, uuid, small_enum, medium_enum, large_enum) REPLACE "
+                "(repeat('long string ', (i % 40)::INT) AS varchar, repeat('\\xAA'::BLOB, (i % 40)::INT) AS "
+                "blob) FROM test_all_types() t, range(700) r(i)");
+}
+
+/* Several DuckDB chunks with NULLs, strings, lists, structs, booleans, enums; large variants too. */
+static void test_batches_multi_chunk(void **state) {
+    (void)state;
+    static const char sql[] =
+        "SELECT i, i::VARCHAR || repeat('x', (i % 7)::INT) AS s, "
+        "CASE WHEN i % 3 = 0 THEN NULL ELSE i * 1.5 END AS d, "
+        "CASE WHEN i % 5 = 0 THEN NULL ELSE [i, NULL, i + 1] END AS l, "
+        "{'a': i, 'b': CASE WHEN i % 2 = 0 THEN NULL ELSE 'odd' END} AS st, "
+        "(i % 2 = 0) AS b, CASE WHEN i % 13 = 0 THEN NULL ELSE i % 3 = 0 END AS nb, "
+        "('e' || (i % 4))::ENUM('e0', 'e1', 'e2', 'e3') AS e, "
+        "CASE WHEN i % 9 = 0 THEN NULL ELSE i::VARCHAR::BLOB END AS bl FROM range(10000) r(i)";
+    concat_case(sql);
+    exec("SET arrow_large_buffer_size = true");
+    concat_case(sql);
+    exec("RESET arrow_large_buffer_size");
+}
+
+/* Nested types: lists of structs, maps, enums inside structs and lists, unions, arrays. */
+static void test_batches_nested(void **state) {
+    (void)state;
+    concat_case("SELECT [{'a': i, 'b': [i::VARCHAR, NULL]}, NULL, {'a': NULL, 'b': []}] AS "
+                "list_of_structs, "
+                "MAP {i::VARCHAR: [i, i], 'k': NULL} AS map_of_lists, "
+                "[MAP {'x': {'y': [i]}}] AS list_of_maps, "
+                "{'e': ('v' || (i % 3))::ENUM('v0', 'v1', 'v2'), 'l': [('v' || (i % "
+                "2))::ENUM('v0', 'v1', 'v2')]} AS enums, "
+                "[[[[i]]], NULL, [[], [NULL]]] AS deep, "
+                "CASE WHEN i % 2 = 0 THEN union_value(k := i::INT)::UNION(k INT, s VARCHAR) "
+                "ELSE union_value(s := 'str' || i)::UNION(k INT, s VARCHAR) END AS u, "
+                "[i::INT, NULL, 3]::INT[3] AS arr, [[1, 2], [3, 4]]::INT[2][2] AS arr2, "
+                "[{'z': [1.5::DECIMAL(30, 2)]}]::STRUCT(z DECIMAL(30, 2)[])[1] AS arr_struct, "
+                "CASE WHEN i % 4 = 0 THEN NULL ELSE [i % 2 = 0, NULL] END AS bools "
+                "FROM range(3000) r(i)");
+}
+
+/* A batch that is all NULL between batches that are not, and an all-NULL result. */
+static void test_batches_all_null(void **state) {
+    (void)state;
+    concat_case("SELECT CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE i::INT END AS a, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE 's' || i END AS b, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE [i, i] END AS c, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE {'x': i, 'y': 'v'} END AS d, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE MAP {'k': i} END AS e, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE 'p'::ENUM('p', 'q') END AS f, "
+                "CASE WHEN i BETWEEN 2048 AND 4095 THEN NULL ELSE i % 2 = 0 END AS g, "
+                "NULL AS untyped FROM range(5000) r(i)");
+    concat_case("SELECT NULL::INT a, NULL::VARCHAR b, NULL::INT[] c, NULL::STRUCT(x INT, y VARCHAR) d, "
+                "NULL::MAP(VARCHAR, INT) e, NULL::ENUM('p', 'q') f, NULL::DECIMAL(20, 4) g, "
+                "NULL::INT[3] h, NULL::UNION(k INT, v VARCHAR) u, NULL::BOOLEAN i, NULL::BLOB j, "
+                "NULL::INTERVAL k, NULL AS untyped FROM range(7)");
+}
+
+/* ENUMs of every index width: each DuckDB batch carries its own copy of the dictionary. */
+static void test_batches_enums(void **state) {
+    (void)state;
+    exec("CREATE OR REPLACE TYPE e_big AS ENUM (SELECT 'v' || i FROM range(70000) r(i))");
+    exec("CREATE OR REPLACE TYPE e_mid AS ENUM (SELECT 'w' || i FROM range(300) r(i))");
+    concat_case("SELECT CASE WHEN i % 11 = 0 THEN NULL ELSE ('v' || (i * 7 % 70000))::e_big END AS big, "
+                "('w' || (i % 300))::e_mid AS mid, ('x' || (i % 2))::ENUM('x0', 'x1') AS small "
+                "FROM range(5000) r(i)");
+
+    /* the dictionary is written once for the whole stream */
+    exported ex;
+    export_query("SELECT ('e' || (i % 3))::ENUM('e0', 'e1', 'e2') AS e FROM range(9000) r(i)", &ex);
+    assert_true(ex.b.n >= 4);
+    assert_true(ex.b.a[0].children[0]->dictionary != ex.b.a[1].children[0]->dictionary);
+    pieces ps = {0};
+    for (size_t i = 0; i < ex.b.n; i++) pieces_push(&ps, &ex.b.a[i]);
+    md_buf s = MD_BUF_INIT;
+    encode_grouped(&ex.schema, &ps, 2, &s);
+    int msgs = 0;
+    check_grouped(&ex.schema, &ps, 2, &s, &msgs);
+    assert_int_equal(msgs, (int)(ps.n + 1) / 2 + 3); /* schema, dictionary, batches, EOS */
+    md_buf_free(&s);
+    free(ps.p);
+    exported_free(&ex);
+}
+
+/* Dense unions (DuckDB writes only sparse ones): offsets are rebased per child. */
+static void test_batches_dense_union(void **state) {
+    (void)state;
+    /* column u: +ud:5,7 of (i: int32, s: utf8), 10 rows; the children start at offset 1 */
+    static const int8_t types[10] = {5, 7, 7, 5, 5, 7, 5, 7, 7, 5};
+    static const int32_t offs[10] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4};
+    static const int32_t ints[6] = {-1, 10, 11, 12, 13, 14};
+    static const uint8_t ivalid[1] = {0x3B}; /* child row 2 (value 11) is NULL */
+    static const int32_t soffs[7] = {0, 1, 3, 3, 3, 7, 8};
+    static const char sdata[] = "xaabdddde";
+    const void *ibufs[2] = {ivalid, ints}, *sbufs[3] = {NULL, soffs, sdata};
+    const void *ubufs[2] = {types, offs}, *rbufs[1] = {NULL};
+    struct ArrowArray ia = {.length = 5, .null_count = 1, .offset = 1, .n_buffers = 2, .buffers = ibufs,
+                            .release = release_noop};
+    struct ArrowArray sa = {.length = 5, .offset = 1, .n_buffers = 3, .buffers = sbufs,
+                            .release = release_noop};
+    struct ArrowArray *ukids[2] = {&ia, &sa};
+    struct ArrowArray ua = {.length = 10, .n_buffers = 2, .buffers = ubufs, .n_children = 2,
+                            .children = ukids, .release = release_noop};
+    struct ArrowArray *cols[1] = {&ua};
+    struct ArrowArray root = {.length = 10, .n_buffers = 1, .buffers = rbufs, .n_children = 1,
+                              .children = cols, .release = release_noop};
+    struct ArrowSchema si = {.format = "i", .name = "i", .flags = ARROW_FLAG_NULLABLE};
+    struct ArrowSchema ss = {.format = "u", .name = "s", .flags = ARROW_FLAG_NULLABLE};
+    struct ArrowSchema *skids[2] = {&si, &ss};
+    struct ArrowSchema su = {.format = "+ud:5,7", .name = "u", .n_children = 2, .children = skids};
+    struct ArrowSchema *scols[1] = {&su};
+    struct ArrowSchema schema = {.format = "+s", .name = "", .n_children = 1, .children = scols};
+
+    /* a second array with other children, so that unrebased offsets would read wrong values */
+    static const int8_t types2[4] = {7, 5, 7, 7};
+    static const int32_t offs2[4] = {0, 0, 1, 2};
+    static const int32_t ints2[1] = {99};
+    static const int32_t soffs2[4] = {0, 2, 5, 9};
+    static const char sdata2[] = "pqrstuvwx";
+    const void *ibufs2[2] = {NULL, ints2}, *sbufs2[3] = {NULL, soffs2, sdata2};
+    const void *ubufs2[2] = {types2, offs2};
+    struct ArrowArray ia2 = {.length = 1, .n_buffers = 2, .buffers = ibufs2, .release = release_noop};
+    struct ArrowArray sa2 = {.length = 3, .n_buffers = 3, .buffers = sbufs2, .release = release_noop};
+    struct ArrowArray *ukids2[2] = {&ia2, &sa2};
+    struct ArrowArray ua2 = {.length = 4, .n_buffers = 2, .buffers = ubufs2, .n_children = 2,
+                             .children = ukids2, .release = release_noop};
+    struct ArrowArray *cols2[1] = {&ua2};
+    struct ArrowArray root2 = {.length = 4, .n_buffers = 1, .buffers = rbufs, .n_children = 1,
+                               .children = cols2, .release = release_noop};
+
+    batches two = {0};
+    batches_push(&two, &root);
+    batches_push(&two, &root2);
+    batches_push(&two, &root);
+    keep k = {0};
+    pieces ps = {0};
+    cut_pieces(&k, &schema, &two, &ps);
+    const size_t groups[] = {1, 2, 3, ps.n};
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+        md_buf s = MD_BUF_INIT;
+        encode_grouped(&schema, &ps, groups[g], &s);
+        check_grouped(&schema, &ps, groups[g], &s, NULL);
+        md_buf_free(&s);
+    }
+    assert_single_identical(&schema, &ps);
+    free(ps.p);
+    free(two.a);
+    keep_free(&k);
+}
+
+/*
+ * Dictionaries compared by contents, not address: utf8 values with NULLs and
+ * offsets that start elsewhere (the direct comparison), and list values
+ * (compared through their plans).
+ */
+static void test_batches_dictionary_values(void **state) {
+    (void)state;
+    /* utf8: A = ["x", "yy", NULL]; B = the same after an extra "zz" (offset 1); C = ["x", "yz", NULL] */
+    static const uint8_t va[1] = {0x03}, vb[1] = {0x07};
+    static const int32_t oa[4] = {0, 1, 3, 3}, ob[5] = {0, 2, 3, 5, 5};
+    const void *ua[3] = {va, oa, "xyy"}, *ub[3] = {vb, ob, "zzxyy"}, *uc[3] = {va, oa, "xyz"};
+    struct ArrowArray ua_d = {.length = 3, .null_count = 1, .n_buffers = 3, .buffers = ua,
+                            .release = release_noop};
+    struct ArrowArray ub_d = {.length = 3, .null_count = 1, .offset = 1, .n_buffers = 3, .buffers = ub,
+                            .release = release_noop};
+    struct ArrowArray uc_d = {.length = 3, .null_count = 1, .n_buffers = 3, .buffers = uc,
+                            .release = release_noop};
+    /* D: the bytes of B with other boundaries: ["xy", "y", NULL] */
+    static const int32_t od[5] = {0, 2, 4, 5, 5};
+    const void *ud[3] = {vb, od, "zzxyy"};
+    struct ArrowArray ud_d = {.length = 3, .null_count = 1, .offset = 1, .n_buffers = 3, .buffers = ud,
+                              .release = release_noop};
+    /* list<int32>: A = [[1, 2], [3]]; B = the same at child offset 2; C = [[1, 2], [4]] */
+    static const int32_t ca[3] = {1, 2, 3}, cb[5] = {9, 9, 1, 2, 3}, cc[3] = {1, 2, 4};
+    static const int32_t la[3] = {0, 2, 3}, lb[3] = {2, 4, 5};
+    const void *kba[2] = {NULL, ca}, *kbb[2] = {NULL, cb}, *kbc[2] = {NULL, cc};
+    struct ArrowArray ka = {.length = 3, .n_buffers = 2, .buffers = kba, .release = release_noop};
+    struct ArrowArray kb = {.length = 5, .n_buffers = 2, .buffers = kbb, .release = release_noop};
+    struct ArrowArray kc = {.length = 3, .n_buffers = 2, .buffers = kbc, .release = release_noop};
+    struct ArrowArray *kpa[1] = {&ka}, *kpb[1] = {&kb}, *kpc[1] = {&kc};
+    const void *lba[2] = {NULL, la}, *lbb[2] = {NULL, lb}, *lbc[2] = {NULL, la};
+    struct ArrowArray lda = {.length = 2, .n_buffers = 2, .buffers = lba, .n_children = 1, .children = kpa,
+                             .release = release_noop};
+    struct ArrowArray ldb = {.length = 2, .n_buffers = 2, .buffers = lbb, .n_children = 1, .children = kpb,
+                             .release = release_noop};
+    struct ArrowArray ldc = {.length = 2, .n_buffers = 2, .buffers = lbc, .n_children = 1, .children = kpc,
+                             .release = release_noop};
+    /* indexes: rows u = 0, 1, 2, 1 and l = 1, 0, 1, 0 */
+    static const int8_t iu[4] = {0, 1, 2, 1}, il[4] = {1, 0, 1, 0};
+    const void *ibu[2] = {NULL, iu}, *ibl[2] = {NULL, il}, *rb[1] = {NULL};
+    struct ArrowArray cols[3][2], roots[3], *colp[3][2];
+    const struct ArrowArray *udict[3] = {&ua_d, &ub_d, &uc_d}, *ldict[3] = {&lda, &ldb, &ldc};
+    for (int i = 0; i < 3; i++) {
+        cols[i][0] = (struct ArrowArray){.length = 4, .n_buffers = 2, .buffers = ibu,
+                                         .dictionary = (struct ArrowArray *)udict[i],
+                                         .release = release_noop};
+        cols[i][1] = (struct ArrowArray){.length = 4, .n_buffers = 2, .buffers = ibl,
+                                         .dictionary = (struct ArrowArray *)ldict[i],
+                                         .release = release_noop};
+        colp[i][0] = &cols[i][0];
+        colp[i][1] = &cols[i][1];
+        roots[i] = (struct ArrowArray){.length = 4, .n_buffers = 1, .buffers = rb, .n_children = 2,
+                                       .children = colp[i], .release = release_noop};
+    }
+    struct ArrowSchema su = {.format = "u", .name = ""}, si = {.format = "i", .name = "item"};
+    struct ArrowSchema *sik[1] = {&si};
+    struct ArrowSchema sl = {.format = "+l", .name = "", .n_children = 1, .children = sik};
+    struct ArrowSchema cu = {.format = "c", .name = "u", .flags = ARROW_FLAG_NULLABLE, .dictionary = &su};
+    struct ArrowSchema cl = {.format = "c", .name = "l", .flags = ARROW_FLAG_NULLABLE, .dictionary = &sl};
+    struct ArrowSchema *sc[2] = {&cu, &cl};
+    struct ArrowSchema schema = {.format = "+s", .name = "", .n_children = 2, .children = sc};
+
+    md_ipc_writer *w = NULL;
+    char *err = NULL;
+    assert_int_equal(md_ipc_writer_create(&schema, &w, &err), MD_OK);
+    md_buf out = MD_BUF_INIT;
+    md_ipc_write_schema(w, &out);
+    size_t len0 = out.len;
+    /* C differs from A in its utf8 values, then (with A's utf8 values) in its lists; D in its boundaries */
+    const struct ArrowArray *ac[2] = {&roots[0], &roots[2]};
+    assert_int_equal(md_ipc_write_batches(w, ac, 2, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "column 'u' of array 1"));
+    free(err);
+    err = NULL;
+    cols[2][0].dictionary = &ua_d;
+    assert_int_equal(md_ipc_write_batches(w, ac, 2, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "column 'l' of array 1"));
+    free(err);
+    err = NULL;
+    cols[2][0].dictionary = &ud_d;
+    cols[2][1].dictionary = &lda;
+    assert_int_equal(md_ipc_write_batches(w, ac, 2, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "column 'u' of array 1"));
+    free(err);
+    err = NULL;
+    assert_int_equal(out.len, len0);
+
+    const struct ArrowArray *ab[3] = {&roots[0], &roots[1], &roots[0]};
+    assert_int_equal(md_ipc_write_batches(w, ab, 3, &out, &err), MD_OK);
+    md_ipc_write_eos(&out);
+    batches got = {0};
+    int msgs = 0;
+    assert_int_equal(decode(out.data, out.len, 0, NULL, &got, &msgs, &err), MD_OK);
+    assert_int_equal(msgs, 5); /* schema, two dictionaries, the batch, EOS */
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.a[0].length, 12);
+    for (int i = 0; i < 3; i++) assert_rows_equal(&schema, ab[i], 0, &got.a[0], 4 * i, 4);
+    batches_free(&got);
+    md_buf_free(&out);
+    md_ipc_writer_destroy(&w);
+}
+
+/* Errors: the array at fault is named, nothing is appended, the writer goes on. */
+static void test_batches_errors(void **state) {
+    (void)state;
+    exported x, xy, s, e1, e1b, e2;
+    export_query("SELECT 1::INT AS x", &x);
+    export_query("SELECT 1::INT AS x, 2::INT AS y", &xy);
+    export_query("SELECT 'one' AS x", &s);
+    export_query("SELECT 'a'::ENUM('a', 'b') AS e FROM range(3)", &e1);
+    export_query("SELECT 'b'::ENUM('a', 'b') AS e", &e1b);
+    export_query("SELECT 'a'::ENUM('a', 'c') AS e", &e2);
+    md_ipc_writer *w = NULL;
+    char *err = NULL;
+    assert_int_equal(md_ipc_writer_create(&x.schema, &w, &err), MD_OK);
+    md_buf out = MD_BUF_INIT;
+    md_ipc_write_schema(w, &out);
+    size_t len0 = out.len;
+
+    /* n == 0: nothing */
+    assert_int_equal(md_ipc_write_batches(w, NULL, 0, &out, &err), MD_OK);
+    assert_int_equal(out.len, len0);
+
+    const struct ArrowArray *bad_cols[3] = {&x.b.a[0], &xy.b.a[0], &x.b.a[0]};
+    assert_int_equal(md_ipc_write_batches(w, bad_cols, 3, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "batch 1 has 2 columns"));
+    free(err);
+    err = NULL;
+    const struct ArrowArray *bad_type[3] = {&x.b.a[0], &x.b.a[0], &s.b.a[0]};
+    assert_int_equal(md_ipc_write_batches(w, bad_type, 3, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "column 'x' of array 2"));
+    assert_non_null(strstr(err, "3 buffers"));
+    free(err);
+    err = NULL;
+    const struct ArrowArray *with_null[2] = {&x.b.a[0], NULL};
+    assert_int_equal(md_ipc_write_batches(w, with_null, 2, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "batch 1 is NULL"));
+    free(err);
+    err = NULL;
+    assert_int_equal(out.len, len0);
+    /* the writer still works */
+    const struct ArrowArray *good[2] = {&x.b.a[0], &x.b.a[0]};
+    assert_int_equal(md_ipc_write_batches(w, good, 2, &out, &err), MD_OK);
+    md_ipc_write_eos(&out);
+    batches rb = {0};
+    assert_int_equal(decode(out.data, out.len, 0, NULL, &rb, NULL, &err), MD_OK);
+    assert_int_equal(rb.n, 1);
+    assert_int_equal(rb.a[0].length, 2);
+    batches_free(&rb);
+    md_ipc_writer_destroy(&w);
+
+    /* dictionaries: equal contents at other addresses are fine, different ones are refused */
+    assert_int_equal(md_ipc_writer_create(&e1.schema, &w, &err), MD_OK);
+    out.len = 0;
+    md_ipc_write_schema(w, &out);
+    len0 = out.len;
+    const struct ArrowArray *differ[3] = {&e1.b.a[0], &e1b.b.a[0], &e2.b.a[0]};
+    assert_int_equal(md_ipc_write_batches(w, differ, 3, &out, &err), MD_EINVAL);
+    assert_non_null(strstr(err, "column 'e' of array 2"));
+    assert_non_null(strstr(err, "separate calls"));
+    free(err);
+    err = NULL;
+    assert_int_equal(out.len, len0);
+    /* an empty array's dictionary does not matter */
+    struct ArrowArray e2_empty = shifted(&e2.b.a[0], 0, 0);
+    const struct ArrowArray *same[4] = {&e1.b.a[0], &e2_empty, &e1b.b.a[0], &e1.b.a[0]};
+    assert_int_equal(md_ipc_write_batches(w, same, 4, &out, &err), MD_OK);
+    assert_int_equal(md_ipc_write_batch(w, &e2.b.a[0], &out, &err), MD_OK); /* a new dictionary */
+    md_ipc_write_eos(&out);
+    int msgs = 0;
+    assert_int_equal(decode(out.data, out.len, 0, NULL, &rb, &msgs, &err), MD_OK);
+    assert_int_equal(msgs, 6); /* schema, dictionary, batch, dictionary, batch, EOS */
+    assert_int_equal(rb.n, 2);
+    assert_int_equal(rb.a[0].length, 7);
+    pieces ps = {0};
+    for (int i = 0; i < 4; i++) pieces_push(&ps, same[i]);
+    int64_t row = 0;
+    for (size_t i = 0; i < ps.n; i++) {
+        assert_rows_equal(&e1.schema, ps.p[i], 0, &rb.a[0], row, ps.p[i]->length);
+        row += ps.p[i]->length;
+    }
+    assert_rows_equal(&e2.schema, &e2.b.a[0], 0, &rb.a[1], 0, 1);
+    free(ps.p);
+    batches_free(&rb);
+    md_ipc_writer_destroy(&w);
+    md_buf_free(&out);
+    exported_free(&x);
+    exported_free(&xy);
+    exported_free(&s);
+    exported_free(&e1);
+    exported_free(&e1b);
+    exported_free(&e2);
+}
+
 /* ---- hostile input ------------------------------------------------------------ */
 
 #define SMALL_SQL                                                                              \
@@ -1285,6 +1858,14 @@ int main(void) {
         cmocka_unit_test(test_dictionary_once),
         cmocka_unit_test_teardown(test_writer_rejects, reset_settings),
         cmocka_unit_test(test_delta_dictionary),
+        cmocka_unit_test_teardown(test_batches_all_types, reset_settings),
+        cmocka_unit_test_teardown(test_batches_multi_chunk, reset_settings),
+        cmocka_unit_test(test_batches_nested),
+        cmocka_unit_test(test_batches_all_null),
+        cmocka_unit_test(test_batches_enums),
+        cmocka_unit_test(test_batches_dense_union),
+        cmocka_unit_test(test_batches_dictionary_values),
+        cmocka_unit_test(test_batches_errors),
         cmocka_unit_test(test_bad_offsets),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_truncation),
