@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "arrow_ipc.h"
+#include "catalog_query.h"
 #include "frame_io.h"
 #include "md_alloc.h"
 #include "md_buf.h"
@@ -58,7 +59,8 @@
 
 typedef struct job {
     uint32_t id;
-    char *sql;
+    int type;  /* MD_MSG_QUERY or MD_MSG_CATALOG */
+    char *sql; /* QUERY only */
     struct job *next;
 } job;
 
@@ -76,6 +78,7 @@ typedef struct session {
     int running;
     uint32_t running_id;
     int cancel_requested;
+    int catalog_changed; /* executor only: the running request changed the catalog */
     int closing;
     double last_percent;
     struct session *next_live; /* g_sessions list, under g_mu */
@@ -410,6 +413,7 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         rc = send_duckdb_error(s, id, duckdb_prepare_error(prep)) ? MD_EIO : MD_ESQL;
         goto out;
     }
+    if (md_catalog_changes(duckdb_prepared_statement_type(prep))) s->catalog_changed = 1;
     if (s->read_only) {
         const char *what = read_only_refusal(duckdb_prepared_statement_type(prep));
         if (what) {
@@ -486,6 +490,16 @@ static void run_query(session *s, uint32_t id, const char *sql) {
     duckdb_destroy_extracted(&stmts);
 }
 
+/* Send the connection's catalog as a CATALOG message: the answer to request
+ * `id`, or (id 0) the news that a request changed it. */
+static void send_catalog(session *s, uint32_t id) {
+    cJSON *cat = NULL;
+    char *err = NULL;
+    if (md_catalog_query(s->conn, &cat, &err) == MD_OK) send_json(s, MD_MSG_CATALOG, id, cat);
+    else if (id) send_error(s, id, MD_ESQL, err, -1, NULL);
+    md_free(err);
+}
+
 static void *executor_main(void *arg) {
     session *s = arg;
     for (;;) {
@@ -501,7 +515,13 @@ static void *executor_main(void *arg) {
         s->queued--;
         s->cancel_requested = 0;
         pthread_mutex_unlock(&s->mu);
-        run_query(s, j->id, j->sql);
+        if (j->type == MD_MSG_CATALOG) {
+            send_catalog(s, j->id);
+        } else {
+            s->catalog_changed = 0;
+            run_query(s, j->id, j->sql);
+            if (s->catalog_changed) send_catalog(s, 0);
+        }
         md_free(j->sql);
         md_free(j);
     }
@@ -550,14 +570,8 @@ static void handle_cancel(session *s, uint32_t id) {
     pthread_mutex_unlock(&s->mu);
 }
 
-static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
-    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
-    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
-    if (!cJSON_IsString(sql)) {
-        send_error(s, id, MD_EINVAL, "QUERY needs a JSON object with a string field \"sql\"", -1, NULL);
-        cJSON_Delete(j);
-        return;
-    }
+/* Queue a request for the executor; takes ownership of sql (may be NULL). */
+static void enqueue(session *s, uint32_t id, int type, char *sql) {
     pthread_mutex_lock(&s->mu);
     if (s->queued >= MAX_QUEUED) {
         pthread_mutex_unlock(&s->mu);
@@ -565,7 +579,9 @@ static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32
     } else {
         job *jb = md_calloc(1, sizeof *jb);
         jb->id = id;
-        jb->sql = md_strdup(sql->valuestring);
+        jb->type = type;
+        jb->sql = sql;
+        sql = NULL;
         if (s->tail) s->tail->next = jb;
         else s->head = jb;
         s->tail = jb;
@@ -573,6 +589,14 @@ static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
     }
+    md_free(sql);
+}
+
+static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
+    if (cJSON_IsString(sql)) enqueue(s, id, MD_MSG_QUERY, md_strdup(sql->valuestring));
+    else send_error(s, id, MD_EINVAL, "QUERY needs a JSON object with a string field \"sql\"", -1, NULL);
     cJSON_Delete(j);
 }
 
@@ -598,6 +622,7 @@ static void session_loop(session *s) {
         const uint8_t *payload = frame + MD_FRAME_HEADER_SIZE;
         switch (h.type) {
         case MD_MSG_QUERY: handle_query(s, h.request_id, payload, h.length); break;
+        case MD_MSG_CATALOG: enqueue(s, h.request_id, MD_MSG_CATALOG, NULL); break;
         case MD_MSG_CANCEL: handle_cancel(s, h.request_id); break;
         case MD_MSG_PING:
             pthread_mutex_lock(&s->write_mu);

@@ -40,6 +40,10 @@
  *      the request with ERROR(R) {code, message[, position][, type]}; nothing
  *      follows an ERROR for that request.
  *   C: CANCEL(R) {}   the running or queued query R ends with ERROR CANCELLED
+ *   C: CATALOG(R) {}  S: CATALOG(R) {databases: [...]}: what the session can
+ *      see, in the shape documented in wasm/catalog.h.  After a request that
+ *      changed the catalog (DDL, ATTACH, DETACH) the server also sends
+ *      CATALOG(0) with the new catalog, after that request's last frame.
  *   C: PING(R) any    S: PONG(R) with the same payload
  *
  * Requests of one connection run one at a time in arrival order.  Errors that

@@ -321,3 +321,41 @@ test('tables persist across a server restart', async () => {
   await c.close();
   await s.stop({ removeData: true });
 });
+
+test('CATALOG: databases, schemas, tables with row counts and columns; pushed again after DDL', async () => {
+  const c = await MdClient.connect(srv.url, bob);
+  for (const ddl of ['CREATE OR REPLACE TABLE cat_t AS SELECT i AS id, i::VARCHAR AS label FROM range(42) t(i)',
+    'CREATE OR REPLACE VIEW cat_v AS SELECT id FROM cat_t']) {
+    await c.rows(ddl);
+    const push = await c.next(); // each DDL is followed by CATALOG(0)
+    assert.deepEqual([push.type, push.id], [MSG.CATALOG, 0]);
+  }
+  c.send(MSG.CATALOG, 501, {});
+  let f = await c.next();
+  assert.equal(f.type, MSG.CATALOG);
+  assert.equal(f.id, 501);
+  const names = f.json.databases.map((d) => d.name);
+  assert.ok(names.includes('my_db') && names.includes('temp'), names.join());
+  assert.ok(!names.includes('system'));
+  const main = f.json.databases.find((d) => d.name === 'my_db').schemas.find((s) => s.name === 'main');
+  const t = main.tables.find((x) => x.name === 'cat_t');
+  assert.equal(t.view, false);
+  assert.equal(t.rows, 42);
+  assert.deepEqual(t.columns, [{ name: 'id', type: 'BIGINT' }, { name: 'label', type: 'VARCHAR' }]);
+  const v = main.tables.find((x) => x.name === 'cat_v');
+  assert.equal(v.view, true);
+  assert.deepEqual(v.columns.map((x) => x.name), ['id']);
+  assert.ok(!main.tables.some((x) => x.name === 'secrets' && x.columns.some((col) => col.name === 'nope')));
+
+  // DDL: the answer ends, then CATALOG(0) arrives with the new table; a plain SELECT pushes nothing.
+  const r = await c.query('CREATE TEMP TABLE scratch AS SELECT 1 AS x; SELECT 1');
+  assert.equal(r.error, null);
+  f = await c.next();
+  assert.equal(f.type, MSG.CATALOG);
+  assert.equal(f.id, 0);
+  const temp = f.json.databases.find((d) => d.name === 'temp');
+  assert.ok(temp.schemas.some((s) => s.tables.some((x) => x.name === 'scratch')));
+  await c.rows('SELECT 2');
+  assert.equal(c.frames.length, 0, 'no CATALOG after a query that changed nothing');
+  await c.close();
+});
