@@ -6,13 +6,16 @@
 #   - npm packages: package-lock.json (npm ci);
 #   - DuckDB 1.4.4: libduckdb.so from the pinned npm bindings package (in the
 #     lockfile) and duckdb.h from the duckdb@1.4.4 npm tarball, checked by SHA-1;
-#   - emscripten: the version in emsdk.lock (scripts/check-emsdk.sh).
+#   - emscripten: the version in emsdk.lock (scripts/check-emsdk.sh);
+#   - cJSON for the WASM build: the Debian source package of the installed
+#     libcjson-dev version, patched, under build/cjson/src.
 # Usage: scripts/deps.sh [--bench]   (--bench adds the benchmark peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(gcc make pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libmbedtls-dev
-          libcmocka-dev libreadline-dev libssl-dev emscripten clang)
+          libcmocka-dev libreadline-dev libssl-dev emscripten clang
+          patch xz-utils)   # the last two unpack and patch the cJSON source (below)
 # Commands that may come from elsewhere (e.g. a newer Node.js): installed from
 # Debian only when the command is missing.   command:package
 APT_CMDS=(node:nodejs npm:npm)
@@ -61,6 +64,42 @@ if [ ! -f build/duckdb/duckdb.h ]; then
     fi
     tar -xzf "build/dl/$tgz" -C build/duckdb --strip-components=5 package/src/duckdb/src/include/duckdb.h
     rm -f "build/dl/$tgz"
+fi
+
+# cJSON source for the WASM build (the native build links Debian's libcjson):
+# the Debian source package of the very version libcjson-dev has, fetched with
+# a private deb-src list under build/apt, its debian/patches applied, unpacked
+# under build/cjson/src.  Never committed (build/ is ignored).
+cjson_version=$(dpkg-query -W -f='${source:Version}' libcjson-dev)
+if [ ! -f build/cjson/src/cJSON.c ] || [ "$(cat build/cjson/src/.debian-version 2>/dev/null)" != "$cjson_version" ]; then
+    say "fetching the cJSON $cjson_version Debian source package (for the WASM build)"
+    mkdir -p build/apt/lists/partial build/cjson/dl
+    apt_dir=$PWD/build/apt
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$apt_dir/debsrc.sources"
+        src_list=$apt_dir/debsrc.sources
+    else
+        sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > "$apt_dir/debsrc.list"
+        src_list=$apt_dir/debsrc.list
+    fi
+    apt_opts=(-o "Dir::Etc::SourceList=$src_list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$apt_dir/lists" -o APT::Sandbox::User="$(id -un)")
+    apt-get -q "${apt_opts[@]}" update >/dev/null
+    rm -rf build/cjson/dl/* build/cjson/src build/cjson/unpack
+    (cd build/cjson/dl && apt-get -q "${apt_opts[@]}" source --download-only "cjson=$cjson_version" >/dev/null)
+    mkdir -p build/cjson/unpack
+    tar -xzf build/cjson/dl/cjson_*.orig.tar.gz -C build/cjson/unpack
+    src=$(find build/cjson/unpack -mindepth 1 -maxdepth 1 -type d | head -1)
+    tar -xJf build/cjson/dl/cjson_*.debian.tar.xz -C "$src"
+    if [ -f "$src/debian/patches/series" ]; then
+        while read -r patch opts; do
+            case "$patch" in ''|'#'*) continue ;; esac
+            patch -d "$src" ${opts:--p1} --forward --batch --quiet < "$src/debian/patches/$patch"
+        done < "$src/debian/patches/series"
+    fi
+    mv "$src" build/cjson/src
+    rm -rf build/cjson/unpack
+    echo "$cjson_version" > build/cjson/src/.debian-version
 fi
 
 scripts/check-emsdk.sh

@@ -2,7 +2,8 @@
 # tests/run.sh: run every suite and end with one line
 #   N passed, N failed, N skipped
 # Suites: cmocka unit tests (build/tests/test_*), then the Node suites
-# (tests/interop, tests/blackbox: node:test against a real ./mdserver).
+# (tests/interop; tests/wasm: the browser engine build/ui/engine.mjs;
+# tests/blackbox: node:test against a real ./mdserver).
 # Every skipped case is printed with its reason.
 # Usage: tests/run.sh [--unit]   (env MDSERVER and TEST_BIN_DIR pick other builds)
 set -uo pipefail
@@ -31,7 +32,7 @@ for t in "$BIN_DIR"/test_*; do
 done
 
 if [ "${1:-}" != "--unit" ]; then
-    for suite in interop blackbox; do
+    for suite in interop wasm blackbox; do
         files=$(ls tests/$suite/*.test.mjs 2>/dev/null)
         [ -n "$files" ] || continue
         echo "== $suite tests (node)"
