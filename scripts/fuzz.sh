@@ -23,6 +23,9 @@ for src in tests/fuzz/fuzz_*.c; do
             build/tests/arrow_tool write --out "$corpus/seed$i" "$q" >/dev/null
             i=$((i + 1))
         done ;;
+    fuzz_sql)
+        printf "SELECT * FROM 'a.csv' t JOIN db.s.x USING (k); FROM read_csv('x.csv', md_run => 'local')" > "$corpus/seed0"
+        printf "WITH c AS (SELECT \$\$a;b\$\$ AS s /* c /* n */ */) INSERT INTO my_db.main.t SELECT E'\\'' FROM c" > "$corpus/seed1" ;;
     fuzz_frame)
         printf 'MD\x01\x10\x00\x00\x00\x00\x01\x00\x00\x00\x0e\x00\x00\x00{"sql":"SELECT"}' > "$corpus/seed0" ;;
     esac
