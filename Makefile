@@ -99,6 +99,7 @@ bench: deps all                                   ## benchmarks: one BENCH line 
 
 asan:                                             ## build with AddressSanitizer and run the suites with it
 	$(MAKE) deps
+	$(MAKE) wasm
 	$(MAKE) ASAN=1 build/asan/mdserver
 	$(MAKE) ASAN=1 $(UNIT_TESTS:%=build/asan/tests/%) $(TOOLS:%=build/asan/tests/%)
 	rm -f build/test-logs/servers.log

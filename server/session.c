@@ -129,7 +129,7 @@ static int chan_next(int fd, chan_reader *r, md_frame_header *out_hdr, const uin
             }
         }
         if (r->cap - r->start < need || (r->start > 0 && r->cap - r->end < CHAN_READ_CHUNK / 4)) {
-            memmove(r->buf, r->buf + r->start, have);
+            if (have) memmove(r->buf, r->buf + r->start, have);
             r->start = 0;
             r->end = have;
         }
