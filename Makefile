@@ -41,8 +41,16 @@ test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
-.PHONY: all deps run test bench asan fuzz clean help unit
-all: mdserver $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## build ./mdserver, unit tests, test tools
+.PHONY: all deps run test bench asan fuzz clean help unit ui
+all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## build ./mdserver, the web UI, tests
+
+# The web UI the server serves: build/ui = the sources in ui/ plus what the
+# build makes (the WASM engine, see wasm/wasm.mk).
+UI_SRC := $(shell find ui -type f 2>/dev/null)
+ui: $(UI_SRC:ui/%=build/ui/%)
+build/ui/%: ui/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
 	scripts/deps.sh
@@ -99,7 +107,7 @@ bench: deps all                                   ## benchmarks: one BENCH line 
 
 asan:                                             ## build with AddressSanitizer and run the suites with it
 	$(MAKE) deps
-	$(MAKE) wasm
+	$(MAKE) wasm ui
 	$(MAKE) ASAN=1 build/asan/mdserver
 	$(MAKE) ASAN=1 $(UNIT_TESTS:%=build/asan/tests/%) $(TOOLS:%=build/asan/tests/%)
 	rm -f build/test-logs/servers.log
@@ -112,7 +120,7 @@ fuzz: all                                         ## run each fuzz target FUZZ_S
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:                                            ## remove build outputs (keeps downloaded dependencies)
-	rm -rf build/obj build/asan build/tests build/fuzz build/bench mdserver
+	rm -rf build/obj build/asan build/tests build/fuzz build/bench build/ui mdserver
 
 help:                                             ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10

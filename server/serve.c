@@ -35,7 +35,7 @@ static void usage(FILE *f) {
             "  --port N               port to listen on (default %d; 0 picks a free one)\n"
             "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
             "  --data-dir DIR         where databases and metadata live (default ./mdserver-data)\n"
-            "  --ui-dir DIR           static web UI files (default: ui/ beside the binary)\n"
+            "  --ui-dir DIR           static web UI files (default: build/ui/ beside the binary)\n"
             "  --max-connections N    open WebSocket connections accepted at once (default 64)\n"
             "  --max-frame-bytes N    largest message a client may send (default %u)\n"
             "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
@@ -134,7 +134,7 @@ int md_serve_main(int argc, char **argv) {
     }
     exe[n] = 0;
     char *exe_dir_buf = md_strdup(exe);
-    char *default_ui = md_asprintf("%s/ui", dirname(exe_dir_buf));
+    char *default_ui = md_asprintf("%s/build/ui", dirname(exe_dir_buf));
     srv.cfg.ui_dir = ui_dir ? ui_dir : default_ui;
 
     /* Signals: the main thread waits for them; every other thread ignores them. */

@@ -67,6 +67,13 @@ test('HTTP: /healthz, UI with COOP/COEP and MIME types, no directory listing', a
   assert.match(js.headers.get('content-type'), /javascript/);
   const dir = await fetch(`${srv.http}/js/`);
   assert.notEqual(dir.status, 200, 'directory listing must be off');
+  // The browser engine the build makes, with the MIME types duckdb-wasm and browsers need.
+  const wasm = await fetch(`${srv.http}/engine.wasm`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  const mjs = await fetch(`${srv.http}/engine.mjs`);
+  assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
+  assert.match(await mjs.text(), /createEngine/);
 });
 
 test('auth: a good token gets WELCOME with the user and my_db', async () => {

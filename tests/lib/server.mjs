@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const MDSERVER = resolve(ROOT, process.env.MDSERVER ?? './mdserver');
 // A binary elsewhere than the repo root (the ASan build) has no ui/ beside it.
-const UI_ARGS = MDSERVER === resolve(ROOT, 'mdserver') ? [] : ['--ui-dir', resolve(ROOT, 'ui')];
+const UI_ARGS = MDSERVER === resolve(ROOT, 'mdserver') ? [] : ['--ui-dir', resolve(ROOT, 'build/ui')];
 // Every server's stderr is kept here (sanitizer reports, duckling messages).
 const LOG_DIR = resolve(ROOT, 'build/test-logs');
 mkdirSync(LOG_DIR, { recursive: true });
