@@ -47,10 +47,23 @@ all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## buil
 # The web UI the server serves: build/ui = the sources in ui/ plus what the
 # build makes (the WASM engine, see wasm/wasm.mk).
 UI_SRC := $(shell find ui -type f 2>/dev/null)
-ui: $(UI_SRC:ui/%=build/ui/%)
+# duckdb-wasm, served by mdserver itself (never a CDN): its workers and wasm
+# files as published, and its ES module bundled with its dependencies
+# (apache-arrow, flatbuffers, tslib) so the page needs no import map.
+DUCKDB_WASM := node_modules/@duckdb/duckdb-wasm/dist
+VENDOR      := build/ui/vendor/duckdb
+VENDOR_COPY := duckdb-browser-eh.worker.js duckdb-eh.wasm duckdb-browser-coi.worker.js \
+               duckdb-browser-coi.pthread.worker.js duckdb-coi.wasm
+ui: $(UI_SRC:ui/%=build/ui/%) $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
 build/ui/%: ui/%
 	@mkdir -p $(dir $@)
 	cp $< $@
+$(VENDOR)/%: $(DUCKDB_WASM)/% | $(DUCKDB)/duckdb.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(VENDOR)/duckdb.mjs: $(DUCKDB_WASM)/duckdb-browser.mjs | $(DUCKDB)/duckdb.h
+	@mkdir -p $(dir $@)
+	node_modules/.bin/esbuild $< --bundle --format=esm --log-level=warning --outfile=$@
 
 $(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
 	scripts/deps.sh

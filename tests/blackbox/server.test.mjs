@@ -74,6 +74,17 @@ test('HTTP: /healthz, UI with COOP/COEP and MIME types, no directory listing', a
   const mjs = await fetch(`${srv.http}/engine.mjs`);
   assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
   assert.match(await mjs.text(), /createEngine/);
+  // duckdb-wasm from this server, bundled: no bare module names left for the page to resolve.
+  const dw = await fetch(`${srv.http}/vendor/duckdb/duckdb-eh.wasm`);
+  assert.equal(dw.status, 200);
+  assert.equal(dw.headers.get('content-type'), 'application/wasm');
+  await dw.arrayBuffer();
+  const worker = await fetch(`${srv.http}/vendor/duckdb/duckdb-browser-eh.worker.js`);
+  assert.match(worker.headers.get('content-type'), /^text\/javascript/);
+  await worker.arrayBuffer();
+  const bundle = await (await fetch(`${srv.http}/vendor/duckdb/duckdb.mjs`)).text();
+  assert.match(bundle, /AsyncDuckDB/);
+  assert.doesNotMatch(bundle, /from\s*["'](apache-arrow|flatbuffers|tslib)["']/);
 });
 
 test('auth: a good token gets WELCOME with the user and my_db', async () => {
