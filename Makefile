@@ -58,10 +58,17 @@ ui: $(UI_SRC:ui/%=build/ui/%) $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
 build/ui/%: ui/%
 	@mkdir -p $(dir $@)
 	cp $< $@
-$(VENDOR)/%: $(DUCKDB_WASM)/% | $(DUCKDB)/duckdb.h
+# The npm packages arrive with `make deps` (node_modules/.mdserver-lock is its
+# stamp), possibly during this very make: say so, or make would look for
+# the files before they exist.
+node_modules/.mdserver-lock: package-lock.json
+	scripts/deps.sh
+$(DUCKDB_WASM)/%: node_modules/.mdserver-lock
+	@test -f $@
+$(VENDOR)/%: $(DUCKDB_WASM)/%
 	@mkdir -p $(dir $@)
 	cp $< $@
-$(VENDOR)/duckdb.mjs: $(DUCKDB_WASM)/duckdb-browser.mjs | $(DUCKDB)/duckdb.h
+$(VENDOR)/duckdb.mjs: $(DUCKDB_WASM)/duckdb-browser.mjs
 	@mkdir -p $(dir $@)
 	node_modules/.bin/esbuild $< --bundle --format=esm --log-level=warning --outfile=$@
 
