@@ -528,48 +528,6 @@ static int64_t read_int(const uint8_t *p, int width, bool is_signed) {
     }
 }
 
-/* The bytes of a string/binary value at physical slot `phys`. */
-static void bytes_at(const md_fmt_column *c, const struct ArrowArray *a, int64_t phys,
-                     const uint8_t **out_p, size_t *out_n) {
-    switch (c->storage) {
-    case S_OFF32: {
-        int32_t o[2];
-        memcpy(o, buf_at(a, 1) + phys * 4, 8);
-        *out_p = buf_at(a, 2) ? buf_at(a, 2) + o[0] : (const uint8_t *)"";
-        *out_n = (size_t)(o[1] - o[0]);
-        return;
-    }
-    case S_OFF64: {
-        int64_t o[2];
-        memcpy(o, buf_at(a, 1) + phys * 8, 16);
-        *out_p = buf_at(a, 2) ? buf_at(a, 2) + o[0] : (const uint8_t *)"";
-        *out_n = (size_t)(o[1] - o[0]);
-        return;
-    }
-    case S_VIEW32: {
-        const uint8_t *v = buf_at(a, 1) + phys * 16;
-        int32_t len, idx, off;
-        memcpy(&len, v, 4);
-        if (len <= 12) {
-            *out_p = v + 4;
-        } else {
-            memcpy(&idx, v + 8, 4);
-            memcpy(&off, v + 12, 4);
-            *out_p = buf_at(a, 2 + idx) + off;
-        }
-        *out_n = (size_t)len;
-        return;
-    }
-    case S_FIXED:
-        *out_p = buf_at(a, 1) + phys * c->fixed_size;
-        *out_n = (size_t)c->fixed_size;
-        return;
-    default:
-        *out_p = (const uint8_t *)"";
-        *out_n = 0;
-    }
-}
-
 /* The child range [*start, *start + *count) of a list value at slot `phys`. */
 static void list_range(const md_fmt_column *c, const struct ArrowArray *a, int64_t phys,
                        int64_t *start, int64_t *count) {
@@ -607,6 +565,43 @@ static void list_range(const md_fmt_column *c, const struct ArrowArray *a, int64
     default: *start = *count = 0;
     }
 }
+
+/* The bytes of a string/binary value at physical slot `phys`. */
+static void bytes_at(const md_fmt_column *c, const struct ArrowArray *a, int64_t phys,
+                     const uint8_t **out_p, size_t *out_n) {
+    switch (c->storage) {
+    case S_OFF32:
+    case S_OFF64: { /* same offsets layout as a list's */
+        int64_t start, n;
+        list_range(c, a, phys, &start, &n);
+        *out_p = buf_at(a, 2) ? buf_at(a, 2) + start : (const uint8_t *)"";
+        *out_n = (size_t)n;
+        return;
+    }
+    case S_VIEW32: {
+        const uint8_t *v = buf_at(a, 1) + phys * 16;
+        int32_t len, idx, off;
+        memcpy(&len, v, 4);
+        if (len <= 12) {
+            *out_p = v + 4;
+        } else {
+            memcpy(&idx, v + 8, 4);
+            memcpy(&off, v + 12, 4);
+            *out_p = buf_at(a, 2 + idx) + off;
+        }
+        *out_n = (size_t)len;
+        return;
+    }
+    case S_FIXED:
+        *out_p = buf_at(a, 1) + phys * c->fixed_size;
+        *out_n = (size_t)c->fixed_size;
+        return;
+    default:
+        *out_p = (const uint8_t *)"";
+        *out_n = 0;
+    }
+}
+
 
 /* ---- scalar text --------------------------------------------------------- */
 
