@@ -32,7 +32,8 @@
     XX(EOF,             -17, "END_OF_STREAM",     "unexpected end of stream")                \
     XX(PERMISSION,      -18, "PERMISSION_DENIED", "permission denied")                       \
     XX(INTERNAL,        -19, "INTERNAL",          "internal error")                          \
-    XX(TIMEOUT,         -20, "TIMEOUT",           "timed out")
+    XX(TIMEOUT,         -20, "TIMEOUT",           "timed out")                               \
+    XX(DISCONNECTED,    -21, "DISCONNECTED",      "the connection to the server was lost")
 
 enum {
     MD_OK = 0,

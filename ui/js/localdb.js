@@ -1,0 +1,307 @@
+// localdb.js: the page's local DuckDB (duckdb-wasm 1.32.0, served by mdserver
+// under /vendor/duckdb) running in a Worker.
+//
+// - Bundle: the multi-threaded COI build when the page is cross-origin
+//   isolated (mdserver sends COOP/COEP, so it normally is), else the
+//   single-threaded exception-handling (eh) build.  duckdb-wasm's own
+//   selectBundle decides from the browser's features.
+// - Settings applied before any user SQL: extension autoload and autoinstall
+//   off (offline, an autoload attempt hangs or fails misleadingly) and
+//   errors_as_json on, so errors keep DuckDB's position.
+// - Remote results are cached in the attached in-memory database CACHE_DB
+//   (md_cache), one table per result, filled batch by batch from Arrow IPC.
+//
+// Every error thrown here is a LocalError {code, message, position?, type?}
+// in the shape of the server's ERROR payload, so the page shows both alike.
+
+import * as duckdb from '/vendor/duckdb/duckdb.mjs';
+
+export const CACHE_DB = 'md_cache';
+
+/** An error of the local engine, shaped like the server's ERROR payload. */
+export class LocalError extends Error {
+  constructor({ code = 'SQL_ERROR', message, position, type }) {
+    super(message);
+    this.name = 'LocalError';
+    this.code = code;
+    if (position !== undefined) this.position = position;
+    if (type !== undefined) this.type = type;
+  }
+}
+
+/**
+ * Turn duckdb-wasm's exception into a LocalError.  With errors_as_json the
+ * message is a JSON object (exception_type, exception_message, position as
+ * a string), possibly behind a prefix; otherwise plain text.
+ */
+export function localError(e) {
+  if (e instanceof LocalError) return e;
+  const text = String(e?.message ?? e);
+  const brace = text.indexOf('{');
+  if (brace >= 0) {
+    try {
+      const j = JSON.parse(text.slice(brace));
+      if (typeof j.exception_type === 'string' && typeof j.exception_message === 'string') {
+        const code = j.exception_type === 'Interrupt' ? 'CANCELLED' : 'SQL_ERROR';
+        const pos = j.position === undefined ? undefined : Number(j.position);
+        return new LocalError({
+          code, type: j.exception_type, position: Number.isFinite(pos) ? pos : undefined,
+          message: `${j.exception_type} Error: ${j.exception_message}`,
+        });
+      }
+    } catch { /* not JSON: fall through */ }
+  }
+  return new LocalError({ message: text });
+}
+
+/** Quote an identifier for DuckDB. */
+export function ident(name) {
+  return `"${String(name).replaceAll('"', '""')}"`;
+}
+
+/** Quote a string literal for DuckDB. */
+export function literal(text) {
+  return `'${String(text).replaceAll("'", "''")}'`;
+}
+
+// The same queries the server answers CATALOG with (server/catalog_query.c),
+// for the local site; the cache database is included so its tables resolve.
+const CATALOG_SQL = {
+  databases: "SELECT database_name AS d, readonly AS ro FROM duckdb_databases() WHERE database_name <> 'system' ORDER BY 1",
+  schemas: "SELECT database_name AS d, schema_name AS s FROM duckdb_schemas() WHERE database_name <> 'system' ORDER BY 1, 2",
+  tables: "SELECT database_name AS d, schema_name AS s, table_name AS t, false AS v, estimated_size::DOUBLE AS n "
+    + "FROM duckdb_tables() WHERE database_name <> 'system' "
+    + "UNION ALL SELECT database_name, schema_name, view_name, true, NULL FROM duckdb_views() "
+    + "WHERE database_name <> 'system' AND NOT internal ORDER BY 1, 2, 3",
+  columns: "SELECT database_name AS d, schema_name AS s, table_name AS t, column_name AS c, data_type AS ty "
+    + "FROM duckdb_columns() WHERE database_name <> 'system' "
+    + "ORDER BY database_name, schema_name, table_name, column_index",
+};
+
+const rowsOf = (table) => table.toArray().map((r) => r.toJSON());
+
+export class LocalDb {
+  #db;
+  #conn;
+  #cacheConn;        // a second connection whose current database is CACHE_DB
+  #worker;
+  #pending = null;   // a running stream(): {cancel()}
+
+  constructor(db, conn, cacheConn, worker, bundle) {
+    this.#db = db;
+    this.#conn = conn;
+    this.#cacheConn = cacheConn;
+    this.#worker = worker;
+    /** 'coi' or 'eh': which duckdb-wasm build runs. */
+    this.bundle = bundle;
+  }
+
+  /**
+   * Start duckdb-wasm.  `base` is where mdserver serves its files.
+   * Resolves to a LocalDb with one connection, settings applied.
+   */
+  static async open({ base = new URL('/vendor/duckdb/', location.href).href } = {}) {
+    const file = (f) => new URL(f, base).href;
+    const eh = { mainModule: file('duckdb-eh.wasm'), mainWorker: file('duckdb-browser-eh.worker.js') };
+    const bundle = await duckdb.selectBundle({
+      mvp: eh, // mdserver ships no MVP build: every browser it supports has wasm exceptions
+      eh,
+      coi: {
+        mainModule: file('duckdb-coi.wasm'),
+        mainWorker: file('duckdb-browser-coi.worker.js'),
+        pthreadWorker: file('duckdb-browser-coi.pthread.worker.js'),
+      },
+    });
+    const worker = new Worker(bundle.mainWorker);
+    const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+    try {
+      await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
+      const conn = await db.connect();
+      for (const sql of ['SET autoload_known_extensions = false', 'SET autoinstall_known_extensions = false',
+        'SET errors_as_json = true', `ATTACH ':memory:' AS ${ident(CACHE_DB)}`]) {
+        await conn.query(sql);
+      }
+      // insertArrowFromIPCStream has no database option: it creates tables in
+      // the connection's current database, so cache inserts use their own.
+      const cacheConn = await db.connect();
+      await cacheConn.query(`USE ${ident(CACHE_DB)}`);
+      return new LocalDb(db, conn, cacheConn, worker, bundle.pthreadWorker ? 'coi' : 'eh');
+    } catch (e) {
+      worker.terminate();
+      throw localError(e);
+    }
+  }
+
+  /** DuckDB's version string ("v1.4.x"). */
+  async version() {
+    return (await this.query('SELECT version() AS v')).toArray()[0].v;
+  }
+
+  /** Run SQL to completion; resolves to an Arrow Table (duckdb-wasm's). */
+  async query(sql) {
+    try {
+      return await this.#conn.query(sql);
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
+  /**
+   * Run one statement, streaming its result: onSchema(fields) once (before
+   * the first batch; never for a result without batches), then
+   * onBatch(recordBatch) per batch.  cancel() stops it (the promise then
+   * rejects with code CANCELLED).  Resolves to {rows}.
+   */
+  async stream(sql, { onSchema, onBatch } = {}) {
+    let cancelled = false;
+    const me = { cancel: () => { cancelled = true; this.#conn.cancelSent().catch(() => {}); } };
+    this.#pending = me;
+    try {
+      const reader = await this.#conn.send(sql, true);
+      if (!reader) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      let rows = 0;
+      let schemaSent = false;
+      if (reader.schema) {
+        onSchema?.(reader.schema.fields);
+        schemaSent = true;
+      }
+      for await (const batch of reader) {
+        if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+        if (!schemaSent) {
+          onSchema?.(batch.schema.fields);
+          schemaSent = true;
+        }
+        rows += batch.numRows;
+        onBatch?.(batch);
+      }
+      if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      return { rows };
+    } catch (e) {
+      const err = localError(e);
+      if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      throw err;
+    } finally {
+      if (this.#pending === me) this.#pending = null;
+    }
+  }
+
+  /** Cancel the running stream(), if any.  Returns whether there was one. */
+  cancel() {
+    if (!this.#pending) return false;
+    this.#pending.cancel();
+    return true;
+  }
+
+  /**
+   * A writer that fills the cache table CACHE_DB.main.<table> from an Arrow
+   * IPC stream arriving message by message (a RESULT_SCHEMA payload, then
+   * RESULT_BATCH payloads):
+   *
+   *   const w = local.cacheWriter('r1', schemaBytes);
+   *   w.write(batchBytes) ... ; await w.end();
+   *
+   * Batches are inserted in groups, each sent to the worker as one complete
+   * IPC stream (schema, batches, end marker) while later batches keep
+   * arriving: the first group holds only the first batch (first rows
+   * early), later ones about `groupBytes` each.  The first group creates the
+   * table.  (duckdb-wasm 1.32 can also take a stream in pieces, but its
+   * decoder keeps pointers into each piece's buffer after freeing it, which
+   * corrupts the data: every call here is a whole stream.)  onGroup(n) is
+   * called after the n-th group is in; end() resolves when every row is in,
+   * or rejects with the first error (later writes are then dropped).
+   */
+  cacheWriter(table, schemaBytes, { groupBytes = 16 << 20, onGroup } = {}) {
+    const conn = this.#cacheConn;
+    const eos = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+    let parts = [];
+    let pendingBytes = 0;
+    let groups = 0;
+    let error = null;
+    // The worker answers in order, so the last insert's promise settles
+    // after all earlier ones.
+    let last = Promise.resolve();
+    const flush = () => {
+      const bytes = new Uint8Array(schemaBytes.length + pendingBytes + eos.length);
+      bytes.set(schemaBytes, 0);
+      let o = schemaBytes.length;
+      for (const p of parts) { bytes.set(p, o); o += p.length; }
+      bytes.set(eos, o);
+      parts = [];
+      pendingBytes = 0;
+      const n = ++groups;
+      if (error) return;
+      last = conn.insertArrowFromIPCStream(bytes, { name: table, schema: 'main', create: n === 1 })
+        .then(() => { if (!error) onGroup?.(n); }, (e) => { error = error ?? localError(e); });
+    };
+    return {
+      write(bytes) {
+        if (error) throw error;
+        parts.push(bytes);
+        pendingBytes += bytes.length;
+        if (groups === 0 || pendingBytes >= groupBytes) flush();
+      },
+      async end() {
+        if (parts.length || groups === 0) flush(); // no rows: the table still gets its columns
+        await last;
+        if (error) throw error;
+      },
+      get error() { return error; },
+    };
+  }
+
+  /** Full name of a cache table, quoted, for SQL. */
+  static cacheTable(table) {
+    return `${ident(CACHE_DB)}.main.${ident(table)}`;
+  }
+
+  /**
+   * Make a browser File (dropped or picked) readable by DuckDB under its
+   * name: FROM 'name.csv' (read_csv_auto) then works locally.
+   */
+  async registerFile(file) {
+    try {
+      await this.#db.registerFileHandle(file.name, file, duckdb.DuckDBDataProtocol.BROWSER_FILEREADER, true);
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
+  /** The local site's catalog in wasm/catalog.h's CATALOG JSON shape. */
+  async catalog() {
+    const q = async (sql) => rowsOf(await this.query(sql));
+    const d = await q(CATALOG_SQL.databases);
+    const s = await q(CATALOG_SQL.schemas);
+    const t = await q(CATALOG_SQL.tables);
+    const c = await q(CATALOG_SQL.columns);
+    const byDb = new Map();
+    for (const r of d) byDb.set(r.d, { name: r.d, read_only: !!r.ro, schemas: [] });
+    const bySchema = new Map();
+    for (const r of s) {
+      const db = byDb.get(r.d);
+      if (!db) continue;
+      const schema = { name: r.s, tables: [] };
+      db.schemas.push(schema);
+      bySchema.set(`${r.d}\u0000${r.s}`, schema);
+    }
+    const byTable = new Map();
+    for (const r of t) {
+      const schema = bySchema.get(`${r.d}\u0000${r.s}`);
+      if (!schema) continue;
+      const table = { name: r.t, view: !!r.v, columns: [] };
+      if (r.n !== null && r.n !== undefined) table.rows = Number(r.n);
+      schema.tables.push(table);
+      byTable.set(`${r.d}\u0000${r.s}\u0000${r.t}`, table);
+    }
+    for (const r of c) byTable.get(`${r.d}\u0000${r.s}\u0000${r.t}`)?.columns.push({ name: r.c, type: r.ty });
+    return { databases: [...byDb.values()] };
+  }
+
+  /** Stop the worker. */
+  async close() {
+    try {
+      await this.#cacheConn.close();
+      await this.#conn.close();
+    } catch { /* the worker may be gone */ }
+    await this.#db.terminate();
+  }
+}

@@ -1,0 +1,293 @@
+// page.js: the minimal query page (ui/index.html): login, SQL box, Run and
+// Cancel, progress, status line, error with its position, first rows, CSV
+// files dropped or picked.  Everything it runs goes through runtime.js.
+//
+// Token: taken once from the URL (#token=… or ?token=…, then removed from
+// the address bar), kept in localStorage; a token the server refuses is
+// forgotten and the login form comes back.
+//
+// For automation window.mdPage exposes {runtime, ready} (ready resolves when
+// the session is up) and the elements carry data-testid attributes.
+
+import createEngine from '/engine.mjs';
+import { Runtime, DISPLAY_ROWS } from './runtime.js';
+
+const TOKEN_KEY = 'mdserver.token';
+const $ = (id) => document.getElementById(id);
+const el = {
+  conn: $('conn'), login: $('login'), loginForm: $('login-form'), tokenInput: $('token-input'),
+  loginError: $('login-error'), workspace: $('workspace'), sql: $('sql'), run: $('run'),
+  cancel: $('cancel'), file: $('file'), progress: $('progress'), status: $('status'),
+  error: $('error'), results: $('results'), drop: $('drop'),
+};
+
+const fmtInt = new Intl.NumberFormat('en-US');
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / (1 << 30)).toFixed(2)} GiB`;
+}
+const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
+
+/** The token from the URL (once) or from storage; the URL loses it. */
+function takeToken() {
+  const url = new URL(location.href);
+  const hash = new URLSearchParams(url.hash.slice(1));
+  const fromUrl = hash.get('token') ?? url.searchParams.get('token');
+  if (fromUrl) {
+    localStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    hash.delete('token');
+    url.hash = hash.toString();
+    history.replaceState(null, '', url.pathname + url.search + (url.hash.length > 1 ? url.hash : ''));
+  }
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+function setConn(state, text) {
+  el.conn.className = `conn ${state}`;
+  el.conn.textContent = text;
+}
+
+function showLogin(message) {
+  el.workspace.hidden = true;
+  el.login.hidden = false;
+  el.loginError.hidden = !message;
+  el.loginError.textContent = message ?? '';
+  el.tokenInput.focus();
+}
+
+// ---- results ----------------------------------------------------------------
+
+function cellText(v) {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return `\\x${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  if (typeof v === 'object') {
+    try {
+      return JSON.stringify(v.toJSON ? v.toJSON() : v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
+    } catch { return String(v); }
+  }
+  return String(v);
+}
+
+/** A decimal's unscaled integer (Arrow's value prints as one) with its point put back. */
+function decimalText(v, scale) {
+  let digits = String(v);
+  const neg = digits.startsWith('-');
+  if (neg) digits = digits.slice(1);
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  }
+  return neg ? `-${digits}` : digits;
+}
+
+function timeText(v, type) {
+  if (typeof v !== 'number') return null;
+  if (/^Timestamp/.test(type)) return new Date(v).toISOString().replace('T', ' ').replace('Z', '');
+  if (/^Date/.test(type)) return new Date(v).toISOString().slice(0, 10);
+  return null;
+}
+
+function showResult(r) {
+  const table = el.results;
+  table.replaceChildren();
+  if (!r) return;
+  const head = table.createTHead().insertRow();
+  for (const c of r.columns) {
+    const th = document.createElement('th');
+    th.textContent = c.name;
+    const small = document.createElement('small');
+    small.textContent = ` ${c.type}`;
+    th.append(small);
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const row of r.rows) {
+    const tr = body.insertRow();
+    for (const c of r.columns) {
+      const td = tr.insertCell();
+      const v = row[c.name];
+      const text = v !== null && v !== undefined && c.scale !== undefined && /^Decimal/.test(c.type)
+        ? decimalText(v, c.scale) : timeText(v, c.type) ?? cellText(v);
+      if (text === null) {
+        td.className = 'null';
+        td.textContent = 'NULL';
+      } else {
+        if (typeof v === 'number' || typeof v === 'bigint') td.className = 'num';
+        td.textContent = text;
+      }
+    }
+  }
+}
+
+function statusText(r, totalMs) {
+  const where = r.site === 'local' ? 'local' : r.site === 'server' ? 'remote (server)' : 'remote';
+  const parts = [where, `${fmtInt.format(r.rowCount)} row${r.rowCount === 1 ? '' : 's'}`, fmtMs(totalMs)];
+  if (r.site !== 'local') parts.push(`${fmtBytes(r.bytes)} received`);
+  if (r.rowCount > r.rows.length) parts.push(`first ${fmtInt.format(r.rows.length)} shown`);
+  if (r.cacheTable) parts.push(`cached as ${r.cacheTable}`);
+  return parts.join(' · ');
+}
+
+function showError(err, sql) {
+  let text = err.message;
+  if (typeof err.position === 'number') {
+    const before = sql.slice(0, err.position);
+    const line = before.split('\n').length;
+    const col = err.position - before.lastIndexOf('\n');
+    const lineText = sql.split('\n')[line - 1];
+    text += `\nat line ${line}, column ${col}:\n  ${lineText}\n  ${' '.repeat(col - 1)}^`;
+    el.sql.focus();
+    el.sql.setSelectionRange(err.position, err.position);
+  }
+  el.error.textContent = text;
+  el.error.dataset.code = err.code ?? '';
+  if (typeof err.position === 'number') el.error.dataset.position = String(err.position);
+  else delete el.error.dataset.position;
+  el.error.hidden = false;
+}
+
+// ---- running ----------------------------------------------------------------
+
+let runtime = null;
+
+async function run() {
+  if (!runtime || el.run.disabled) return;
+  const sql = el.sql.selectionStart !== el.sql.selectionEnd
+    ? el.sql.value.slice(el.sql.selectionStart, el.sql.selectionEnd) : el.sql.value;
+  el.run.disabled = true;
+  el.cancel.disabled = false;
+  el.error.hidden = true;
+  el.progress.hidden = true;
+  el.progress.removeAttribute('value');
+  el.status.textContent = 'running…';
+  const t0 = performance.now();
+  try {
+    const out = await runtime.run(sql, {
+      onStatement: (st) => { el.status.textContent = `running ${st.route === 'local' ? 'locally' : 'on the server'}…`; },
+      onProgress: (p) => {
+        if (typeof p.percent === 'number' && p.percent >= 0) {
+          el.progress.hidden = false;
+          el.progress.value = p.percent;
+        }
+      },
+      onRows: (r) => {
+        showResult(r);
+        el.status.textContent = `receiving… first rows cached in ${r.cacheTable}`;
+      },
+    });
+    const last = out.results[out.results.length - 1];
+    showResult(last);
+    el.status.textContent = last ? statusText(last, performance.now() - t0) : 'nothing to run';
+    el.status.dataset.site = last?.site ?? '';
+    el.status.dataset.rows = String(last?.rowCount ?? 0);
+  } catch (e) {
+    el.status.textContent = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    el.status.dataset.site = '';
+    showResult(null);
+    showError(e, sql);
+  } finally {
+    el.run.disabled = false;
+    el.cancel.disabled = true;
+    el.progress.hidden = true;
+  }
+}
+
+async function addFiles(files) {
+  for (const f of files) {
+    try {
+      const query = await runtime.addFile(f);
+      el.status.textContent = `added ${f.name} (${fmtBytes(f.size)}) to the local database: ${query}`;
+      if (!el.sql.value.trim() || el.sql.value === el.sql.defaultValue) el.sql.value = `${query};`;
+    } catch (e) {
+      showError(e, '');
+    }
+  }
+}
+
+function wire() {
+  el.run.addEventListener('click', run);
+  el.cancel.addEventListener('click', () => {
+    if (runtime?.cancel()) el.status.textContent = 'cancelling…';
+  });
+  el.sql.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      run();
+    }
+  });
+  el.file.addEventListener('change', () => {
+    addFiles([...el.file.files]);
+    el.file.value = '';
+  });
+  let depth = 0;
+  document.addEventListener('dragenter', (ev) => {
+    if (!runtime || !ev.dataTransfer?.types.includes('Files')) return;
+    depth++;
+    el.drop.hidden = false;
+  });
+  document.addEventListener('dragleave', () => { if (--depth <= 0) { depth = 0; el.drop.hidden = true; } });
+  document.addEventListener('dragover', (ev) => { if (runtime) ev.preventDefault(); });
+  document.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    depth = 0;
+    el.drop.hidden = true;
+    if (runtime && ev.dataTransfer?.files.length) addFiles([...ev.dataTransfer.files]);
+  });
+}
+
+async function start(token) {
+  el.login.hidden = true;
+  setConn('connecting', 'connecting…');
+  try {
+    runtime = await Runtime.start({ token, createEngine });
+  } catch (e) {
+    if (e.code === 'AUTH_FAILED') {
+      localStorage.removeItem(TOKEN_KEY);
+      setConn('unauthorized', 'not logged in');
+      showLogin(e.message);
+    } else {
+      setConn('closed', 'cannot start');
+      showLogin(`${e.message}`);
+    }
+    throw e;
+  }
+  const w = runtime.remote.welcome;
+  const label = () => `${w.user}${w.read_only ? ' (read-only)' : ''} · local DuckDB ${runtime.local.bundle}`;
+  setConn('open', label());
+  runtime.remote.addEventListener('status', (ev) => {
+    const d = ev.detail;
+    if (d.state === 'open') setConn('open', label());
+    else if (d.state === 'reconnecting') setConn('reconnecting', `reconnecting${d.delayMs ? ` in ${fmtMs(d.delayMs)}` : '…'}`);
+    else setConn(d.state, d.state === 'unauthorized' ? 'token refused' : 'disconnected');
+  });
+  el.workspace.hidden = false;
+  el.status.textContent = `ready in ${fmtMs(runtime.timings.ready)} (local DuckDB ${fmtMs(runtime.timings.duckdb_instantiate)})`;
+  el.sql.focus();
+  return runtime;
+}
+
+let resolveReady, rejectReady;
+const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+ready.catch(() => {});
+window.mdPage = { ready, get runtime() { return runtime; }, DISPLAY_ROWS };
+
+wire();
+el.loginForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const token = el.tokenInput.value.trim();
+  if (!token) return;
+  localStorage.setItem(TOKEN_KEY, token);
+  el.tokenInput.value = '';
+  start(token).then(resolveReady, () => { /* the form shows why */ });
+});
+
+const token = takeToken();
+if (token) start(token).then(resolveReady, (e) => { if (e.code !== 'AUTH_FAILED') rejectReady(e); });
+else {
+  setConn('unauthorized', 'not logged in');
+  showLogin();
+}

@@ -1,0 +1,261 @@
+// remote.js: the page's connection to mdserver (shared/protocol.h frames over
+// one WebSocket, ui/js/wire.js codec).
+//
+// - connect(): HELLO with the token, resolves with the WELCOME payload.  A
+//   refused token (AUTH_FAILED) rejects and never reconnects.
+// - query(sql, handlers): one request id per QUERY; RESULT_SCHEMA,
+//   RESULT_BATCH, PROGRESS and RESULT_END go to the handlers as they arrive
+//   (streaming); `done` resolves after the final RESULT_END or rejects with
+//   the ERROR payload as a RemoteError.  cancel() sends CANCEL for that id.
+// - catalog(): a CATALOG request; resolves with the server's catalog JSON.
+//   The server pushes CATALOG with id 0 when its catalog changed: that is a
+//   'catalog-changed' event.
+// - A connection lost after login fails every pending request with code
+//   DISCONNECTED and is re-established with exponential backoff (250 ms
+//   doubling to 8 s, with jitter); 'status' events say what is happening
+//   and 'reconnected' follows a new WELCOME (the page then refreshes its
+//   catalog).  Requests made while disconnected fail at once with
+//   DISCONNECTED: nothing is queued behind the user's back.
+
+import { MSG, encodeFrame, decodeFrame } from './wire.js';
+
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 8000;
+
+/** An error reported by the server (its ERROR payload) or by the connection. */
+export class RemoteError extends Error {
+  constructor({ code = 'INTERNAL', message, position, type }) {
+    super(message ?? code);
+    this.name = 'RemoteError';
+    this.code = code;
+    if (position !== undefined && position >= 0) this.position = position;
+    if (type !== undefined) this.type = type;
+  }
+}
+
+const disconnected = (why) => new RemoteError({ code: 'DISCONNECTED', message: why });
+
+export class RemoteSession extends EventTarget {
+  #url;
+  #token;
+  #ws = null;
+  #nextId = 1;
+  #requests = new Map();   // id -> {onFrame(frame), fail(err)}
+  #closedByUser = false;
+  #attempt = 0;
+  #timer = null;
+  #hello = null;           // {resolve, reject} while awaiting WELCOME
+
+  /**
+   * @param {string} url ws://host:port/ws
+   * @param {string} token an mdserver token
+   */
+  constructor(url, token) {
+    super();
+    this.#url = url;
+    this.#token = token;
+    /** 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' */
+    this.state = 'closed';
+    /** The last WELCOME payload: {user, read_only, database, server_version, duckdb_version, limits}. */
+    this.welcome = null;
+    /** Bytes of frames received since the session started. */
+    this.bytesReceived = 0;
+  }
+
+  #setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('status', { detail: { state, ...extra } }));
+  }
+
+  /** Open the socket and log in.  Resolves with the WELCOME payload. */
+  connect() {
+    this.#closedByUser = false;
+    return this.#open(false);
+  }
+
+  #open(isRetry) {
+    this.#setState(isRetry ? 'reconnecting' : 'connecting', { attempt: this.#attempt });
+    return new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new WebSocket(this.#url);
+      } catch (e) {
+        reject(disconnected(`cannot open ${this.#url}: ${e.message}`));
+        return;
+      }
+      ws.binaryType = 'arraybuffer';
+      this.#ws = ws;
+      this.#hello = { resolve, reject };
+      ws.onopen = () => ws.send(encodeFrame(MSG.HELLO, 0, { protocol: 1, token: this.#token, client: 'page' }));
+      ws.onmessage = (ev) => this.#onMessage(ws, ev.data);
+      ws.onclose = (ev) => this.#onClose(ws, ev);
+      ws.onerror = () => { /* onclose follows with the details */ };
+    });
+  }
+
+  #onMessage(ws, data) {
+    if (ws !== this.#ws || !(data instanceof ArrayBuffer)) return;
+    this.bytesReceived += data.byteLength;
+    let f;
+    try {
+      f = decodeFrame(new Uint8Array(data));
+    } catch (e) {
+      this.#fail(ws, new RemoteError({ code: 'PROTOCOL_ERROR', message: `the server sent a bad frame: ${e.message}` }));
+      return;
+    }
+    if (this.#hello) {
+      const { resolve, reject } = this.#hello;
+      this.#hello = null;
+      if (f.type === MSG.WELCOME) {
+        this.welcome = f.json;
+        const wasRetry = this.state === 'reconnecting';
+        this.#attempt = 0;
+        this.#setState('open');
+        if (wasRetry) this.dispatchEvent(new CustomEvent('reconnected', { detail: f.json }));
+        resolve(f.json);
+      } else {
+        const err = new RemoteError(f.json ?? { code: 'PROTOCOL_ERROR', message: `expected WELCOME, got ${f.name}` });
+        if (err.code === 'AUTH_FAILED') {
+          this.#closedByUser = true; // a refused token stays refused: no retries
+          this.#setState('unauthorized', { message: err.message });
+        }
+        reject(err);
+        ws.close();
+      }
+      return;
+    }
+    if (f.id === 0) {
+      if (f.type === MSG.CATALOG) this.dispatchEvent(new CustomEvent('catalog-changed'));
+      else if (f.type === MSG.ERROR) this.dispatchEvent(new CustomEvent('server-error', { detail: f.json }));
+      return;
+    }
+    this.#requests.get(f.id)?.onFrame(f);
+  }
+
+  #fail(ws, err) {
+    for (const r of this.#requests.values()) r.fail(err);
+    this.#requests.clear();
+    if (ws.readyState <= 1) ws.close();
+  }
+
+  #onClose(ws, ev) {
+    if (ws !== this.#ws) return;
+    this.#ws = null;
+    const why = ev.reason ? `the server closed the connection: ${ev.reason}` : 'the connection to the server was lost';
+    const err = disconnected(why);
+    for (const r of this.#requests.values()) r.fail(err);
+    this.#requests.clear();
+    if (this.#hello) {
+      this.#hello.reject(err);
+      this.#hello = null;
+    }
+    if (this.#closedByUser) {
+      if (this.state !== 'unauthorized') this.#setState('closed');
+      return;
+    }
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#attempt) * (0.8 + 0.4 * Math.random());
+    this.#attempt++;
+    this.#setState('reconnecting', { attempt: this.#attempt, delayMs: Math.round(delay), message: why });
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#open(true).catch(() => { /* onClose schedules the next attempt */ });
+    }, delay);
+  }
+
+  #send(type, id, payload) {
+    if (!this.#ws || this.state !== 'open') {
+      throw disconnected(this.state === 'reconnecting'
+        ? 'not connected to the server: reconnecting, try again in a moment'
+        : 'not connected to the server');
+    }
+    this.#ws.send(encodeFrame(type, id, payload));
+  }
+
+  /**
+   * Send one QUERY.  handlers: onSchema(bytes), onBatch(bytes),
+   * onProgress({percent, rows_processed, total_rows}), onEnd(resultEnd) per
+   * statement.  Returns {id, done, cancel()}; done resolves with the final
+   * RESULT_END payload plus {frameBytes}, or rejects with a RemoteError.
+   */
+  query(sql, { onSchema, onBatch, onProgress, onEnd } = {}) {
+    const id = this.#nextId++;
+    let frameBytes = 0;
+    const done = new Promise((resolve, reject) => {
+      this.#requests.set(id, {
+        fail: reject,
+        onFrame: (f) => {
+          frameBytes += f.payload.length + 16;
+          try {
+            switch (f.type) {
+              case MSG.RESULT_SCHEMA: onSchema?.(f.payload); break;
+              case MSG.RESULT_BATCH: onBatch?.(f.payload); break;
+              case MSG.PROGRESS: onProgress?.(f.json); break;
+              case MSG.RESULT_END:
+                onEnd?.(f.json);
+                if (f.json.final) {
+                  this.#requests.delete(id);
+                  resolve({ ...f.json, frameBytes });
+                }
+                break;
+              case MSG.ERROR:
+                this.#requests.delete(id);
+                reject(new RemoteError(f.json));
+                break;
+              default: break;
+            }
+          } catch (e) { // a handler failed: stop the query, report the handler's error
+            this.#requests.delete(id);
+            try { this.#send(MSG.CANCEL, id, {}); } catch { /* gone anyway */ }
+            reject(e);
+          }
+        },
+      });
+      try {
+        this.#send(MSG.QUERY, id, { sql });
+      } catch (e) {
+        this.#requests.delete(id);
+        reject(e);
+      }
+    });
+    return {
+      id,
+      done,
+      cancel: () => {
+        if (!this.#requests.has(id)) return false;
+        try { this.#send(MSG.CANCEL, id, {}); } catch { return false; }
+        return true;
+      },
+    };
+  }
+
+  /** Ask for the server's catalog (wasm/catalog.h JSON). */
+  catalog() {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#requests.set(id, {
+        fail: reject,
+        onFrame: (f) => {
+          this.#requests.delete(id);
+          if (f.type === MSG.CATALOG) resolve(f.json);
+          else if (f.type === MSG.ERROR) reject(new RemoteError(f.json));
+          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected CATALOG, got ${f.name}` }));
+        },
+      });
+      try {
+        this.#send(MSG.CATALOG, id, {});
+      } catch (e) {
+        this.#requests.delete(id);
+        reject(e);
+      }
+    });
+  }
+
+  /** Close for good (no reconnect). */
+  close() {
+    this.#closedByUser = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#ws) this.#ws.close();
+    else this.#setState('closed');
+  }
+}

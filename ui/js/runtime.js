@@ -1,0 +1,266 @@
+// runtime.js: one page session: the client engine (routing), duckdb-wasm (the
+// local site and the result cache) and the server connection, working as
+// one.  The page (page.js) and the browser tests talk only to this module.
+//
+//   run(sql):  the engine routes every statement of the script
+//     LOCAL           runs in duckdb-wasm, its result streamed for display;
+//     REMOTE, SERVER  goes to mdserver as a QUERY; its Arrow IPC result is
+//                     inserted into duckdb-wasm batch by batch as the cache
+//                     table md_cache.main.r<N> (LocalDb.cacheWriter: the
+//                     first rows as soon as they arrive), so every remote
+//                     result can be queried locally afterwards;
+//     MIXED, ERROR    nothing runs: the engine's message (naming the local and
+//                     remote relations) is the error.
+//   Statements run one after another; the first failure stops the script,
+//   puts back the engine state saved before it and refreshes both catalogs.
+//
+// Catalog: the server's part is fetched at login, after a reconnect, and when
+// the server pushes CATALOG(0) (its catalog changed); the local part is read
+// from duckdb-wasm at start and after every local statement that is not a
+// plain query.
+//
+// Errors: every failure is an Error with code (a wire name of
+// shared/md_error.h, e.g. SQL_ERROR, CANCELLED, DISCONNECTED), message and,
+// when it points into the SQL, position: an index into the script text.
+
+import { Engine } from './engine.js';
+import { LocalDb, CACHE_DB, literal } from './localdb.js';
+import { RemoteSession } from './remote.js';
+
+/** Rows kept for display per result. */
+export const DISPLAY_ROWS = 100;
+
+/** Index in `str` of the UTF-8 byte offset `byte` (DuckDB positions are bytes). */
+function byteToIndex(str, byte) {
+  let b = 0;
+  let i = 0;
+  for (const ch of str) {
+    if (b >= byte) return i;
+    const cp = ch.codePointAt(0);
+    b += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    i += ch.length;
+  }
+  return i;
+}
+
+function fail(code, message, position) {
+  const e = new Error(message);
+  e.code = code;
+  if (position !== undefined) e.position = position;
+  return e;
+}
+
+/** The fields of an Arrow schema as {name, type[, scale]} for display. */
+const columnsOf = (fields) => fields.map((f) => {
+  const c = { name: f.name, type: String(f.type) };
+  if (typeof f.type.scale === 'number') c.scale = f.type.scale;
+  return c;
+});
+
+export class Runtime extends EventTarget {
+  #resultSeq = 0;
+  #running = null;      // {cancel()} of the statement in flight
+  #catalogTimer = null;
+
+  constructor({ engine, local, remote }) {
+    super();
+    this.engine = engine;
+    this.local = local;
+    this.remote = remote;
+    /** Milliseconds of each start-up part (for the status and benchmarks). */
+    this.timings = {};
+  }
+
+  /**
+   * Start a session: duckdb-wasm, the engine and the server login in
+   * parallel, then both catalogs.  Rejects with code AUTH_FAILED for a bad
+   * token (after stopping what it started).
+   * @param {{token: string, url?: string, createEngine: Function}} options
+   */
+  static async start({ token, url, createEngine }) {
+    const wsUrl = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    const remote = new RemoteSession(wsUrl, token);
+    const t0 = performance.now();
+    const timed = (p, key, timings) => p.then((v) => { timings[key] = performance.now() - t0; return v; });
+    const timings = {};
+    const results = await Promise.allSettled([
+      timed(LocalDb.open(), 'duckdb_instantiate', timings),
+      timed(Engine.create(createEngine), 'engine', timings),
+      timed(remote.connect(), 'login', timings),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      remote.close();
+      if (results[0].status === 'fulfilled') await results[0].value.close();
+      if (results[1].status === 'fulfilled') results[1].value.close();
+      throw failed.reason;
+    }
+    const rt = new Runtime({ engine: results[1].value, local: results[0].value, remote });
+    rt.timings = timings;
+    remote.addEventListener('catalog-changed', () => rt.#refreshRemoteCatalogSoon());
+    remote.addEventListener('reconnected', () => rt.#refreshRemoteCatalogSoon());
+    await Promise.all([rt.refreshRemoteCatalog(), rt.refreshLocalCatalog()]);
+    timings.ready = performance.now() - t0;
+    return rt;
+  }
+
+  /** Ask the server for its catalog and give it to the engine. */
+  async refreshRemoteCatalog() {
+    this.engine.setCatalog('remote', await this.remote.catalog());
+    this.dispatchEvent(new CustomEvent('catalog'));
+  }
+
+  /** Read duckdb-wasm's catalog and give it to the engine. */
+  async refreshLocalCatalog() {
+    this.engine.setCatalog('local', await this.local.catalog());
+    this.dispatchEvent(new CustomEvent('catalog'));
+  }
+
+  #refreshRemoteCatalogSoon() {
+    if (this.#catalogTimer) return;
+    this.#catalogTimer = setTimeout(() => {
+      this.#catalogTimer = null;
+      this.refreshRemoteCatalog().catch(() => { /* next change or reconnect retries */ });
+    }, 0);
+  }
+
+  /**
+   * Run a script.  Resolves with {results: [result per statement], ms};
+   * a result is {statement, site ('local'|'remote'|'server'), columns:
+   * [{name, type}], rows: first DISPLAY_ROWS as objects, rowCount, ms,
+   * bytes (received from the server), cacheTable (remote results: the
+   * local table holding the whole result)}.
+   * handlers: onStatement(stmt), onProgress({percent}), onRows(partial
+   * result with the first rows, as soon as they are cached).
+   */
+  async run(sql, handlers = {}) {
+    if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
+    const t0 = performance.now();
+    const saved = this.engine.state();
+    let plan;
+    try {
+      plan = this.engine.route(sql, { dryRun: true });
+    } catch (e) {
+      throw fail(e.code ?? 'SQL_ERROR', e.message, e.position);
+    }
+    if (plan.error) {
+      const st = plan.statements[plan.error.statement];
+      throw fail(plan.error.code, plan.error.message, plan.error.position ?? st?.start);
+    }
+    plan = this.engine.route(sql);
+    const results = [];
+    let localChanged = false;
+    this.#running = { cancel: () => false };
+    try {
+      for (const st of plan.statements) {
+        handlers.onStatement?.(st);
+        let result;
+        try {
+          result = st.route === 'local' ? await this.#runLocal(st, handlers) : await this.#runRemote(st, handlers);
+        } catch (e) {
+          throw this.#positioned(e, sql, st);
+        }
+        if (st.route === 'local' && st.kind !== 'query') localChanged = true;
+        results.push(result);
+      }
+    } catch (e) {
+      this.engine.setState(saved);
+      await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
+      throw e;
+    } finally {
+      this.#running = null;
+    }
+    if (localChanged) await this.refreshLocalCatalog();
+    return { results, ms: performance.now() - t0 };
+  }
+
+  /** An error of statement `st` with its position made relative to the script. */
+  #positioned(e, sql, st) {
+    const err = fail(e.code ?? 'INTERNAL', e.message);
+    if (e.type) err.type = e.type;
+    if (typeof e.position === 'number' && e.position >= 0) {
+      const original = sql.slice(st.start, st.end);
+      err.position = st.start + (original === st.sql ? byteToIndex(st.sql, e.position) : 0);
+    }
+    return err;
+  }
+
+  /** Cancel the running statement.  Returns whether something was cancelled. */
+  cancel() {
+    return this.#running ? this.#running.cancel() : false;
+  }
+
+  async #runLocal(st, handlers) {
+    const t0 = performance.now();
+    const rows = [];
+    let columns = [];
+    this.#running = { cancel: () => this.local.cancel() };
+    const { rows: rowCount } = await this.local.stream(st.sql, {
+      onSchema: (fields) => { columns = columnsOf(fields); },
+      onBatch: (batch) => {
+        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(batch.get(i).toJSON());
+      },
+    });
+    return { statement: st.index, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null };
+  }
+
+  async #runRemote(st, handlers) {
+    const t0 = performance.now();
+    const name = `r${++this.#resultSeq}`;
+    const cacheTable = LocalDb.cacheTable(name);
+    let writer = null;
+    const showFirstRows = async () => {
+      try {
+        const preview = await this.#preview(cacheTable);
+        handlers.onRows?.({ statement: st.index, site: st.route, cacheTable: `${CACHE_DB}.main.${name}`, ...preview });
+      } catch { /* the final read reports problems */ }
+    };
+    const req = this.remote.query(st.sql, {
+      onSchema: (bytes) => {
+        writer = this.local.cacheWriter(name, bytes, {
+          onGroup: (n) => { if (n === 1 && handlers.onRows) showFirstRows(); },
+        });
+      },
+      onBatch: (bytes) => writer.write(bytes),
+      onProgress: (p) => handlers.onProgress?.(p),
+    });
+    this.#running = { cancel: () => req.cancel() };
+    let end;
+    try {
+      end = await req.done;
+      await writer?.end();
+    } catch (e) { // no partial result stays in the cache
+      if (writer) {
+        await writer.end().catch(() => {});
+        await this.local.query(`DROP TABLE IF EXISTS ${cacheTable}`).catch(() => {});
+      }
+      if (e.code === 'SQL_ERROR' && writer?.error === e) {
+        throw fail('UNSUPPORTED', `the result arrived but could not be cached in the browser: ${e.message}`);
+      }
+      throw e;
+    }
+    const preview = writer ? await this.#preview(cacheTable) : { columns: [], rows: [] };
+    return {
+      statement: st.index, site: st.route, ...preview, rowCount: end.rows, ms: performance.now() - t0,
+      bytes: end.frameBytes, serverMs: end.ms, cacheTable: writer ? `${CACHE_DB}.main.${name}` : null,
+    };
+  }
+
+  async #preview(cacheTable) {
+    const t = await this.local.query(`SELECT * FROM ${cacheTable} LIMIT ${DISPLAY_ROWS}`);
+    return { columns: columnsOf(t.schema.fields), rows: t.toArray().map((r) => r.toJSON()) };
+  }
+
+  /** Register a dropped or picked File in duckdb-wasm; returns the SQL to read it. */
+  async addFile(file) {
+    await this.local.registerFile(file);
+    return `FROM ${literal(file.name)}`;
+  }
+
+  /** Stop everything. */
+  async close() {
+    this.remote.close();
+    this.engine.close();
+    await this.local.close();
+  }
+}
