@@ -71,7 +71,7 @@ static int first_run(md_server *srv, const char *url_base) {
         return MD_EIO;
     printf("First run: created user admin.\n"
            "  Token (shown once, keep it): %s\n"
-           "  Log in:                      %s/?token=%s\n",
+           "  Log in:                      %s/#token=%s\n",
            token, url_base, token);
     return MD_OK;
 }

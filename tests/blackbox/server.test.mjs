@@ -50,7 +50,7 @@ test('protocol codes in ui/js/wire.js match shared/protocol.h', () => {
 });
 
 test('first run prints a login URL with an admin token', () => {
-  assert.match(srv.stdout, /Log in: +http:\/\/127\.0\.0\.1:\d+\/\?token=mdt_/);
+  assert.match(srv.stdout, /Log in: +http:\/\/127\.0\.0\.1:\d+\/#token=mdt_/);
   assert.ok(admin, 'admin token printed');
 });
 

@@ -23,9 +23,9 @@ export function createToken(dataDir, user, { readOnly = false } = {}) {
   return execFileSync(MDSERVER, args, { encoding: 'utf8' }).trim();
 }
 
-/** Start a server; resolves once it printed its URL and /healthz says ok. */
-export async function startServer({ dataDir = newDataDir(), args = [] } = {}) {
-  const proc = spawn(MDSERVER, ['serve', '--port', '0', '--data-dir', dataDir, ...UI_ARGS, ...args], {
+/** Start a server (port 0: a free one); resolves once it printed its URL and /healthz says ok. */
+export async function startServer({ dataDir = newDataDir(), port: listenPort = 0, args = [] } = {}) {
+  const proc = spawn(MDSERVER, ['serve', '--port', String(listenPort), '--data-dir', dataDir, ...UI_ARGS, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '', stderr = '';

@@ -91,6 +91,22 @@ function timeText(v, type) {
   return null;
 }
 
+// Arrow type names as DuckDB spells them, for column headers.
+const ARROW_TO_SQL = [
+  [/^Int8$/, 'TINYINT'], [/^Int16$/, 'SMALLINT'], [/^Int32$/, 'INTEGER'], [/^Int64$/, 'BIGINT'],
+  [/^Uint8$/, 'UTINYINT'], [/^Uint16$/, 'USMALLINT'], [/^Uint32$/, 'UINTEGER'], [/^Uint64$/, 'UBIGINT'],
+  [/^Float32$/, 'FLOAT'], [/^Float64$/, 'DOUBLE'], [/^Bool$/, 'BOOLEAN'], [/^(Large)?Utf8(View)?$/, 'VARCHAR'],
+  [/^(Large)?Binary$/, 'BLOB'], [/^Date\d*</, 'DATE'], [/^Time\d*</, 'TIME'], [/^Null$/, 'NULL'],
+  [/^Timestamp<[A-Z]+, /, 'TIMESTAMP WITH TIME ZONE'], [/^Timestamp</, 'TIMESTAMP'], [/^Interval/, 'INTERVAL'],
+  [/^FixedSizeBinary\[16\]$/, 'UUID'],
+];
+function sqlType(c) {
+  const m = /^Decimal\[(\d+)e([+-]?\d+)\]$/.exec(c.type);
+  if (m) return `DECIMAL(${m[1]},${Number(m[2])})`;
+  for (const [re, name] of ARROW_TO_SQL) if (re.test(c.type)) return name;
+  return c.type; // lists, structs, maps: Arrow's own spelling says enough
+}
+
 function showResult(r) {
   const table = el.results;
   table.replaceChildren();
@@ -100,7 +116,7 @@ function showResult(r) {
     const th = document.createElement('th');
     th.textContent = c.name;
     const small = document.createElement('small');
-    small.textContent = ` ${c.type}`;
+    small.textContent = ` ${sqlType(c)}`;
     th.append(small);
     head.append(th);
   }
@@ -285,9 +301,21 @@ el.loginForm.addEventListener('submit', (ev) => {
   start(token).then(resolveReady, () => { /* the form shows why */ });
 });
 
-const token = takeToken();
-if (token) start(token).then(resolveReady, (e) => { if (e.code !== 'AUTH_FAILED') rejectReady(e); });
-else {
-  setConn('unauthorized', 'not logged in');
-  showLogin();
+let starting = false;
+function startFromUrlOrStorage() {
+  const token = takeToken();
+  if (!token) {
+    setConn('unauthorized', 'not logged in');
+    showLogin();
+    return;
+  }
+  starting = true;
+  start(token).then(resolveReady, (e) => { if (e.code !== 'AUTH_FAILED') rejectReady(e); })
+    .finally(() => { starting = false; });
 }
+// A login link opened in a tab that shows the login form changes only the
+// fragment: take the token from it.
+window.addEventListener('hashchange', () => {
+  if (!runtime && !starting && /token=/.test(location.hash)) startFromUrlOrStorage();
+});
+startFromUrlOrStorage();

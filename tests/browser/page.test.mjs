@@ -1,0 +1,168 @@
+// Browser tests of the query page: Debian's Chromium (playwright-core) against
+// a real ./mdserver on 127.0.0.1, driven through the page's data-testid
+// elements.  Every request the browser makes is recorded; the last test
+// fails if one left the server's origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, createToken } from '../lib/server.mjs';
+import { launch } from '../lib/browser.mjs';
+import { sel, openPage, readPage, runSql, startSql, waitIdle } from '../lib/page.mjs';
+
+let srv, browser, page, token;
+const pageErrors = [];
+
+before(async () => {
+  srv = await startServer();
+  token = createToken(srv.dataDir, 'pageuser');
+  browser = await launch();
+  page = browser.page;
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop({ removeData: true });
+});
+
+test('a bad token shows the login form with the reason; a good one logs in and leaves the URL', async () => {
+  await page.goto(`${srv.http}/#token=mdt_${'0'.repeat(64)}`);
+  await page.waitForSelector(`${sel('login-error')}:not([hidden])`);
+  assert.match(await page.textContent(sel('login-error')), /authentication failed/);
+  assert.equal(await page.isVisible(sel('sql-input')), false);
+
+  await openPage(page, srv.http, token);
+  assert.equal(await page.isVisible(sel('sql-input')), true);
+  assert.equal(new URL(page.url()).hash, '', 'the token is removed from the address bar');
+  assert.equal(await page.evaluate(() => localStorage.getItem('mdserver.token')), token);
+  // a reload logs in again from storage
+  await page.goto(`${srv.http}/`);
+  await page.evaluate(() => window.mdPage.ready);
+  assert.match(await page.textContent(sel('connection')), /pageuser/);
+});
+
+test('a remote query runs on the server and its result is cached in the browser', async () => {
+  const r = await runSql(page, 'SELECT 42 AS answer, current_database() AS db');
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.head, ['answer', 'db']);
+  assert.deepEqual(r.rows, [['42', 'my_db']]);
+  assert.match(r.status, /^remote · 1 row · \d+ ms · [\d.]+ (B|KiB) received · cached as md_cache\.main\.r\d+$/);
+});
+
+test('Ctrl+Enter runs; a local query runs in duckdb-wasm', async () => {
+  await page.fill(sel('sql-input'), 'CREATE TABLE memory.main.local_t AS SELECT i, i * i AS sq FROM range(10) r(i)');
+  await page.press(sel('sql-input'), 'Control+Enter');
+  await waitIdle(page);
+  let r = await readPage(page);
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'local');
+  // unqualified: found in the local catalog, which the page refreshed after the CREATE
+  r = await runSql(page, 'SELECT sum(sq) AS s, count(*) AS n FROM local_t');
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['285', '10']]);
+  assert.match(r.status, /^local · 1 row · \d+ ms$/);
+});
+
+test('a 100,000-row remote result arrives in the cache, then is queried locally', async () => {
+  const r = await runSql(page, 'SELECT i, i % 7 AS m, \'v\' || i AS s FROM range(100000) r(i)');
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'remote');
+  assert.equal(r.rowCount, 100000);
+  assert.equal(r.rows.length, 100, 'the page shows the first rows');
+  const table = r.status.match(/cached as (md_cache\.main\.r\d+)/)[1];
+  const q = await runSql(page, `SELECT count(*) AS n, sum(i) AS s, count(DISTINCT m) AS d, max(length(s)) AS l FROM ${table}`);
+  assert.equal(q.error, null);
+  assert.equal(q.site, 'local', 'the cached result is a local table');
+  assert.deepEqual(q.rows, [['100000', '4999950000', '7', '6']]);
+});
+
+test('a dropped CSV and a picked CSV are queryable locally by name', async () => {
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['id,name,score\n1,ada,3.5\n2,bob,4.25\n3,cy,\n'], 'dropped.csv', { type: 'text/csv' }));
+    document.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true }));
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction((s) => /added dropped\.csv/.test(document.querySelector(s).textContent), sel('status'));
+  let r = await runSql(page, "SELECT count(*) AS n, sum(score) AS total, max(name) AS last FROM 'dropped.csv'");
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['3', '7.75', 'cy']]);
+
+  await page.setInputFiles(sel('file-input'), {
+    name: 'picked.csv', mimeType: 'text/csv', buffer: Buffer.from('k,v\na,1\nb,2\n'),
+  });
+  await page.waitForFunction((s) => /added picked\.csv/.test(document.querySelector(s).textContent), sel('status'));
+  r = await runSql(page, "SELECT string_agg(k || v, ',' ORDER BY k) AS kv FROM read_csv('picked.csv')");
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['a1,b2']]);
+});
+
+test('a long remote query shows progress; Cancel stops it and the session keeps working', async () => {
+  // a table scan: DuckDB reports no progress for range() alone
+  let r = await runSql(page, 'CREATE TABLE big AS SELECT i FROM range(20000000) t(i)');
+  assert.equal(r.error, null);
+  await startSql(page, 'SELECT max(md5(md5(md5(i::VARCHAR)))) FROM big');
+  await page.waitForSelector(`${sel('progress')}:not([hidden])`, { timeout: 20000 });
+  const percent = await page.evaluate((s) => document.querySelector(s).value, sel('progress'));
+  assert.ok(percent >= 0 && percent <= 100, `progress ${percent}`);
+  const t0 = Date.now();
+  await page.click(sel('cancel'));
+  await waitIdle(page, 15000);
+  r = await readPage(page);
+  assert.equal(r.code, 'CANCELLED', r.error);
+  assert.equal(r.status, 'cancelled');
+  assert.ok(Date.now() - t0 < 10000, 'cancelled promptly');
+  assert.equal(await page.isVisible(sel('progress')), false);
+  const again = await runSql(page, 'SELECT 7 AS seven');
+  assert.deepEqual(again.rows, [['7']]);
+});
+
+test('errors are shown with their position in the script, remote and local', async () => {
+  const script = 'SELECT 1;\nSELECT * FROM no_such_table';
+  let r = await runSql(page, script);
+  assert.equal(r.code, 'SQL_ERROR');
+  assert.match(r.error, /no_such_table does not exist/);
+  assert.equal(r.position, script.indexOf('no_such_table'));
+  assert.match(r.error, /at line 2, column 15:\n {2}SELECT \* FROM no_such_table\n {16}\^/);
+
+  r = await runSql(page, 'SELECT nope FROM local_t');
+  assert.equal(r.site, null);
+  assert.match(r.error, /Binder Error: .*nope/);
+  assert.equal(r.position, 'SELECT '.length);
+  assert.deepEqual(r.rows, [], 'a failed query leaves no stale result on screen');
+});
+
+test('a statement mixing local and remote relations is refused with a clear message', async () => {
+  let r = await runSql(page, 'CREATE TABLE remote_t AS SELECT 1 AS i');
+  assert.equal(r.site, 'remote');
+  const sql = 'SELECT * FROM local_t JOIN remote_t USING (i)';
+  r = await runSql(page, sql);
+  assert.equal(r.code, 'UNSUPPORTED');
+  assert.match(r.error, /memory\.main\.local_t is in the browser and my_db\.main\.remote_t is on the server/);
+  assert.equal(r.position, sql.indexOf('remote_t'));
+});
+
+test('the page reconnects after the server restarts', async () => {
+  const port = srv.port;
+  const dataDir = srv.dataDir;
+  await srv.stop();
+  await page.waitForFunction((s) => /reconnecting/.test(document.querySelector(s).textContent), sel('connection'));
+  let r = await runSql(page, 'SELECT 1');
+  assert.equal(r.code, 'DISCONNECTED');
+  srv = await startServer({ dataDir, port });
+  await page.waitForFunction((s) => document.querySelector(s).classList.contains('open'), sel('connection'),
+    { timeout: 30000 });
+  r = await runSql(page, 'SELECT count(*) AS n FROM remote_t');
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'remote', 'the catalog was fetched again after the reconnect');
+  assert.deepEqual(r.rows, [['1']]);
+});
+
+test('no request left the origin; no uncaught page error; screenshot for review', async () => {
+  await runSql(page, "SELECT i AS n, 'row ' || i AS label, i * 0.5 AS half FROM range(12) r(i)");
+  await page.screenshot({ path: 'build/test-logs/page.png', fullPage: true });
+  const origin = srv.http;
+  const foreign = browser.requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(pageErrors, []);
+});

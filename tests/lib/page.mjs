@@ -1,0 +1,50 @@
+// tests/lib/page.mjs: drive the query page (ui/index.html) through its
+// data-testid elements, as a user would: type SQL, press Run, read the
+// status line, the error box and the results table.
+
+export const sel = (id) => `[data-testid="${id}"]`;
+
+/** Open the page logged in with `token` (given in the URL fragment); waits until the session is up. */
+export async function openPage(page, http, token) {
+  await page.goto(token ? `${http}/#token=${token}` : `${http}/`);
+  if (token) await page.evaluate(() => window.mdPage.ready);
+}
+
+/** What the page shows: status, site, row count, error (text, code, position) and the results table. */
+export function readPage(page) {
+  return page.evaluate(() => {
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    const err = q('error');
+    const table = q('results');
+    const head = [...table.querySelectorAll('thead th')].map((th) => th.firstChild?.textContent ?? '');
+    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent));
+    return {
+      status: q('status').textContent,
+      site: q('status').dataset.site || null,
+      rowCount: q('status').dataset.rows === undefined ? null : Number(q('status').dataset.rows),
+      error: err.hidden ? null : err.textContent,
+      code: err.hidden ? null : err.dataset.code,
+      position: err.hidden || err.dataset.position === undefined ? null : Number(err.dataset.position),
+      head,
+      rows,
+    };
+  });
+}
+
+/** Start `sql` with the Run button; does not wait for it to finish. */
+export async function startSql(page, sql) {
+  await page.fill(sel('sql-input'), sql);
+  await page.click(sel('run'));
+}
+
+/** Wait until the page is idle again (Run enabled). */
+export async function waitIdle(page, timeout = 60000) {
+  await page.waitForFunction((s) => !document.querySelector(s).disabled, sel('run'), { timeout });
+}
+
+/** Run `sql` with the Run button and return readPage() once it finished. */
+export async function runSql(page, sql) {
+  await startSql(page, sql);
+  await waitIdle(page);
+  return readPage(page);
+}
