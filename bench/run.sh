@@ -10,8 +10,10 @@
 #   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
 #      the in-process DuckDB side, start mdserver again
 #   5. mdbench overhead | transfer | latency: one BENCH line each
-#   6. build/bench.json = the three JSON objects; stop both servers (also on
-#      failure or Ctrl-C: trap)
+#   6. stop both servers; bench/browser.mjs (Chromium, a server of its own):
+#      page_first_result and browser_ingest
+#   7. build/bench.json = the five JSON objects (servers are stopped on
+#      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
 #   BENCH <name> ours=<v> peer=<v> ratio=<ours/peer> target=<op><t> PASS|MISS
@@ -36,7 +38,7 @@ XFER_ROWS=${MDBENCH_XFER_ROWS:-5000000}
 LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
 RESULTS=build/bench/results
 OUT=build/bench.json
-BENCHES=(remote_overhead result_transfer small_query_latency)
+BENCHES=(remote_overhead result_transfer small_query_latency page_first_result browser_ingest)
 
 say() { printf '  %s\n' "$*"; }
 T0=$SECONDS
@@ -145,7 +147,9 @@ trap 'exit 130' INT TERM
 # ---- reporting -------------------------------------------------------------------
 
 UNIT_remote_overhead=ms UNIT_result_transfer=rows/s UNIT_small_query_latency=us
+UNIT_page_first_result=ms UNIT_browser_ingest=rows/s
 TARGET_remote_overhead='<=1.10' TARGET_result_transfer='>=2.00' TARGET_small_query_latency='<=1.30'
+TARGET_page_first_result='<=1.25' TARGET_browser_ingest='>=0.50'
 
 # A benchmark that did not report (setup failed, mdbench crashed): its line and
 # JSON object say so.
@@ -237,5 +241,16 @@ run_bench remote_overhead overhead --url "$URL" --token "$TOKEN" --db "$WORK/nat
 run_bench result_transfer transfer --url "$URL" --token "$TOKEN" --pg "$PG" --runs "$RUNS" || status=1
 run_bench small_query_latency latency --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
     --threads "$THREADS" --memory-limit "$MEM" --pg "$PG" --count "$LAT_COUNT" --runs "$RUNS" || status=1
+# The page benchmarks (Chromium) start a server of their own: stop this one
+# and PostgreSQL first, so that they do not share the machine with idle
+# processes holding gigabytes.
+stop_server
+stop_pg_process
+echo "  == page_first_result, browser_ingest (bench/browser.mjs; $(elapsed) so far)"
+rm -f "$RESULTS/page_first_result.json" "$RESULTS/browser_ingest.json"
+MDSERVER=$MDSERVER step node bench/browser.mjs --json-dir "$RESULTS" || status=1
+for b in page_first_result browser_ingest; do
+    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/browser.mjs exited before reporting"
+done
 finish || status=1
 exit $status

@@ -64,19 +64,22 @@ export function literal(text) {
   return `'${String(text).replaceAll("'", "''")}'`;
 }
 
-// The same queries the server answers CATALOG with (server/catalog_query.c),
-// for the local site; the cache database is included so its tables resolve.
-const CATALOG_SQL = {
-  databases: "SELECT database_name AS d, readonly AS ro FROM duckdb_databases() WHERE database_name <> 'system' ORDER BY 1",
-  schemas: "SELECT database_name AS d, schema_name AS s FROM duckdb_schemas() WHERE database_name <> 'system' ORDER BY 1, 2",
-  tables: "SELECT database_name AS d, schema_name AS s, table_name AS t, false AS v, estimated_size::DOUBLE AS n "
-    + "FROM duckdb_tables() WHERE database_name <> 'system' "
-    + "UNION ALL SELECT database_name, schema_name, view_name, true, NULL FROM duckdb_views() "
-    + "WHERE database_name <> 'system' AND NOT internal ORDER BY 1, 2, 3",
-  columns: "SELECT database_name AS d, schema_name AS s, table_name AS t, column_name AS c, data_type AS ty "
-    + "FROM duckdb_columns() WHERE database_name <> 'system' "
-    + "ORDER BY database_name, schema_name, table_name, column_index",
-};
+// What the server answers CATALOG with (server/catalog_query.c), for the
+// local site, as one query (one worker round trip): a row per database,
+// schema, table or view, and column, told apart by `k`.  The cache database
+// is included so that its tables resolve.
+const CATALOG_SQL = `
+SELECT 0 AS k, database_name AS d, NULL AS s, NULL AS t, NULL AS c, NULL AS ty, readonly AS ro, NULL AS v, NULL::DOUBLE AS n, 0 AS i
+  FROM duckdb_databases() WHERE database_name <> 'system'
+UNION ALL SELECT 1, database_name, schema_name, NULL, NULL, NULL, NULL, NULL, NULL, 0
+  FROM duckdb_schemas() WHERE database_name <> 'system'
+UNION ALL SELECT 2, database_name, schema_name, table_name, NULL, NULL, NULL, false, estimated_size::DOUBLE, 0
+  FROM duckdb_tables() WHERE database_name <> 'system'
+UNION ALL SELECT 2, database_name, schema_name, view_name, NULL, NULL, NULL, true, NULL, 0
+  FROM duckdb_views() WHERE database_name <> 'system' AND NOT internal
+UNION ALL SELECT 3, database_name, schema_name, table_name, column_name, data_type, NULL, NULL, NULL, column_index
+  FROM duckdb_columns() WHERE database_name <> 'system'
+ORDER BY k, d, s, t, i`;
 
 const rowsOf = (table) => table.toArray().map((r) => r.toJSON());
 
@@ -117,10 +120,8 @@ export class LocalDb {
     try {
       await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
       const conn = await db.connect();
-      for (const sql of ['SET autoload_known_extensions = false', 'SET autoinstall_known_extensions = false',
-        'SET errors_as_json = true', `ATTACH ':memory:' AS ${ident(CACHE_DB)}`]) {
-        await conn.query(sql);
-      }
+      await conn.query('SET autoload_known_extensions = false; SET autoinstall_known_extensions = false; '
+        + `SET errors_as_json = true; ATTACH ':memory:' AS ${ident(CACHE_DB)}`);
       // insertArrowFromIPCStream has no database option: it creates tables in
       // the connection's current database, so cache inserts use their own.
       const cacheConn = await db.connect();
@@ -210,7 +211,7 @@ export class LocalDb {
    * called after the n-th group is in; end() resolves when every row is in,
    * or rejects with the first error (later writes are then dropped).
    */
-  cacheWriter(table, schemaBytes, { groupBytes = 16 << 20, onGroup } = {}) {
+  cacheWriter(table, schemaBytes, { groupBytes = 4 << 20, onGroup } = {}) {
     const conn = this.#cacheConn;
     const eos = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
     let parts = [];
@@ -268,32 +269,30 @@ export class LocalDb {
 
   /** The local site's catalog in wasm/catalog.h's CATALOG JSON shape. */
   async catalog() {
-    const q = async (sql) => rowsOf(await this.query(sql));
-    const d = await q(CATALOG_SQL.databases);
-    const s = await q(CATALOG_SQL.schemas);
-    const t = await q(CATALOG_SQL.tables);
-    const c = await q(CATALOG_SQL.columns);
-    const byDb = new Map();
-    for (const r of d) byDb.set(r.d, { name: r.d, read_only: !!r.ro, schemas: [] });
-    const bySchema = new Map();
-    for (const r of s) {
-      const db = byDb.get(r.d);
-      if (!db) continue;
-      const schema = { name: r.s, tables: [] };
-      db.schemas.push(schema);
-      bySchema.set(`${r.d}\u0000${r.s}`, schema);
+    const key = (...parts) => parts.join('\u0000');
+    const dbs = new Map();
+    const schemas = new Map();
+    const tables = new Map();
+    for (const r of rowsOf(await this.query(CATALOG_SQL))) {
+      switch (r.k) {
+        case 0: dbs.set(r.d, { name: r.d, read_only: !!r.ro, schemas: [] }); break;
+        case 1: {
+          const schema = { name: r.s, tables: [] };
+          dbs.get(r.d)?.schemas.push(schema);
+          schemas.set(key(r.d, r.s), schema);
+          break;
+        }
+        case 2: {
+          const table = { name: r.t, view: !!r.v, columns: [] };
+          if (r.n !== null && r.n !== undefined) table.rows = Number(r.n);
+          schemas.get(key(r.d, r.s))?.tables.push(table);
+          tables.set(key(r.d, r.s, r.t), table);
+          break;
+        }
+        default: tables.get(key(r.d, r.s, r.t))?.columns.push({ name: r.c, type: r.ty }); break;
+      }
     }
-    const byTable = new Map();
-    for (const r of t) {
-      const schema = bySchema.get(`${r.d}\u0000${r.s}`);
-      if (!schema) continue;
-      const table = { name: r.t, view: !!r.v, columns: [] };
-      if (r.n !== null && r.n !== undefined) table.rows = Number(r.n);
-      schema.tables.push(table);
-      byTable.set(`${r.d}\u0000${r.s}\u0000${r.t}`, table);
-    }
-    for (const r of c) byTable.get(`${r.d}\u0000${r.s}\u0000${r.t}`)?.columns.push({ name: r.c, type: r.ty });
-    return { databases: [...byDb.values()] };
+    return { databases: [...dbs.values()] };
   }
 
   /** Stop the worker. */

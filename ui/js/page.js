@@ -7,7 +7,8 @@
 // forgotten and the login form comes back.
 //
 // For automation window.mdPage exposes {runtime, ready} (ready resolves when
-// the session is up) and the elements carry data-testid attributes.
+// the session is up), the elements carry data-testid attributes, and
+// performance marks md:start, md:ready and md:result-shown time the page.
 
 import createEngine from '/engine.mjs';
 import { Runtime, DISPLAY_ROWS } from './runtime.js';
@@ -197,6 +198,7 @@ async function run() {
     });
     const last = out.results[out.results.length - 1];
     showResult(last);
+    performance.mark('md:result-shown');
     el.status.textContent = last ? statusText(last, performance.now() - t0) : 'nothing to run';
     el.status.dataset.site = last?.site ?? '';
     el.status.dataset.rows = String(last?.rowCount ?? 0);
@@ -256,6 +258,7 @@ function wire() {
 }
 
 async function start(token) {
+  performance.mark('md:start');
   el.login.hidden = true;
   setConn('connecting', 'connecting…');
   try {
@@ -283,6 +286,7 @@ async function start(token) {
   el.workspace.hidden = false;
   el.status.textContent = `ready in ${fmtMs(runtime.timings.ready)} (local DuckDB ${fmtMs(runtime.timings.duckdb_instantiate)})`;
   el.sql.focus();
+  performance.mark('md:ready');
   return runtime;
 }
 

@@ -73,21 +73,26 @@ export class Runtime extends EventTarget {
 
   /**
    * Start a session: duckdb-wasm, the engine and the server login in
-   * parallel, then both catalogs.  Rejects with code AUTH_FAILED for a bad
-   * token (after stopping what it started).
+   * parallel; the server's catalog is fetched as soon as the engine and the
+   * login are there (while duckdb-wasm still compiles), the local one once
+   * duckdb-wasm runs.  Rejects with code AUTH_FAILED for a bad token (after
+   * stopping what it started).
    * @param {{token: string, url?: string, createEngine: Function}} options
    */
   static async start({ token, url, createEngine }) {
     const wsUrl = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     const remote = new RemoteSession(wsUrl, token);
     const t0 = performance.now();
-    const timed = (p, key, timings) => p.then((v) => { timings[key] = performance.now() - t0; return v; });
     const timings = {};
-    const results = await Promise.allSettled([
-      timed(LocalDb.open(), 'duckdb_instantiate', timings),
-      timed(Engine.create(createEngine), 'engine', timings),
-      timed(remote.connect(), 'login', timings),
-    ]);
+    const timed = (p, key) => p.then((v) => { timings[key] = performance.now() - t0; return v; });
+    const local = timed(LocalDb.open(), 'duckdb_instantiate');
+    const engine = timed(Engine.create(createEngine), 'engine');
+    const login = timed(remote.connect(), 'login');
+    const remoteCatalog = timed(Promise.all([engine, login])
+      .then(async ([e]) => e.setCatalog('remote', await remote.catalog())), 'remote_catalog');
+    const localCatalog = timed(Promise.all([engine, local])
+      .then(async ([e, l]) => e.setCatalog('local', await l.catalog())), 'local_catalog');
+    const results = await Promise.allSettled([local, engine, login, remoteCatalog, localCatalog]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) {
       remote.close();
@@ -99,7 +104,6 @@ export class Runtime extends EventTarget {
     rt.timings = timings;
     remote.addEventListener('catalog-changed', () => rt.#refreshRemoteCatalogSoon());
     remote.addEventListener('reconnected', () => rt.#refreshRemoteCatalogSoon());
-    await Promise.all([rt.refreshRemoteCatalog(), rt.refreshLocalCatalog()]);
     timings.ready = performance.now() - t0;
     return rt;
   }

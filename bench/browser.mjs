@@ -1,0 +1,231 @@
+// bench/browser.mjs: the page benchmarks of `make bench` (run by bench/run.sh;
+// docs/benchmarks.md says what each measures).  Debian's Chromium driven by
+// playwright-core against a ./mdserver of its own on 127.0.0.1.
+//
+//   page_first_result  navigation to the first remote result on screen, ms,
+//                      cold (a fresh browser profile per run, so nothing is
+//                      cached and duckdb-wasm is fetched and compiled);
+//                      peer: a bare page on the same origin that only starts
+//                      duckdb-wasm (same bundle) and shows a local SELECT 42,
+//                      the floor of any duckdb-wasm page.
+//   browser_ingest     a 1M-row remote result (BIGINT, DOUBLE, VARCHAR,
+//                      TIMESTAMP) streamed into the page's result cache,
+//                      rows/s; peer (the limit): duckdb-wasm in the same page
+//                      generating the same rows into a table itself.
+//
+// Output: BENCH lines as bench/report.c prints them; with --json-dir DIR one
+// JSON object per benchmark in DIR/<name>.json.
+// Environment: MDBENCH_RUNS [7] (first result: at most 5 cold runs each),
+// MDBENCH_INGEST_ROWS [1000000].
+import { writeFileSync } from 'node:fs';
+import { startServer, createToken } from '../tests/lib/server.mjs';
+import { launch } from '../tests/lib/browser.mjs';
+import { MdClient } from '../tests/lib/mdclient.mjs';
+
+const RUNS = Number(process.env.MDBENCH_RUNS ?? 7);
+const INGEST_ROWS = Number(process.env.MDBENCH_INGEST_ROWS ?? 1000000);
+const jsonDir = process.argv.includes('--json-dir') ? process.argv[process.argv.indexOf('--json-dir') + 1] : null;
+
+const say = (s) => console.log(`  ${s}`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// The same rows as bench/mdbench.c's xfer table.
+const ROWS_SQL = (n) => "SELECT i AS a, (i % 100003)::DOUBLE / 7 AS b, 'x' || substr(md5(i::VARCHAR), 1, 19) AS c, "
+  + `TIMESTAMP '2020-01-01' + i * INTERVAL 1 SECOND AS d FROM range(${n}) t(i)`;
+
+function report({ name, unit, ours, peer, target, higherIsBetter, extra = {}, error }) {
+  const ratio = error ? NaN : ours / peer;
+  const pass = !error && Number.isFinite(ratio) && (higherIsBetter ? ratio >= target : ratio <= target);
+  const op = higherIsBetter ? '>=' : '<=';
+  const fmt = (v) => (Number.isFinite(v) ? (unit === 'rows/s' ? v.toFixed(0) : v.toFixed(1)) : 'nan');
+  if (error) say(`error: ${error}`);
+  console.log(`BENCH ${name} ours=${fmt(ours)}${unit === 'ms' ? 'ms' : ''} peer=${fmt(peer)}${unit === 'ms' ? 'ms' : ''} `
+    + `ratio=${Number.isFinite(ratio) ? ratio.toFixed(3) : 'nan'} target=${op}${target.toFixed(2)} ${pass ? 'PASS' : 'MISS'}`);
+  if (jsonDir) {
+    const o = {
+      name, unit, ours: error ? null : ours, peer: error ? null : peer,
+      ratio: Number.isFinite(ratio) ? ratio : null, target, target_op: op, pass, ...extra,
+    };
+    if (error) o.error = error;
+    writeFileSync(`${jsonDir}/${name}.json`, `${JSON.stringify(o, null, '\t')}\n`);
+  }
+  return pass;
+}
+
+// A bare page for the peer of page_first_result, served on the server's
+// origin (by the browser context, with the same isolation headers).
+const PEER_HTML = `<!doctype html><meta charset="utf-8"><title>peer</title><p id="out"></p>
+<script type="module">
+const duckdb = await import('/vendor/duckdb/duckdb.mjs');
+const base = location.origin + '/vendor/duckdb/';
+const eh = { mainModule: base + 'duckdb-eh.wasm', mainWorker: base + 'duckdb-browser-eh.worker.js' };
+const bundle = await duckdb.selectBundle({ mvp: eh, eh, coi: { mainModule: base + 'duckdb-coi.wasm',
+  mainWorker: base + 'duckdb-browser-coi.worker.js', pthreadWorker: base + 'duckdb-browser-coi.pthread.worker.js' } });
+const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), new Worker(bundle.mainWorker));
+await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
+performance.mark('peer:instantiated');
+const conn = await db.connect();
+await conn.query('SET autoload_known_extensions = false');
+const t = await conn.query('SELECT 42 AS answer');
+document.getElementById('out').textContent = String(t.toArray()[0].answer);
+performance.mark('peer:result-shown');
+</script>`;
+
+async function firstResultOurs(srv, token) {
+  const b = await launch();
+  try {
+    const { page } = b;
+    await page.goto(`${srv.http}/#token=${token}`);
+    await page.evaluate(() => window.mdPage.ready);
+    await page.fill('[data-testid="sql-input"]', 'SELECT 42 AS answer');
+    await page.click('[data-testid="run"]');
+    await page.waitForFunction(() => performance.getEntriesByName('md:result-shown').length > 0);
+    return await page.evaluate(() => {
+      const m = (n) => performance.getEntriesByName(n)[0].startTime;
+      const nav = performance.getEntriesByType('navigation')[0];
+      const t = window.mdPage.runtime.timings;
+      const shown = m('md:result-shown');
+      const ready = m('md:ready');
+      return {
+        total: shown,
+        page_load: nav.domContentLoadedEventEnd,
+        duckdb_instantiate: t.duckdb_instantiate,
+        login: t.login,
+        ready,
+        query: shown - ready,
+        bundle: window.mdPage.runtime.local.bundle,
+      };
+    });
+  } finally {
+    await b.close();
+  }
+}
+
+async function firstResultPeer(srv) {
+  const b = await launch();
+  try {
+    const { page, context } = b;
+    await context.route(`${srv.http}/bench-peer.html`, (route) => route.fulfill({
+      status: 200, contentType: 'text/html; charset=utf-8', body: PEER_HTML,
+      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    }));
+    await page.goto(`${srv.http}/bench-peer.html`);
+    await page.waitForFunction(() => performance.getEntriesByName('peer:result-shown').length > 0, null, { timeout: 60000 });
+    return await page.evaluate(() => ({
+      total: performance.getEntriesByName('peer:result-shown')[0].startTime,
+      instantiated: performance.getEntriesByName('peer:instantiated')[0].startTime,
+      isolated: self.crossOriginIsolated,
+    }));
+  } finally {
+    await b.close();
+  }
+}
+
+async function pageFirstResult(srv, token) {
+  const runs = Math.min(RUNS, 5);
+  say(`== page_first_result: navigation to the first remote result on screen, cold (fresh profile), ${runs} runs`);
+  const ours = [];
+  const peer = [];
+  for (let i = 0; i < runs; i++) { // alternate, so drift affects both sides alike
+    ours.push(await firstResultOurs(srv, token));
+    peer.push(await firstResultPeer(srv));
+  }
+  const med = (k, xs) => median(xs.map((x) => x[k]));
+  const parts = {
+    page_load_ms: med('page_load', ours),
+    duckdb_instantiate_ms: med('duckdb_instantiate', ours),
+    login_ms: med('login', ours),
+    ready_ms: med('ready', ours),
+    query_ms: med('query', ours),
+  };
+  say(`ours (median): ${med('total', ours).toFixed(0)} ms = page load ${parts.page_load_ms.toFixed(0)} ms, `
+    + `then in parallel duckdb-wasm instantiate ${parts.duckdb_instantiate_ms.toFixed(0)} ms (${ours[0].bundle}) `
+    + `and login ${parts.login_ms.toFixed(0)} ms, ready at ${parts.ready_ms.toFixed(0)} ms; `
+    + `query to screen ${parts.query_ms.toFixed(0)} ms (includes the test driver's click)`);
+  say(`peer: bare duckdb-wasm page, local SELECT 42 (median): ${med('total', peer).toFixed(0)} ms `
+    + `(instantiated at ${med('instantiated', peer).toFixed(0)} ms, isolated ${peer[0].isolated})`);
+  say(`all runs, ours: ${ours.map((x) => x.total.toFixed(0)).join(' ')} ms; peer: ${peer.map((x) => x.total.toFixed(0)).join(' ')} ms`);
+  return report({
+    name: 'page_first_result', unit: 'ms', ours: med('total', ours), peer: med('total', peer),
+    target: 1.25, higherIsBetter: false,
+    extra: { runs, ...parts, peer_name: 'bare duckdb-wasm page, local SELECT 42', bundle: ours[0].bundle },
+  });
+}
+
+async function browserIngest(srv, token) {
+  say(`== browser_ingest: ${INGEST_ROWS} rows (BIGINT, DOUBLE, VARCHAR, TIMESTAMP) into the page's cache, ${RUNS} runs`);
+  const c = await MdClient.connect(srv.url, token);
+  await c.rows(`CREATE OR REPLACE TABLE ingest AS ${ROWS_SQL(INGEST_ROWS)}`);
+  await c.close();
+  const b = await launch();
+  try {
+    const { page } = b;
+    await page.goto(`${srv.http}/#token=${token}`);
+    await page.evaluate(() => window.mdPage.ready);
+    const out = await page.evaluate(async ({ runs, rowsSql, n }) => {
+      const rt = window.mdPage.runtime;
+      const ours = [];
+      const peer = [];
+      let bytes = 0;
+      let check = null;
+      for (let i = 0; i < runs; i++) {
+        let t0 = performance.now();
+        const r = await rt.run('SELECT a, b, c, d FROM ingest');
+        ours.push(performance.now() - t0);
+        const res = r.results[0];
+        bytes = res.bytes;
+        if (i === 0) {
+          const t = await rt.local.query(`SELECT count(*)::BIGINT AS n, sum(a)::BIGINT AS s, count(DISTINCT c)::BIGINT AS dc FROM ${res.cacheTable}`);
+          check = t.toArray()[0].toJSON();
+          check = { n: String(check.n), s: String(check.s), dc: String(check.dc) };
+        }
+        await rt.local.query(`DROP TABLE ${res.cacheTable}`);
+        t0 = performance.now();
+        await rt.local.query(`CREATE OR REPLACE TABLE memory.main.generated AS ${rowsSql}`);
+        peer.push(performance.now() - t0);
+      }
+      await rt.local.query('DROP TABLE memory.main.generated');
+      return { ours, peer, bytes, check, n };
+    }, { runs: RUNS, rowsSql: ROWS_SQL(INGEST_ROWS), n: INGEST_ROWS });
+    const expectSum = String((BigInt(INGEST_ROWS) * BigInt(INGEST_ROWS - 1)) / 2n);
+    const complete = out.check.n === String(INGEST_ROWS) && out.check.s === expectSum;
+    const oursMs = median(out.ours);
+    const peerMs = median(out.peer);
+    say(`ours: ${oursMs.toFixed(0)} ms median (${out.ours.map((x) => x.toFixed(0)).join(' ')}), `
+      + `${(out.bytes / 1048576).toFixed(1)} MiB received; cached rows ${out.check.n}, sum ${complete ? 'correct' : 'WRONG'}`);
+    say(`limit: duckdb-wasm generating the rows itself: ${peerMs.toFixed(0)} ms median (${out.peer.map((x) => x.toFixed(0)).join(' ')})`);
+    return report({
+      name: 'browser_ingest', unit: 'rows/s', ours: INGEST_ROWS / (oursMs / 1000), peer: INGEST_ROWS / (peerMs / 1000),
+      target: 0.5, higherIsBetter: true,
+      error: complete ? undefined : `the cache holds ${out.check.n} rows with sum ${out.check.s}, not ${INGEST_ROWS} / ${expectSum}`,
+      extra: {
+        rows: INGEST_ROWS, runs: RUNS, ours_ms: oursMs, peer_ms: peerMs, bytes_received: out.bytes,
+        ours_mb_per_s: out.bytes / 1e6 / (oursMs / 1000), peer_name: 'duckdb-wasm generating the rows (CREATE TABLE AS)',
+      },
+    });
+  } finally {
+    await b.close();
+  }
+}
+
+const srv = await startServer();
+let status = 0;
+try {
+  const token = createToken(srv.dataDir, 'bench');
+  for (const bench of [pageFirstResult, browserIngest]) {
+    try {
+      await bench(srv, token);
+    } catch (e) {
+      const name = bench === pageFirstResult ? 'page_first_result' : 'browser_ingest';
+      report({ name, unit: name === 'browser_ingest' ? 'rows/s' : 'ms', ours: NaN, peer: NaN,
+        target: name === 'browser_ingest' ? 0.5 : 1.25, higherIsBetter: name === 'browser_ingest', error: e.message });
+      status = 1;
+    }
+  }
+} finally {
+  await srv.stop({ removeData: true });
+}
+process.exit(status);
