@@ -117,6 +117,21 @@ test('a long remote query shows progress; Cancel stops it and the session keeps 
   assert.deepEqual(again.rows, [['7']]);
 });
 
+test('Cancel stops a long local query in duckdb-wasm', async () => {
+  // reads local_t, so it runs locally; ~10 billion rows of work
+  await startSql(page, 'SELECT count(*) FROM local_t, range(1000000000) r(j) WHERE (j + i) % 7 = 3');
+  await page.waitForFunction((s) => /locally/.test(document.querySelector(s).textContent), sel('status'));
+  await new Promise((res) => setTimeout(res, 300));
+  const t0 = Date.now();
+  await page.click(sel('cancel'));
+  await waitIdle(page, 15000);
+  const r = await readPage(page);
+  assert.equal(r.code, 'CANCELLED', r.error);
+  assert.ok(Date.now() - t0 < 10000, 'cancelled promptly');
+  const again = await runSql(page, 'SELECT count(*) AS n FROM local_t');
+  assert.deepEqual(again.rows, [['10']]);
+});
+
 test('errors are shown with their position in the script, remote and local', async () => {
   const script = 'SELECT 1;\nSELECT * FROM no_such_table';
   let r = await runSql(page, script);
