@@ -173,6 +173,37 @@ test('the page reconnects after the server restarts', async () => {
   assert.deepEqual(r.rows, [['1']]);
 });
 
+test('without cross-origin isolation the page falls back to the single-threaded duckdb-wasm build', async () => {
+  // The same page, its document served without COOP/COEP (as a proxy might
+  // strip them).  A document the browser context serves itself has no
+  // address, so Chromium's local-network checks would block its WebSocket to
+  // 127.0.0.1: this browser turns them off.
+  const other = await launch({ args: ['--disable-features=LocalNetworkAccessChecks'] });
+  try {
+    const p = other.page;
+    await p.route(`${srv.http}/`, async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+    await openPage(p, srv.http, token);
+    const info = await p.evaluate(() => ({ isolated: self.crossOriginIsolated, bundle: window.mdPage.runtime.local.bundle }));
+    assert.deepEqual(info, { isolated: false, bundle: 'eh' });
+    let r = await runSql(p, 'CREATE TABLE memory.main.e AS SELECT * FROM range(10) r(i)');
+    assert.equal(r.site, 'local');
+    r = await runSql(p, 'SELECT sum(i) AS s FROM e');
+    assert.equal(r.error, null);
+    assert.deepEqual(r.rows, [['45']]);
+    r = await runSql(p, 'SELECT count(*) AS n FROM remote_t');
+    assert.equal(r.site, 'remote');
+    assert.deepEqual(r.rows, [['1']]);
+  } finally {
+    await other.close();
+  }
+});
+
 test('no request left the origin; no uncaught page error; screenshot for review', async () => {
   await runSql(page, "SELECT i AS n, 'row ' || i AS label, i * 0.5 AS half FROM range(12) r(i)");
   await page.screenshot({ path: 'build/test-logs/page.png', fullPage: true });

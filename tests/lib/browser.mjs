@@ -8,14 +8,14 @@ import { join } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-/** Launch Chromium; resolves to {context, page, requests, close()}. */
-export async function launch() {
+/** Launch Chromium (extra command-line `args` if given); resolves to {context, page, requests, close()}. */
+export async function launch({ args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'mdtest-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
   });
   const requests = [];
   context.on('request', (r) => requests.push(r.url()));

@@ -82,11 +82,15 @@ UNION ALL SELECT 3, database_name, schema_name, table_name, column_name, data_ty
   FROM duckdb_columns() WHERE database_name <> 'system'
 ORDER BY k, d, s, t, i`;
 
+// Settings of one connection (the others are global).
+const SESSION_SETTINGS = 'SET errors_as_json = true';
+
 const rowsOf = (table) => table.toArray().map((r) => r.toJSON());
 
 export class LocalDb {
   #db;
   #conn;
+  #retired = [];     // connections left to a cancelled query (COI build)
   #cacheConn;        // a second connection whose current database is CACHE_DB
   #worker;
   #pending = null;   // a running stream(): {cancel()}
@@ -126,7 +130,7 @@ export class LocalDb {
       // against 320-480 ms with 1 or 2.
       const threads = bundle.pthreadWorker ? `SET threads = ${Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1))}; ` : '';
       await conn.query(`${threads}SET autoload_known_extensions = false; SET autoinstall_known_extensions = false; `
-        + `SET errors_as_json = true; ATTACH ':memory:' AS ${ident(CACHE_DB)}`);
+        + `${SESSION_SETTINGS}; ATTACH ':memory:' AS ${ident(CACHE_DB)}`);
       // insertArrowFromIPCStream has no database option: it creates tables in
       // the connection's current database, so cache inserts use their own.
       const cacheConn = await db.connect();
@@ -160,7 +164,15 @@ export class LocalDb {
    */
   async stream(sql, { onSchema, onBatch } = {}) {
     let cancelled = false;
-    const me = { cancel: () => { cancelled = true; this.#conn.cancelSent().catch(() => {}); } };
+    let settled = false;
+    // duckdb-wasm cancels only a query that is already pending in its worker
+    // (cancelSent answers false before that): keep asking until it took or
+    // the query ended.
+    const tryCancel = () => this.#conn.cancelSent().then(
+      (ok) => { if (!ok && !settled) setTimeout(tryCancel, 50); },
+      () => { if (!settled) setTimeout(tryCancel, 50); },
+    );
+    const me = { cancel: () => { cancelled = true; tryCancel(); } };
     this.#pending = me;
     try {
       const reader = await this.#conn.send(sql, true);
@@ -184,11 +196,34 @@ export class LocalDb {
       return { rows };
     } catch (e) {
       const err = localError(e);
-      if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
-      throw err;
+      if (!cancelled) throw err;
+      const cancelledErr = new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      if (this.bundle === 'coi') {
+        // The COI build stops polling a cancelled query but its threads run
+        // it to the end, and the connection (even closing it) waits for
+        // that.  Leave it to finish in the background and go on with a new
+        // connection: its session state (current database, temporary
+        // tables) starts afresh, which the caller must restore.
+        await this.#replaceConnection();
+        cancelledErr.connectionReplaced = true;
+        cancelledErr.message = 'the query was cancelled (it may keep the local engine busy until it ends)';
+      }
+      throw cancelledErr;
     } finally {
+      settled = true;
       if (this.#pending === me) this.#pending = null;
     }
+  }
+
+  async #replaceConnection() {
+    this.#retired.push(this.#conn); // never closed: closing would wait for the query
+    this.#conn = await this.#db.connect();
+    await this.#conn.query(SESSION_SETTINGS);
+  }
+
+  /** Make `database`.`schema` the current one of the query connection (USE). */
+  async use(database, schema) {
+    await this.query(`USE ${ident(database)}.${ident(schema)}`);
   }
 
   /** Cancel the running stream(), if any.  Returns whether there was one. */

@@ -169,6 +169,10 @@ export class Runtime extends EventTarget {
       }
     } catch (e) {
       this.engine.setState(saved);
+      if (e.connectionReplaced) { // a new local connection: put back the local current database
+        const { database, schema } = saved.local;
+        await this.local.use(database, schema).catch(() => {});
+      }
       await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
       throw e;
     } finally {
@@ -182,6 +186,7 @@ export class Runtime extends EventTarget {
   #positioned(e, sql, st) {
     const err = fail(e.code ?? 'INTERNAL', e.message);
     if (e.type) err.type = e.type;
+    if (e.connectionReplaced) err.connectionReplaced = true;
     if (typeof e.position === 'number' && e.position >= 0) {
       const original = sql.slice(st.start, st.end);
       err.position = st.start + (original === st.sql ? byteToIndex(st.sql, e.position) : 0);
