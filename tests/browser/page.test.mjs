@@ -147,6 +147,20 @@ test('errors are shown with their position in the script, remote and local', asy
   assert.deepEqual(r.rows, [], 'a failed query leaves no stale result on screen');
 });
 
+test('a script stops at its first failing statement; what ran before it stays in effect', async () => {
+  const script = 'USE memory;\nSELECT * FROM no_such_local_table';
+  let r = await runSql(page, script);
+  assert.equal(r.code, 'SQL_ERROR');
+  assert.equal(r.position, script.indexOf('no_such_local_table'));
+  // USE ran: unqualified statements now run at the local site
+  r = await runSql(page, 'SELECT current_database() AS db');
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['memory']]);
+  r = await runSql(page, 'USE my_db; SELECT current_database() AS db');
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.rows, [['my_db']]);
+});
+
 test('a statement mixing local and remote relations is refused with a clear message', async () => {
   let r = await runSql(page, 'CREATE TABLE remote_t AS SELECT 1 AS i');
   assert.equal(r.site, 'remote');

@@ -11,8 +11,11 @@
 //                     result can be queried locally afterwards;
 //     MIXED, ERROR    nothing runs: the engine's message (naming the local and
 //                     remote relations) is the error.
-//   Statements run one after another; the first failure stops the script,
-//   puts back the engine state saved before it and refreshes both catalogs.
+//   Nothing runs unless every statement can; then statements are routed and
+//   run one after another, so the engine state (current databases,
+//   transaction, catalog changes) holds only what ran; the first failure
+//   stops the script, puts back the state from before that statement and
+//   refreshes both catalogs.
 //
 // Catalog: the server's part is fetched at login, after a reconnect, and when
 // the server pushes CATALOG(0) (its catalog changed); the local part is read
@@ -140,7 +143,8 @@ export class Runtime extends EventTarget {
   async run(sql, handlers = {}) {
     if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
     const t0 = performance.now();
-    const saved = this.engine.state();
+    // Route the whole script without keeping anything: if one statement
+    // cannot run (MIXED, ERROR, a lexing error), none runs.
     let plan;
     try {
       plan = this.engine.route(sql, { dryRun: true });
@@ -151,30 +155,28 @@ export class Runtime extends EventTarget {
       const st = plan.statements[plan.error.statement];
       throw fail(plan.error.code, plan.error.message, plan.error.position ?? st?.start);
     }
-    plan = this.engine.route(sql);
+    // Then statement by statement, so that the engine's state (current
+    // database, transaction, catalog changes) only ever holds what ran.
     const results = [];
     let localChanged = false;
     this.#running = { cancel: () => false };
     try {
-      for (const st of plan.statements) {
+      for (const planned of plan.statements) {
+        const before = this.engine.state();
+        const st = { ...this.engine.route(sql.slice(planned.start, planned.end)).statements[0], index: planned.index, start: planned.start, end: planned.end };
         handlers.onStatement?.(st);
-        let result;
         try {
-          result = st.route === 'local' ? await this.#runLocal(st, handlers) : await this.#runRemote(st, handlers);
+          results.push(st.route === 'local' ? await this.#runLocal(st, handlers) : await this.#runRemote(st, handlers));
         } catch (e) {
+          this.engine.setState(before);
+          if (e.connectionReplaced) { // a new local connection: put back the local current database
+            await this.local.use(before.local.database, before.local.schema).catch(() => {});
+          }
+          await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
           throw this.#positioned(e, sql, st);
         }
         if (st.route === 'local' && st.kind !== 'query') localChanged = true;
-        results.push(result);
       }
-    } catch (e) {
-      this.engine.setState(saved);
-      if (e.connectionReplaced) { // a new local connection: put back the local current database
-        const { database, schema } = saved.local;
-        await this.local.use(database, schema).catch(() => {});
-      }
-      await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
-      throw e;
     } finally {
       this.#running = null;
     }
