@@ -13,7 +13,7 @@ RPATH   := -Wl,-rpath,'$$ORIGIN/build/duckdb'
 
 # One object list per binary.
 SHARED_SRC := $(sort $(wildcard shared/*.c))
-SERVER_SRC := $(sort $(wildcard server/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c server/storage/*.c))
 MAIN_SRC   := server/main.c
 LIB_SRC    := $(SHARED_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
 
@@ -38,6 +38,7 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 test_token_OBJS := server/token.c server/meta.c
 test_result_format_OBJS := server/result_format.c
 test_arrow_ipc_OBJS := tests/support/arrow_equal.c
+test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

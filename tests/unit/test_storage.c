@@ -1,0 +1,461 @@
+/*
+ * test_storage.c: the pieces of snapshot storage below the metadata store:
+ * content addressing (server/storage/objstore.c), manifests and their diff
+ * (manifest.c), and capture / materialize / verify / sweep (snapshot.c),
+ * on real files in a temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+#include "storage/manifest.h"
+#include "storage/objstore.h"
+#include "storage/snapshot.h"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+typedef struct fixture {
+    char dir[64];
+    char *store_dir;
+    md_objstore *store;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = md_calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/md-test-storage-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    f->store_dir = md_asprintf("%s/store", f->dir);
+    char *err = NULL;
+    if (md_objstore_open_dir(f->store_dir, &f->store, &err) != MD_OK) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    md_objstore_close(&f->store);
+    char *cmd = md_asprintf("rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    md_free(cmd);
+    md_free(f->store_dir);
+    md_free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Deterministic bytes for block `seed`. */
+static void fill(uint8_t *p, size_t n, uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+}
+
+/* A file shaped like a DuckDB database: the 12 KiB header, `nblocks` full
+ * blocks and `tail` more bytes; block b's bytes come from seeds[b]. */
+static char *write_db_file(const fixture *f, const char *name, const uint32_t *seeds, uint32_t nblocks,
+                           uint32_t tail) {
+    char *path = md_asprintf("%s/%s", f->dir, name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    uint8_t *buf = md_malloc(MD_MANIFEST_BLOCK_SIZE);
+    for (uint32_t b = 0; b <= nblocks + (tail ? 1 : 0); b++) {
+        size_t n = b == 0 ? MD_MANIFEST_HEADER_SIZE : b <= nblocks ? MD_MANIFEST_BLOCK_SIZE : tail;
+        fill(buf, n, seeds[b]);
+        assert_int_equal(fwrite(buf, 1, n, fp), n);
+    }
+    md_free(buf);
+    fclose(fp);
+    return path;
+}
+
+static uint8_t *slurp(const char *path, size_t *out_len) {
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *p = md_malloc((size_t)n + 1);
+    assert_int_equal(fread(p, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    *out_len = (size_t)n;
+    return p;
+}
+
+static void assert_same_file(const char *a, const char *b) {
+    size_t la, lb;
+    uint8_t *pa = slurp(a, &la), *pb = slurp(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(pa, pb, la);
+    md_free(pa);
+    md_free(pb);
+}
+
+static int count_cb(void *ctx, const md_hash *name, uint64_t size) {
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_objects(md_objstore *s) {
+    int n = 0;
+    assert_int_equal(md_objstore_list(s, count_cb, &n), MD_OK);
+    return n;
+}
+
+/* ---- hashes and the object store ---------------------------------------------- */
+
+static void hash_hex_round_trip(void **state) {
+    md_hash h, back;
+    char hex[MD_HASH_HEX_SIZE + 1];
+    md_hash_of("abc", 3, &h); /* FIPS 180-2 test vector */
+    md_hash_hex(&h, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(md_hash_parse("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", &back), MD_OK);
+    assert_true(md_hash_equal(&h, &back));
+    assert_int_equal(md_hash_parse("ba78", &back), MD_EINVAL);
+    hex[5] = 'g';
+    assert_int_equal(md_hash_parse(hex, &back), MD_EINVAL);
+}
+
+static void objects_are_stored_once_by_content(void **state) {
+    fixture *f = *state;
+    md_hash a, b, c;
+    int added = -1;
+    assert_int_equal(md_objstore_put(f->store, "hello", 5, &a, &added), MD_OK);
+    assert_int_equal(added, 1);
+    assert_int_equal(md_objstore_put(f->store, "hello", 5, &b, &added), MD_OK);
+    assert_int_equal(added, 0);
+    assert_true(md_hash_equal(&a, &b));
+    assert_int_equal(md_objstore_put(f->store, "", 0, &c, &added), MD_OK);
+    assert_int_equal(added, 1);
+    assert_int_equal(count_objects(f->store), 2);
+
+    void *data;
+    size_t len;
+    assert_int_equal(md_objstore_get(f->store, &a, &data, &len), MD_OK);
+    assert_int_equal(len, 5);
+    assert_memory_equal(data, "hello", 5);
+    md_free(data);
+    uint64_t size;
+    assert_int_equal(md_objstore_stat(f->store, &a, &size), MD_OK);
+    assert_int_equal(size, 5);
+
+    assert_int_equal(md_objstore_remove(f->store, &a), MD_OK);
+    assert_int_equal(md_objstore_get(f->store, &a, &data, &len), MD_ENOT_FOUND);
+    assert_int_equal(md_objstore_stat(f->store, &a, &size), MD_ENOT_FOUND);
+    assert_int_equal(md_objstore_remove(f->store, &a), MD_OK); /* already gone */
+    assert_int_equal(count_objects(f->store), 1);
+}
+
+static void damaged_objects_are_detected_on_read(void **state) {
+    fixture *f = *state;
+    md_hash h;
+    assert_int_equal(md_objstore_put(f->store, "precious bytes", 14, &h, NULL), MD_OK);
+    char hex[MD_HASH_HEX_SIZE + 1];
+    md_hash_hex(&h, hex);
+    char *path = md_asprintf("%s/objects/%.2s/%s", f->store_dir, hex, hex + 2);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fputc('P', fp); /* one flipped byte */
+    fclose(fp);
+    md_free(path);
+    void *data;
+    size_t len;
+    assert_int_equal(md_objstore_get(f->store, &h, &data, &len), MD_ECORRUPT);
+}
+
+static void interrupted_puts_are_cleaned_up_on_open(void **state) {
+    fixture *f = *state;
+    char *leftover = md_asprintf("%s/tmp/put-abc123", f->store_dir);
+    FILE *fp = fopen(leftover, "wb");
+    assert_non_null(fp);
+    fputs("half an object", fp);
+    fclose(fp);
+    md_objstore_close(&f->store);
+    char *err = NULL;
+    assert_int_equal(md_objstore_open_dir(f->store_dir, &f->store, &err), MD_OK);
+    assert_int_not_equal(access(leftover, F_OK), 0);
+    md_free(leftover);
+}
+
+/* ---- manifests ------------------------------------------------------------------ */
+
+static void entry_count_and_ranges_follow_duckdb_blocks(void **state) {
+    const uint32_t H = MD_MANIFEST_HEADER_SIZE, B = MD_MANIFEST_BLOCK_SIZE;
+    assert_int_equal(md_manifest_entry_count(0, H, B), 1);
+    assert_int_equal(md_manifest_entry_count(H, H, B), 1);
+    assert_int_equal(md_manifest_entry_count(H + 1, H, B), 2);
+    assert_int_equal(md_manifest_entry_count(H + 3ull * B, H, B), 4);
+    assert_int_equal(md_manifest_entry_count(H + 3ull * B + 7, H, B), 5);
+    md_manifest *m = md_manifest_new(H + 2ull * B + 100);
+    assert_int_equal(m->count, 4);
+    uint64_t off;
+    uint32_t len;
+    md_manifest_entry_range(m, 0, &off, &len);
+    assert_int_equal(off, 0);
+    assert_int_equal(len, H);
+    md_manifest_entry_range(m, 2, &off, &len);
+    assert_int_equal(off, H + B);
+    assert_int_equal(len, B);
+    md_manifest_entry_range(m, 3, &off, &len);
+    assert_int_equal(off, H + 2ull * B);
+    assert_int_equal(len, 100);
+    md_manifest_free(&m);
+    assert_null(m);
+}
+
+static void manifest_round_trip_and_bad_encodings(void **state) {
+    md_manifest *m = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE);
+    for (uint32_t i = 0; i < m->count; i++) md_hash_of(&i, sizeof i, &m->entries[i]);
+    uint8_t *enc;
+    size_t len;
+    md_manifest_encode(m, &enc, &len);
+    assert_int_equal(len, 32 + 4 * 32);
+    assert_memory_equal(enc, "MDSNAP\0\1", 8);
+    md_manifest *back = NULL;
+    char *err = NULL;
+    assert_int_equal(md_manifest_decode(enc, len, &back, &err), MD_OK);
+    assert_int_equal(back->file_size, m->file_size);
+    assert_int_equal(back->count, m->count);
+    assert_memory_equal(back->entries, m->entries, m->count * sizeof *m->entries);
+    md_manifest_free(&back);
+
+    struct {
+        size_t at;
+        uint8_t value;
+        size_t len;
+        const char *why;
+    } bad[] = {
+        {0, 'X', len, "magic"},
+        {7, 2, len, "version"},
+        {8, 0xff, len, "entry count does not match"}, /* file size */
+        {24, 9, len, "entry count does not match"},
+        {28, 1, len, "reserved"},
+        {0, 0, len - 1, "length"},
+        {0, 0, 20, "shorter"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        uint8_t *copy = md_malloc(len);
+        memcpy(copy, enc, len);
+        if (bad[k].len == len) copy[bad[k].at] = bad[k].value;
+        err = NULL;
+        assert_int_equal(md_manifest_decode(copy, bad[k].len, &back, &err), MD_ECORRUPT);
+        assert_non_null(err);
+        if (!strstr(err, bad[k].why)) fail_msg("case %zu: '%s' does not mention '%s'", k, err, bad[k].why);
+        md_free(err);
+        md_free(copy);
+    }
+    md_free(enc);
+    md_manifest_free(&m);
+}
+
+static void diff_lists_changed_and_new_entries(void **state) {
+    md_manifest *a = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE);
+    md_manifest *b = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 5ull * MD_MANIFEST_BLOCK_SIZE);
+    for (uint32_t i = 0; i < a->count; i++) md_hash_of(&i, sizeof i, &a->entries[i]);
+    for (uint32_t i = 0; i < b->count; i++) md_hash_of(&i, sizeof i, &b->entries[i]);
+    uint32_t x = 99;
+    md_hash_of(&x, sizeof x, &b->entries[2]);
+    uint32_t *idx, n;
+    md_manifest_diff(a, b, &idx, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(idx[0], 2);
+    assert_int_equal(idx[1], 4);
+    assert_int_equal(idx[2], 5);
+    md_free(idx);
+    md_manifest_diff(b, b, &idx, &n);
+    assert_int_equal(n, 0);
+    assert_null(idx);
+    md_manifest_diff(NULL, a, &idx, &n);
+    assert_int_equal(n, a->count);
+    md_free(idx);
+    md_manifest_free(&a);
+    md_manifest_free(&b);
+}
+
+/* ---- capture, materialize, verify, sweep --------------------------------------- */
+
+static void capture_stores_only_changed_blocks_and_materializes_exactly(void **state) {
+    fixture *f = *state;
+    uint32_t seeds[] = {1, 2, 3, 4, 5, 6};
+    char *v1 = write_db_file(f, "v1.db", seeds, 4, 0);
+    md_manifest *m1 = NULL;
+    md_hash n1;
+    md_capture_stats st;
+    char *err = NULL;
+    assert_int_equal(md_snapshot_capture(f->store, v1, NULL, NULL, 0, &m1, &n1, &st, &err), MD_OK);
+    assert_int_equal(m1->count, 5);
+    assert_int_equal(st.blocks_read, 5);
+    assert_int_equal(st.blocks_added, 5);
+    assert_int_equal(st.bytes_added, MD_MANIFEST_HEADER_SIZE + 4ull * MD_MANIFEST_BLOCK_SIZE + 32 + 5 * 32);
+
+    /* v2: the header and block 2 rewritten, one block and a short tail appended */
+    uint32_t seeds2[] = {11, 2, 33, 4, 5, 66, 77};
+    char *v2 = write_db_file(f, "v2.db", seeds2, 5, 1000);
+    /* rename v2 over v1, as if the database file had been written in place */
+    assert_int_equal(rename(v2, v1), 0);
+    uint32_t dirty[] = {0, 2};
+    md_manifest *m2 = NULL;
+    md_hash n2;
+    assert_int_equal(md_snapshot_capture(f->store, v1, m1, dirty, 2, &m2, &n2, &st, &err), MD_OK);
+    assert_int_equal(m2->count, 7);
+    assert_int_equal(st.blocks_read, 4);  /* 0, 2 (dirty) and 5, 6 (new) */
+    assert_int_equal(st.blocks_added, 4);
+    /* a full read finds the same manifest: the dirty set was complete */
+    md_manifest *m2full = NULL;
+    md_hash n2full;
+    assert_int_equal(md_snapshot_capture(f->store, v1, NULL, NULL, 0, &m2full, &n2full, &st, &err), MD_OK);
+    assert_true(md_hash_equal(&n2, &n2full));
+    assert_int_equal(st.blocks_added, 0);
+    assert_int_equal(st.bytes_added, 0);
+
+    /* materialize v2 whole, then patch a copy of v1 up to v2 */
+    char *out = md_asprintf("%s/out.db", f->dir);
+    uint32_t written = 0;
+    assert_int_equal(md_snapshot_materialize(f->store, m2, NULL, out, &written, &err), MD_OK);
+    assert_int_equal(written, 7);
+    assert_same_file(out, v1);
+    assert_int_equal(md_snapshot_materialize(f->store, m1, m2, out, &written, &err), MD_OK); /* back to v1 */
+    assert_int_equal(written, 2); /* entries 0 and 2; 5 and 6 are cut off */
+    char *v1again = write_db_file(f, "v1again.db", seeds, 4, 0);
+    assert_same_file(out, v1again);
+    assert_int_equal(md_snapshot_materialize(f->store, m2, m1, out, &written, &err), MD_OK); /* and forward */
+    assert_int_equal(written, 4);
+    assert_same_file(out, v1);
+
+    md_manifest *loaded = NULL;
+    assert_int_equal(md_snapshot_load_manifest(f->store, &n2, &loaded, &err), MD_OK);
+    assert_memory_equal(loaded->entries, m2->entries, m2->count * sizeof *m2->entries);
+    md_manifest_free(&loaded);
+
+    md_manifest_free(&m1);
+    md_manifest_free(&m2);
+    md_manifest_free(&m2full);
+    md_free(v1);
+    md_free(v2);
+    md_free(v1again);
+    md_free(out);
+}
+
+typedef struct bad_list {
+    uint32_t entries[8];
+    int codes[8];
+    int n;
+} bad_list;
+
+static void note_bad(void *ctx, uint32_t entry, const md_hash *block, int code) {
+    bad_list *b = ctx;
+    b->entries[b->n] = entry;
+    b->codes[b->n++] = code;
+}
+
+static void verify_reports_missing_and_damaged_blocks(void **state) {
+    fixture *f = *state;
+    uint32_t seeds[] = {1, 2, 3, 4};
+    char *path = write_db_file(f, "v.db", seeds, 3, 0);
+    md_manifest *m = NULL;
+    md_hash name;
+    char *err = NULL;
+    assert_int_equal(md_snapshot_capture(f->store, path, NULL, NULL, 0, &m, &name, NULL, &err), MD_OK);
+    bad_list bad = {.n = 0};
+    uint32_t nbad = 99;
+    assert_int_equal(md_snapshot_verify(f->store, m, note_bad, &bad, &nbad), MD_OK);
+    assert_int_equal(nbad, 0);
+
+    assert_int_equal(md_objstore_remove(f->store, &m->entries[1]), MD_OK);
+    char hex[MD_HASH_HEX_SIZE + 1];
+    md_hash_hex(&m->entries[3], hex);
+    char *obj = md_asprintf("%s/objects/%.2s/%s", f->store_dir, hex, hex + 2);
+    FILE *fp = fopen(obj, "r+b");
+    fseek(fp, 1000, SEEK_SET);
+    fputc(0x5a, fp);
+    fclose(fp);
+    assert_int_equal(md_snapshot_verify(f->store, m, note_bad, &bad, &nbad), MD_OK);
+    assert_int_equal(nbad, 2);
+    assert_int_equal(bad.entries[0], 1);
+    assert_int_equal(bad.codes[0], MD_ENOT_FOUND);
+    assert_int_equal(bad.entries[1], 3);
+    assert_int_equal(bad.codes[1], MD_ECORRUPT);
+
+    char *out = md_asprintf("%s/out.db", f->dir);
+    assert_int_equal(md_snapshot_materialize(f->store, m, NULL, out, NULL, &err), MD_ENOT_FOUND);
+    assert_non_null(strstr(err, "block 1"));
+    md_free(err);
+    md_free(out);
+    md_free(obj);
+    md_free(path);
+    md_manifest_free(&m);
+}
+
+static void sweep_keeps_what_roots_reach_and_removes_the_rest(void **state) {
+    fixture *f = *state;
+    uint32_t s1[] = {1, 2, 3, 4}, s2[] = {1, 2, 30, 40};
+    char *p1 = write_db_file(f, "a.db", s1, 3, 0);
+    char *p2 = write_db_file(f, "b.db", s2, 3, 0);
+    md_manifest *m1 = NULL, *m2 = NULL;
+    md_hash n1, n2, orphan;
+    char *err = NULL;
+    assert_int_equal(md_snapshot_capture(f->store, p1, NULL, NULL, 0, &m1, &n1, NULL, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, p2, NULL, NULL, 0, &m2, &n2, NULL, &err), MD_OK);
+    /* an interrupted commit: a block no manifest names */
+    assert_int_equal(md_objstore_put(f->store, "orphan", 6, &orphan, NULL), MD_OK);
+    /* blocks: 4 + 2 new; manifests 2; orphan 1 */
+    assert_int_equal(count_objects(f->store), 9);
+
+    md_hash roots[] = {n1, n2};
+    md_sweep_stats st;
+    assert_int_equal(md_snapshot_sweep(f->store, roots, 2, 0, &st, &err), MD_OK);
+    assert_int_equal(st.objects_removed, 1);
+    assert_int_equal(st.bytes_removed, 6);
+    assert_int_equal(count_objects(f->store), 8);
+
+    /* drop snapshot 1: its own blocks 3, 4 and its manifest go (dry run first) */
+    assert_int_equal(md_snapshot_sweep(f->store, &n2, 1, 1, &st, &err), MD_OK);
+    assert_int_equal(st.objects_removed, 3);
+    assert_int_equal(count_objects(f->store), 8);
+    assert_int_equal(md_snapshot_sweep(f->store, &n2, 1, 0, &st, &err), MD_OK);
+    assert_int_equal(st.objects_removed, 3);
+    assert_int_equal(st.bytes_removed, 2ull * MD_MANIFEST_BLOCK_SIZE + 32 + 4 * 32);
+    assert_int_equal(count_objects(f->store), 5);
+    uint32_t nbad;
+    assert_int_equal(md_snapshot_verify(f->store, m2, NULL, NULL, &nbad), MD_OK);
+    assert_int_equal(nbad, 0);
+
+    /* a root that cannot be read stops the sweep before anything is removed */
+    assert_int_equal(md_snapshot_sweep(f->store, &n1, 1, 0, &st, &err), MD_ENOT_FOUND);
+    md_free(err);
+    assert_int_equal(count_objects(f->store), 5);
+
+    md_manifest_free(&m1);
+    md_manifest_free(&m2);
+    md_free(p1);
+    md_free(p2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hash_hex_round_trip),
+        cmocka_unit_test_setup_teardown(objects_are_stored_once_by_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_objects_are_detected_on_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(interrupted_puts_are_cleaned_up_on_open, setup, teardown),
+        cmocka_unit_test(entry_count_and_ranges_follow_duckdb_blocks),
+        cmocka_unit_test(manifest_round_trip_and_bad_encodings),
+        cmocka_unit_test(diff_lists_changed_and_new_entries),
+        cmocka_unit_test_setup_teardown(capture_stores_only_changed_blocks_and_materializes_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_reports_missing_and_damaged_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(sweep_keeps_what_roots_reach_and_removes_the_rest, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
