@@ -33,7 +33,8 @@
     XX(PERMISSION,      -18, "PERMISSION_DENIED", "permission denied")                       \
     XX(INTERNAL,        -19, "INTERNAL",          "internal error")                          \
     XX(TIMEOUT,         -20, "TIMEOUT",           "timed out")                               \
-    XX(DISCONNECTED,    -21, "DISCONNECTED",      "the connection to the server was lost")
+    XX(DISCONNECTED,    -21, "DISCONNECTED",      "the connection to the server was lost")    \
+    XX(LOCKED,          -22, "DATABASE_LOCKED",   "another session is writing to this database")
 
 enum {
     MD_OK = 0,

@@ -20,6 +20,7 @@
 
 #include "md_alloc.h"
 #include "md_error.h"
+#include "storage/dbmeta.h"
 #include "storage/dirty.h"
 #include "storage/manifest.h"
 #include "storage/objstore.h"
@@ -509,6 +510,176 @@ static void tracked_writes_cover_every_change_duckdb_makes(void **state) {
     md_free(path);
 }
 
+/* ---- the metadata store ------------------------------------------------------------ */
+
+static void keep_db(void *ctx, const md_db_row *row) {
+    md_db_row *out = ctx;
+    *out = *row;
+    out->name = NULL; /* strings live only during the call */
+    out->owner = NULL;
+    out->created_at = NULL;
+    out->dropped_at = NULL;
+}
+
+static void count_db(void *ctx, const md_db_row *row) {
+    (*(int *)ctx)++;
+}
+
+static void count_snap(void *ctx, const md_snapshot_row *row) {
+    (*(int *)ctx)++;
+}
+
+static void keep_snap(void *ctx, const md_snapshot_row *row) {
+    md_snapshot_row *out = ctx;
+    *out = *row;
+    out->name = NULL;
+    out->created_at = NULL;
+}
+
+static void collect_root(void *ctx, const md_hash *h) {
+    md_hash *roots = ctx;
+    for (int i = 0; i < 16; i++) {
+        if (roots[i].b[0] == 0 && roots[i].b[1] == 0 && roots[i].b[2] == 0) {
+            roots[i] = *h;
+            return;
+        }
+    }
+}
+
+static int root_count(const md_hash *roots) {
+    int n = 0;
+    while (n < 16 && (roots[n].b[0] || roots[n].b[1] || roots[n].b[2])) n++;
+    return n;
+}
+
+static md_hash named(uint32_t k) {
+    md_hash h;
+    md_hash_of(&k, sizeof k, &h);
+    return h;
+}
+
+static void databases_names_drop_and_undrop(void **state) {
+    fixture *f = *state;
+    md_dbmeta *m = NULL;
+    char *err = NULL;
+    assert_int_equal(md_dbmeta_open(f->dir, &m, &err), MD_OK);
+    int64_t a, b;
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "sales", 0, &a), MD_OK);
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "SALES", 0, &b), MD_EEXISTS); /* names compare like DuckDB's */
+    assert_int_equal(md_dbmeta_db_create(m, "bob", "sales", 0, &b), MD_OK);       /* per owner */
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "1x", 0, &b), MD_EINVAL);
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "a-b", 0, &b), MD_EINVAL);
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "clone", 12345, &b), MD_ENOT_FOUND);
+    md_db_row row;
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "Sales", keep_db, &row), MD_OK);
+    assert_int_equal(row.id, a);
+    assert_int_equal(row.head, 0);
+    assert_int_equal(row.retention_days, 7);
+    int n = 0;
+    assert_int_equal(md_dbmeta_db_list(m, "alice", count_db, &n), MD_OK);
+    assert_int_equal(n, 1);
+
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "sales"), MD_OK);
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "sales", keep_db, &row), MD_ENOT_FOUND);
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "sales"), MD_ENOT_FOUND);
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "sales", 0, &b), MD_OK); /* the name is free again */
+    assert_int_equal(md_dbmeta_db_undrop(m, "alice", "sales"), MD_EEXISTS);   /* ... so undrop refuses */
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "sales"), MD_OK);
+    assert_int_equal(md_dbmeta_db_undrop(m, "alice", "sales"), MD_OK);        /* the newest dropped one */
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "sales", keep_db, &row), MD_OK);
+    assert_int_equal(row.id, b);
+    /* past its retention a dropped database cannot come back */
+    assert_int_equal(md_dbmeta_db_set_retention(m, a, 0), MD_OK);
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "sales"), MD_OK);
+    assert_int_equal(md_dbmeta_db_set_retention(m, b, 0), MD_OK);
+    assert_int_equal(md_dbmeta_db_undrop(m, "alice", "sales"), MD_ENOT_FOUND);
+    md_dbmeta_close(&m);
+    assert_null(m);
+}
+
+static void leases_guard_the_commit_point(void **state) {
+    fixture *f = *state;
+    md_dbmeta *m = NULL;
+    char *err = NULL;
+    assert_int_equal(md_dbmeta_open(f->dir, &m, &err), MD_OK);
+    int64_t db, snap;
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "d", 0, &db), MD_OK);
+    md_hash h1 = named(1), h2 = named(2);
+    /* no lease, no commit */
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 100, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", 60000, NULL), MD_OK);
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", 60000, NULL), MD_OK); /* renew */
+    char *holder = NULL;
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w2", 60000, &holder), MD_ELOCKED);
+    assert_string_equal(holder, "w1");
+    md_free(holder);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w2", &h1, 100, 100, NULL, &snap), MD_ELOCKED);
+    int64_t s1, s2;
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 100, NULL, &s1), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h2, 200, 50, "before_import", &s2), MD_OK);
+    assert_true(s2 > s1);
+    md_db_row row;
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "d", keep_db, &row), MD_OK);
+    assert_int_equal(row.head, s2);
+    md_snapshot_row sr;
+    assert_int_equal(md_dbmeta_snapshot_get(m, s2, keep_snap, &sr), MD_OK);
+    assert_true(md_hash_equal(&sr.manifest, &h2));
+    assert_int_equal(sr.file_size, 200);
+    assert_int_equal(sr.bytes_added, 50);
+    int n = 0;
+    assert_int_equal(md_dbmeta_snapshot_list(m, db, count_snap, &n), MD_OK);
+    assert_int_equal(n, 2);
+    int64_t at = 0;
+    assert_int_equal(md_dbmeta_snapshot_at(m, db, "2999-01-01 00:00:00", &at), MD_OK);
+    assert_int_equal(at, s2);
+    assert_int_equal(md_dbmeta_snapshot_at(m, db, "2000-01-01 00:00:00", &at), MD_ENOT_FOUND);
+
+    /* an expired lease can be taken over; the old holder can no longer commit */
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", -1, NULL), MD_OK); /* expires at once */
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w2", 60000, NULL), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 0, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_lease_release(m, db, "w1"), MD_OK); /* not w1's: no effect */
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w3", 60000, NULL), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_lease_release(m, db, "w2"), MD_OK);
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w3", 60000, NULL), MD_OK);
+    md_dbmeta_close(&m);
+}
+
+static void gc_roots_follow_heads_names_retention_and_clones(void **state) {
+    fixture *f = *state;
+    md_dbmeta *m = NULL;
+    char *err = NULL;
+    assert_int_equal(md_dbmeta_open(f->dir, &m, &err), MD_OK);
+    int64_t db, clone, s1, s2, s3;
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "d", 0, &db), MD_OK);
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w", 60000, NULL), MD_OK);
+    md_hash h1 = named(1), h2 = named(2), h3 = named(3);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h1, 1, 1, "kept", &s1), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h2, 1, 1, NULL, &s2), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h3, 1, 1, NULL, &s3), MD_OK);
+    md_hash roots[16];
+    memset(roots, 0, sizeof roots);
+    assert_int_equal(md_dbmeta_gc_roots(m, collect_root, roots), MD_OK);
+    assert_int_equal(root_count(roots), 3); /* all within the 7-day retention */
+
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "c", s2, &clone), MD_OK); /* zero-copy clone of s2 */
+    md_db_row row;
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "c", keep_db, &row), MD_OK);
+    assert_int_equal(row.head, s2);
+    assert_int_equal(md_dbmeta_db_set_retention(m, db, 0), MD_OK);
+    memset(roots, 0, sizeof roots);
+    assert_int_equal(md_dbmeta_gc_roots(m, collect_root, roots), MD_OK);
+    /* retention 0: the head (h3), the named one (h1) and the clone's head (h2) */
+    assert_int_equal(root_count(roots), 3);
+
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "d"), MD_OK); /* past retention at once */
+    memset(roots, 0, sizeof roots);
+    assert_int_equal(md_dbmeta_gc_roots(m, collect_root, roots), MD_OK);
+    assert_int_equal(root_count(roots), 1); /* only what the clone still uses */
+    assert_true(md_hash_equal(&roots[0], &h2));
+    md_dbmeta_close(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_hex_round_trip),
@@ -522,6 +693,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(verify_reports_missing_and_damaged_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(sweep_keeps_what_roots_reach_and_removes_the_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(tracked_writes_cover_every_change_duckdb_makes, setup, teardown),
+        cmocka_unit_test_setup_teardown(databases_names_drop_and_undrop, setup, teardown),
+        cmocka_unit_test_setup_teardown(leases_guard_the_commit_point, setup, teardown),
+        cmocka_unit_test_setup_teardown(gc_roots_follow_heads_names_retention_and_clones, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,444 @@
+/*
+ * dbmeta.c: databases, snapshots and leases in sqlite3 (dbmeta.h).
+ *
+ * Times are UTC text with microseconds ("YYYY-MM-DD HH:MM:SS.ffffff"),
+ * produced by the callers' clock (sqlite's 'now' has only milliseconds), so
+ * that snapshots taken in the same millisecond keep their order; lease
+ * expiry is a number (ms since the epoch).
+ */
+#include "storage/dbmeta.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+
+struct md_dbmeta {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+};
+
+static const char *schema_sql =
+    "CREATE TABLE IF NOT EXISTS databases("
+    "  id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL, dropped_at TEXT,"
+    "  retention_days INTEGER NOT NULL DEFAULT 7,"
+    "  head INTEGER REFERENCES snapshots(id));"
+    "CREATE UNIQUE INDEX IF NOT EXISTS databases_live ON databases(owner, lower(name)) WHERE dropped_at IS NULL;"
+    "CREATE TABLE IF NOT EXISTS snapshots("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, db_id INTEGER NOT NULL REFERENCES databases(id),"
+    "  name TEXT, manifest TEXT NOT NULL, file_size INTEGER NOT NULL, bytes_added INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS snapshots_db ON snapshots(db_id, id);"
+    "CREATE TABLE IF NOT EXISTS leases("
+    "  db_id INTEGER PRIMARY KEY REFERENCES databases(id), holder TEXT NOT NULL, expires_ms INTEGER NOT NULL);";
+
+/* Now as "YYYY-MM-DD HH:MM:SS.ffffff" UTC. */
+static void now_text(char out[32]) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%06ld", (long)tv.tv_usec);
+}
+
+static int64_t now_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err) {
+    char *path = md_asprintf("%s/meta.sqlite3", data_dir);
+    sqlite3 *db = NULL;
+    char *err = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc == SQLITE_OK) sqlite3_busy_timeout(db, 10000);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL,
+                          NULL, &err);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        if (out_err) *out_err = md_asprintf("cannot open %s: %s", path, err ? err : sqlite3_errmsg(db));
+        sqlite3_free(err);
+        sqlite3_close(db);
+        md_free(path);
+        return MD_EIO;
+    }
+    md_free(path);
+    md_dbmeta *m = md_calloc(1, sizeof *m);
+    m->db = db;
+    pthread_mutex_init(&m->mu, NULL);
+    *out = m;
+    return MD_OK;
+}
+
+void md_dbmeta_close(md_dbmeta **pm) {
+    if (!pm || !*pm) return;
+    sqlite3_close((*pm)->db);
+    pthread_mutex_destroy(&(*pm)->mu);
+    md_free(*pm);
+    *pm = NULL;
+}
+
+int md_dbmeta_valid_name(const char *name) {
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9')) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+    }
+    return 1;
+}
+
+/* ---- statement helpers (the caller holds m->mu) ------------------------------- */
+
+static sqlite3_stmt *prep(md_dbmeta *m, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "mdserver: storage metadata: %s\n", sqlite3_errmsg(m->db));
+        return NULL;
+    }
+    return st;
+}
+
+static int exec(md_dbmeta *m, const char *sql) {
+    return sqlite3_exec(m->db, sql, NULL, NULL, NULL) == SQLITE_OK ? MD_OK : MD_EIO;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i) {
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+#define DB_COLUMNS "id, owner, name, created_at, dropped_at, retention_days, coalesce(head, 0)"
+
+static void db_row_of(sqlite3_stmt *st, md_db_row *r) {
+    r->id = sqlite3_column_int64(st, 0);
+    r->owner = col_text(st, 1);
+    r->name = col_text(st, 2);
+    r->created_at = col_text(st, 3);
+    r->dropped_at = col_text(st, 4);
+    r->retention_days = sqlite3_column_int(st, 5);
+    r->head = sqlite3_column_int64(st, 6);
+}
+
+#define SNAP_COLUMNS "id, db_id, name, manifest, file_size, bytes_added, created_at"
+
+static void snap_row_of(sqlite3_stmt *st, md_snapshot_row *r) {
+    r->id = sqlite3_column_int64(st, 0);
+    r->db_id = sqlite3_column_int64(st, 1);
+    r->name = col_text(st, 2);
+    const char *hex = col_text(st, 3);
+    if (!hex || md_hash_parse(hex, &r->manifest) != MD_OK) memset(&r->manifest, 0, sizeof r->manifest);
+    r->file_size = (uint64_t)sqlite3_column_int64(st, 4);
+    r->bytes_added = (uint64_t)sqlite3_column_int64(st, 5);
+    r->created_at = col_text(st, 6);
+}
+
+/* ---- databases ------------------------------------------------------------------ */
+
+int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id) {
+    if (!md_dbmeta_valid_name(name)) return MD_EINVAL;
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&m->mu);
+    int rc = exec(m, "BEGIN IMMEDIATE");
+    if (rc == MD_OK && from_snapshot > 0) {
+        sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots WHERE id = ?");
+        sqlite3_bind_int64(st, 1, from_snapshot);
+        rc = !st ? MD_EIO : sqlite3_step(st) == SQLITE_ROW ? MD_OK : MD_ENOT_FOUND;
+        sqlite3_finalize(st);
+    }
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "INSERT INTO databases(owner, name, created_at, head) VALUES (?, ?, ?, ?)");
+        if (!st) rc = MD_EIO;
+        else {
+            sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+            if (from_snapshot > 0) sqlite3_bind_int64(st, 4, from_snapshot);
+            else sqlite3_bind_null(st, 4);
+            int s = sqlite3_step(st);
+            rc = s == SQLITE_DONE ? MD_OK : s == SQLITE_CONSTRAINT ? MD_EEXISTS : MD_EIO;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == MD_OK) {
+        int64_t id = sqlite3_last_insert_rowid(m->db);
+        rc = exec(m, "COMMIT");
+        if (rc == MD_OK) *out_id = id;
+    }
+    if (rc != MD_OK) exec(m, "ROLLBACK");
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static int db_query(md_dbmeta *m, const char *sql, const char *a, const char *b,
+                    void (*cb)(void *ctx, const md_db_row *row), void *ctx, int want_one) {
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, sql);
+    int rc = st ? MD_OK : MD_EIO, found = 0;
+    if (st) {
+        if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+        if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            md_db_row r;
+            db_row_of(st, &r);
+            cb(ctx, &r);
+            found = 1;
+            if (want_one) break;
+        }
+        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    if (rc == MD_OK && want_one && !found) rc = MD_ENOT_FOUND;
+    return rc;
+}
+
+int md_dbmeta_db_get(md_dbmeta *m, const char *owner, const char *name,
+                     void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND lower(name) = lower(?) "
+                       "AND dropped_at IS NULL", owner, name, cb, ctx, 1);
+}
+
+int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    if (owner)
+        return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND dropped_at IS NULL ORDER BY name",
+                        owner, NULL, cb, ctx, 0);
+    return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE dropped_at IS NULL ORDER BY owner, name", NULL,
+                    NULL, cb, ctx, 0);
+}
+
+/* Run one UPDATE with (text, text) parameters; MD_ENOT_FOUND when it changed nothing. */
+static int update2(md_dbmeta *m, const char *sql, const char *a, const char *b, const char *c) {
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, sql);
+    int rc = MD_EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+        if (c) sqlite3_bind_text(st, 3, c, -1, SQLITE_TRANSIENT);
+        int s = sqlite3_step(st);
+        rc = s == SQLITE_DONE ? (sqlite3_changes(m->db) ? MD_OK : MD_ENOT_FOUND)
+             : s == SQLITE_CONSTRAINT ? MD_EEXISTS : MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+int md_dbmeta_db_drop(md_dbmeta *m, const char *owner, const char *name) {
+    char now[32];
+    now_text(now);
+    return update2(m, "UPDATE databases SET dropped_at = ?3 WHERE owner = ?1 AND lower(name) = lower(?2) "
+                      "AND dropped_at IS NULL", owner, name, now);
+}
+
+int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name) {
+    return update2(m, "UPDATE databases SET dropped_at = NULL WHERE id = ("
+                      "  SELECT id FROM databases WHERE owner = ?1 AND lower(name) = lower(?2) "
+                      "  AND dropped_at IS NOT NULL "
+                      "  AND julianday(dropped_at) + retention_days > julianday('now') "
+                      "  ORDER BY dropped_at DESC LIMIT 1)", owner, name, NULL);
+}
+
+int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days) {
+    if (days < 0) return MD_EINVAL;
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, "UPDATE databases SET retention_days = ? WHERE id = ?");
+    int rc = MD_EIO;
+    if (st) {
+        sqlite3_bind_int(st, 1, days);
+        sqlite3_bind_int64(st, 2, db_id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(m->db) ? MD_OK : MD_ENOT_FOUND) : MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+/* ---- leases ------------------------------------------------------------------- */
+
+/* The current holder of db_id's lease if it has not expired (md_strdup'd) or NULL. */
+static char *lease_holder(md_dbmeta *m, int64_t db_id, int *out_rc) {
+    sqlite3_stmt *st = prep(m, "SELECT holder FROM leases WHERE db_id = ? AND expires_ms > ?");
+    if (!st) {
+        *out_rc = MD_EIO;
+        return NULL;
+    }
+    sqlite3_bind_int64(st, 1, db_id);
+    sqlite3_bind_int64(st, 2, now_ms());
+    int s = sqlite3_step(st);
+    char *holder = s == SQLITE_ROW ? md_strdup(col_text(st, 0)) : NULL;
+    *out_rc = s == SQLITE_ROW || s == SQLITE_DONE ? MD_OK : MD_EIO;
+    sqlite3_finalize(st);
+    return holder;
+}
+
+int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder) {
+    pthread_mutex_lock(&m->mu);
+    int rc = exec(m, "BEGIN IMMEDIATE");
+    char *current = rc == MD_OK ? lease_holder(m, db_id, &rc) : NULL;
+    if (rc == MD_OK && current && strcmp(current, holder) != 0) {
+        rc = MD_ELOCKED;
+        if (out_holder) {
+            *out_holder = current;
+            current = NULL;
+        }
+    }
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "INSERT INTO leases(db_id, holder, expires_ms) VALUES (?, ?, ?) "
+                                   "ON CONFLICT(db_id) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms");
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_int64(st, 1, db_id);
+            sqlite3_bind_text(st, 2, holder, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, now_ms() + ttl_ms);
+            rc = sqlite3_step(st) == SQLITE_DONE ? MD_OK : MD_EIO;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == MD_OK) rc = exec(m, "COMMIT");
+    if (rc != MD_OK) exec(m, "ROLLBACK");
+    pthread_mutex_unlock(&m->mu);
+    md_free(current);
+    return rc;
+}
+
+int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, "DELETE FROM leases WHERE db_id = ? AND holder = ?");
+    int rc = MD_EIO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, db_id);
+        sqlite3_bind_text(st, 2, holder, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? MD_OK : MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+/* ---- snapshots ------------------------------------------------------------------ */
+
+int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, const md_hash *manifest,
+                              uint64_t file_size, uint64_t bytes_added, const char *name, int64_t *out_id) {
+    char hex[MD_HASH_HEX_SIZE + 1], now[32];
+    md_hash_hex(manifest, hex);
+    now_text(now);
+    pthread_mutex_lock(&m->mu);
+    int rc = exec(m, "BEGIN IMMEDIATE");
+    char *current = rc == MD_OK ? lease_holder(m, db_id, &rc) : NULL;
+    if (rc == MD_OK && (!current || strcmp(current, holder) != 0)) rc = MD_ELOCKED;
+    md_free(current);
+    int64_t id = 0;
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?)");
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_int64(st, 1, db_id);
+            if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+            else sqlite3_bind_null(st, 2);
+            sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 4, (int64_t)file_size);
+            sqlite3_bind_int64(st, 5, (int64_t)bytes_added);
+            sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_step(st) == SQLITE_DONE ? MD_OK : MD_EIO;
+            sqlite3_finalize(st);
+            id = sqlite3_last_insert_rowid(m->db);
+        }
+    }
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "UPDATE databases SET head = ? WHERE id = ?");
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, db_id);
+            rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(m->db) == 1 ? MD_OK : MD_EIO;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == MD_OK) rc = exec(m, "COMMIT");
+    if (rc != MD_OK) exec(m, "ROLLBACK");
+    pthread_mutex_unlock(&m->mu);
+    if (rc == MD_OK) *out_id = id;
+    return rc;
+}
+
+static int snap_query(md_dbmeta *m, const char *sql, int64_t a, const char *b,
+                      void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx, int want_one) {
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, sql);
+    int rc = st ? MD_OK : MD_EIO, found = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, a);
+        if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            md_snapshot_row r;
+            snap_row_of(st, &r);
+            cb(ctx, &r);
+            found = 1;
+            if (want_one) break;
+        }
+        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    if (rc == MD_OK && want_one && !found) rc = MD_ENOT_FOUND;
+    return rc;
+}
+
+int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx) {
+    return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ?", id, NULL, cb, ctx, 1);
+}
+
+static void take_id(void *ctx, const md_snapshot_row *row) {
+    *(int64_t *)ctx = row->id;
+}
+
+int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id) {
+    int64_t id = 0;
+    int rc = snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? AND created_at <= ? "
+                           "ORDER BY id DESC LIMIT 1", db_id, utc_time, take_id, &id, 1);
+    if (rc == MD_OK) *out_id = id;
+    return rc;
+}
+
+int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
+                            void *ctx) {
+    return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? ORDER BY id", db_id, NULL, cb, ctx, 0);
+}
+
+int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
+    static const char *sql =
+        "SELECT DISTINCT s.manifest FROM snapshots s JOIN databases d ON d.id = s.db_id "
+        "WHERE (d.dropped_at IS NULL OR julianday(d.dropped_at) + d.retention_days > julianday('now')) "
+        "  AND (s.id = d.head OR s.name IS NOT NULL "
+        "       OR julianday(s.created_at) + d.retention_days > julianday('now')) "
+        "UNION SELECT s.manifest FROM snapshots s JOIN databases c ON c.head = s.id "
+        "WHERE c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday('now')";
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, sql);
+    int rc = st ? MD_OK : MD_EIO;
+    if (st) {
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            md_hash h;
+            if (md_hash_parse(col_text(st, 0), &h) == MD_OK) cb(ctx, &h);
+        }
+        if (s != SQLITE_DONE) rc = MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}

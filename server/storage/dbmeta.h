@@ -1,0 +1,128 @@
+/*
+ * dbmeta.h: the metadata of snapshot storage: databases, their snapshots
+ * and their writer leases.  sqlite3 (<data-dir>/meta.sqlite3, beside the
+ * users and tokens of meta.h, WAL mode) behind this interface, which a
+ * PostgreSQL backend can implement for several server nodes (DESIGN 10).
+ *
+ * Tables:
+ *   databases(id, owner, name, created_at, dropped_at NULL while live,
+ *             retention_days, head NULL before the first snapshot)
+ *             -- one live database per (owner, name); dropped ones stay
+ *             until their retention ends (UNDROP)
+ *   snapshots(id increasing across the store: the snapshot_id users see,
+ *             db_id, name NULL, manifest (hex SHA-256 of the manifest
+ *             object), file_size, bytes_added, created_at (UTC, with
+ *             microseconds))
+ *   leases(db_id, holder, expires_at): at most one writer per database
+ *
+ * Commit point: md_dbmeta_snapshot_commit() inserts the snapshot row and
+ * moves the database's head in one transaction, and only if the caller
+ * still holds the database's lease.  A snapshot is durable once it returns
+ * (sqlite commits with fsync in WAL mode with synchronous=FULL).
+ *
+ * Thread safety: one mutex per handle; several processes may open the same
+ * store (sqlite's own locking, busy timeout 10 s).
+ */
+#ifndef MD_DBMETA_H
+#define MD_DBMETA_H
+
+#include <stdint.h>
+
+#include "storage/objstore.h"
+
+typedef struct md_dbmeta md_dbmeta;
+
+typedef struct md_db_row {
+    int64_t id;
+    const char *owner;
+    const char *name;
+    const char *created_at;
+    const char *dropped_at;  /* NULL while live */
+    int retention_days;
+    int64_t head;            /* snapshot id, 0 before the first */
+} md_db_row;
+
+typedef struct md_snapshot_row {
+    int64_t id;
+    int64_t db_id;
+    const char *name;        /* NULL when unnamed */
+    md_hash manifest;
+    uint64_t file_size;
+    uint64_t bytes_added;
+    const char *created_at;  /* "YYYY-MM-DD HH:MM:SS.ffffff" UTC */
+} md_snapshot_row;
+
+/* Open (creating the tables if needed).  MD_OK or MD_EIO with *out_err. */
+int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err);
+
+void md_dbmeta_close(md_dbmeta **m);
+
+/* 1 if `name` can name a database: 1-63 of [A-Za-z0-9_], not starting with a digit. */
+int md_dbmeta_valid_name(const char *name);
+
+/*
+ * Create database `name` for `owner`.  from_snapshot > 0 makes it a
+ * zero-copy clone: its head is that snapshot (the new database shares its
+ * manifest and blocks; nothing is copied).  MD_OK with *out_id; MD_EEXISTS
+ * (a live database has that name); MD_EINVAL (bad name); MD_ENOT_FOUND (no
+ * such snapshot); MD_EIO.
+ */
+int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id);
+
+/* The live database `name` of `owner`: cb once with its row.  MD_OK,
+ * MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_db_get(md_dbmeta *m, const char *owner, const char *name,
+                     void (*cb)(void *ctx, const md_db_row *row), void *ctx);
+
+/* cb for each live database of `owner` (NULL: of everyone), by name. */
+int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx);
+
+/* Drop / undrop (the most recently dropped database of that name, within
+ * its retention).  MD_OK, MD_ENOT_FOUND, MD_EEXISTS (undrop: a live one has
+ * the name), MD_EIO. */
+int md_dbmeta_db_drop(md_dbmeta *m, const char *owner, const char *name);
+int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name);
+
+/* Set a database's snapshot retention in days (>= 0). */
+int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days);
+
+/*
+ * Take or renew the writer lease of `db_id` for `holder` for ttl_ms.
+ * MD_OK; MD_ELOCKED when another holder's lease has not expired (*out_holder,
+ * optional, gets its name, caller frees); MD_EIO.
+ */
+int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder);
+
+/* Give the lease up (only if `holder` holds it). */
+int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder);
+
+/*
+ * The commit point of a snapshot: in one transaction, check that `holder`
+ * holds the lease of `db_id`, insert the snapshot row and make it the head.
+ * name may be NULL.  MD_OK with *out_id; MD_ELOCKED (lease lost: nothing
+ * committed); MD_EIO.
+ */
+int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, const md_hash *manifest,
+                              uint64_t file_size, uint64_t bytes_added, const char *name, int64_t *out_id);
+
+/* Snapshot `id`: cb once.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx);
+
+/* The newest snapshot of `db_id` created at or before `utc_time`
+ * ("YYYY-MM-DD HH:MM:SS[.ffffff]").  MD_OK (*out_id), MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id);
+
+/* cb for each snapshot of `db_id`, oldest first.  Snapshots a clone was
+ * made from belong to the original database and are not listed here. */
+int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
+                            void *ctx);
+
+/*
+ * The manifests the garbage collector must keep: every snapshot of a live
+ * database or of a dropped one within its retention that is its head, is
+ * named, is younger than the retention, or is the head of another
+ * (cloned) database.  cb gets each distinct manifest once.
+ */
+int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx);
+
+#endif
