@@ -53,6 +53,7 @@
 #include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
+#include "storage/writer.h"
 
 #define PROGRESS_INTERVAL_MS 100
 #define MAX_QUEUED 64
@@ -99,6 +100,10 @@ static struct {
     pthread_cond_t cv;
     session *sessions;
     int live;
+    /* my_db in snapshot storage: its writer, and the connection that runs
+     * the writer's CHECKPOINTs (storage/writer.h) */
+    md_dbwriter *writer;
+    duckdb_connection snap_conn;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void connection_release(duckdb_connection c);
@@ -443,8 +448,18 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         simple_query(s->conn, "COMMIT");
         in_ro_txn = 0;
     }
+    int64_t snapshot = 0;
+    if (!s->read_only && g.writer) { /* a committed change becomes a snapshot before it is acknowledged */
+        char *werr = NULL;
+        if (md_dbwriter_commit(g.writer, g.snap_conn, &snapshot, &werr) != MD_OK) {
+            /* the change is durable in DuckDB's WAL: the next commit or recovery snapshots it */
+            fprintf(stderr, "mdserver duckling: snapshot: %s\n", werr ? werr : "failed");
+        }
+        md_free(werr);
+    }
     if (i + 1 == n) set_running(s, 0, 0); /* no PROGRESS after the final frame */
     cJSON *end = cJSON_CreateObject();
+    if (snapshot > 0) cJSON_AddNumberToObject(end, "snapshot", (double)snapshot);
     cJSON_AddNumberToObject(end, "statement", (double)i);
     cJSON_AddNumberToObject(end, "statements", (double)n);
     cJSON_AddNumberToObject(end, "rows", (double)st.rows);
@@ -871,13 +886,15 @@ static void shutdown_sessions(void) {
 
 int md_duckling_main(int argc, char **argv) {
     const char *db_path = NULL, *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
+    const char *data_dir = NULL, *user = NULL;
     int threads = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     static const struct option longopts[] = {
         {"db", required_argument, 0, 'd'},          {"user-dir", required_argument, 0, 'u'},
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
-        {"max-result-bytes", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+        {"max-result-bytes", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'D'},
+        {"user", required_argument, 0, 'U'},             {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -889,10 +906,12 @@ int md_duckling_main(int argc, char **argv) {
         case 't': threads = atoi(optarg); break;
         case 'f': g.max_frame_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'r': g.max_result_bytes = strtoull(optarg, NULL, 10); break;
+        case 'D': data_dir = optarg; break;
+        case 'U': user = optarg; break;
         default: return 2;
         }
     }
-    if (!db_path || !user_dir || !scratch_dir) {
+    if (!db_path || !user_dir || !scratch_dir || !data_dir || !user) {
         fprintf(stderr, "mdserver duckling: internal command, started by `mdserver serve`\n");
         return 2;
     }
@@ -915,19 +934,37 @@ int md_duckling_main(int argc, char **argv) {
     }
 
     char *err = NULL;
+    /* my_db is a snapshot-stored database: take its writer lease (and rebuild
+     * the working file from the store if it is missing) before DuckDB opens it */
+    if (md_dbwriter_open(data_dir, user, "my_db", db_path, &g.writer, &err) != MD_OK) {
+        report(0, err ? err : "cannot open my_db's storage");
+        md_free(err);
+        return 1;
+    }
     if (open_database(db_path, memory_limit, threads, &err) != MD_OK) {
         report(0, err);
         md_free(err);
+        md_dbwriter_close(&g.writer);
         return 1;
     }
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
-    err = apply_sandbox(setup, user_dir, scratch_dir);
+    duckdb_connect(g.db, &g.snap_conn);
+    /* what DuckDB replayed from its WAL (writes before a crash) becomes a snapshot */
+    if (md_dbwriter_recover(g.writer, g.snap_conn, &err) != MD_OK) {
+        char *m = md_asprintf("cannot snapshot my_db: %s", err ? err : "unknown error");
+        md_free(err);
+        err = m;
+    } else {
+        err = apply_sandbox(setup, user_dir, scratch_dir);
+    }
     duckdb_disconnect(&setup);
     if (err) {
         report(0, err);
         md_free(err);
+        duckdb_disconnect(&g.snap_conn);
         duckdb_close(&g.db);
+        md_dbwriter_close(&g.writer);
         return 1;
     }
     report(1, NULL);
@@ -951,6 +988,12 @@ int md_duckling_main(int argc, char **argv) {
     pthread_mutex_lock(&g.mu);
     while (g.nfree > 0) duckdb_disconnect(&g.free_conns[--g.nfree]);
     pthread_mutex_unlock(&g.mu);
+    char *werr = NULL;
+    if (md_dbwriter_commit(g.writer, g.snap_conn, NULL, &werr) != MD_OK)
+        fprintf(stderr, "mdserver duckling: final snapshot: %s\n", werr ? werr : "failed");
+    md_free(werr);
+    duckdb_disconnect(&g.snap_conn);
     duckdb_close(&g.db);
+    md_dbwriter_close(&g.writer);
     return 0;
 }

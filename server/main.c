@@ -4,6 +4,7 @@
  *   mdserver [serve] [options]   the server (default)
  *   mdserver token ...           manage access tokens
  *   mdserver client ...          terminal client
+ *   mdserver fsck|gc ...         check / garbage-collect snapshot storage
  *   mdserver duckling ...        internal: a user's query engine process
  */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "client.h"
 #include "duckling.h"
 #include "serve.h"
+#include "storage/storage_cmd.h"
 #include "token_cmd.h"
 #include "version.h"
 
@@ -19,6 +21,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: mdserver [serve] [--port N] [--bind ADDR] [--data-dir DIR] ...\n"
                "       mdserver token create|list|revoke ...\n"
                "       mdserver client --url ws://HOST:PORT/ws [--token T] [-c SQL] [--format table|csv|json]\n"
+               "       mdserver fsck --data-dir DIR\n"
+               "       mdserver gc --data-dir DIR [--dry-run] [--min-age SECONDS]\n"
                "Run a subcommand with --help for its options.\n");
 }
 
@@ -40,6 +44,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "token") == 0) return md_token_cmd_main(argc - 1, argv + 1);
     if (strcmp(cmd, "client") == 0) return md_client_main(argc - 1, argv + 1);
     if (strcmp(cmd, "duckling") == 0) return md_duckling_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "fsck") == 0 || strcmp(cmd, "gc") == 0) return md_storage_cmd_main(argc - 1, argv + 1);
     fprintf(stderr, "mdserver: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -132,7 +132,8 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
     char *user_dir_slash = md_asprintf("%s/", user_dir), *scratch_slash = md_asprintf("%s/", scratch);
     char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--db", db, "--user-dir", user_dir_slash,
                     "--scratch-dir", scratch_slash, "--memory-limit", (char *)p->cfg.memory_limit,
-                    "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result, NULL};
+                    "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
+                    "--data-dir", (char *)p->cfg.data_dir, "--user", (char *)user, NULL};
     int sv[2];
     int rc = MD_EDUCKLING;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -243,11 +243,13 @@ int md_dbmeta_db_drop(md_dbmeta *m, const char *owner, const char *name) {
 }
 
 int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name) {
+    char now[32]; /* the same clock as dropped_at (sqlite's 'now' has only milliseconds) */
+    now_text(now);
     return update2(m, "UPDATE databases SET dropped_at = NULL WHERE id = ("
                       "  SELECT id FROM databases WHERE owner = ?1 AND lower(name) = lower(?2) "
                       "  AND dropped_at IS NOT NULL "
-                      "  AND julianday(dropped_at) + retention_days > julianday('now') "
-                      "  ORDER BY dropped_at DESC LIMIT 1)", owner, name, NULL);
+                      "  AND julianday(dropped_at) + retention_days > julianday(?3) "
+                      "  ORDER BY dropped_at DESC LIMIT 1)", owner, name, now);
 }
 
 int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days) {
@@ -416,21 +418,26 @@ int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int
 
 int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
                             void *ctx) {
+    if (db_id <= 0)
+        return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE ? <= 0 ORDER BY id", db_id, NULL, cb, ctx, 0);
     return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? ORDER BY id", db_id, NULL, cb, ctx, 0);
 }
 
 int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
     static const char *sql =
         "SELECT DISTINCT s.manifest FROM snapshots s JOIN databases d ON d.id = s.db_id "
-        "WHERE (d.dropped_at IS NULL OR julianday(d.dropped_at) + d.retention_days > julianday('now')) "
+        "WHERE (d.dropped_at IS NULL OR julianday(d.dropped_at) + d.retention_days > julianday(?1)) "
         "  AND (s.id = d.head OR s.name IS NOT NULL "
-        "       OR julianday(s.created_at) + d.retention_days > julianday('now')) "
+        "       OR julianday(s.created_at) + d.retention_days > julianday(?1)) "
         "UNION SELECT s.manifest FROM snapshots s JOIN databases c ON c.head = s.id "
-        "WHERE c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday('now')";
+        "WHERE c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1)";
+    char now[32]; /* the clock of created_at and dropped_at */
+    now_text(now);
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, sql);
     int rc = st ? MD_OK : MD_EIO;
     if (st) {
+        sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
         int s;
         while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             md_hash h;

@@ -21,7 +21,8 @@
  * (sqlite commits with fsync in WAL mode with synchronous=FULL).
  *
  * Thread safety: one mutex per handle; several processes may open the same
- * store (sqlite's own locking, busy timeout 10 s).
+ * store (sqlite's own locking, busy timeout 10 s).  Callbacks run under the
+ * handle's mutex: they must not call md_dbmeta functions (collect, then act).
  */
 #ifndef MD_DBMETA_H
 #define MD_DBMETA_H
@@ -112,8 +113,9 @@ int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const
  * ("YYYY-MM-DD HH:MM:SS[.ffffff]").  MD_OK (*out_id), MD_ENOT_FOUND, MD_EIO. */
 int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id);
 
-/* cb for each snapshot of `db_id`, oldest first.  Snapshots a clone was
- * made from belong to the original database and are not listed here. */
+/* cb for each snapshot of `db_id` (<= 0: of every database), oldest first.
+ * Snapshots a clone was made from belong to the original database and are
+ * not listed under the clone. */
 int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
                             void *ctx);
 

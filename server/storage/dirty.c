@@ -149,6 +149,13 @@ void md_dirty_untrack(md_dirty **d) {
     *d = NULL;
 }
 
+int md_dirty_pending(md_dirty *d) {
+    pthread_mutex_lock(&mu);
+    int any = d->any;
+    pthread_mutex_unlock(&mu);
+    return any;
+}
+
 void md_dirty_take(md_dirty *d, uint32_t **out_entries, uint32_t *out_n) {
     uint32_t *idx = NULL, n = 0;
     pthread_mutex_lock(&mu);

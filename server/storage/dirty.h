@@ -33,6 +33,9 @@ int md_dirty_track(const char *path, md_dirty **out, char **out_err);
 /* Stop tracking and free; sets *d to NULL.  NULL is fine. */
 void md_dirty_untrack(md_dirty **d);
 
+/* 1 if an entry was written since tracking began or since the last take. */
+int md_dirty_pending(md_dirty *d);
+
 /* The manifest entries (manifest.h numbering) written since tracking began
  * or since the last take, ascending, in *out_entries (md_malloc'd, caller
  * frees; NULL when none) and their number in *out_n; the marks are then

@@ -213,7 +213,7 @@ static int dir_list(md_objstore *s, md_objstore_list_cb cb, void *ctx) {
             struct stat st;
             int ok = stat(path, &st) == 0;
             md_free(path);
-            if (ok) stop = cb(ctx, &name, (uint64_t)st.st_size);
+            if (ok) stop = cb(ctx, &name, (uint64_t)st.st_size, (int64_t)st.st_mtime);
         }
         closedir(dir);
         md_free(sub);

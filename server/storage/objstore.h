@@ -50,8 +50,9 @@ int md_hash_equal(const md_hash *a, const md_hash *b);
 
 typedef struct md_objstore md_objstore;
 
-/* Called by md_objstore_list() for every object; return non-zero to stop. */
-typedef int (*md_objstore_list_cb)(void *ctx, const md_hash *name, uint64_t size);
+/* Called by md_objstore_list() for every object with its size and the time
+ * it was stored (seconds since the epoch); return non-zero to stop. */
+typedef int (*md_objstore_list_cb)(void *ctx, const md_hash *name, uint64_t size, int64_t stored_at);
 
 typedef struct md_objstore_ops {
     int (*put)(md_objstore *s, const void *data, size_t len, md_hash *out_name, int *out_added);

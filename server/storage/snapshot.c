@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "md_alloc.h"
@@ -269,14 +270,15 @@ static int set_has(const hash_set *s, const md_hash *h) {
 
 typedef struct sweep_ctx {
     const hash_set *live;
+    int64_t keep_after; /* objects stored after this time are kept (captures in flight) */
     md_hash *dead;
     size_t ndead, capdead;
     md_sweep_stats stats;
 } sweep_ctx;
 
-static int sweep_visit(void *ctx, const md_hash *name, uint64_t size) {
+static int sweep_visit(void *ctx, const md_hash *name, uint64_t size, int64_t stored_at) {
     sweep_ctx *c = ctx;
-    if (set_has(c->live, name)) {
+    if (set_has(c->live, name) || stored_at > c->keep_after) {
         c->stats.objects_kept++;
         c->stats.bytes_kept += size;
         return 0;
@@ -291,7 +293,7 @@ static int sweep_visit(void *ctx, const md_hash *name, uint64_t size) {
     return 0;
 }
 
-int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, int dry_run,
+int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, int64_t min_age_s, int dry_run,
                       md_sweep_stats *out_stats, char **out_err) {
     hash_set live = {NULL, NULL, 0, 0};
     int rc = MD_OK;
@@ -303,7 +305,7 @@ int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, i
         for (uint32_t i = 0; i < m->count; i++) set_add(&live, &m->entries[i]);
         md_manifest_free(&m);
     }
-    sweep_ctx c = {&live, NULL, 0, 0, {0, 0, 0, 0}};
+    sweep_ctx c = {&live, (int64_t)time(NULL) - min_age_s, NULL, 0, 0, {0, 0, 0, 0}};
     if (rc == MD_OK) {
         rc = md_objstore_list(store, sweep_visit, &c);
         if (rc != MD_OK) rc = fail(out_err, rc, md_strdup("cannot list the object store"));
@@ -316,5 +318,61 @@ int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, i
     md_free(live.slots);
     md_free(live.used);
     if (rc == MD_OK && out_stats) *out_stats = c.stats;
+    return rc;
+}
+
+/* ---- fsck --------------------------------------------------------------------- */
+
+int md_snapshot_fsck(md_objstore *store, const md_hash *names, size_t n, md_fsck_cb cb, void *ctx,
+                     md_fsck_stats *out_stats) {
+    hash_set seen = {NULL, NULL, 0, 0};
+    md_fsck_stats st = {0, 0, 0, 0};
+    int rc = MD_OK;
+    for (size_t k = 0; k < n && rc == MD_OK; k++) {
+        md_manifest *m = NULL;
+        char *err = NULL;
+        int mrc = md_snapshot_load_manifest(store, &names[k], &m, &err);
+        st.manifests++;
+        if (mrc == MD_EIO) rc = MD_EIO;
+        if (mrc != MD_OK) {
+            st.problems++;
+            if (cb) cb(ctx, k, UINT32_MAX, mrc, err ? err : md_strerror(mrc));
+            md_free(err);
+            continue;
+        }
+        for (uint32_t i = 0; i < m->count && rc == MD_OK; i++) {
+            if (set_has(&seen, &m->entries[i])) continue;
+            set_add(&seen, &m->entries[i]);
+            void *data;
+            size_t len;
+            int brc = md_objstore_get(store, &m->entries[i], &data, &len);
+            uint64_t off;
+            uint32_t want;
+            md_manifest_entry_range(m, i, &off, &want);
+            if (brc == MD_OK) {
+                md_free(data);
+                if (len != want) brc = MD_ECORRUPT;
+            }
+            st.blocks++;
+            st.bytes += want;
+            if (brc == MD_EIO) rc = MD_EIO;
+            if (brc == MD_OK) continue;
+            st.problems++;
+            if (cb) {
+                char hex[MD_HASH_HEX_SIZE + 1];
+                md_hash_hex(&m->entries[i], hex);
+                char *msg = md_asprintf("block %s: %s", hex,
+                                        brc == MD_ENOT_FOUND ? "missing"
+                                        : brc == MD_ECORRUPT ? "damaged (its bytes do not match its hash or length)"
+                                                             : md_strerror(brc));
+                cb(ctx, k, i, brc, msg);
+                md_free(msg);
+            }
+        }
+        md_manifest_free(&m);
+    }
+    md_free(seen.slots);
+    md_free(seen.used);
+    if (out_stats) *out_stats = st;
     return rc;
 }

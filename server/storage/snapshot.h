@@ -78,6 +78,25 @@ typedef void (*md_verify_cb)(void *ctx, uint32_t entry, const md_hash *block, in
  */
 int md_snapshot_verify(md_objstore *store, const md_manifest *m, md_verify_cb cb, void *ctx, uint32_t *out_bad);
 
+typedef struct md_fsck_stats {
+    uint64_t manifests, blocks, bytes; /* checked (each distinct block once) */
+    uint64_t problems;
+} md_fsck_stats;
+
+/* One problem found by md_snapshot_fsck: the manifest (index into names),
+ * the entry (UINT32_MAX: the manifest itself), the code (MD_ENOT_FOUND,
+ * MD_ECORRUPT) and a sentence. */
+typedef void (*md_fsck_cb)(void *ctx, size_t manifest, uint32_t entry, int code, const char *message);
+
+/*
+ * Check `n` manifests and every block they name, each distinct block once:
+ * present, hashing to its name, of the length the manifest says.  Reads
+ * only.  MD_OK when the check ran (problems are counted in *out_stats and
+ * reported through cb), MD_EIO otherwise.
+ */
+int md_snapshot_fsck(md_objstore *store, const md_hash *names, size_t n, md_fsck_cb cb, void *ctx,
+                     md_fsck_stats *out_stats);
+
 typedef struct md_sweep_stats {
     uint64_t objects_kept, objects_removed;
     uint64_t bytes_kept, bytes_removed;
@@ -85,13 +104,15 @@ typedef struct md_sweep_stats {
 
 /*
  * Remove every object that none of the `nroots` root manifests (by name)
- * references.  Must not run while a capture is in progress (its blocks are
- * not referenced by a committed manifest yet): the caller excludes that.  A root that cannot be read stops the sweep with its error
+ * references and that was stored more than `min_age_s` seconds ago.  The
+ * age keeps the blocks of captures in flight (stored, not yet referenced by
+ * a committed snapshot): a sweep while writers run needs a min_age longer
+ * than any capture takes; 0 is safe only with no writer running.  A root that cannot be read stops the sweep with its error
  * (removing objects it might reference would lose data).  dry_run: count
  * only.  MD_OK with *out_stats; MD_ENOT_FOUND / MD_ECORRUPT / MD_EIO with
  * *out_err.
  */
-int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, int dry_run,
+int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, int64_t min_age_s, int dry_run,
                       md_sweep_stats *out_stats, char **out_err);
 
 #endif

@@ -1,0 +1,275 @@
+/*
+ * writer.c: a database's writer: lease, working file, snapshot per commit
+ * (writer.h).  The head manifest is kept in memory so that a commit reads
+ * only the blocks the dirty tracker saw written.  Commits are serialized by
+ * one mutex (sessions of one duckling share the writer).
+ */
+#include "storage/writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+#include "storage/dbmeta.h"
+#include "storage/dirty.h"
+#include "storage/manifest.h"
+#include "storage/objstore.h"
+#include "storage/snapshot.h"
+
+#define LEASE_TTL_MS 60000
+
+struct md_dbwriter {
+    char *work_path, *wal_path, *holder;
+    md_objstore *store;
+    md_dbmeta *meta;
+    int64_t db_id;
+    int64_t head;          /* snapshot id, 0 before the first */
+    md_manifest *head_m;   /* its manifest, NULL before the first */
+    md_hash head_name;
+    md_dirty *dirty;       /* NULL until the working file exists */
+    int need_full;         /* marks were lost (a failed capture): read everything next time */
+    int64_t lease_until_ms;
+    pthread_mutex_t mu;
+};
+
+static int64_t now_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks), or 0. */
+static unsigned long long start_time(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p) return 0;
+    unsigned long long v = 0;
+    int field = 2;
+    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+        if (++field == 22) {
+            v = strtoull(tok, NULL, 10);
+            break;
+        }
+    }
+    return v;
+}
+
+/* "<host>:<pid>:<start time>": unique per process, checkable on this host. */
+static char *holder_name(void) {
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    return md_asprintf("%s:%d:%llu", host, (int)getpid(), start_time(getpid()));
+}
+
+/* 1 if `holder` names a process of this host that no longer exists. */
+static int holder_is_dead(const char *holder) {
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    size_t hl = strlen(host);
+    if (strncmp(holder, host, hl) != 0 || holder[hl] != ':') return 0;
+    int pid = 0;
+    unsigned long long st = 0;
+    if (sscanf(holder + hl + 1, "%d:%llu", &pid, &st) != 2 || pid <= 0) return 0;
+    if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
+    return start_time(pid) != st; /* the pid was reused */
+}
+
+static int take_lease(md_dbwriter *w, char **out_err) {
+    char *other = NULL;
+    int rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, &other);
+    if (rc == MD_ELOCKED && other && holder_is_dead(other)) {
+        md_dbmeta_lease_release(w->meta, w->db_id, other);
+        md_free(other);
+        other = NULL;
+        rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, &other);
+    }
+    if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
+    else if (out_err)
+        *out_err = rc == MD_ELOCKED ? md_asprintf("the database is being written by another process (%s)",
+                                                  other ? other : "unknown")
+                                    : md_strdup("cannot take the database's writer lease");
+    md_free(other);
+    return rc;
+}
+
+typedef struct db_found {
+    int64_t id, head;
+} db_found;
+
+static void found_db(void *ctx, const md_db_row *row) {
+    db_found *f = ctx;
+    f->id = row->id;
+    f->head = row->head;
+}
+
+static void found_snapshot(void *ctx, const md_snapshot_row *row) {
+    *(md_hash *)ctx = row->manifest;
+}
+
+int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname, const char *work_path,
+                     md_dbwriter **out, char **out_err) {
+    md_dbwriter *w = md_calloc(1, sizeof *w);
+    pthread_mutex_init(&w->mu, NULL);
+    w->work_path = md_strdup(work_path);
+    w->wal_path = md_asprintf("%s.wal", work_path);
+    w->holder = holder_name();
+    char *store_dir = md_asprintf("%s/store", data_dir);
+    int rc = md_objstore_open_dir(store_dir, &w->store, out_err);
+    md_free(store_dir);
+    if (rc == MD_OK) rc = md_dbmeta_open(data_dir, &w->meta, out_err);
+    db_found f = {0, 0};
+    if (rc == MD_OK) {
+        rc = md_dbmeta_db_get(w->meta, owner, dbname, found_db, &f);
+        if (rc == MD_ENOT_FOUND) {
+            rc = md_dbmeta_db_create(w->meta, owner, dbname, 0, &f.id);
+            if (rc == MD_EEXISTS) rc = MD_OK; /* created meanwhile */
+            if (rc == MD_OK) rc = md_dbmeta_db_get(w->meta, owner, dbname, found_db, &f);
+        }
+        if (rc != MD_OK && out_err && !*out_err) *out_err = md_asprintf("cannot find or create database %s", dbname);
+    }
+    w->db_id = f.id;
+    w->head = f.head;
+    if (rc == MD_OK) rc = take_lease(w, out_err);
+    if (rc == MD_OK && w->head > 0) {
+        rc = md_dbmeta_snapshot_get(w->meta, w->head, found_snapshot, &w->head_name);
+        if (rc == MD_OK) rc = md_snapshot_load_manifest(w->store, &w->head_name, &w->head_m, out_err);
+        else if (out_err) *out_err = md_asprintf("cannot read snapshot %lld", (long long)w->head);
+    }
+    struct stat st;
+    if (rc == MD_OK && w->head_m && stat(work_path, &st) != 0) {
+        /* no working file (a fresh machine, a lost file): rebuild it from the
+         * head; a WAL without its base file must not be replayed onto it */
+        unlink(w->wal_path);
+        rc = md_snapshot_materialize(w->store, w->head_m, NULL, work_path, NULL, out_err);
+    }
+    if (rc == MD_OK && stat(work_path, &st) == 0) rc = md_dirty_track(work_path, &w->dirty, out_err);
+    if (rc != MD_OK) {
+        md_dbwriter_close(&w);
+        return rc;
+    }
+    *out = w;
+    return MD_OK;
+}
+
+static int checkpoint(duckdb_connection c, char **out_err) {
+    duckdb_result r;
+    int rc = MD_OK;
+    if (duckdb_query(c, "CHECKPOINT", &r) == DuckDBError) {
+        if (out_err) *out_err = md_asprintf("CHECKPOINT failed: %s", duckdb_result_error(&r));
+        rc = MD_EIO;
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+/* Commit manifest `m` (named `name`) as the new head; takes ownership of m. */
+static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint64_t bytes_added,
+                       int64_t *out_snapshot, char **out_err) {
+    if (w->lease_until_ms - now_ms() < LEASE_TTL_MS / 2) {
+        int rc = take_lease(w, out_err);
+        if (rc != MD_OK) {
+            md_manifest_free(&m);
+            return rc;
+        }
+    }
+    int64_t id = 0;
+    int rc = md_dbmeta_snapshot_commit(w->meta, w->db_id, w->holder, name, m->file_size, bytes_added, NULL, &id);
+    if (rc != MD_OK) {
+        if (out_err)
+            *out_err = rc == MD_ELOCKED ? md_strdup("the database's writer lease was lost; the change is kept in "
+                                                    "DuckDB's log and will be snapshotted by its next writer")
+                                        : md_strdup("cannot commit the snapshot to the metadata store");
+        md_manifest_free(&m);
+        return rc;
+    }
+    md_manifest_free(&w->head_m);
+    w->head_m = m;
+    w->head_name = *name;
+    w->head = id;
+    if (out_snapshot) *out_snapshot = id;
+    return MD_OK;
+}
+
+int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, char **out_err) {
+    pthread_mutex_lock(&w->mu);
+    int rc = w->dirty ? MD_OK : md_dirty_track(w->work_path, &w->dirty, out_err);
+    if (rc == MD_OK) rc = checkpoint(c, out_err);
+    md_manifest *m = NULL;
+    md_hash name;
+    md_capture_stats stats;
+    if (rc == MD_OK) {
+        uint32_t *ignored, n; /* the full read below covers them */
+        md_dirty_take(w->dirty, &ignored, &n);
+        md_free(ignored);
+        rc = md_snapshot_capture(w->store, w->work_path, NULL, NULL, 0, &m, &name, &stats, out_err);
+    }
+    if (rc == MD_OK) {
+        if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m);
+        else rc = commit_head(w, m, &name, stats.bytes_added, NULL, out_err);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapshot, char **out_err) {
+    if (out_snapshot) *out_snapshot = 0;
+    pthread_mutex_lock(&w->mu);
+    struct stat st;
+    int wal_has_data = stat(w->wal_path, &st) == 0 && st.st_size > 0;
+    if (!wal_has_data && !md_dirty_pending(w->dirty)) {
+        pthread_mutex_unlock(&w->mu);
+        return MD_OK;
+    }
+    char *why = NULL;
+    if (checkpoint(c, &why) != MD_OK) { /* another transaction is open: later */
+        md_free(why);
+        pthread_mutex_unlock(&w->mu);
+        return MD_OK;
+    }
+    uint32_t *dirty, n;
+    md_dirty_take(w->dirty, &dirty, &n);
+    md_manifest *m = NULL;
+    md_hash name;
+    md_capture_stats stats;
+    int use_marks = w->head_m && !w->need_full;
+    int rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? dirty : NULL, n, &m, &name, &stats,
+                                 out_err);
+    md_free(dirty);
+    if (rc == MD_OK) {
+        if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m); /* rewritten, same bytes */
+        else rc = commit_head(w, m, &name, stats.bytes_added, out_snapshot, out_err);
+    }
+    w->need_full = rc != MD_OK; /* the marks taken above are gone */
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void md_dbwriter_close(md_dbwriter **pw) {
+    if (!pw || !*pw) return;
+    md_dbwriter *w = *pw;
+    if (w->meta && w->db_id && w->lease_until_ms) md_dbmeta_lease_release(w->meta, w->db_id, w->holder);
+    md_dirty_untrack(&w->dirty);
+    md_manifest_free(&w->head_m);
+    md_dbmeta_close(&w->meta);
+    md_objstore_close(&w->store);
+    md_free(w->work_path);
+    md_free(w->wal_path);
+    md_free(w->holder);
+    pthread_mutex_destroy(&w->mu);
+    md_free(w);
+    *pw = NULL;
+}
