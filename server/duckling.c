@@ -53,6 +53,7 @@
 #include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
+#include "storage/sql_functions.h"
 #include "storage/writer.h"
 
 #define PROGRESS_INTERVAL_MS 100
@@ -104,6 +105,7 @@ static struct {
      * the writer's CHECKPOINTs (storage/writer.h) */
     md_dbwriter *writer;
     duckdb_connection snap_conn;
+    md_sql_functions *functions; /* md_snapshots() and friends */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void connection_release(duckdb_connection c);
@@ -780,6 +782,9 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
         "SET GLOBAL autoinstall_known_extensions = false",
         "SET GLOBAL autoload_known_extensions = false",
         "SET GLOBAL TimeZone = 'UTC'",
+        /* only the snapshot writer checkpoints (after each commit), so a
+         * capture never reads the file while DuckDB rewrites it */
+        "SET GLOBAL checkpoint_threshold = '1TB'",
     };
     char *err = run_steps(c, global_steps, sizeof global_steps / sizeof *global_steps);
     while (!err && g.nfree < MAX_SESSIONS) {
@@ -955,7 +960,7 @@ int md_duckling_main(int argc, char **argv) {
         char *m = md_asprintf("cannot snapshot my_db: %s", err ? err : "unknown error");
         md_free(err);
         err = m;
-    } else {
+    } else if (md_sql_functions_register(setup, data_dir, user, &g.functions, &err) == MD_OK) {
         err = apply_sandbox(setup, user_dir, scratch_dir);
     }
     duckdb_disconnect(&setup);
@@ -964,6 +969,7 @@ int md_duckling_main(int argc, char **argv) {
         md_free(err);
         duckdb_disconnect(&g.snap_conn);
         duckdb_close(&g.db);
+        md_sql_functions_free(&g.functions);
         md_dbwriter_close(&g.writer);
         return 1;
     }
@@ -987,13 +993,21 @@ int md_duckling_main(int argc, char **argv) {
     shutdown_sessions();
     pthread_mutex_lock(&g.mu);
     while (g.nfree > 0) duckdb_disconnect(&g.free_conns[--g.nfree]);
+    int stuck = g.live; /* sessions that did not stop in time still use DuckDB and the writer */
     pthread_mutex_unlock(&g.mu);
+    if (stuck > 0) {
+        /* exit without closing: what they committed is in DuckDB's WAL, and
+         * the next duckling replays it and snapshots it */
+        fprintf(stderr, "mdserver duckling: %d sessions did not stop; exiting without a final snapshot\n", stuck);
+        return 0;
+    }
     char *werr = NULL;
     if (md_dbwriter_commit(g.writer, g.snap_conn, NULL, &werr) != MD_OK)
         fprintf(stderr, "mdserver duckling: final snapshot: %s\n", werr ? werr : "failed");
     md_free(werr);
     duckdb_disconnect(&g.snap_conn);
     duckdb_close(&g.db);
+    md_sql_functions_free(&g.functions);
     md_dbwriter_close(&g.writer);
     return 0;
 }

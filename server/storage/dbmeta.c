@@ -315,6 +315,23 @@ int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int
     return rc;
 }
 
+int md_dbmeta_lease_renew(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms) {
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, "UPDATE leases SET expires_ms = ? WHERE db_id = ? AND holder = ? AND expires_ms > ?");
+    int rc = MD_EIO;
+    if (st) {
+        int64_t now = now_ms();
+        sqlite3_bind_int64(st, 1, now + ttl_ms);
+        sqlite3_bind_int64(st, 2, db_id);
+        sqlite3_bind_text(st, 3, holder, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, now);
+        rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(m->db) == 1 ? MD_OK : MD_ELOCKED) : MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
 int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, "DELETE FROM leases WHERE db_id = ? AND holder = ?");
@@ -331,8 +348,9 @@ int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
 
 /* ---- snapshots ------------------------------------------------------------------ */
 
-int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, const md_hash *manifest,
-                              uint64_t file_size, uint64_t bytes_added, const char *name, int64_t *out_id) {
+int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
+                              const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
+                              int64_t *out_id) {
     char hex[MD_HASH_HEX_SIZE + 1], now[32];
     md_hash_hex(manifest, hex);
     now_text(now);
@@ -360,12 +378,14 @@ int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, c
         }
     }
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "UPDATE databases SET head = ? WHERE id = ?");
+        /* compare-and-set: a writer whose base is no longer the head must not hide newer snapshots */
+        sqlite3_stmt *st = prep(m, "UPDATE databases SET head = ? WHERE id = ? AND coalesce(head, 0) = ?");
         rc = MD_EIO;
         if (st) {
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int64(st, 2, db_id);
-            rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(m->db) == 1 ? MD_OK : MD_EIO;
+            sqlite3_bind_int64(st, 3, expected_head);
+            if (sqlite3_step(st) == SQLITE_DONE) rc = sqlite3_changes(m->db) == 1 ? MD_OK : MD_ELOCKED;
             sqlite3_finalize(st);
         }
     }
@@ -423,14 +443,59 @@ int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, c
     return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? ORDER BY id", db_id, NULL, cb, ctx, 0);
 }
 
+/* The ids of retained snapshots (?1 = now): the rule of md_dbmeta_gc_roots. */
+#define RETAINED_IDS                                                                              \
+    "SELECT s.id FROM snapshots s JOIN databases d ON d.id = s.db_id "                            \
+    "WHERE (d.dropped_at IS NULL OR julianday(d.dropped_at) + d.retention_days > julianday(?1)) " \
+    "  AND (s.id = d.head OR s.name IS NOT NULL "                                                 \
+    "       OR julianday(s.created_at) + d.retention_days > julianday(?1)) "                      \
+    "UNION SELECT c.head FROM databases c WHERE c.head IS NOT NULL "                              \
+    "  AND (c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1))"
+
+int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired) {
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&m->mu);
+    int rc = exec(m, "BEGIN IMMEDIATE");
+    int64_t n = 0;
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "SELECT count(*) FROM snapshots WHERE id NOT IN (" RETAINED_IDS ")");
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                n = sqlite3_column_int64(st, 0);
+                rc = MD_OK;
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    /* databases dropped past their retention lose their head first (it is
+     * not retained, and the head column references it) */
+    static const char *const steps[] = {
+        "UPDATE databases SET head = NULL WHERE head IS NOT NULL AND dropped_at IS NOT NULL "
+        "  AND julianday(dropped_at) + retention_days <= julianday(?1) "
+        "  AND head NOT IN (" RETAINED_IDS ")",
+        "DELETE FROM snapshots WHERE id NOT IN (" RETAINED_IDS ")",
+    };
+    for (size_t i = 0; !dry_run && rc == MD_OK && i < sizeof steps / sizeof *steps; i++) {
+        sqlite3_stmt *st = prep(m, steps[i]);
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_step(st) == SQLITE_DONE ? MD_OK : MD_EIO;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == MD_OK) rc = exec(m, dry_run ? "ROLLBACK" : "COMMIT");
+    else exec(m, "ROLLBACK");
+    pthread_mutex_unlock(&m->mu);
+    if (rc == MD_OK) *out_expired = n;
+    return rc;
+}
+
 int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
-    static const char *sql =
-        "SELECT DISTINCT s.manifest FROM snapshots s JOIN databases d ON d.id = s.db_id "
-        "WHERE (d.dropped_at IS NULL OR julianday(d.dropped_at) + d.retention_days > julianday(?1)) "
-        "  AND (s.id = d.head OR s.name IS NOT NULL "
-        "       OR julianday(s.created_at) + d.retention_days > julianday(?1)) "
-        "UNION SELECT s.manifest FROM snapshots s JOIN databases c ON c.head = s.id "
-        "WHERE c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1)";
+    static const char *sql = "SELECT DISTINCT manifest FROM snapshots WHERE id IN (" RETAINED_IDS ")";
     char now[32]; /* the clock of created_at and dropped_at */
     now_text(now);
     pthread_mutex_lock(&m->mu);

@@ -94,17 +94,24 @@ int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days);
  */
 int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder);
 
+/* Extend the lease `holder` holds now (not expired) by ttl_ms from now.
+ * MD_OK; MD_ELOCKED when it is not held by `holder` any more; MD_EIO. */
+int md_dbmeta_lease_renew(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms);
+
 /* Give the lease up (only if `holder` holds it). */
 int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder);
 
 /*
  * The commit point of a snapshot: in one transaction, check that `holder`
- * holds the lease of `db_id`, insert the snapshot row and make it the head.
- * name may be NULL.  MD_OK with *out_id; MD_ELOCKED (lease lost: nothing
+ * holds the lease of `db_id` and that the head is still `expected_head` (0:
+ * none) -- the snapshot the new one was captured on top of -- then insert
+ * the snapshot row and make it the head.  name may be NULL.  MD_OK with
+ * *out_id; MD_ELOCKED (lease lost or head moved by another writer: nothing
  * committed); MD_EIO.
  */
-int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, const md_hash *manifest,
-                              uint64_t file_size, uint64_t bytes_added, const char *name, int64_t *out_id);
+int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
+                              const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
+                              int64_t *out_id);
 
 /* Snapshot `id`: cb once.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
 int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx);
@@ -126,5 +133,12 @@ int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, c
  * (cloned) database.  cb gets each distinct manifest once.
  */
 int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx);
+
+/*
+ * Forget the snapshots md_dbmeta_gc_roots does not retain (their rows; the
+ * garbage collector then frees their blocks).  dry_run: count only.
+ * *out_expired: how many.  MD_OK or MD_EIO.
+ */
+int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired);
 
 #endif

@@ -53,9 +53,13 @@ static void mark_range(md_dirty *d, uint64_t off, uint64_t len) {
     d->any = 1;
 }
 
-/* Mark [off, off+len) of fd's file if it is tracked.  Keeps errno. */
+/* Mark [off, off+len) of fd's file if it is tracked.  Keeps errno.  Not
+ * re-entered: a write made while marking (an out-of-memory report on
+ * stderr) must not take the mutex this thread already holds. */
 static void note_write(int fd, uint64_t off, uint64_t len) {
-    if (!tracked) return; /* racy peek: tracking starts before the file is written */
+    static __thread int marking;
+    if (!tracked || marking) return; /* racy peek: tracking starts before the file is written */
+    marking = 1;
     int saved = errno;
     struct stat st;
     if (fstat(fd, &st) == 0) {
@@ -65,6 +69,7 @@ static void note_write(int fd, uint64_t off, uint64_t len) {
         pthread_mutex_unlock(&mu);
     }
     errno = saved;
+    marking = 0;
 }
 
 /* ---- the interposed calls -------------------------------------------------- */
@@ -102,9 +107,18 @@ ssize_t write(int fd, const void *buf, size_t n) {
 
 int ftruncate(int fd, off_t len) {
     REAL(ftruncate);
+    struct stat st;
+    int saved = errno;
+    off_t old = tracked && fstat(fd, &st) == 0 ? st.st_size : -1;
+    errno = saved;
     int r = real_ftruncate(fd, len);
-    /* the entry holding the new end changes length: mark it */
-    if (r == 0 && len > 0) note_write(fd, (uint64_t)len - 1, 1);
+    /* every entry between the old and the new end changed (cut off, grown
+     * with zeros, or shortened), and so did the one holding the new end */
+    if (r == 0 && old >= 0) {
+        off_t lo = old < len ? old : len, hi = old < len ? len : old;
+        if (lo > 0) lo--;
+        note_write(fd, (uint64_t)lo, (uint64_t)(hi - lo));
+    }
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "md_alloc.h"
@@ -101,8 +102,17 @@ static int dir_put(md_objstore *s, const void *data, size_t len, md_hash *out_na
     char *path = object_path(d, &name, &dir);
     int rc = MD_OK, added = 0;
     struct stat st;
-    if (stat(path, &st) == 0 && (uint64_t)st.st_size == len) goto done; /* already stored */
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (stat(path, &st) == 0 && (uint64_t)st.st_size == len) {
+        /* already stored (perhaps by another process that has not synced its
+         * directory yet: sync it here too).  Touch it: the garbage collector
+         * spares young objects, and a capture is about to reference it. */
+        if (utimensat(AT_FDCWD, path, NULL, 0) != 0 || fsync_dir(dir) != MD_OK) rc = MD_EIO;
+        goto done;
+    }
+    if (mkdir(dir, 0700) == 0) {
+        rc = fsync_dir(d->objects); /* the new directory's entry, durably */
+        if (rc != MD_OK) goto done;
+    } else if (errno != EEXIST) {
         rc = MD_EIO;
         goto done;
     }
@@ -177,10 +187,14 @@ static int dir_stat(md_objstore *s, const md_hash *name, uint64_t *out_size) {
     return rc;
 }
 
-static int dir_remove(md_objstore *s, const md_hash *name) {
+static int dir_remove(md_objstore *s, const md_hash *name, int64_t stored_before) {
     dir_store *d = (dir_store *)s;
     char *path = object_path(d, name, NULL);
-    int rc = unlink(path) == 0 || errno == ENOENT ? MD_OK : MD_EIO;
+    struct stat st;
+    int rc = MD_OK;
+    /* re-checked just before the unlink: a capture may have touched it since it was listed */
+    if (stat(path, &st) == 0 && (int64_t)st.st_mtime < stored_before && unlink(path) != 0 && errno != ENOENT)
+        rc = MD_EIO;
     md_free(path);
     return rc;
 }
@@ -248,13 +262,16 @@ int md_objstore_open_dir(const char *root, md_objstore **out, char **out_err) {
     int rc = make_dir(root, &err);
     if (rc == MD_OK) rc = make_dir(d->objects, &err);
     if (rc == MD_OK) rc = make_dir(d->tmp, &err);
-    if (rc == MD_OK) { /* leftovers of puts a crash interrupted */
+    if (rc == MD_OK) { /* leftovers of puts a crash interrupted: only old ones,
+                        * other processes may be writing theirs right now */
         DIR *t = opendir(d->tmp);
         struct dirent *e;
+        time_t now = time(NULL);
         while (t && (e = readdir(t))) {
             if (strncmp(e->d_name, "put-", 4) != 0) continue;
             char *p = md_asprintf("%s/%s", d->tmp, e->d_name);
-            unlink(p);
+            struct stat st;
+            if (stat(p, &st) == 0 && now - st.st_mtime > MD_OBJSTORE_TMP_MAX_AGE_S) unlink(p);
             md_free(p);
         }
         if (t) closedir(t);
@@ -287,8 +304,8 @@ int md_objstore_stat(md_objstore *s, const md_hash *name, uint64_t *out_size) {
     return s->ops->stat(s, name, out_size);
 }
 
-int md_objstore_remove(md_objstore *s, const md_hash *name) {
-    return s->ops->remove(s, name);
+int md_objstore_remove(md_objstore *s, const md_hash *name, int64_t stored_before) {
+    return s->ops->remove(s, name, stored_before);
 }
 
 int md_objstore_list(md_objstore *s, md_objstore_list_cb cb, void *ctx) {

@@ -15,9 +15,11 @@
  *
  * Put protocol (directory backend): write the bytes to a new file in tmp/,
  * fsync it, rename it to its final name (an existing object with that name
- * already holds the same bytes: the new copy is dropped), fsync the
+ * already holds the same bytes: the new copy is dropped, and the existing
+ * one is touched so the garbage collector sees it as young), fsync the
  * directory.  A crash leaves either no object or a complete one, plus
- * perhaps a file in tmp/, which md_objstore_open_dir() removes.  An object
+ * perhaps a file in tmp/, which md_objstore_open_dir() removes once it is
+ * older than MD_OBJSTORE_TMP_MAX_AGE_S.  An object
  * written but never referenced by a committed manifest is an orphan: the
  * garbage collector removes those (snapshot.h).
  *
@@ -30,6 +32,7 @@
 #include <stdint.h>
 
 #define MD_HASH_SIZE 32
+#define MD_OBJSTORE_TMP_MAX_AGE_S 3600
 #define MD_HASH_HEX_SIZE 64
 
 typedef struct md_hash {
@@ -58,7 +61,7 @@ typedef struct md_objstore_ops {
     int (*put)(md_objstore *s, const void *data, size_t len, md_hash *out_name, int *out_added);
     int (*get)(md_objstore *s, const md_hash *name, void **out_data, size_t *out_len);
     int (*stat)(md_objstore *s, const md_hash *name, uint64_t *out_size);
-    int (*remove)(md_objstore *s, const md_hash *name);
+    int (*remove)(md_objstore *s, const md_hash *name, int64_t stored_before);
     int (*list)(md_objstore *s, md_objstore_list_cb cb, void *ctx);
     void (*close)(md_objstore *s);
 } md_objstore_ops;
@@ -69,7 +72,7 @@ struct md_objstore {
 
 /*
  * Open (creating if needed) a directory store at `root`; removes leftovers
- * of interrupted puts from <root>/tmp.  Close with md_objstore_close().
+ * of interrupted puts older than MD_OBJSTORE_TMP_MAX_AGE_S from <root>/tmp.  Close with md_objstore_close().
  * MD_OK, or MD_EIO with *out_err (caller frees with md_free).
  */
 int md_objstore_open_dir(const char *root, md_objstore **out, char **out_err);
@@ -94,8 +97,11 @@ int md_objstore_get(md_objstore *s, const md_hash *name, void **out_data, size_t
 /* Size of object `name` without reading it.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
 int md_objstore_stat(md_objstore *s, const md_hash *name, uint64_t *out_size);
 
-/* Remove object `name`.  MD_OK (also when it did not exist) or MD_EIO. */
-int md_objstore_remove(md_objstore *s, const md_hash *name);
+/* Remove object `name` if it was last stored (or touched by a put of the
+ * same bytes) before `stored_before` (seconds since the epoch; INT64_MAX:
+ * unconditionally).  MD_OK (also when it did not exist or is younger) or
+ * MD_EIO. */
+int md_objstore_remove(md_objstore *s, const md_hash *name, int64_t stored_before);
 
 /* Call cb for every object, in no particular order.  MD_OK or MD_EIO. */
 int md_objstore_list(md_objstore *s, md_objstore_list_cb cb, void *ctx);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -151,10 +152,29 @@ int md_snapshot_load_manifest(md_objstore *store, const md_hash *name, md_manife
 
 /* ---- materialize ------------------------------------------------------------ */
 
+/* fsync the directory holding `path` (a rename into it is then durable). */
+static int sync_parent(const char *path, char **out_err) {
+    char *dir = md_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    int fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? MD_OK : MD_EIO;
+    if (fd >= 0) close(fd);
+    if (rc != MD_OK) fail(out_err, rc, md_asprintf("cannot sync the directory of %s", path));
+    md_free(dir);
+    return rc;
+}
+
 int md_snapshot_materialize(md_objstore *store, const md_manifest *m, const md_manifest *have, const char *path,
                             uint32_t *out_written, char **out_err) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(out_err, MD_EIO, md_asprintf("cannot open %s: %s", path, strerror(errno)));
+    /* a whole file is written beside its final name and renamed into place,
+     * so a failure never leaves a partial file under that name */
+    char *tmp = have ? NULL : md_asprintf("%s.materializing", path);
+    int fd = open(tmp ? tmp : path, O_WRONLY | O_CREAT | O_CLOEXEC | (tmp ? O_TRUNC : 0), 0600);
+    if (fd < 0) {
+        md_free(tmp);
+        return fail(out_err, MD_EIO, md_asprintf("cannot open %s: %s", path, strerror(errno)));
+    }
     uint32_t *idx = NULL, n = 0;
     if (have) {
         md_manifest_diff(have, m, &idx, &n);
@@ -192,6 +212,13 @@ int md_snapshot_materialize(md_objstore *store, const md_manifest *m, const md_m
     if (rc == MD_OK && fsync(fd) != 0)
         rc = fail(out_err, MD_EIO, md_asprintf("cannot sync %s: %s", path, strerror(errno)));
     close(fd);
+    if (tmp) {
+        if (rc == MD_OK && rename(tmp, path) != 0)
+            rc = fail(out_err, MD_EIO, md_asprintf("cannot rename into %s: %s", path, strerror(errno)));
+        if (rc == MD_OK) rc = sync_parent(path, out_err);
+        if (rc != MD_OK) unlink(tmp);
+        md_free(tmp);
+    }
     if (rc == MD_OK && out_written) *out_written = written;
     return rc;
 }
@@ -311,7 +338,7 @@ int md_snapshot_sweep(md_objstore *store, const md_hash *roots, size_t nroots, i
         if (rc != MD_OK) rc = fail(out_err, rc, md_strdup("cannot list the object store"));
     }
     for (size_t i = 0; rc == MD_OK && !dry_run && i < c.ndead; i++) {
-        rc = md_objstore_remove(store, &c.dead[i]);
+        rc = md_objstore_remove(store, &c.dead[i], c.keep_after + 1);
         if (rc != MD_OK) rc = fail(out_err, rc, md_strdup("cannot remove an object from the store"));
     }
     md_free(c.dead);

@@ -59,8 +59,9 @@ int md_snapshot_load_manifest(md_objstore *store, const md_hash *name, md_manife
 /*
  * Write the file of manifest `m` at `path`.  `have` (optional) is the
  * manifest of the bytes `path` holds now: only entries that differ are
- * written.  Without it the file is written whole (created if needed).  The
- * file is truncated to m->file_size and fsync'd.  *out_written (optional):
+ * written.  Without it the file is written whole under a temporary name,
+ * fsync'd and renamed to `path` (a failure leaves no partial file there).
+ * The file ends truncated to m->file_size and fsync'd.  *out_written (optional):
  * entries written.  MD_OK; MD_ENOT_FOUND / MD_ECORRUPT (a block is missing
  * or damaged: the file is then incomplete); MD_EIO.  *out_err on failure.
  */

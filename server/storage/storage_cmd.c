@@ -6,8 +6,9 @@
  *         distinct block once): present, hash and length right; every
  *         database head names a snapshot.  Reads only.  Exit 0 when clean,
  *         1 when it found problems (each printed), 2 when it could not run.
- *   gc    removes objects no retained snapshot, clone or named snapshot
- *         references (dbmeta.h: md_dbmeta_gc_roots) and that are older than
+ *   gc    forgets snapshots past their database's retention (dbmeta.h:
+ *         md_dbmeta_expire), then removes objects no retained snapshot,
+ *         clone or named snapshot references and that are older than
  *         --min-age (default 3600 s, so captures in flight are safe while a
  *         server runs).  --dry-run reports what it would free.
  */
@@ -165,15 +166,19 @@ static int gc_main(const char *data_dir, int dry_run, long min_age) {
     roots r = {NULL, 0, 0};
     char *err = NULL;
     md_sweep_stats st;
-    int rc = md_dbmeta_gc_roots(o.meta, add_root, &r);
+    int64_t expired = 0;
+    int rc = md_dbmeta_expire(o.meta, dry_run, &expired);
+    if (rc == MD_OK) rc = md_dbmeta_gc_roots(o.meta, add_root, &r);
     if (rc == MD_OK) rc = md_snapshot_sweep(o.store, r.h, r.n, min_age, dry_run, &st, &err);
     int status = 0;
     if (rc != MD_OK) {
         fprintf(stderr, "mdserver gc: nothing removed: %s\n", err ? err : md_strerror(rc));
         status = 2;
     } else {
-        printf("mdserver gc%s: %zu retained snapshots; %s %llu objects (%.1f MiB), kept %llu (%.1f MiB)\n",
-               dry_run ? " --dry-run" : "", r.n, dry_run ? "would free" : "freed",
+        printf("mdserver gc%s: %lld snapshots past retention %s, %zu retained; %s %llu objects (%.1f MiB), "
+               "kept %llu (%.1f MiB)\n",
+               dry_run ? " --dry-run" : "", (long long)expired, dry_run ? "would be forgotten" : "forgotten", r.n,
+               dry_run ? "would free" : "freed",
                (unsigned long long)st.objects_removed, (double)st.bytes_removed / 1048576.0,
                (unsigned long long)st.objects_kept, (double)st.bytes_kept / 1048576.0);
     }

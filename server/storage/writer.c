@@ -25,6 +25,7 @@
 #include "storage/snapshot.h"
 
 #define LEASE_TTL_MS 60000
+#define LEASE_WAIT_MS 15000
 
 struct md_dbwriter {
     char *work_path, *wal_path, *holder;
@@ -75,12 +76,20 @@ static char *holder_name(void) {
     return md_asprintf("%s:%d:%llu", host, (int)getpid(), start_time(getpid()));
 }
 
-/* 1 if `holder` names a process of this host that no longer exists. */
-static int holder_is_dead(const char *holder) {
+/* 1 if `holder` names a process of this host. */
+static int holder_is_local(const char *holder) {
     char host[256] = "?";
     gethostname(host, sizeof host - 1);
     size_t hl = strlen(host);
-    if (strncmp(holder, host, hl) != 0 || holder[hl] != ':') return 0;
+    return strncmp(holder, host, hl) == 0 && holder[hl] == ':';
+}
+
+/* 1 if `holder` names a process of this host that no longer exists. */
+static int holder_is_dead(const char *holder) {
+    if (!holder_is_local(holder)) return 0;
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    size_t hl = strlen(host);
     int pid = 0;
     unsigned long long st = 0;
     if (sscanf(holder + hl + 1, "%d:%llu", &pid, &st) != 2 || pid <= 0) return 0;
@@ -88,14 +97,23 @@ static int holder_is_dead(const char *holder) {
     return start_time(pid) != st; /* the pid was reused */
 }
 
+/* Take the lease.  A holder that is a dead process of this host is taken
+ * over at once; a live one of this host (a duckling still shutting down
+ * after its server went away) is waited for, up to LEASE_WAIT_MS. */
 static int take_lease(md_dbwriter *w, char **out_err) {
     char *other = NULL;
-    int rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, &other);
-    if (rc == MD_ELOCKED && other && holder_is_dead(other)) {
-        md_dbmeta_lease_release(w->meta, w->db_id, other);
+    int rc;
+    for (int waited = 0;; waited += 100) {
         md_free(other);
         other = NULL;
         rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, &other);
+        if (rc != MD_ELOCKED || !other) break;
+        if (holder_is_dead(other)) {
+            md_dbmeta_lease_release(w->meta, w->db_id, other);
+            continue;
+        }
+        if (!holder_is_local(other) || waited >= LEASE_WAIT_MS) break;
+        usleep(100000);
     }
     if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
     else if (out_err)
@@ -142,8 +160,9 @@ int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname
         if (rc != MD_OK && out_err && !*out_err) *out_err = md_asprintf("cannot find or create database %s", dbname);
     }
     w->db_id = f.id;
-    w->head = f.head;
     if (rc == MD_OK) rc = take_lease(w, out_err);
+    if (rc == MD_OK) rc = md_dbmeta_db_get(w->meta, owner, dbname, found_db, &f); /* the head, now that it is ours */
+    w->head = f.head;
     if (rc == MD_OK && w->head > 0) {
         rc = md_dbmeta_snapshot_get(w->meta, w->head, found_snapshot, &w->head_name);
         if (rc == MD_OK) rc = md_snapshot_load_manifest(w->store, &w->head_name, &w->head_m, out_err);
@@ -180,18 +199,17 @@ static int checkpoint(duckdb_connection c, char **out_err) {
 static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint64_t bytes_added,
                        int64_t *out_snapshot, char **out_err) {
     if (w->lease_until_ms - now_ms() < LEASE_TTL_MS / 2) {
-        int rc = take_lease(w, out_err);
-        if (rc != MD_OK) {
-            md_manifest_free(&m);
-            return rc;
-        }
+        /* renew only a lease still ours: one lost meanwhile stays lost */
+        int rc = md_dbmeta_lease_renew(w->meta, w->db_id, w->holder, LEASE_TTL_MS);
+        if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
     }
     int64_t id = 0;
-    int rc = md_dbmeta_snapshot_commit(w->meta, w->db_id, w->holder, name, m->file_size, bytes_added, NULL, &id);
+    int rc = md_dbmeta_snapshot_commit(w->meta, w->db_id, w->holder, w->head, name, m->file_size, bytes_added, NULL,
+                                       &id);
     if (rc != MD_OK) {
         if (out_err)
-            *out_err = rc == MD_ELOCKED ? md_strdup("the database's writer lease was lost; the change is kept in "
-                                                    "DuckDB's log and will be snapshotted by its next writer")
+            *out_err = rc == MD_ELOCKED ? md_strdup("the database's writer lease was lost (or another writer moved "
+                                                    "its head); the change stays in this working file only")
                                         : md_strdup("cannot commit the snapshot to the metadata store");
         md_manifest_free(&m);
         return rc;
@@ -235,7 +253,8 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapsho
         return MD_OK;
     }
     char *why = NULL;
-    if (checkpoint(c, &why) != MD_OK) { /* another transaction is open: later */
+    if (checkpoint(c, &why) != MD_OK) { /* usually another transaction is open: later */
+        if (why && !strstr(why, "transaction")) fprintf(stderr, "mdserver duckling: snapshot postponed: %s\n", why);
         md_free(why);
         pthread_mutex_unlock(&w->mu);
         return MD_OK;
@@ -246,8 +265,9 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapsho
     md_hash name;
     md_capture_stats stats;
     int use_marks = w->head_m && !w->need_full;
-    int rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? dirty : NULL, n, &m, &name, &stats,
-                                 out_err);
+    static const uint32_t none[1] = {0}; /* no marks (only the WAL changed): read nothing, not everything */
+    int rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? (dirty ? dirty : none) : NULL, n, &m,
+                                 &name, &stats, out_err);
     md_free(dirty);
     if (rc == MD_OK) {
         if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m); /* rewritten, same bytes */

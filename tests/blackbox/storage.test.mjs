@@ -34,7 +34,7 @@ function storeBytes(dataDir) {
   return n;
 }
 
-test('each committed write becomes a snapshot before it is acknowledged; reads and open transactions make none', async () => {
+test('each committed write becomes a snapshot before it is acknowledged (listed by md_snapshots); reads and open transactions make none', async () => {
   const c = await MdClient.connect(srv.url, token);
   const [created] = await snapshots(c, 'CREATE TABLE t AS SELECT i, i * 2 AS j FROM range(200000) r(i)');
   assert.ok(created > 0, 'CREATE TABLE made a snapshot');
@@ -45,6 +45,16 @@ test('each committed write becomes a snapshot before it is acknowledged; reads a
   const txn = await snapshots(c, 'BEGIN; INSERT INTO t VALUES (-5, -10); UPDATE t SET j = 0 WHERE i = -1; COMMIT');
   assert.deepEqual(txn.slice(0, 3), [null, null, null], 'nothing is snapshotted inside the transaction');
   assert.ok(txn[3] > b, 'COMMIT is');
+
+  // md_snapshots() lists them, oldest first, with their time and size
+  const rows = await c.rows("SELECT snapshot_id, name, created_at, bytes_added, typeof(created_at) AS ty FROM md_snapshots('my_db')");
+  const ids = rows.map((r) => Number(r.snapshot_id));
+  for (const id of [created, a, b, txn[3]]) assert.ok(ids.includes(id), `snapshot ${id} is listed`);
+  assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+  for (let i = 1; i < rows.length; i++) assert.ok(rows[i].created_at >= rows[i - 1].created_at);
+  assert.ok(rows.every((r) => r.ty === 'TIMESTAMP' && r.name === null && r.bytes_added > 0n));
+  const bad = await c.query("FROM md_snapshots('no_such_db')");
+  assert.match(bad.error?.message ?? '', /no database named no_such_db/);
   await c.close();
 });
 

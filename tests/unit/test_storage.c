@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -156,10 +158,10 @@ static void objects_are_stored_once_by_content(void **state) {
     assert_int_equal(md_objstore_stat(f->store, &a, &size), MD_OK);
     assert_int_equal(size, 5);
 
-    assert_int_equal(md_objstore_remove(f->store, &a), MD_OK);
+    assert_int_equal(md_objstore_remove(f->store, &a, INT64_MAX), MD_OK);
     assert_int_equal(md_objstore_get(f->store, &a, &data, &len), MD_ENOT_FOUND);
     assert_int_equal(md_objstore_stat(f->store, &a, &size), MD_ENOT_FOUND);
-    assert_int_equal(md_objstore_remove(f->store, &a), MD_OK); /* already gone */
+    assert_int_equal(md_objstore_remove(f->store, &a, INT64_MAX), MD_OK); /* already gone */
     assert_int_equal(count_objects(f->store), 1);
 }
 
@@ -182,16 +184,24 @@ static void damaged_objects_are_detected_on_read(void **state) {
 
 static void interrupted_puts_are_cleaned_up_on_open(void **state) {
     fixture *f = *state;
-    char *leftover = md_asprintf("%s/tmp/put-abc123", f->store_dir);
-    FILE *fp = fopen(leftover, "wb");
-    assert_non_null(fp);
-    fputs("half an object", fp);
-    fclose(fp);
+    char *old = md_asprintf("%s/tmp/put-abc123", f->store_dir);
+    char *fresh = md_asprintf("%s/tmp/put-def456", f->store_dir);
+    for (int i = 0; i < 2; i++) {
+        FILE *fp = fopen(i ? fresh : old, "wb");
+        assert_non_null(fp);
+        fputs("half an object", fp);
+        fclose(fp);
+    }
+    /* the old one is a crash's leftover; the fresh one may be another process's put in flight */
+    struct timespec times[2] = {{time(NULL) - 2 * MD_OBJSTORE_TMP_MAX_AGE_S, 0}, {time(NULL) - 2 * MD_OBJSTORE_TMP_MAX_AGE_S, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, old, times, 0), 0);
     md_objstore_close(&f->store);
     char *err = NULL;
     assert_int_equal(md_objstore_open_dir(f->store_dir, &f->store, &err), MD_OK);
-    assert_int_not_equal(access(leftover, F_OK), 0);
-    md_free(leftover);
+    assert_int_not_equal(access(old, F_OK), 0);
+    assert_int_equal(access(fresh, F_OK), 0);
+    md_free(old);
+    md_free(fresh);
 }
 
 /* ---- manifests ------------------------------------------------------------------ */
@@ -378,7 +388,7 @@ static void verify_reports_missing_and_damaged_blocks(void **state) {
     assert_int_equal(md_snapshot_verify(f->store, m, note_bad, &bad, &nbad), MD_OK);
     assert_int_equal(nbad, 0);
 
-    assert_int_equal(md_objstore_remove(f->store, &m->entries[1]), MD_OK);
+    assert_int_equal(md_objstore_remove(f->store, &m->entries[1], INT64_MAX), MD_OK);
     char hex[MD_HASH_HEX_SIZE + 1];
     md_hash_hex(&m->entries[3], hex);
     char *obj = md_asprintf("%s/objects/%.2s/%s", f->store_dir, hex, hex + 2);
@@ -614,17 +624,19 @@ static void leases_guard_the_commit_point(void **state) {
     assert_int_equal(md_dbmeta_db_create(m, "alice", "d", 0, &db), MD_OK);
     md_hash h1 = named(1), h2 = named(2);
     /* no lease, no commit */
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 100, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", 0, &h1, 100, 100, NULL, &snap), MD_ELOCKED);
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", 60000, NULL), MD_OK);
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", 60000, NULL), MD_OK); /* renew */
     char *holder = NULL;
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w2", 60000, &holder), MD_ELOCKED);
     assert_string_equal(holder, "w1");
     md_free(holder);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w2", &h1, 100, 100, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w2", 0, &h1, 100, 100, NULL, &snap), MD_ELOCKED);
     int64_t s1, s2;
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 100, NULL, &s1), MD_OK);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h2, 200, 50, "before_import", &s2), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", 0, &h1, 100, 100, NULL, &s1), MD_OK);
+    /* a commit on top of a base that is no longer the head is refused */
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", 0, &h2, 200, 50, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", s1, &h2, 200, 50, "before_import", &s2), MD_OK);
     assert_true(s2 > s1);
     md_db_row row;
     assert_int_equal(md_dbmeta_db_get(m, "alice", "d", keep_db, &row), MD_OK);
@@ -645,7 +657,9 @@ static void leases_guard_the_commit_point(void **state) {
     /* an expired lease can be taken over; the old holder can no longer commit */
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w1", -1, NULL), MD_OK); /* expires at once */
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w2", 60000, NULL), MD_OK);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", &h1, 100, 0, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w1", s2, &h1, 100, 0, NULL, &snap), MD_ELOCKED);
+    assert_int_equal(md_dbmeta_lease_renew(m, db, "w1", 60000), MD_ELOCKED); /* not w1's any more */
+    assert_int_equal(md_dbmeta_lease_renew(m, db, "w2", 60000), MD_OK);
     assert_int_equal(md_dbmeta_lease_release(m, db, "w1"), MD_OK); /* not w1's: no effect */
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w3", 60000, NULL), MD_ELOCKED);
     assert_int_equal(md_dbmeta_lease_release(m, db, "w2"), MD_OK);
@@ -662,9 +676,9 @@ static void gc_roots_follow_heads_names_retention_and_clones(void **state) {
     assert_int_equal(md_dbmeta_db_create(m, "alice", "d", 0, &db), MD_OK);
     assert_int_equal(md_dbmeta_lease_acquire(m, db, "w", 60000, NULL), MD_OK);
     md_hash h1 = named(1), h2 = named(2), h3 = named(3);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h1, 1, 1, "kept", &s1), MD_OK);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h2, 1, 1, NULL, &s2), MD_OK);
-    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", &h3, 1, 1, NULL, &s3), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", 0, &h1, 1, 1, "kept", &s1), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", s1, &h2, 1, 1, NULL, &s2), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", s2, &h3, 1, 1, NULL, &s3), MD_OK);
     md_hash roots[16];
     memset(roots, 0, sizeof roots);
     assert_int_equal(md_dbmeta_gc_roots(m, collect_root, roots), MD_OK);
@@ -685,6 +699,22 @@ static void gc_roots_follow_heads_names_retention_and_clones(void **state) {
     assert_int_equal(md_dbmeta_gc_roots(m, collect_root, roots), MD_OK);
     assert_int_equal(root_count(roots), 1); /* only what the clone still uses */
     assert_true(md_hash_equal(&roots[0], &h2));
+
+    /* expiring forgets the rows of what is not retained (dry run first) */
+    int64_t expired = -1;
+    assert_int_equal(md_dbmeta_expire(m, 1, &expired), MD_OK);
+    assert_int_equal(expired, 2);
+    md_snapshot_row sr;
+    assert_int_equal(md_dbmeta_snapshot_get(m, s1, keep_snap, &sr), MD_OK);
+    assert_int_equal(md_dbmeta_expire(m, 0, &expired), MD_OK);
+    assert_int_equal(expired, 2);
+    assert_int_equal(md_dbmeta_snapshot_get(m, s1, keep_snap, &sr), MD_ENOT_FOUND);
+    assert_int_equal(md_dbmeta_snapshot_get(m, s3, keep_snap, &sr), MD_ENOT_FOUND);
+    assert_int_equal(md_dbmeta_snapshot_get(m, s2, keep_snap, &sr), MD_OK);
+    assert_int_equal(md_dbmeta_db_get(m, "alice", "c", keep_db, &row), MD_OK);
+    assert_int_equal(row.head, s2);
+    assert_int_equal(md_dbmeta_expire(m, 0, &expired), MD_OK);
+    assert_int_equal(expired, 0);
     md_dbmeta_close(&m);
 }
 
