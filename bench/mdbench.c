@@ -42,6 +42,7 @@
 #include "report.h"
 #include "rowsum.h"
 #include "stats.h"
+#include "storage.h"
 
 /* ---- the data ------------------------------------------------------------ */
 
@@ -91,7 +92,7 @@ static const query_def overhead_queries[] = {
 /* ---- options --------------------------------------------------------------- */
 
 typedef struct opts {
-    const char *url, *token, *pg, *db, *json, *memory_limit;
+    const char *url, *token, *pg, *db, *json, *memory_limit, *data_dir, *json_dir;
     int threads, runs, count;
     long long facts_rows, xfer_rows;
 } opts;
@@ -103,6 +104,7 @@ static void usage(FILE *f) {
           "       mdbench transfer --url WS --token T --pg CONNINFO [--runs R] [--json FILE]\n"
           "       mdbench latency  --url WS --token T --db FILE --threads N [--memory-limit M] --pg CONNINFO\n"
           "                        [--count N] [--runs R] [--json FILE]\n"
+          "       mdbench storage  --url WS --token T --db COPY --data-dir DIR [--runs R] [--json-dir DIR]\n"
           "bench/run.sh starts mdserver and PostgreSQL and runs these in order.\n",
           f);
 }
@@ -749,6 +751,7 @@ int main(int argc, char **argv) {
         {"runs", required_argument, 0, 'r'},       {"count", required_argument, 0, 'c'},
         {"memory-limit", required_argument, 0, 'm'},
         {"facts-rows", required_argument, 0, 'F'}, {"xfer-rows", required_argument, 0, 'X'},
+        {"data-dir", required_argument, 0, 'D'},   {"json-dir", required_argument, 0, 'J'},
         {0, 0, 0, 0}};
     int c;
     optind = 2;
@@ -765,6 +768,8 @@ int main(int argc, char **argv) {
         case 'm': o.memory_limit = optarg; break;
         case 'F': o.facts_rows = atoll(optarg); break;
         case 'X': o.xfer_rows = atoll(optarg); break;
+        case 'D': o.data_dir = optarg; break;
+        case 'J': o.json_dir = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -776,6 +781,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "overhead") == 0 && o.db && o.threads > 0) return cmd_overhead(&o);
     if (strcmp(cmd, "transfer") == 0 && o.pg) return cmd_transfer(&o);
     if (strcmp(cmd, "latency") == 0 && o.db && o.pg && o.threads > 0) return cmd_latency(&o);
+    if (strcmp(cmd, "storage") == 0 && o.db && o.data_dir)
+        return bench_storage_main(o.url, o.token, o.data_dir, o.db, o.runs, o.json_dir);
     usage(stderr);
     return 2;
 }

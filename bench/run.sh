@@ -10,9 +10,10 @@
 #   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
 #      the in-process DuckDB side, start mdserver again
 #   5. mdbench overhead | transfer | latency: one BENCH line each
-#   6. stop both servers; bench/browser.mjs (Chromium, a server of its own):
+#   6. mdbench storage: snapshot_small_commit, snapshot_history_cost
+#   7. stop both servers; bench/browser.mjs (Chromium, a server of its own):
 #      page_first_result and browser_ingest
-#   7. build/bench.json = the five JSON objects (servers are stopped on
+#   8. build/bench.json = the seven JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -38,7 +39,8 @@ XFER_ROWS=${MDBENCH_XFER_ROWS:-5000000}
 LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
 RESULTS=build/bench/results
 OUT=build/bench.json
-BENCHES=(remote_overhead result_transfer small_query_latency page_first_result browser_ingest)
+BENCHES=(remote_overhead result_transfer small_query_latency snapshot_small_commit snapshot_history_cost
+         page_first_result browser_ingest)
 
 say() { printf '  %s\n' "$*"; }
 T0=$SECONDS
@@ -147,9 +149,10 @@ trap 'exit 130' INT TERM
 # ---- reporting -------------------------------------------------------------------
 
 UNIT_remote_overhead=ms UNIT_result_transfer=rows/s UNIT_small_query_latency=us
-UNIT_page_first_result=ms UNIT_browser_ingest=rows/s
+UNIT_page_first_result=ms UNIT_browser_ingest=rows/s UNIT_snapshot_small_commit=ms UNIT_snapshot_history_cost=B
 TARGET_remote_overhead='<=1.10' TARGET_result_transfer='>=2.00' TARGET_small_query_latency='<=1.30'
 TARGET_page_first_result='<=1.25' TARGET_browser_ingest='>=0.50'
+TARGET_snapshot_small_commit='<=3.00' TARGET_snapshot_history_cost='<=1.25'
 
 # A benchmark that did not report (setup failed, mdbench crashed): its line and
 # JSON object say so.
@@ -241,6 +244,16 @@ run_bench remote_overhead overhead --url "$URL" --token "$TOKEN" --db "$WORK/nat
 run_bench result_transfer transfer --url "$URL" --token "$TOKEN" --pg "$PG" --runs "$RUNS" || status=1
 run_bench small_query_latency latency --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
     --threads "$THREADS" --memory-limit "$MEM" --pg "$PG" --count "$LAT_COUNT" --runs "$RUNS" || status=1
+# Snapshot storage, on the large my_db setup made; the plain side writes to
+# the native copy, which no benchmark reads after this.
+echo "  == snapshot_small_commit, snapshot_history_cost ($(elapsed) so far)"
+rm -f "$RESULTS/snapshot_small_commit.json" "$RESULTS/snapshot_history_cost.json"
+step "$MDBENCH" storage --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" --data-dir "$DATA" \
+    --runs "$RUNS" --json-dir "$RESULTS" || status=1
+for b in snapshot_small_commit snapshot_history_cost; do
+    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "mdbench storage exited before reporting"
+done
+
 # The page benchmarks (Chromium) start a server of their own: stop this one
 # and PostgreSQL first, so that they do not share the machine with idle
 # processes holding gigabytes.
