@@ -18,7 +18,6 @@
 #include "storage.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,32 +29,23 @@
 #include "remote.h"
 #include "report.h"
 #include "stats.h"
+#include "storage/objstore.h"
 
 #define HISTORY_COMMITS 100
 #define MiB (1024.0 * 1024.0)
 
-/* Bytes of every object under <data-dir>/store/objects. */
+static int add_size(void *ctx, const md_hash *name, uint64_t size, int64_t stored_at) {
+    *(uint64_t *)ctx += size;
+    return 0;
+}
+
+/* Bytes of every object in the server's store (storage/objstore.h). */
 static uint64_t store_bytes(const char *data_dir) {
-    char *root = md_asprintf("%s/store/objects", data_dir);
+    char *root = md_asprintf("%s/store", data_dir);
+    md_objstore *store = NULL;
     uint64_t n = 0;
-    DIR *top = opendir(root);
-    struct dirent *e;
-    while (top && (e = readdir(top))) {
-        if (e->d_name[0] == '.') continue;
-        char *sub = md_asprintf("%s/%s", root, e->d_name);
-        DIR *d = opendir(sub);
-        struct dirent *f;
-        while (d && (f = readdir(d))) {
-            if (f->d_name[0] == '.') continue;
-            char *p = md_asprintf("%s/%s", sub, f->d_name);
-            struct stat st;
-            if (stat(p, &st) == 0) n += (uint64_t)st.st_size;
-            md_free(p);
-        }
-        if (d) closedir(d);
-        md_free(sub);
-    }
-    if (top) closedir(top);
+    if (md_objstore_open_dir(root, &store, NULL) == MD_OK) md_objstore_list(store, add_size, &n);
+    md_objstore_close(&store);
     md_free(root);
     return n;
 }

@@ -141,6 +141,49 @@ static void snap_row_of(sqlite3_stmt *st, md_snapshot_row *r) {
     r->created_at = col_text(st, 6);
 }
 
+/* Step `st` (prepared and bound by the caller, who holds m->mu) and hand
+ * each row to emit(st, sink); finalizes st.  want_one: stop after the first
+ * row, MD_ENOT_FOUND when there is none. */
+typedef void (*emit_fn)(sqlite3_stmt *st, const void *sink);
+
+static int each_row(sqlite3_stmt *st, int want_one, emit_fn emit, const void *sink) {
+    if (!st) return MD_EIO;
+    int s, found = 0;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        emit(st, sink);
+        found = 1;
+        if (want_one) break;
+    }
+    int rc = s == SQLITE_ROW || s == SQLITE_DONE ? MD_OK : MD_EIO;
+    sqlite3_finalize(st);
+    if (rc == MD_OK && want_one && !found) rc = MD_ENOT_FOUND;
+    return rc;
+}
+
+typedef struct db_sink {
+    void (*cb)(void *ctx, const md_db_row *row);
+    void *ctx;
+} db_sink;
+
+static void emit_db(sqlite3_stmt *st, const void *sink) {
+    const db_sink *k = sink;
+    md_db_row r;
+    db_row_of(st, &r);
+    k->cb(k->ctx, &r);
+}
+
+typedef struct snap_sink {
+    void (*cb)(void *ctx, const md_snapshot_row *row);
+    void *ctx;
+} snap_sink;
+
+static void emit_snap(sqlite3_stmt *st, const void *sink) {
+    const snap_sink *k = sink;
+    md_snapshot_row r;
+    snap_row_of(st, &r);
+    k->cb(k->ctx, &r);
+}
+
 /* ---- databases ------------------------------------------------------------------ */
 
 int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id) {
@@ -181,25 +224,13 @@ int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64
 
 static int db_query(md_dbmeta *m, const char *sql, const char *a, const char *b,
                     void (*cb)(void *ctx, const md_db_row *row), void *ctx, int want_one) {
+    db_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, sql);
-    int rc = st ? MD_OK : MD_EIO, found = 0;
-    if (st) {
-        if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
-        if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            md_db_row r;
-            db_row_of(st, &r);
-            cb(ctx, &r);
-            found = 1;
-            if (want_one) break;
-        }
-        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = MD_EIO;
-        sqlite3_finalize(st);
-    }
+    if (st && a) sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+    if (st && b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+    int rc = each_row(st, want_one, emit_db, &sink);
     pthread_mutex_unlock(&m->mu);
-    if (rc == MD_OK && want_one && !found) rc = MD_ENOT_FOUND;
     return rc;
 }
 
@@ -398,25 +429,13 @@ int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, i
 
 static int snap_query(md_dbmeta *m, const char *sql, int64_t a, const char *b,
                       void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx, int want_one) {
+    snap_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, sql);
-    int rc = st ? MD_OK : MD_EIO, found = 0;
-    if (st) {
-        sqlite3_bind_int64(st, 1, a);
-        if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            md_snapshot_row r;
-            snap_row_of(st, &r);
-            cb(ctx, &r);
-            found = 1;
-            if (want_one) break;
-        }
-        if (s != SQLITE_ROW && s != SQLITE_DONE) rc = MD_EIO;
-        sqlite3_finalize(st);
-    }
+    if (st) sqlite3_bind_int64(st, 1, a);
+    if (st && b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+    int rc = each_row(st, want_one, emit_snap, &sink);
     pthread_mutex_unlock(&m->mu);
-    if (rc == MD_OK && want_one && !found) rc = MD_ENOT_FOUND;
     return rc;
 }
 
