@@ -230,7 +230,7 @@ step "$MDBENCH" setup --url "$URL" --token "$TOKEN" --pg "$PG" \
 # after a clean shutdown (checkpointed, no WAL), so both open identical bytes.
 say "stopping mdserver (the duckling checkpoints my_db), copying my_db.duckdb for in-process DuckDB"
 stop_server
-DB=$DATA/users/bench/my_db.duckdb
+DB=$DATA/users/bench/databases/my_db.duckdb
 [ -f "$DB" ] || setup_failed "no $DB after generation"
 [ -e "$DB.wal" ] && setup_failed "$DB.wal still exists after shutdown: the copy would differ"
 cp "$DB" "$WORK/native.duckdb" || setup_failed "cannot copy $DB"

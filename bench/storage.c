@@ -75,7 +75,7 @@ int bench_storage_main(const char *url, const char *token, const char *data_dir,
     int commits = runs * 3 < 20 ? 20 : runs * 3;
     double *ours = md_calloc((size_t)commits, sizeof *ours), *peer = md_calloc((size_t)commits, sizeof *peer);
     double *added = md_calloc((size_t)commits, sizeof *added);
-    char *work = md_asprintf("%s/users/bench/my_db.duckdb", data_dir);
+    char *work = md_asprintf("%s/users/bench/databases/my_db.duckdb", data_dir);
     int rc = bench_remote_connect(url, token, &r, &err);
     bench_query_stats qs;
     if (rc == MD_OK) rc = bench_remote_query(r, "CREATE OR REPLACE TABLE commits(i INTEGER, ts TIMESTAMP)", NULL, &qs, &err);

@@ -16,19 +16,19 @@
 #include "md_error.h"
 
 static const char *const q_databases =
-    "SELECT database_name, readonly FROM duckdb_databases() WHERE database_name <> 'system' "
+    "SELECT database_name, readonly FROM duckdb_databases() WHERE database_name NOT IN ('system', 'memory') "
     "ORDER BY database_name";
 static const char *const q_schemas =
-    "SELECT database_name, schema_name FROM duckdb_schemas() WHERE database_name <> 'system' "
+    "SELECT database_name, schema_name FROM duckdb_schemas() WHERE database_name NOT IN ('system', 'memory') "
     "ORDER BY database_name, schema_name";
 static const char *const q_tables =
     "SELECT database_name, schema_name, table_name, false AS is_view, estimated_size FROM duckdb_tables() "
-    "WHERE database_name <> 'system' "
+    "WHERE database_name NOT IN ('system', 'memory') "
     "UNION ALL SELECT database_name, schema_name, view_name, true, NULL FROM duckdb_views() "
-    "WHERE database_name <> 'system' AND NOT internal ORDER BY 1, 2, 3";
+    "WHERE database_name NOT IN ('system', 'memory') AND NOT internal ORDER BY 1, 2, 3";
 static const char *const q_columns =
     "SELECT database_name, schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-    "WHERE database_name <> 'system' ORDER BY database_name, schema_name, table_name, column_index";
+    "WHERE database_name NOT IN ('system', 'memory') ORDER BY database_name, schema_name, table_name, column_index";
 
 /* The element of `arr` whose "name" equals `name`, or NULL. */
 static cJSON *find_named(cJSON *arr, const char *name) {

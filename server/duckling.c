@@ -53,8 +53,10 @@
 #include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
+#include "storage/databases.h"
+#include "storage/db_statements.h"
+#include "storage/dbcommands.h"
 #include "storage/sql_functions.h"
-#include "storage/writer.h"
 
 #define PROGRESS_INTERVAL_MS 100
 #define MAX_QUEUED 64
@@ -81,6 +83,7 @@ typedef struct session {
     uint32_t running_id;
     int cancel_requested;
     int catalog_changed; /* executor only: the running request changed the catalog */
+    uint32_t pos_offset; /* executor only: byte offset of the running statement's text in the request */
     int closing;
     double last_percent;
     struct session *next_live; /* g_sessions list, under g_mu */
@@ -101,10 +104,7 @@ static struct {
     pthread_cond_t cv;
     session *sessions;
     int live;
-    /* my_db in snapshot storage: its writer, and the connection that runs
-     * the writer's CHECKPOINTs (storage/writer.h) */
-    md_dbwriter *writer;
-    duckdb_connection snap_conn;
+    md_databases *dbs;           /* the user's snapshot-stored databases (storage/databases.h) */
     md_sql_functions *functions; /* md_snapshots() and friends */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -174,11 +174,24 @@ static int send_duckdb_error(session *s, uint32_t id, const char *err) {
     if (cJSON_IsString(type) && cJSON_IsString(msg)) {
         const char *t = type->valuestring;
         int code = MD_ESQL;
+        char *why = NULL;
         if (strcmp(t, "Interrupt") == 0) code = MD_ECANCELLED;
         else if (strcmp(t, "Permission") == 0) code = MD_EPERMISSION;
-        else if (s->read_only && strstr(msg->valuestring, "read-only mode")) code = MD_EREAD_ONLY;
-        char *text = md_asprintf("%s Error: %s", t, msg->valuestring);
+        else if (strstr(msg->valuestring, "read-only mode")) {
+            /* a snapshot, or a database another process writes: say which */
+            const char *q = strstr(msg->valuestring, "database \"");
+            if (q) {
+                q += 10;
+                const char *qe = strchr(q, '"');
+                char *alias = qe ? md_strndup(q, (size_t)(qe - q)) : NULL;
+                if (alias) why = md_databases_read_only_reason(g.dbs, alias, &code);
+                md_free(alias);
+            }
+            if (!why && s->read_only) code = MD_EREAD_ONLY;
+        }
+        char *text = why ? why : md_asprintf("%s Error: %s", t, msg->valuestring);
         long position = cJSON_IsString(pos) ? strtol(pos->valuestring, NULL, 10) : -1;
+        if (position >= 0) position += s->pos_offset;
         rc = send_error(s, id, code, text, position, t);
         md_free(text);
     } else {
@@ -395,11 +408,12 @@ static void simple_query(duckdb_connection c, const char *sql) {
 }
 
 /*
- * Run one statement.  Returns MD_OK after RESULT_END was sent, or an error
- * code after an ERROR was sent (MD_EIO: the socket is gone).
+ * Run extracted statement i of stmts as statement `index` of `total` of the
+ * request (`final`: its last).  Returns MD_OK after RESULT_END was sent, or
+ * an error code after an ERROR was sent (MD_EIO: the socket is gone).
  */
-static int run_statement(session *s, uint32_t id, duckdb_extracted_statements stmts, idx_t i, idx_t n,
-                         double t0) {
+static int run_statement(session *s, uint32_t id, duckdb_extracted_statements stmts, idx_t i, idx_t index,
+                         idx_t total, int final, double t0) {
     duckdb_prepared_statement prep = NULL;
     duckdb_pending_result pending = NULL;
     duckdb_result res;
@@ -451,23 +465,28 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         in_ro_txn = 0;
     }
     int64_t snapshot = 0;
-    if (!s->read_only && g.writer) { /* a committed change becomes a snapshot before it is acknowledged */
+    if (!s->read_only) { /* a committed change becomes a snapshot before it is acknowledged */
         char *werr = NULL;
-        if (md_dbwriter_commit(g.writer, g.snap_conn, &snapshot, &werr) != MD_OK) {
-            /* the change is durable in DuckDB's WAL: the next commit or recovery snapshots it */
-            fprintf(stderr, "mdserver duckling: snapshot: %s\n", werr ? werr : "failed");
+        int crc = md_databases_commit(g.dbs, &snapshot, &werr);
+        if (crc != MD_OK) {
+            /* DuckDB has it (in its file or WAL), storage does not: say so */
+            char *m = md_asprintf("the statement ran, but its snapshot could not be committed: %s",
+                                  werr ? werr : "unknown error");
+            rc = send_error(s, id, crc, m, -1, NULL) ? MD_EIO : crc;
+            md_free(m);
+            md_free(werr);
+            goto out;
         }
-        md_free(werr);
     }
-    if (i + 1 == n) set_running(s, 0, 0); /* no PROGRESS after the final frame */
+    if (final) set_running(s, 0, 0); /* no PROGRESS after the final frame */
     cJSON *end = cJSON_CreateObject();
     if (snapshot > 0) cJSON_AddNumberToObject(end, "snapshot", (double)snapshot);
-    cJSON_AddNumberToObject(end, "statement", (double)i);
-    cJSON_AddNumberToObject(end, "statements", (double)n);
+    cJSON_AddNumberToObject(end, "statement", (double)index);
+    cJSON_AddNumberToObject(end, "statements", (double)total);
     cJSON_AddNumberToObject(end, "rows", (double)st.rows);
     cJSON_AddNumberToObject(end, "bytes", (double)st.bytes);
     cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
-    cJSON_AddBoolToObject(end, "final", i + 1 == n);
+    cJSON_AddBoolToObject(end, "final", final);
     rc = send_json(s, MD_MSG_RESULT_END, id, end) ? MD_EIO : MD_OK;
 out:
     if (have_res) duckdb_destroy_result(&res);
@@ -477,34 +496,104 @@ out:
     return rc;
 }
 
+static void send_empty_end(session *s, uint32_t id, double t0) {
+    cJSON *end = cJSON_CreateObject();
+    cJSON_AddNumberToObject(end, "statement", 0);
+    cJSON_AddNumberToObject(end, "statements", 0);
+    cJSON_AddNumberToObject(end, "rows", 0);
+    cJSON_AddNumberToObject(end, "bytes", 0);
+    cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
+    cJSON_AddBoolToObject(end, "final", 1);
+    send_json(s, MD_MSG_RESULT_END, id, end);
+}
+
+/*
+ * Run DuckDB text `sql` (a whole request, or one statement of it that starts
+ * at byte `offset`) as statements index.. of `total`; `last`: the request
+ * ends with it.  MD_OK, or the error code already sent.
+ */
+static int run_duckdb_text(session *s, uint32_t id, const char *sql, uint32_t offset, idx_t index, idx_t total,
+                           int last, double t0) {
+    s->pos_offset = offset;
+    duckdb_extracted_statements stmts = NULL;
+    idx_t n = duckdb_extract_statements(s->conn, sql, &stmts);
+    int rc = MD_OK;
+    if (n == 0) {
+        const char *e = duckdb_extract_statements_error(stmts);
+        if (e) {
+            set_running(s, 0, 0);
+            send_duckdb_error(s, id, e);
+            rc = MD_ESQL;
+        } else if (last) { /* only whitespace or comments */
+            set_running(s, 0, 0);
+            send_empty_end(s, id, t0);
+        }
+    }
+    if (total == 0) total = n; /* the whole request */
+    for (idx_t i = 0; i < n && rc == MD_OK; i++)
+        rc = run_statement(s, id, stmts, i, index + i, total, last && i + 1 == n, t0);
+    duckdb_destroy_extracted(&stmts);
+    s->pos_offset = 0;
+    return rc;
+}
+
+/* One of the server's database statements (storage/dbcommands.h). */
+static int run_db_statement(session *s, uint32_t id, const char *sql, const md_dbscript_stmt *ds, idx_t index,
+                            idx_t total, double t0) {
+    int last = index + 1 == total;
+    if (s->read_only && ds->st.kind != MD_DBSTMT_SHOW_DATABASES) {
+        char *m = md_asprintf("this token is read-only: %s statements are not allowed", md_dbstmt_verb(ds->st.kind));
+        int rc = send_error(s, id, MD_EREAD_ONLY, m, ds->start, NULL) ? MD_EIO : MD_EREAD_ONLY;
+        md_free(m);
+        return rc;
+    }
+    if (ds->st.kind != MD_DBSTMT_SHOW_DATABASES) s->catalog_changed = 1;
+    char *answer = NULL, *err = NULL;
+    int rc = md_dbcommand_run(g.dbs, s->conn, &ds->st, &answer, &err);
+    if (rc != MD_OK) {
+        rc = send_error(s, id, rc, err, ds->start, NULL) ? MD_EIO : rc;
+        md_free(err);
+        return rc;
+    }
+    if (!answer) { /* not ours after all (a DETACH of a plain file): DuckDB runs it */
+        char *text = md_strndup(sql + ds->start, ds->end - ds->start);
+        rc = run_duckdb_text(s, id, text, ds->start, index, total, last, t0);
+        md_free(text);
+        return rc;
+    }
+    rc = run_duckdb_text(s, id, answer, ds->start, index, total, last, t0);
+    md_free(answer);
+    return rc;
+}
+
 static void run_query(session *s, uint32_t id, const char *sql) {
     double t0 = now_ms_f();
     set_running(s, 1, id);
-    duckdb_extracted_statements stmts = NULL;
-    idx_t n = duckdb_extract_statements(s->conn, sql, &stmts);
-    if (n == 0) {
-        const char *e = duckdb_extract_statements_error(stmts);
+    md_dbscript *scr = NULL;
+    md_sql_error perr;
+    if (md_dbscript_parse(sql, strlen(sql), &scr, &perr) != MD_OK) {
         set_running(s, 0, 0);
-        if (e) {
-            send_duckdb_error(s, id, e);
-        } else { /* only whitespace or comments */
-            cJSON *end = cJSON_CreateObject();
-            cJSON_AddNumberToObject(end, "statement", 0);
-            cJSON_AddNumberToObject(end, "statements", 0);
-            cJSON_AddNumberToObject(end, "rows", 0);
-            cJSON_AddNumberToObject(end, "bytes", 0);
-            cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
-            cJSON_AddBoolToObject(end, "final", 1);
-            send_json(s, MD_MSG_RESULT_END, id, end);
-        }
-        duckdb_destroy_extracted(&stmts);
+        send_error(s, id, MD_ESQL, perr.message, perr.position, "Parser");
         return;
     }
-    for (idx_t i = 0; i < n; i++) {
-        if (run_statement(s, id, stmts, i, n, t0) != MD_OK) break;
+    if (!scr || scr->ours == 0) { /* all DuckDB's: one parse of the whole text */
+        run_duckdb_text(s, id, sql, 0, 0, 0, 1, t0);
+    } else {
+        for (size_t i = 0; i < scr->n; i++) {
+            const md_dbscript_stmt *ds = &scr->stmts[i];
+            int rc;
+            if (ds->st.kind != MD_DBSTMT_NONE) {
+                rc = run_db_statement(s, id, sql, ds, i, scr->n, t0);
+            } else {
+                char *text = md_strndup(sql + ds->start, ds->end - ds->start);
+                rc = run_duckdb_text(s, id, text, ds->start, i, scr->n, i + 1 == scr->n, t0);
+                md_free(text);
+            }
+            if (rc != MD_OK) break;
+        }
     }
+    md_dbscript_free(&scr);
     set_running(s, 0, 0);
-    duckdb_destroy_extracted(&stmts);
 }
 
 /* Send the connection's catalog as a CATALOG message: the answer to request
@@ -767,6 +856,7 @@ static const char *const connection_steps[] = {
     "SET enable_progress_bar = true",
     "SET enable_progress_bar_print = false",
     "SET progress_bar_time = 0",
+    "USE my_db", /* `memory`, the instance's first database, is only the registry's home */
 };
 
 /* Apply the sandbox and fill the connection pool; returns NULL or a
@@ -848,7 +938,9 @@ static void report(int ok, const char *error) {
     cJSON_Delete(j);
 }
 
-static int open_database(const char *db_path, const char *memory_limit, int threads, char **out_err) {
+/* The DuckDB instance: in memory; the user's databases are attached to it
+ * (storage/databases.h). */
+static int open_database(const char *memory_limit, int threads, char **out_err) {
     duckdb_config cfg;
     duckdb_create_config(&cfg);
     char th[16];
@@ -856,19 +948,10 @@ static int open_database(const char *db_path, const char *memory_limit, int thre
     if (threads > 0) duckdb_set_config(cfg, "threads", th);
     if (memory_limit && *memory_limit) duckdb_set_config(cfg, "memory_limit", memory_limit);
     char *err = NULL;
-    int rc;
-    /* A previous duckling of this user that outlived a killed server may
-     * still hold the file lock while it shuts down: retry for a while. */
-    for (int attempt = 0;; attempt++) {
-        rc = duckdb_open_ext(db_path, &g.db, cfg, &err) == DuckDBError ? MD_EIO : MD_OK;
-        if (rc == MD_OK || attempt >= 100 || !err || !strstr(err, "lock")) break;
-        duckdb_free(err);
-        err = NULL;
-        usleep(100000);
-    }
+    int rc = duckdb_open_ext(NULL, &g.db, cfg, &err) == DuckDBError ? MD_EIO : MD_OK;
     duckdb_destroy_config(&cfg);
     if (rc != MD_OK) {
-        *out_err = md_asprintf("cannot open database %s: %s", db_path, err ? err : "unknown error");
+        *out_err = md_asprintf("cannot start DuckDB: %s", err ? err : "unknown error");
         duckdb_free(err);
     }
     return rc;
@@ -890,12 +973,12 @@ static void shutdown_sessions(void) {
 }
 
 int md_duckling_main(int argc, char **argv) {
-    const char *db_path = NULL, *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
+    const char *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
     const char *data_dir = NULL, *user = NULL;
     int threads = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     static const struct option longopts[] = {
-        {"db", required_argument, 0, 'd'},          {"user-dir", required_argument, 0, 'u'},
+        {"user-dir", required_argument, 0, 'u'},
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
         {"max-result-bytes", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'D'},
@@ -904,7 +987,6 @@ int md_duckling_main(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': db_path = optarg; break;
         case 'u': user_dir = optarg; break;
         case 's': scratch_dir = optarg; break;
         case 'm': memory_limit = optarg; break;
@@ -916,7 +998,7 @@ int md_duckling_main(int argc, char **argv) {
         default: return 2;
         }
     }
-    if (!db_path || !user_dir || !scratch_dir || !data_dir || !user) {
+    if (!user_dir || !scratch_dir || !data_dir || !user) {
         fprintf(stderr, "mdserver duckling: internal command, started by `mdserver serve`\n");
         return 2;
     }
@@ -939,38 +1021,31 @@ int md_duckling_main(int argc, char **argv) {
     }
 
     char *err = NULL;
-    /* my_db is a snapshot-stored database: take its writer lease (and rebuild
-     * the working file from the store if it is missing) before DuckDB opens it */
-    if (md_dbwriter_open(data_dir, user, "my_db", db_path, &g.writer, &err) != MD_OK) {
-        report(0, err ? err : "cannot open my_db's storage");
-        md_free(err);
-        return 1;
-    }
-    if (open_database(db_path, memory_limit, threads, &err) != MD_OK) {
+    if (open_database(memory_limit, threads, &err) != MD_OK) {
         report(0, err);
         md_free(err);
-        md_dbwriter_close(&g.writer);
         return 1;
     }
+    /* the user's databases (my_db first; each one's writer lease, its working
+     * file rebuilt from the store if missing, and what DuckDB replayed from
+     * its WAL snapshotted), then the functions, then the sandbox */
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
-    duckdb_connect(g.db, &g.snap_conn);
-    /* what DuckDB replayed from its WAL (writes before a crash) becomes a snapshot */
-    if (md_dbwriter_recover(g.writer, g.snap_conn, &err) != MD_OK) {
-        char *m = md_asprintf("cannot snapshot my_db: %s", err ? err : "unknown error");
-        md_free(err);
-        err = m;
-    } else if (md_sql_functions_register(setup, data_dir, user, &g.functions, &err) == MD_OK) {
-        err = apply_sandbox(setup, user_dir, scratch_dir);
-    }
+    int rc = md_databases_open(data_dir, user, user_dir, g.db, &g.dbs, &err);
+    if (rc == MD_OK) rc = md_databases_attach_all(g.dbs, NULL, &err);
+    if (rc == MD_OK) rc = md_sql_functions_register(setup, data_dir, user, &g.functions, &err);
+    if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
-    if (err) {
-        report(0, err);
+    if (rc != MD_OK || err) {
+        report(0, err ? err : "cannot open the user's databases");
         md_free(err);
-        duckdb_disconnect(&g.snap_conn);
+        if (g.dbs) md_databases_finish(g.dbs);
+        pthread_mutex_lock(&g.mu);
+        while (g.nfree > 0) duckdb_disconnect(&g.free_conns[--g.nfree]);
+        pthread_mutex_unlock(&g.mu);
         duckdb_close(&g.db);
         md_sql_functions_free(&g.functions);
-        md_dbwriter_close(&g.writer);
+        md_databases_free(&g.dbs);
         return 1;
     }
     report(1, NULL);
@@ -1001,13 +1076,9 @@ int md_duckling_main(int argc, char **argv) {
         fprintf(stderr, "mdserver duckling: %d sessions did not stop; exiting without a final snapshot\n", stuck);
         return 0;
     }
-    char *werr = NULL;
-    if (md_dbwriter_commit(g.writer, g.snap_conn, NULL, &werr) != MD_OK)
-        fprintf(stderr, "mdserver duckling: final snapshot: %s\n", werr ? werr : "failed");
-    md_free(werr);
-    duckdb_disconnect(&g.snap_conn);
+    md_databases_finish(g.dbs); /* the last snapshots */
     duckdb_close(&g.db);
     md_sql_functions_free(&g.functions);
-    md_dbwriter_close(&g.writer);
+    md_databases_free(&g.dbs); /* the leases go after DuckDB closed the files */
     return 0;
 }

@@ -122,7 +122,6 @@ static void stop_entry(duckling *d, int64_t now) {
 static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char **out_err) {
     char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
     char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
-    char *db = md_asprintf("%s/my_db.duckdb", user_dir);
     char threads[16], frame[24], result[24];
     snprintf(threads, sizeof threads, "%d", p->cfg.threads);
     snprintf(frame, sizeof frame, "%u", p->cfg.max_frame_bytes);
@@ -130,7 +129,7 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
     mkdirs(user_dir);
     mkdirs(scratch);
     char *user_dir_slash = md_asprintf("%s/", user_dir), *scratch_slash = md_asprintf("%s/", scratch);
-    char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--db", db, "--user-dir", user_dir_slash,
+    char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir_slash,
                     "--scratch-dir", scratch_slash, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
                     "--data-dir", (char *)p->cfg.data_dir, "--user", (char *)user, NULL};
@@ -193,7 +192,6 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
 out:
     md_free(user_dir);
     md_free(scratch);
-    md_free(db);
     md_free(user_dir_slash);
     md_free(scratch_slash);
     return rc;

@@ -248,6 +248,15 @@ int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, con
                     NULL, cb, ctx, 0);
 }
 
+int md_dbmeta_db_list_dropped(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row),
+                              void *ctx) {
+    char now[32];
+    now_text(now);
+    return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND dropped_at IS NOT NULL "
+                       "AND julianday(dropped_at) + retention_days > julianday(?) ORDER BY name, dropped_at",
+                    owner, now, cb, ctx, 0);
+}
+
 /* Run one UPDATE with (text, text) parameters; MD_ENOT_FOUND when it changed nothing. */
 static int update2(md_dbmeta *m, const char *sql, const char *a, const char *b, const char *c) {
     pthread_mutex_lock(&m->mu);
@@ -420,6 +429,44 @@ int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, i
             sqlite3_finalize(st);
         }
     }
+    if (rc == MD_OK) rc = exec(m, "COMMIT");
+    if (rc != MD_OK) exec(m, "ROLLBACK");
+    pthread_mutex_unlock(&m->mu);
+    if (rc == MD_OK) *out_id = id;
+    return rc;
+}
+
+int md_dbmeta_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id) {
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&m->mu);
+    int rc = exec(m, "BEGIN IMMEDIATE");
+    if (rc == MD_OK && name) {
+        sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots WHERE db_id = ? AND name = ?");
+        rc = MD_EIO;
+        if (st) {
+            sqlite3_bind_int64(st, 1, db_id);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+            int step = sqlite3_step(st);
+            rc = step == SQLITE_ROW ? MD_EEXISTS : step == SQLITE_DONE ? MD_OK : MD_EIO;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == MD_OK) {
+        sqlite3_stmt *st = prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
+                                   "SELECT d.id, ?, s.manifest, s.file_size, 0, ? FROM databases d "
+                                   "JOIN snapshots s ON s.id = d.head WHERE d.id = ? AND d.dropped_at IS NULL");
+        rc = MD_EIO;
+        if (st) {
+            if (name) sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+            else sqlite3_bind_null(st, 1);
+            sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, db_id);
+            if (sqlite3_step(st) == SQLITE_DONE) rc = sqlite3_changes(m->db) == 1 ? MD_OK : MD_ENOT_FOUND;
+            sqlite3_finalize(st);
+        }
+    }
+    int64_t id = sqlite3_last_insert_rowid(m->db);
     if (rc == MD_OK) rc = exec(m, "COMMIT");
     if (rc != MD_OK) exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);

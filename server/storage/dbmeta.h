@@ -78,6 +78,10 @@ int md_dbmeta_db_get(md_dbmeta *m, const char *owner, const char *name,
 /* cb for each live database of `owner` (NULL: of everyone), by name. */
 int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx);
 
+/* cb for each dropped database of `owner` still within its retention. */
+int md_dbmeta_db_list_dropped(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row),
+                              void *ctx);
+
 /* Drop / undrop (the most recently dropped database of that name, within
  * its retention).  MD_OK, MD_ENOT_FOUND, MD_EEXISTS (undrop: a live one has
  * the name), MD_EIO. */
@@ -112,6 +116,15 @@ int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder);
 int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
                               const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
                               int64_t *out_id);
+
+/*
+ * CREATE SNAPSHOT: a new snapshot of `db_id` with the content of its head
+ * (same manifest, bytes_added 0), named `name` (NULL: unnamed).  The head
+ * does not move, so a writer's next commit is unaffected.  MD_OK with
+ * *out_id; MD_EEXISTS (the database has a snapshot of that name);
+ * MD_ENOT_FOUND (no such live database, or it has no snapshot yet); MD_EIO.
+ */
+int md_dbmeta_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id);
 
 /* Snapshot `id`: cb once.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
 int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx);

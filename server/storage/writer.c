@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "md_alloc.h"
+#include "md_buf.h"
 #include "md_error.h"
 #include "storage/dbmeta.h"
 #include "storage/dirty.h"
@@ -184,10 +185,20 @@ int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname
     return MD_OK;
 }
 
-static int checkpoint(duckdb_connection c, char **out_err) {
+/* CHECKPOINT the attached database `catalog` (its name in the DuckDB instance). */
+static int checkpoint(duckdb_connection c, const char *catalog, char **out_err) {
     duckdb_result r;
     int rc = MD_OK;
-    if (duckdb_query(c, "CHECKPOINT", &r) == DuckDBError) {
+    md_buf q = MD_BUF_INIT;
+    md_buf_append(&q, "CHECKPOINT \"", 12);
+    for (const char *p = catalog; *p; p++) {
+        if (*p == '"') md_buf_put_u8(&q, '"');
+        md_buf_put_u8(&q, (uint8_t)*p);
+    }
+    md_buf_append(&q, "\"", 2); /* with the terminating NUL */
+    int failed = duckdb_query(c, (const char *)q.data, &r) == DuckDBError;
+    md_buf_free(&q);
+    if (failed) {
         if (out_err) *out_err = md_asprintf("CHECKPOINT failed: %s", duckdb_result_error(&r));
         rc = MD_EIO;
     }
@@ -222,10 +233,10 @@ static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint
     return MD_OK;
 }
 
-int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, char **out_err) {
+int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, const char *catalog, char **out_err) {
     pthread_mutex_lock(&w->mu);
     int rc = w->dirty ? MD_OK : md_dirty_track(w->work_path, &w->dirty, out_err);
-    if (rc == MD_OK) rc = checkpoint(c, out_err);
+    if (rc == MD_OK) rc = checkpoint(c, catalog, out_err);
     md_manifest *m = NULL;
     md_hash name;
     md_capture_stats stats;
@@ -243,7 +254,8 @@ int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, char **out_err) {
     return rc;
 }
 
-int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapshot, char **out_err) {
+int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog, int64_t *out_snapshot,
+                       char **out_err) {
     if (out_snapshot) *out_snapshot = 0;
     pthread_mutex_lock(&w->mu);
     struct stat st;
@@ -253,7 +265,7 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapsho
         return MD_OK;
     }
     char *why = NULL;
-    if (checkpoint(c, &why) != MD_OK) { /* usually another transaction is open: later */
+    if (c && checkpoint(c, catalog, &why) != MD_OK) { /* usually another transaction is open: later */
         if (why && !strstr(why, "transaction")) fprintf(stderr, "mdserver duckling: snapshot postponed: %s\n", why);
         md_free(why);
         pthread_mutex_unlock(&w->mu);
@@ -274,6 +286,23 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapsho
         else rc = commit_head(w, m, &name, stats.bytes_added, out_snapshot, out_err);
     }
     w->need_full = rc != MD_OK; /* the marks taken above are gone */
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int64_t md_dbwriter_db_id(const md_dbwriter *w) { return w->db_id; }
+
+int64_t md_dbwriter_head(md_dbwriter *w) {
+    pthread_mutex_lock(&w->mu);
+    int64_t h = w->head;
+    pthread_mutex_unlock(&w->mu);
+    return h;
+}
+
+int md_dbwriter_renew(md_dbwriter *w) {
+    pthread_mutex_lock(&w->mu);
+    int rc = md_dbmeta_lease_renew(w->meta, w->db_id, w->holder, LEASE_TTL_MS);
+    if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
     pthread_mutex_unlock(&w->mu);
     return rc;
 }

@@ -40,13 +40,25 @@ typedef struct md_dbwriter md_dbwriter;
 int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname, const char *work_path,
                      md_dbwriter **out, char **out_err);
 
-/* See above.  MD_OK or an error with *out_err (caller frees). */
-int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, char **out_err);
+/* See above; `catalog` is the name the working file is attached under in
+ * c's DuckDB instance.  MD_OK or an error with *out_err (caller frees). */
+int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, const char *catalog, char **out_err);
 
-/* See above.  *out_snapshot (optional): the new snapshot id, or 0 when
- * nothing changed or the checkpoint had to wait.  MD_OK; MD_ELOCKED (the
- * lease was lost); MD_EIO with *out_err. */
-int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, int64_t *out_snapshot, char **out_err);
+/* See above (catalog as for recover; c NULL: DuckDB has closed the file --
+ * detached it -- so there is nothing to checkpoint: capture it as it is).
+ * *out_snapshot (optional): the new
+ * snapshot id, or 0 when nothing changed or the checkpoint had to wait.
+ * MD_OK; MD_ELOCKED (the lease was lost); MD_EIO with *out_err. */
+int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog, int64_t *out_snapshot,
+                       char **out_err);
+
+/* The database's id in dbmeta.h, and its head snapshot (0 before the first). */
+int64_t md_dbwriter_db_id(const md_dbwriter *w);
+int64_t md_dbwriter_head(md_dbwriter *w);
+
+/* Extend the lease (call well within its 60 s).  MD_OK; MD_ELOCKED when it
+ * was lost meanwhile; MD_EIO. */
+int md_dbwriter_renew(md_dbwriter *w);
 
 /* Release the lease and free; sets *w to NULL.  NULL is fine. */
 void md_dbwriter_close(md_dbwriter **w);

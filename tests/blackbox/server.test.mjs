@@ -245,7 +245,7 @@ test('sandbox: escapes are refused with a clear error', async () => {
     "SET memory_limit = '100GB'": /configuration has been locked/,
     'SET enable_external_access = true': /configuration has been locked/,
     "SELECT * FROM glob('/etc/*')": /Permission Error/,
-    "SELECT * FROM read_text('../bob/my_db.duckdb')": /Permission Error|No files found/,
+    "SELECT * FROM read_text('../bob/databases/my_db.duckdb')": /Permission Error|No files found/,
   };
   for (const [sql, re] of Object.entries(attempts)) {
     const r = await c.query(sql);

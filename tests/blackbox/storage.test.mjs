@@ -91,8 +91,8 @@ test('a lost working file is rebuilt from the snapshot store', async () => {
   await c.close();
   const { dataDir, port } = srv;
   await srv.stop();
-  rmSync(`${dataDir}/users/snapuser/my_db.duckdb`);
-  rmSync(`${dataDir}/users/snapuser/my_db.duckdb.wal`, { force: true });
+  rmSync(`${dataDir}/users/snapuser/databases/my_db.duckdb`);
+  rmSync(`${dataDir}/users/snapuser/databases/my_db.duckdb.wal`, { force: true });
   srv = await startServer({ dataDir, port });
   c = await MdClient.connect(srv.url, token);
   assert.deepEqual(await c.rows('SELECT what, n FROM keep'), [{ what: 'kept', n: 42 }]);

@@ -26,6 +26,7 @@
 #include "storage/dirty.h"
 #include "storage/manifest.h"
 #include "storage/objstore.h"
+#include "storage/snapcache.h"
 #include "storage/snapshot.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -718,6 +719,101 @@ static void gc_roots_follow_heads_names_retention_and_clones(void **state) {
     md_dbmeta_close(&m);
 }
 
+/* ---- the snapshot cache -------------------------------------------------------- */
+
+static int nothing_in_use(void *ctx, const char *path) { return 0; }
+
+static int first_in_use(void *ctx, const char *path) { return strcmp(path, (const char *)ctx) == 0; }
+
+static void snapshot_cache_builds_patches_and_evicts(void **state) {
+    fixture *f = *state;
+    char *err = NULL;
+    uint32_t seeds[12];
+    for (uint32_t i = 0; i < 12; i++) seeds[i] = 100 + i;
+    /* version 1, version 2 (two blocks changed), version 3 (one more) */
+    md_manifest *m[3];
+    md_hash name[3];
+    char *src[3];
+    for (int v = 0; v < 3; v++) {
+        if (v == 1) seeds[3] = 900, seeds[7] = 901;
+        if (v == 2) seeds[9] = 902;
+        char file[16];
+        snprintf(file, sizeof file, "v%d.db", v);
+        src[v] = write_db_file(f, file, seeds, 10, 1000);
+        assert_int_equal(md_snapshot_capture(f->store, src[v], NULL, NULL, 0, &m[v], &name[v], NULL, &err), MD_OK);
+    }
+    char *dir = md_asprintf("%s/cache", f->dir);
+    md_snapcache *c = NULL;
+    assert_int_equal(md_snapcache_open(dir, f->store, 2, &c, &err), MD_OK);
+    char *p0 = NULL, *p1 = NULL, *again = NULL, *p2 = NULL;
+    md_snapcache_stats st;
+    /* cold, nothing cached: built whole */
+    assert_int_equal(md_snapcache_get(c, &name[0], m[0], nothing_in_use, NULL, &p0, &st, &err), MD_OK);
+    assert_false(st.warm);
+    assert_int_equal(st.patched, m[0]->count);
+    assert_same_file(p0, src[0]);
+    /* warm */
+    assert_int_equal(md_snapcache_get(c, &name[0], m[0], nothing_in_use, NULL, &again, &st, &err), MD_OK);
+    assert_true(st.warm);
+    assert_string_equal(again, p0);
+    /* cold with a neighbour: copied, and only the two changed blocks fetched */
+    assert_int_equal(md_snapcache_get(c, &name[1], m[1], nothing_in_use, NULL, &p1, &st, &err), MD_OK);
+    assert_false(st.warm);
+    assert_int_equal(st.patched, 2);
+    assert_int_equal(st.copied, m[0]->file_size);
+    assert_same_file(p1, src[1]);
+    assert_same_file(p0, src[0]); /* the neighbour is untouched */
+    /* a third file: beyond max_files the least recently used goes, unless in use */
+    assert_int_equal(md_snapcache_get(c, &name[2], m[2], first_in_use, p0, &p2, &st, &err), MD_OK);
+    assert_int_equal(st.patched, 1);
+    assert_same_file(p2, src[2]);
+    assert_int_equal(access(p0, F_OK), 0); /* in use: kept although oldest */
+    assert_int_not_equal(access(p1, F_OK), 0);
+    md_snapcache_close(&c);
+    assert_null(c);
+    for (int v = 0; v < 3; v++) {
+        md_manifest_free(&m[v]);
+        md_free(src[v]);
+    }
+    md_free(p0);
+    md_free(p1);
+    md_free(p2);
+    md_free(again);
+    md_free(dir);
+}
+
+static void named_snapshots_copy_the_head_and_dropped_databases_are_listed(void **state) {
+    fixture *f = *state;
+    md_dbmeta *m = NULL;
+    char *err = NULL;
+    assert_int_equal(md_dbmeta_open(f->dir, &m, &err), MD_OK);
+    int64_t db, s1, s2, named, other;
+    assert_int_equal(md_dbmeta_db_create(m, "alice", "d", 0, &db), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_mark(m, db, "early", &named), MD_ENOT_FOUND); /* no head yet */
+    assert_int_equal(md_dbmeta_lease_acquire(m, db, "w", 60000, NULL), MD_OK);
+    md_hash h;
+    md_hash_of("manifest", 8, &h);
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", 0, &h, 100, 100, NULL, &s1), MD_OK);
+    assert_int_equal(md_dbmeta_snapshot_mark(m, db, "nightly", &named), MD_OK);
+    assert_true(named > s1);
+    assert_int_equal(md_dbmeta_snapshot_mark(m, db, "nightly", &other), MD_EEXISTS);
+    assert_int_equal(md_dbmeta_snapshot_mark(m, db, NULL, &other), MD_OK); /* unnamed ones may repeat */
+    md_snapshot_row row;
+    assert_int_equal(md_dbmeta_snapshot_get(m, named, keep_snap, &row), MD_OK);
+    assert_true(md_hash_equal(&row.manifest, &h));
+    assert_int_equal(row.bytes_added, 0);
+    /* the head did not move: the writer's next commit still fits */
+    assert_int_equal(md_dbmeta_snapshot_commit(m, db, "w", s1, &h, 100, 0, NULL, &s2), MD_OK);
+    int n = 0;
+    assert_int_equal(md_dbmeta_db_list_dropped(m, "alice", count_db, &n), MD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(md_dbmeta_db_drop(m, "alice", "d"), MD_OK);
+    assert_int_equal(md_dbmeta_db_list_dropped(m, "alice", count_db, &n), MD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(md_dbmeta_snapshot_mark(m, db, "late", &other), MD_ENOT_FOUND); /* dropped */
+    md_dbmeta_close(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_hex_round_trip),
@@ -734,6 +830,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(databases_names_drop_and_undrop, setup, teardown),
         cmocka_unit_test_setup_teardown(leases_guard_the_commit_point, setup, teardown),
         cmocka_unit_test_setup_teardown(gc_roots_follow_heads_names_retention_and_clones, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshot_cache_builds_patches_and_evicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(named_snapshots_copy_the_head_and_dropped_databases_are_listed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

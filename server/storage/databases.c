@@ -1,0 +1,740 @@
+/*
+ * databases.c: the duckling's registry of attached snapshot-stored
+ * databases (databases.h).
+ *
+ * The registry's list is the truth about which md: databases the DuckDB
+ * instance has attached; every ATTACH/DETACH of one goes through here, on
+ * the module's own connection (home: `memory`) except a user's DETACH, which
+ * runs on the user's connection so that DuckDB's "current database" rule
+ * applies to it.  Order of a writer's detach: snapshot with CHECKPOINT,
+ * DETACH (DuckDB closes the file), capture what closing wrote, give the
+ * lease up.
+ */
+#include "storage/databases.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "md_alloc.h"
+#include "md_buf.h"
+#include "md_error.h"
+#include "storage/snapshot.h"
+#include "storage/writer.h"
+
+#define RENEW_EVERY_S 20
+#define CACHE_FILES 8
+
+typedef struct attachment {
+    char *alias, *name, *path;
+    int64_t db_id;
+    int64_t snapshot;  /* READER */
+    md_attach_mode mode;
+    int follows_head;  /* READER of the head */
+    char *locked_by;   /* READER because another process holds the lease */
+    md_dbwriter *writer;
+    struct attachment *next;
+} attachment;
+
+struct md_databases {
+    char *data_dir, *owner, *db_dir;
+    duckdb_database db;
+    duckdb_connection ctl;
+    md_dbmeta *meta;
+    md_objstore *store;
+    md_snapcache *cache;
+    attachment *list;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t renewer;
+    int renewing, stopping;
+};
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* 'text' or "text" with the quote character doubled; malloc'd. */
+static char *quoted(const char *s, char q) {
+    md_buf b = MD_BUF_INIT;
+    md_buf_put_u8(&b, (uint8_t)q);
+    for (; *s; s++) {
+        if (*s == q) md_buf_put_u8(&b, (uint8_t)q);
+        md_buf_put_u8(&b, (uint8_t)*s);
+    }
+    md_buf_put_u8(&b, (uint8_t)q);
+    md_buf_put_u8(&b, 0);
+    size_t n;
+    return (char *)md_buf_detach(&b, &n);
+}
+
+/* Run sql on c; MD_OK or MD_ESQL with DuckDB's message in *out_err. */
+static int run(duckdb_connection c, const char *sql, char **out_err) {
+    duckdb_result r;
+    int rc = MD_OK;
+    if (duckdb_query(c, sql, &r) == DuckDBError) {
+        if (out_err) *out_err = md_strdup(duckdb_result_error(&r));
+        rc = MD_ESQL;
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+static int duck_attach(duckdb_connection c, const char *path, const char *alias, int read_only, char **out_err) {
+    char *p = quoted(path, '\''), *a = quoted(alias, '"');
+    char *sql = md_asprintf("ATTACH %s AS %s%s", p, a, read_only ? " (READ_ONLY)" : "");
+    int rc = run(c, sql, out_err);
+    md_free(sql);
+    md_free(p);
+    md_free(a);
+    return rc;
+}
+
+static int duck_detach(duckdb_connection c, const char *alias, char **out_err) {
+    char *a = quoted(alias, '"');
+    char *sql = md_asprintf("DETACH %s", a);
+    int rc = run(c, sql, out_err);
+    md_free(sql);
+    md_free(a);
+    return rc;
+}
+
+static attachment *find_alias(md_databases *d, const char *alias) {
+    for (attachment *a = d->list; a; a = a->next)
+        if (strcasecmp(a->alias, alias) == 0) return a;
+    return NULL;
+}
+
+static attachment *find_writer(md_databases *d, int64_t db_id) {
+    for (attachment *a = d->list; a; a = a->next)
+        if (a->mode == MD_ATTACH_WRITER && a->db_id == db_id) return a;
+    return NULL;
+}
+
+static void add(md_databases *d, attachment *a) {
+    attachment **pp = &d->list;
+    while (*pp) pp = &(*pp)->next;
+    *pp = a;
+}
+
+static void unlink_attachment(md_databases *d, attachment *a) {
+    for (attachment **pp = &d->list; *pp; pp = &(*pp)->next)
+        if (*pp == a) {
+            *pp = a->next;
+            return;
+        }
+}
+
+static void free_attachment(attachment *a) {
+    md_dbwriter_close(&a->writer);
+    md_free(a->alias);
+    md_free(a->name);
+    md_free(a->path);
+    md_free(a->locked_by);
+    md_free(a);
+}
+
+static char *work_path(md_databases *d, const char *name) { return md_asprintf("%s/%s.duckdb", d->db_dir, name); }
+
+static void remove_work_files(md_databases *d, const char *name) {
+    char *w = work_path(d, name), *wal = md_asprintf("%s.wal", w);
+    unlink(w);
+    unlink(wal);
+    md_free(w);
+    md_free(wal);
+}
+
+typedef struct db_found {
+    int found;
+    int64_t id, head;
+    char name[64]; /* as created (lookups ignore case) */
+} db_found;
+
+static void on_db(void *ctx, const md_db_row *row) {
+    db_found *f = ctx;
+    f->found = 1;
+    f->id = row->id;
+    f->head = row->head;
+    snprintf(f->name, sizeof f->name, "%s", row->name);
+}
+
+static int lookup(md_databases *d, const char *name, db_found *f) {
+    memset(f, 0, sizeof *f);
+    return md_dbmeta_db_get(d->meta, d->owner, name, on_db, f);
+}
+
+typedef struct snap_found {
+    int64_t db_id;
+    md_hash manifest;
+} snap_found;
+
+static void on_snapshot(void *ctx, const md_snapshot_row *row) {
+    snap_found *s = ctx;
+    s->db_id = row->db_id;
+    s->manifest = row->manifest;
+}
+
+static int path_in_use(void *ctx, const char *path) {
+    md_databases *d = ctx;
+    for (attachment *a = d->list; a; a = a->next)
+        if (a->mode == MD_ATTACH_READER && strcmp(a->path, path) == 0) return 1;
+    return 0;
+}
+
+/* The cache file of snapshot `snapshot` (which must be db_id's, or its head). */
+static int snapshot_file(md_databases *d, const char *name, int64_t db_id, int64_t head, int64_t snapshot,
+                         char **out_path, md_snapcache_stats *out_stats, char **out_err) {
+    snap_found s = {0};
+    int rc = md_dbmeta_snapshot_get(d->meta, snapshot, on_snapshot, &s);
+    if (rc == MD_OK && s.db_id != db_id && snapshot != head) rc = MD_ENOT_FOUND;
+    if (rc == MD_ENOT_FOUND) {
+        *out_err = md_asprintf("database %s has no snapshot %lld (FROM md_snapshots('%s') lists them)", name,
+                               (long long)snapshot, name);
+        return rc;
+    }
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("cannot read snapshot %lld", (long long)snapshot);
+        return rc;
+    }
+    md_manifest *m = NULL;
+    rc = md_snapshot_load_manifest(d->store, &s.manifest, &m, out_err);
+    if (rc == MD_OK) rc = md_snapcache_get(d->cache, &s.manifest, m, path_in_use, d, out_path, out_stats, out_err);
+    md_manifest_free(&m);
+    return rc;
+}
+
+/* ---- attaching ------------------------------------------------------------------ */
+
+static int attach_reader(md_databases *d, const char *name, int64_t db_id, int64_t head, const char *alias,
+                         int64_t snapshot, const char *locked_by, md_snapcache_stats *out_stats, char **out_err) {
+    int follows = snapshot == 0;
+    if (follows) snapshot = head;
+    if (snapshot == 0) {
+        *out_err = md_asprintf("database %s has no snapshot yet%s", name,
+                               locked_by ? " and another process holds its writer lease" : "");
+        return locked_by ? MD_ELOCKED : MD_ENOT_FOUND;
+    }
+    char *path = NULL;
+    int rc = snapshot_file(d, name, db_id, head, snapshot, &path, out_stats, out_err);
+    if (rc != MD_OK) return rc;
+    if (path_in_use(d, path)) {
+        for (attachment *a = d->list; a; a = a->next)
+            if (a->mode == MD_ATTACH_READER && strcmp(a->path, path) == 0)
+                *out_err = md_asprintf("that snapshot of %s is already attached as %s", name, a->alias);
+        md_free(path);
+        return MD_EEXISTS;
+    }
+    rc = duck_attach(d->ctl, path, alias, 1, out_err);
+    if (rc != MD_OK) {
+        md_free(path);
+        return rc;
+    }
+    attachment *a = md_calloc(1, sizeof *a);
+    a->alias = md_strdup(alias);
+    a->name = md_strdup(name);
+    a->path = path;
+    a->db_id = db_id;
+    a->snapshot = snapshot;
+    a->mode = MD_ATTACH_READER;
+    a->follows_head = follows;
+    a->locked_by = locked_by ? md_strdup(locked_by) : NULL;
+    add(d, a);
+    return MD_OK;
+}
+
+/* Attach `name` for writing; when another process holds its lease, as a
+ * reader of its head (*out_locked = 1). */
+static int attach_writer(md_databases *d, const char *name, const char *alias, int *out_locked, char **out_err) {
+    char *path = work_path(d, name);
+    md_dbwriter *w = NULL;
+    char *why = NULL;
+    int rc = md_dbwriter_open(d->data_dir, d->owner, name, path, &w, &why);
+    if (rc == MD_ELOCKED) {
+        md_free(path);
+        db_found f;
+        rc = lookup(d, name, &f);
+        if (rc == MD_OK) rc = attach_reader(d, f.name, f.id, f.head, alias, 0, why, NULL, out_err);
+        md_free(why);
+        if (rc == MD_OK && out_locked) *out_locked = 1;
+        return rc;
+    }
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("cannot open database %s: %s", name, why ? why : "unknown error");
+        md_free(why);
+        md_free(path);
+        return rc;
+    }
+    rc = duck_attach(d->ctl, path, alias, 0, out_err);
+    if (rc == MD_OK) {
+        rc = md_dbwriter_recover(w, d->ctl, alias, &why);
+        if (rc != MD_OK) {
+            *out_err = md_asprintf("cannot snapshot database %s: %s", name, why ? why : "unknown error");
+            md_free(why);
+            duck_detach(d->ctl, alias, NULL);
+        }
+    }
+    if (rc != MD_OK) {
+        md_dbwriter_close(&w);
+        md_free(path);
+        return rc;
+    }
+    attachment *a = md_calloc(1, sizeof *a);
+    a->alias = md_strdup(alias);
+    a->name = md_strdup(name);
+    a->path = path;
+    a->db_id = md_dbwriter_db_id(w);
+    a->mode = MD_ATTACH_WRITER;
+    a->writer = w;
+    add(d, a);
+    if (out_locked) *out_locked = 0;
+    return MD_OK;
+}
+
+/* Detach a writer: snapshot, DETACH on c, capture what closing wrote, lease
+ * given up.  On a DuckDB refusal the attachment stays as it was. */
+static int detach_writer(md_databases *d, duckdb_connection c, attachment *a, char **out_err) {
+    int64_t ignored;
+    char *why = NULL;
+    if (md_dbwriter_commit(a->writer, d->ctl, a->alias, &ignored, &why) != MD_OK) {
+        fprintf(stderr, "mdserver duckling: snapshot of %s before detach: %s\n", a->name, why ? why : "failed");
+        md_free(why);
+        why = NULL;
+    }
+    int rc = duck_detach(c, a->alias, out_err);
+    if (rc != MD_OK) return rc;
+    if (md_dbwriter_commit(a->writer, NULL, NULL, &ignored, &why) != MD_OK) {
+        fprintf(stderr, "mdserver duckling: snapshot of %s after detach: %s\n", a->name, why ? why : "failed");
+        md_free(why);
+    }
+    unlink_attachment(d, a);
+    free_attachment(a);
+    return MD_OK;
+}
+
+static void *renew_main(void *arg) {
+    md_databases *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RENEW_EVERY_S;
+        pthread_cond_timedwait(&d->cv, &d->mu, &until);
+        if (d->stopping) break;
+        for (attachment *a = d->list; a; a = a->next)
+            if (a->writer && md_dbwriter_renew(a->writer) != MD_OK)
+                fprintf(stderr, "mdserver duckling: the writer lease of %s was lost\n", a->name);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------ */
+
+int md_databases_open(const char *data_dir, const char *owner, const char *user_dir, duckdb_database db,
+                      md_databases **out, char **out_err) {
+    md_databases *d = md_calloc(1, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    d->data_dir = md_strdup(data_dir);
+    d->owner = md_strdup(owner);
+    d->db_dir = md_asprintf("%s/databases", user_dir);
+    d->db = db;
+    char *store_dir = md_asprintf("%s/store", data_dir), *cache_dir = md_asprintf("%s/.snapshots", d->db_dir);
+    int rc = MD_OK;
+    if (mkdir(d->db_dir, 0700) != 0 && errno != EEXIST) {
+        *out_err = md_asprintf("cannot create %s: %s", d->db_dir, strerror(errno));
+        rc = MD_EIO;
+    }
+    if (rc == MD_OK) rc = md_objstore_open_dir(store_dir, &d->store, out_err);
+    if (rc == MD_OK) rc = md_dbmeta_open(data_dir, &d->meta, out_err);
+    if (rc == MD_OK) rc = md_snapcache_open(cache_dir, d->store, CACHE_FILES, &d->cache, out_err);
+    if (rc == MD_OK && duckdb_connect(db, &d->ctl) == DuckDBError) {
+        *out_err = md_strdup("cannot open a DuckDB connection");
+        rc = MD_EIO;
+    }
+    if (rc == MD_OK && pthread_create(&d->renewer, NULL, renew_main, d) == 0) d->renewing = 1;
+    md_free(store_dir);
+    md_free(cache_dir);
+    if (rc != MD_OK) {
+        md_databases_free(&d);
+        return rc;
+    }
+    *out = d;
+    return MD_OK;
+}
+
+typedef struct names {
+    char **v;
+    size_t n;
+} names;
+
+static void on_name(void *ctx, const md_db_row *row) {
+    names *ns = ctx;
+    ns->v = md_realloc(ns->v, (ns->n + 1) * sizeof *ns->v);
+    ns->v[ns->n++] = md_strdup(row->name);
+}
+
+int md_databases_attach_all(md_databases *d, int *out_n, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    names ns = {NULL, 0};
+    int rc = md_dbmeta_db_list(d->meta, d->owner, on_name, &ns);
+    int have_my_db = 0, attached = 0;
+    for (size_t i = 0; i < ns.n; i++) have_my_db |= strcmp(ns.v[i], "my_db") == 0;
+    if (rc == MD_OK && !have_my_db) { /* a new user: my_db first (the writer creates it) */
+        rc = attach_writer(d, "my_db", "my_db", NULL, out_err);
+        attached += rc == MD_OK;
+    }
+    for (size_t i = 0; i < ns.n && rc == MD_OK; i++) {
+        db_found f;
+        if (lookup(d, ns.v[i], &f) != MD_OK) continue; /* dropped meanwhile */
+        if (find_alias(d, ns.v[i]) || find_writer(d, f.id)) continue;
+        rc = attach_writer(d, ns.v[i], ns.v[i], NULL, out_err);
+        attached += rc == MD_OK;
+    }
+    for (size_t i = 0; i < ns.n; i++) md_free(ns.v[i]);
+    md_free(ns.v);
+    pthread_mutex_unlock(&d->mu);
+    if (rc == MD_OK && out_n) *out_n = attached;
+    return rc;
+}
+
+int md_databases_attach(md_databases *d, const char *name, const char *alias, int64_t snapshot, int read_only,
+                        int *out_locked_by, md_snapcache_stats *out_stats, char **out_err) {
+    if (!alias) alias = name;
+    if (out_locked_by) *out_locked_by = 0;
+    pthread_mutex_lock(&d->mu);
+    db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist (SHOW DATABASES lists yours)", name);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    attachment *a = rc == MD_OK ? find_alias(d, alias) : NULL;
+    if (a) {
+        *out_err = md_asprintf("a database is already attached as %s (choose another name with AS)", alias);
+        rc = MD_EEXISTS;
+    }
+    if (rc == MD_OK && snapshot == 0 && !read_only) {
+        attachment *w = find_writer(d, f.id);
+        if (w) {
+            *out_err = md_asprintf("database %s is already attached as %s", name, w->alias);
+            rc = MD_EEXISTS;
+        } else {
+            rc = attach_writer(d, f.name, alias, out_locked_by, out_err);
+        }
+    } else if (rc == MD_OK) {
+        rc = attach_reader(d, f.name, f.id, f.head, alias, snapshot, NULL, out_stats, out_err);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_is_attached(md_databases *d, const char *alias) {
+    pthread_mutex_lock(&d->mu);
+    int yes = find_alias(d, alias) != NULL;
+    pthread_mutex_unlock(&d->mu);
+    return yes;
+}
+
+int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    attachment *a = find_alias(d, alias);
+    int rc = MD_ENOT_FOUND;
+    if (a && a->mode == MD_ATTACH_WRITER) {
+        rc = detach_writer(d, c, a, out_err);
+    } else if (a) {
+        rc = duck_detach(c, alias, out_err);
+        if (rc == MD_OK) {
+            unlink_attachment(d, a);
+            free_attachment(a);
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot, int *out_attached,
+                        char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    if (out_attached) *out_attached = 0;
+    int64_t id;
+    int rc = find_alias(d, name) ? MD_EEXISTS : md_dbmeta_db_create(d->meta, d->owner, name, from_snapshot, &id);
+    if (rc == MD_EEXISTS) *out_err = md_asprintf("database %s already exists (or is attached under that name)", name);
+    else if (rc == MD_EINVAL)
+        *out_err = md_asprintf("\"%s\" cannot name a database: use 1 to 63 letters, digits or _, not starting "
+                               "with a digit",
+                               name);
+    else if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("snapshot %lld does not exist", (long long)from_snapshot);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot write the storage metadata");
+    if (rc == MD_OK) {
+        remove_work_files(d, name); /* a new database: any file of that name is stale */
+        if (from_snapshot == 0) {
+            rc = attach_writer(d, name, name, NULL, out_err);
+            if (rc == MD_OK && out_attached) *out_attached = 1;
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
+    attachment *w = rc == MD_OK ? find_writer(d, f.id) : NULL;
+    char *holder = NULL;
+    if (rc == MD_OK && w) {
+        rc = detach_writer(d, c, w, out_err);
+    } else if (rc == MD_OK) {
+        /* not written here: make sure nobody else writes it while it goes */
+        holder = md_asprintf("drop:%d", (int)getpid());
+        char *other = NULL;
+        rc = md_dbmeta_lease_acquire(d->meta, f.id, holder, 10000, &other);
+        if (rc == MD_ELOCKED)
+            *out_err = md_asprintf("database %s is being written by another process (%s); it cannot be dropped now",
+                                   name, other ? other : "unknown");
+        md_free(other);
+    }
+    if (rc == MD_OK) {
+        rc = md_dbmeta_db_drop(d->meta, d->owner, f.name);
+        if (rc != MD_OK) *out_err = md_asprintf("cannot drop database %s", name);
+        else remove_work_files(d, f.name);
+    }
+    if (holder) {
+        md_dbmeta_lease_release(d->meta, f.id, holder);
+        md_free(holder);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_undrop(md_databases *d, const char *name, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    db_found live;
+    int rc = lookup(d, name, &live) == MD_OK ? MD_EEXISTS : md_dbmeta_db_undrop(d->meta, d->owner, name);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("no dropped database %s within its retention", name);
+    else if (rc == MD_EEXISTS) *out_err = md_asprintf("a database named %s exists: drop or rename it first", name);
+    else if (rc != MD_OK) *out_err = md_asprintf("cannot undrop database %s", name);
+    db_found f;
+    if (rc == MD_OK) rc = lookup(d, name, &f);
+    if (rc == MD_OK && !find_alias(d, f.name)) {
+        remove_work_files(d, f.name); /* rebuilt from its last snapshot */
+        rc = attach_writer(d, f.name, f.name, NULL, out_err);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_snapshot(md_databases *d, const char *name, const char *snap_name, int64_t *out_id,
+                          char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
+    attachment *w = rc == MD_OK ? find_writer(d, f.id) : NULL;
+    if (w) {
+        int64_t ignored;
+        rc = md_dbwriter_commit(w->writer, d->ctl, w->alias, &ignored, out_err);
+    }
+    if (rc == MD_OK) {
+        rc = md_dbmeta_snapshot_mark(d->meta, f.id, snap_name, out_id);
+        if (rc == MD_EEXISTS) *out_err = md_asprintf("database %s already has a snapshot named %s", name, snap_name);
+        else if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s has no snapshot yet", name);
+        else if (rc != MD_OK) *out_err = md_strdup("cannot write the storage metadata");
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+/* Move head reader a to the newest snapshot, or make it the writer when the
+ * process that held the lease is gone. */
+static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_err) {
+    db_found f;
+    int rc = lookup(d, a->name, &f);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("database %s does not exist any more", a->name);
+        return rc;
+    }
+    if (a->locked_by) { /* try to become its writer */
+        md_dbwriter *w = NULL;
+        char *why = NULL, *path = work_path(d, a->name);
+        int wrc = md_dbwriter_open(d->data_dir, d->owner, a->name, path, &w, &why);
+        md_free(why);
+        md_free(path);
+        if (wrc == MD_OK) {
+            md_dbwriter_close(&w); /* attach_writer opens it again, under the same lease holder */
+            char *alias = md_strdup(a->alias), *name = md_strdup(a->name);
+            rc = duck_detach(d->ctl, a->alias, out_err);
+            if (rc == MD_OK) {
+                unlink_attachment(d, a);
+                free_attachment(a);
+                rc = attach_writer(d, name, alias, NULL, out_err);
+                *moved += rc == MD_OK;
+            }
+            md_free(alias);
+            md_free(name);
+            return rc;
+        }
+    }
+    if (f.head == a->snapshot) return MD_OK;
+    char *path = NULL;
+    rc = snapshot_file(d, a->name, f.id, f.head, f.head, &path, NULL, out_err);
+    if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
+    if (rc == MD_OK) {
+        rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
+        if (rc != MD_OK) { /* put the old one back */
+            duck_attach(d->ctl, a->path, a->alias, 1, NULL);
+        } else {
+            md_free(a->path);
+            a->path = path;
+            path = NULL;
+            a->snapshot = f.head;
+            (*moved)++;
+        }
+    }
+    md_free(path);
+    return rc;
+}
+
+int md_databases_refresh(md_databases *d, const char *alias, int *out_moved, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    int rc = MD_OK;
+    *out_moved = 0;
+    if (alias) {
+        attachment *a = find_alias(d, alias);
+        if (!a) {
+            rc = MD_ENOT_FOUND;
+            *out_err = md_asprintf("%s is not an attached md: database", alias);
+        } else if (!a->follows_head) {
+            rc = MD_EINVAL;
+            *out_err = md_asprintf("%s %s", alias,
+                                   a->mode == MD_ATTACH_WRITER ? "is written here: it is always current"
+                                                               : "is a fixed snapshot (time travel)");
+        } else {
+            rc = refresh_one(d, a, out_moved, out_err);
+        }
+    } else {
+        attachment *a = d->list;
+        while (a && rc == MD_OK) {
+            attachment *next = a->next; /* refresh_one may replace a */
+            if (a->follows_head) rc = refresh_one(d, a, out_moved, out_err);
+            a = next;
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int md_databases_commit(md_databases *d, int64_t *out_snapshot, char **out_err) {
+    *out_snapshot = 0;
+    pthread_mutex_lock(&d->mu);
+    int rc = MD_OK;
+    for (attachment *a = d->list; a; a = a->next) {
+        if (!a->writer) continue;
+        int64_t id = 0;
+        char *why = NULL;
+        int r = md_dbwriter_commit(a->writer, d->ctl, a->alias, &id, &why);
+        if (r != MD_OK && rc == MD_OK) {
+            rc = r;
+            *out_err = md_asprintf("database %s: %s", a->name, why ? why : "the snapshot failed");
+        }
+        md_free(why);
+        if (id > *out_snapshot) *out_snapshot = id;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+void md_databases_each(md_databases *d, void (*cb)(void *ctx, const md_attachment_info *a), void *ctx) {
+    pthread_mutex_lock(&d->mu);
+    for (attachment *a = d->list; a; a = a->next) {
+        md_attachment_info info = {a->alias,       a->name,         a->db_id, a->mode,
+                                   a->writer ? md_dbwriter_head(a->writer) : a->snapshot,
+                                   a->follows_head, a->locked_by};
+        cb(ctx, &info);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+char *md_databases_read_only_reason(md_databases *d, const char *alias, int *out_code) {
+    pthread_mutex_lock(&d->mu);
+    attachment *a = find_alias(d, alias);
+    char *why = NULL;
+    if (a && a->locked_by) {
+        *out_code = MD_ELOCKED;
+        why = md_asprintf("database %s: %s; this session reads its snapshot %lld, read-only (REFRESH DATABASE %s "
+                          "moves to the newest)",
+                          a->name, a->locked_by, (long long)a->snapshot, a->alias);
+    } else if (a && a->mode == MD_ATTACH_READER) {
+        *out_code = MD_EREAD_ONLY;
+        why = md_asprintf("%s is snapshot %lld of database %s, attached read-only", a->alias, (long long)a->snapshot,
+                          a->name);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return why;
+}
+
+md_dbmeta *md_databases_meta(md_databases *d) { return d->meta; }
+
+const char *md_databases_owner(const md_databases *d) { return d->owner; }
+
+int md_databases_lookup(md_databases *d, const char *name, int64_t *out_id, int64_t *out_head) {
+    db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_OK) {
+        *out_id = f.id;
+        *out_head = f.head;
+    }
+    return rc;
+}
+
+void md_databases_finish(md_databases *d) {
+    pthread_mutex_lock(&d->mu);
+    d->stopping = 1;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    if (d->renewing) pthread_join(d->renewer, NULL);
+    d->renewing = 0;
+    pthread_mutex_lock(&d->mu);
+    for (attachment *a = d->list; a; a = a->next) {
+        if (!a->writer) continue;
+        int64_t ignored;
+        char *why = NULL;
+        if (md_dbwriter_commit(a->writer, d->ctl, a->alias, &ignored, &why) != MD_OK)
+            fprintf(stderr, "mdserver duckling: final snapshot of %s: %s\n", a->name, why ? why : "failed");
+        md_free(why);
+    }
+    if (d->ctl) duckdb_disconnect(&d->ctl);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void md_databases_free(md_databases **pd) {
+    if (!pd || !*pd) return;
+    md_databases *d = *pd;
+    if (d->renewing) {
+        pthread_mutex_lock(&d->mu);
+        d->stopping = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->renewer, NULL);
+    }
+    while (d->list) {
+        attachment *a = d->list;
+        d->list = a->next;
+        free_attachment(a);
+    }
+    if (d->ctl) duckdb_disconnect(&d->ctl);
+    md_snapcache_close(&d->cache);
+    md_dbmeta_close(&d->meta);
+    md_objstore_close(&d->store);
+    md_free(d->data_dir);
+    md_free(d->owner);
+    md_free(d->db_dir);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    md_free(d);
+    *pd = NULL;
+}

@@ -1,0 +1,358 @@
+/*
+ * db_statements.c: parser of the server's database statements
+ * (db_statements.h).  A cursor over the statement's tokens; each statement
+ * form is one function that reads its words in order and reports the first
+ * one that does not fit, with its position.
+ */
+#include "storage/db_statements.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+
+typedef struct cursor {
+    const char *sql;
+    const md_sql_token *toks;
+    size_t n, i;
+    md_sql_error *err;
+    md_dbstmt *st;
+} cursor;
+
+static const md_sql_token *at(const cursor *c, size_t k) { return c->i + k < c->n ? &c->toks[c->i + k] : NULL; }
+
+/* 1 if token k ahead is the word `w` (a keyword or a plain identifier). */
+static int word_at(const cursor *c, size_t k, const char *w) {
+    const md_sql_token *t = at(c, k);
+    if (!t || (t->type != MD_TOK_KEYWORD && t->type != MD_TOK_IDENT)) return 0;
+    return strlen(w) == t->len && strncasecmp(c->sql + t->off, w, t->len) == 0;
+}
+
+static int accept(cursor *c, const char *w) {
+    if (!word_at(c, 0, w)) return 0;
+    c->i++;
+    return 1;
+}
+
+static int fail(cursor *c, const char *expected) {
+    const md_sql_token *t = at(c, 0);
+    c->err->code = MD_ESQL;
+    c->err->position = t ? t->off : (c->n ? c->toks[c->n - 1].off + c->toks[c->n - 1].len : 0);
+    if (t)
+        snprintf(c->err->message, sizeof c->err->message, "%s: expected %s at \"%.*s\"",
+                 md_dbstmt_verb(c->st->kind), expected, (int)(t->len > 40 ? 40 : t->len), c->sql + t->off);
+    else
+        snprintf(c->err->message, sizeof c->err->message, "%s: expected %s at the end of the statement",
+                 md_dbstmt_verb(c->st->kind), expected);
+    return MD_ESQL;
+}
+
+static int expect(cursor *c, const char *w) {
+    if (accept(c, w)) return MD_OK;
+    return fail(c, w);
+}
+
+static int punct_at(const cursor *c, size_t k, char ch) {
+    const md_sql_token *t = at(c, k);
+    return t && t->type == MD_TOK_PUNCT && c->sql[t->off] == ch;
+}
+
+/* A name: identifier, quoted identifier, or a keyword DuckDB lets name things. */
+static int name(cursor *c, char **out) {
+    const md_sql_token *t = at(c, 0);
+    int ok = t && (t->type == MD_TOK_IDENT || t->type == MD_TOK_QIDENT ||
+                   (t->type == MD_TOK_KEYWORD && md_sql_keyword_category((md_sql_kw)t->kw) != MD_KWCAT_RESERVED));
+    if (!ok) return fail(c, "a database name");
+    *out = md_sql_token_value(c->sql, t, NULL);
+    c->i++;
+    return MD_OK;
+}
+
+/* A database: a name or the string 'md:name'. */
+static int db_ref(cursor *c, char **out) {
+    const md_sql_token *t = at(c, 0);
+    if (t && t->type == MD_TOK_STRING) {
+        char *v = md_sql_token_value(c->sql, t, NULL);
+        if (strncasecmp(v, "md:", 3) != 0 || !v[3]) {
+            md_free(v);
+            return fail(c, "a database name or 'md:<database>'");
+        }
+        *out = md_strdup(v + 3);
+        md_free(v);
+        c->i++;
+        return MD_OK;
+    }
+    return name(c, out);
+}
+
+static int integer(cursor *c, int64_t min, int64_t max, int64_t *out) {
+    const md_sql_token *t = at(c, 0);
+    if (!t || t->type != MD_TOK_NUMBER) return fail(c, "a number");
+    char buf[32];
+    if (t->len >= sizeof buf) return fail(c, "a smaller number");
+    memcpy(buf, c->sql + t->off, t->len);
+    buf[t->len] = 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (*end || errno || v < min) return fail(c, min > 0 ? "a positive whole number" : "a whole number");
+    if (v > max) return fail(c, "a smaller number");
+    *out = v;
+    c->i++;
+    return MD_OK;
+}
+
+static int string(cursor *c, char **out) {
+    const md_sql_token *t = at(c, 0);
+    if (!t || t->type != MD_TOK_STRING) return fail(c, "a quoted timestamp");
+    *out = md_sql_token_value(c->sql, t, NULL);
+    c->i++;
+    return MD_OK;
+}
+
+static int end(cursor *c) { return c->i < c->n ? fail(c, "the end of the statement") : MD_OK; }
+
+/* (SNAPSHOT n | SNAPSHOT_TIME 'ts' [, READ_ONLY]) -- READ_ONLY only for ATTACH. */
+static int snapshot_options(cursor *c, int allow_read_only) {
+    if (!punct_at(c, 0, '(')) return MD_OK;
+    c->i++;
+    for (;;) {
+        int rc;
+        if (accept(c, "SNAPSHOT")) {
+            if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
+            rc = integer(c, 1, INT64_MAX, &c->st->snapshot);
+        } else if (accept(c, "SNAPSHOT_TIME")) {
+            if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
+            rc = string(c, &c->st->snapshot_time);
+        } else if (allow_read_only && accept(c, "READ_ONLY")) {
+            c->st->read_only = 1;
+            rc = MD_OK;
+        } else {
+            return fail(c, allow_read_only ? "SNAPSHOT, SNAPSHOT_TIME or READ_ONLY" : "SNAPSHOT or SNAPSHOT_TIME");
+        }
+        if (rc != MD_OK) return rc;
+        if (punct_at(c, 0, ',')) {
+            c->i++;
+            continue;
+        }
+        if (punct_at(c, 0, ')')) {
+            c->i++;
+            return MD_OK;
+        }
+        return fail(c, "\",\" or \")\"");
+    }
+}
+
+/* CREATE DATABASE ... (after DATABASE) */
+static int create_database(cursor *c) {
+    if (accept(c, "IF")) {
+        int rc = expect(c, "NOT");
+        if (rc == MD_OK) rc = expect(c, "EXISTS");
+        if (rc != MD_OK) return rc;
+        c->st->if_not_exists = 1;
+    }
+    int rc = name(c, &c->st->db);
+    if (rc == MD_OK && accept(c, "FROM")) {
+        rc = db_ref(c, &c->st->from);
+        if (rc == MD_OK) rc = snapshot_options(c, 0);
+    }
+    return rc == MD_OK ? end(c) : rc;
+}
+
+/* CREATE SNAPSHOT [name] OF db (after SNAPSHOT) */
+static int create_snapshot(cursor *c) {
+    if (!word_at(c, 0, "OF")) {
+        const md_sql_token *t = at(c, 0);
+        if (t && t->type == MD_TOK_STRING) c->st->snapshot_name = md_sql_token_value(c->sql, t, NULL), c->i++;
+        else {
+            int rc = name(c, &c->st->snapshot_name);
+            if (rc != MD_OK) return rc;
+        }
+    }
+    int rc = expect(c, "OF");
+    if (rc == MD_OK) rc = db_ref(c, &c->st->db);
+    return rc == MD_OK ? end(c) : rc;
+}
+
+/* ATTACH [DATABASE] [IF NOT EXISTS] 'md:...' ... -- NONE unless the path is md: */
+static int attach(cursor *c) {
+    accept(c, "DATABASE");
+    int if_not_exists = 0;
+    if (word_at(c, 0, "IF") && word_at(c, 1, "NOT") && word_at(c, 2, "EXISTS")) {
+        c->i += 3;
+        if_not_exists = 1;
+    }
+    const md_sql_token *t = at(c, 0);
+    if (!t || t->type != MD_TOK_STRING) return MD_OK;
+    char *path = md_sql_token_value(c->sql, t, NULL);
+    int ours = strncasecmp(path, "md:", 3) == 0;
+    if (ours) {
+        c->st->kind = MD_DBSTMT_ATTACH;
+        c->st->if_not_exists = if_not_exists;
+        if (path[3]) c->st->db = md_strdup(path + 3);
+    }
+    md_free(path);
+    if (!ours) return MD_OK;
+    c->i++;
+    if (accept(c, "AS")) {
+        int rc = name(c, &c->st->alias);
+        if (rc != MD_OK) return rc;
+    }
+    int rc = snapshot_options(c, 1);
+    if (rc != MD_OK) return rc;
+    if (!c->st->db && (c->st->alias || c->st->snapshot || c->st->snapshot_time || c->st->read_only)) {
+        c->i = 1;
+        return fail(c, "'md:<database>' (AS and options need one database)");
+    }
+    return end(c);
+}
+
+int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbstmt *out, md_sql_error *out_err) {
+    md_dbstmt st;
+    memset(&st, 0, sizeof st);
+    cursor c = {sql, toks, n, 0, out_err, &st};
+    int rc = MD_OK;
+    if (accept(&c, "CREATE")) {
+        if (accept(&c, "DATABASE")) {
+            st.kind = MD_DBSTMT_CREATE_DATABASE;
+            rc = create_database(&c);
+        } else if (accept(&c, "SNAPSHOT")) {
+            st.kind = MD_DBSTMT_CREATE_SNAPSHOT;
+            rc = create_snapshot(&c);
+        } else if (word_at(&c, 0, "OR") && word_at(&c, 1, "REPLACE") && word_at(&c, 2, "DATABASE")) {
+            st.kind = MD_DBSTMT_CREATE_DATABASE;
+            c.i += 2;
+            rc = fail(&c, "no OR REPLACE (drop the database first)");
+        }
+    } else if (accept(&c, "DROP")) {
+        if (accept(&c, "DATABASE")) {
+            st.kind = MD_DBSTMT_DROP_DATABASE;
+            if (accept(&c, "IF")) {
+                rc = expect(&c, "EXISTS");
+                st.if_exists = 1;
+            }
+            if (rc == MD_OK) rc = name(&c, &st.db);
+            if (rc == MD_OK && !accept(&c, "CASCADE")) accept(&c, "RESTRICT");
+            if (rc == MD_OK) rc = end(&c);
+        }
+    } else if (accept(&c, "UNDROP")) {
+        st.kind = MD_DBSTMT_UNDROP_DATABASE;
+        rc = expect(&c, "DATABASE");
+        if (rc == MD_OK) rc = name(&c, &st.db);
+        if (rc == MD_OK) rc = end(&c);
+    } else if (accept(&c, "ALTER")) {
+        if (accept(&c, "DATABASE")) {
+            st.kind = MD_DBSTMT_ALTER_DATABASE;
+            int64_t days = 0;
+            rc = name(&c, &st.db);
+            if (rc == MD_OK) rc = expect(&c, "SET");
+            if (rc == MD_OK) rc = expect(&c, "SNAPSHOT_RETENTION_DAYS");
+            if (rc == MD_OK) {
+                const md_sql_token *t = at(&c, 0);
+                if (t && t->type == MD_TOK_OP && t->len == 1 && sql[t->off] == '=') c.i++;
+                else accept(&c, "TO");
+                rc = integer(&c, 0, 36500, &days);
+            }
+            st.retention_days = (int)days;
+            if (rc == MD_OK) rc = end(&c);
+        }
+    } else if (accept(&c, "ATTACH")) {
+        rc = attach(&c);
+    } else if (accept(&c, "DETACH")) {
+        st.kind = MD_DBSTMT_DETACH;
+        accept(&c, "DATABASE");
+        if (accept(&c, "IF")) {
+            rc = expect(&c, "EXISTS");
+            st.if_exists = 1;
+        }
+        if (rc == MD_OK) rc = name(&c, &st.db);
+        if (rc == MD_OK && c.i < c.n) { /* something DuckDB may know: let it answer */
+            md_dbstmt_free(&st);
+            rc = MD_OK;
+        }
+    } else if (accept(&c, "SHOW")) {
+        int all = accept(&c, "ALL");
+        if (accept(&c, "DATABASES")) {
+            st.kind = MD_DBSTMT_SHOW_DATABASES;
+            st.all = all;
+            rc = end(&c);
+        }
+    } else if (accept(&c, "REFRESH")) {
+        if (accept(&c, "DATABASES")) {
+            st.kind = MD_DBSTMT_REFRESH;
+            rc = end(&c);
+        } else if (accept(&c, "DATABASE")) {
+            st.kind = MD_DBSTMT_REFRESH;
+            rc = db_ref(&c, &st.db);
+            if (rc == MD_OK) rc = end(&c);
+        }
+    }
+    if (rc != MD_OK) {
+        md_dbstmt_free(&st);
+        return rc;
+    }
+    *out = st;
+    return MD_OK;
+}
+
+void md_dbstmt_free(md_dbstmt *s) {
+    md_free(s->db);
+    md_free(s->alias);
+    md_free(s->from);
+    md_free(s->snapshot_name);
+    md_free(s->snapshot_time);
+    memset(s, 0, sizeof *s);
+}
+
+const char *md_dbstmt_verb(md_dbstmt_kind kind) {
+    switch (kind) {
+#define MD__DBSTMT_VERB(k, verb) \
+    case MD_DBSTMT_##k:          \
+        return verb;
+        MD_DBSTMT_KINDS(MD__DBSTMT_VERB)
+#undef MD__DBSTMT_VERB
+    }
+    return "";
+}
+
+int md_dbscript_parse(const char *sql, size_t len, md_dbscript **out, md_sql_error *out_err) {
+    *out = NULL;
+    md_sql_token *toks = NULL;
+    size_t ntoks = 0;
+    md_sql_error lex_err;
+    if (md_sql_lex(sql, len, 0, &toks, &ntoks, &lex_err) != MD_OK) return MD_OK;
+    md_sql_span *spans = NULL;
+    size_t nspans = 0;
+    md_sql_split(toks, ntoks, &spans, &nspans);
+    md_dbscript *scr = md_calloc(1, sizeof *scr);
+    scr->stmts = nspans ? md_calloc(nspans, sizeof *scr->stmts) : NULL;
+    int rc = MD_OK;
+    for (size_t i = 0; i < nspans && rc == MD_OK; i++) {
+        const md_sql_token *first = &toks[spans[i].first], *last = &toks[spans[i].first + spans[i].count - 1];
+        md_dbscript_stmt *s = &scr->stmts[scr->n++];
+        s->start = first->off;
+        s->end = last->off + last->len;
+        rc = md_dbstmt_parse(sql, first, spans[i].count, &s->st, out_err);
+        if (rc == MD_OK && s->st.kind != MD_DBSTMT_NONE) scr->ours++;
+    }
+    md_free(spans);
+    md_free(toks);
+    if (rc != MD_OK) {
+        md_dbscript_free(&scr);
+        return rc;
+    }
+    *out = scr;
+    return MD_OK;
+}
+
+void md_dbscript_free(md_dbscript **ps) {
+    if (!ps || !*ps) return;
+    for (size_t i = 0; i < (*ps)->n; i++) md_dbstmt_free(&(*ps)->stmts[i].st);
+    md_free((*ps)->stmts);
+    md_free(*ps);
+    *ps = NULL;
+}

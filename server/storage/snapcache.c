@@ -1,0 +1,210 @@
+/*
+ * snapcache.c: the snapshot file cache (snapcache.h).  Not thread-safe: one
+ * caller at a time per handle (the duckling's database registry holds its
+ * lock around every call).  Several processes may share the directory.
+ */
+#include "storage/snapcache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+#include "storage/snapshot.h"
+
+#define SUFFIX ".duckdb"
+
+struct md_snapcache {
+    char *dir;
+    md_objstore *store;
+    int max_files;
+};
+
+int md_snapcache_open(const char *dir, md_objstore *store, int max_files, md_snapcache **out, char **out_err) {
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        if (out_err) *out_err = md_asprintf("cannot create the snapshot cache %s: %s", dir, strerror(errno));
+        return MD_EIO;
+    }
+    md_snapcache *c = md_calloc(1, sizeof *c);
+    c->dir = md_strdup(dir);
+    c->store = store;
+    c->max_files = max_files > 1 ? max_files : 2;
+    *out = c;
+    return MD_OK;
+}
+
+void md_snapcache_close(md_snapcache **pc) {
+    if (!pc || !*pc) return;
+    md_free((*pc)->dir);
+    md_free(*pc);
+    *pc = NULL;
+}
+
+/* The manifest name a cache file name stands for; 0 if it is not one. */
+static int cached_name(const char *file, md_hash *out) {
+    size_t n = strlen(file);
+    if (n != 64 + strlen(SUFFIX) || strcmp(file + 64, SUFFIX) != 0) return 0;
+    char hex[65];
+    memcpy(hex, file, 64);
+    hex[64] = 0;
+    return md_hash_parse(hex, out) == MD_OK;
+}
+
+typedef struct entry {
+    md_hash name;
+    char *path;
+    struct timespec used;
+} entry;
+
+/* The cache's files (not temporaries), in *out (caller frees with free_entries). */
+static size_t list_entries(md_snapcache *c, entry **out) {
+    size_t n = 0, cap = 0;
+    entry *v = NULL;
+    DIR *d = opendir(c->dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        md_hash h;
+        if (!cached_name(e->d_name, &h)) continue;
+        char *path = md_asprintf("%s/%s", c->dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            md_free(path);
+            continue;
+        }
+        if (n == cap) v = md_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+        v[n++] = (entry){h, path, st.st_mtim};
+    }
+    if (d) closedir(d);
+    *out = v;
+    return n;
+}
+
+static void free_entries(entry *v, size_t n) {
+    for (size_t i = 0; i < n; i++) md_free(v[i].path);
+    md_free(v);
+}
+
+/* Copy src to a new file dst (the kernel copies; reflinks where it can). */
+static int copy_file(const char *src, const char *dst, uint64_t *out_bytes, char **out_err) {
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int outfd = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int rc = in >= 0 && outfd >= 0 ? MD_OK : MD_EIO;
+    uint64_t total = 0;
+    while (rc == MD_OK) {
+        ssize_t k = copy_file_range(in, NULL, outfd, NULL, 64u << 20, 0);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) rc = MD_EIO;
+        if (k <= 0) break;
+        total += (uint64_t)k;
+    }
+    if (rc != MD_OK && out_err) *out_err = md_asprintf("cannot copy %s to %s: %s", src, dst, strerror(errno));
+    if (in >= 0) close(in);
+    if (outfd >= 0) close(outfd);
+    *out_bytes = total;
+    return rc;
+}
+
+/* The cached file (other than `want`) whose manifest differs least from m:
+ * its index in v and its manifest (*out_m), or -1 when none would save work. */
+static long best_neighbour(md_snapcache *c, entry *v, size_t n, const md_hash *want, const md_manifest *m,
+                           md_manifest **out_m) {
+    long best = -1;
+    uint32_t best_diff = m->count;
+    *out_m = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (md_hash_equal(&v[i].name, want)) continue;
+        md_manifest *have = NULL;
+        if (md_snapshot_load_manifest(c->store, &v[i].name, &have, NULL) != MD_OK) continue;
+        uint32_t *idx = NULL, nd = 0;
+        md_manifest_diff(have, m, &idx, &nd);
+        md_free(idx);
+        if (nd < best_diff) {
+            best_diff = nd;
+            best = (long)i;
+            md_manifest_free(out_m);
+            *out_m = have;
+        } else {
+            md_manifest_free(&have);
+        }
+    }
+    return best;
+}
+
+/* Build the file of m at `path` from the neighbour v[i] (have) or whole. */
+static int build(md_snapcache *c, const md_manifest *m, const char *path, const entry *nb, const md_manifest *have,
+                 md_snapcache_stats *st, char **out_err) {
+    if (!nb) return md_snapshot_materialize(c->store, m, NULL, path, &st->patched, out_err);
+    char *tmp = md_asprintf("%s.tmp-%d", path, (int)getpid());
+    int rc = copy_file(nb->path, tmp, &st->copied, out_err);
+    if (rc == MD_OK) rc = md_snapshot_materialize(c->store, m, have, tmp, &st->patched, out_err);
+    if (rc == MD_OK && rename(tmp, path) != 0) {
+        if (out_err) *out_err = md_asprintf("cannot rename %s: %s", tmp, strerror(errno));
+        rc = MD_EIO;
+    }
+    if (rc != MD_OK) unlink(tmp);
+    else {
+        int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    md_free(tmp);
+    return rc;
+}
+
+static int by_use(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec) return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
+}
+
+static void evict(md_snapcache *c, const char *keep, md_snapcache_in_use_cb in_use, void *ctx) {
+    entry *v;
+    size_t n = list_entries(c, &v);
+    if ((int)n > c->max_files) {
+        qsort(v, n, sizeof *v, by_use);
+        size_t over = n - (size_t)c->max_files;
+        for (size_t i = 0; i < n && over > 0; i++) {
+            if (strcmp(v[i].path, keep) == 0 || (in_use && in_use(ctx, v[i].path))) continue;
+            if (unlink(v[i].path) == 0) over--;
+        }
+    }
+    free_entries(v, n);
+}
+
+int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m, md_snapcache_in_use_cb in_use,
+                     void *ctx, char **out_path, md_snapcache_stats *out_stats, char **out_err) {
+    md_snapcache_stats st = {0, 0, 0};
+    char hex[65];
+    md_hash_hex(name, hex);
+    char *path = md_asprintf("%s/%s%s", c->dir, hex, SUFFIX);
+    struct stat sb;
+    int rc = MD_OK;
+    if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == m->file_size) {
+        st.warm = 1;
+        utimensat(AT_FDCWD, path, NULL, 0);
+    } else {
+        entry *v;
+        size_t n = list_entries(c, &v);
+        md_manifest *have = NULL;
+        long nb = best_neighbour(c, v, n, name, m, &have);
+        rc = build(c, m, path, nb >= 0 ? &v[nb] : NULL, have, &st, out_err);
+        md_manifest_free(&have);
+        free_entries(v, n);
+    }
+    if (rc != MD_OK) {
+        md_free(path);
+        return rc;
+    }
+    evict(c, path, in_use, ctx);
+    if (out_stats) *out_stats = st;
+    *out_path = path;
+    return MD_OK;
+}
