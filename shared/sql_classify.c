@@ -851,12 +851,14 @@ static void head_describe(cx *c) {
         }
         return;
     }
-    if (show && kw_at(c, 0, MD_KW_ALL)) {
-        set_verb(c, "SHOW ALL TABLES");
+    /* the server answers SHOW [ALL] DATABASES (its databases and snapshots) */
+    if (show && (word_at(c, 0, "DATABASES") || (kw_at(c, 0, MD_KW_ALL) && word_at(c, 1, "DATABASES")))) {
+        c->st->kind = MD_SQL_SERVER;
+        set_verb(c, kw_at(c, 0, MD_KW_ALL) ? "SHOW ALL DATABASES" : "SHOW DATABASES");
         return;
     }
-    if (show && word_at(c, 0, "DATABASES")) {
-        set_verb(c, "SHOW DATABASES");
+    if (show && kw_at(c, 0, MD_KW_ALL)) {
+        set_verb(c, "SHOW ALL TABLES");
         return;
     }
     if (kw_at(c, 0, MD_KW_TABLE)) c->i++;
