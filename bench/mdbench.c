@@ -95,6 +95,7 @@ typedef struct opts {
     const char *url, *token, *pg, *db, *json, *memory_limit, *data_dir, *json_dir;
     int threads, runs, count;
     long long facts_rows, xfer_rows;
+    long storage_rows; /* mdbench storage: rows of its database (about 45 bytes each) */
 } opts;
 
 static void usage(FILE *f) {
@@ -104,7 +105,8 @@ static void usage(FILE *f) {
           "       mdbench transfer --url WS --token T --pg CONNINFO [--runs R] [--json FILE]\n"
           "       mdbench latency  --url WS --token T --db FILE --threads N [--memory-limit M] --pg CONNINFO\n"
           "                        [--count N] [--runs R] [--json FILE]\n"
-          "       mdbench storage  --url WS --token T --db COPY --data-dir DIR [--runs R] [--json-dir DIR]\n"
+          "       mdbench storage  --url WS --token T --db PLAIN_COPY --data-dir DIR [--storage-rows N]\n"
+          "                        [--runs R] [--json-dir DIR]\n"
           "bench/run.sh starts mdserver and PostgreSQL and runs these in order.\n",
           f);
 }
@@ -743,7 +745,8 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
-    opts o = {.threads = 0, .runs = 5, .count = 10000, .facts_rows = 10000000, .xfer_rows = 5000000};
+    opts o = {.threads = 0, .runs = 5, .count = 10000, .facts_rows = 10000000, .xfer_rows = 5000000,
+              .storage_rows = 22000000};
     static const struct option longopts[] = {
         {"url", required_argument, 0, 'u'},        {"token", required_argument, 0, 't'},
         {"pg", required_argument, 0, 'p'},         {"db", required_argument, 0, 'd'},
@@ -752,7 +755,7 @@ int main(int argc, char **argv) {
         {"memory-limit", required_argument, 0, 'm'},
         {"facts-rows", required_argument, 0, 'F'}, {"xfer-rows", required_argument, 0, 'X'},
         {"data-dir", required_argument, 0, 'D'},   {"json-dir", required_argument, 0, 'J'},
-        {0, 0, 0, 0}};
+        {"storage-rows", required_argument, 0, 'S'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -770,6 +773,7 @@ int main(int argc, char **argv) {
         case 'X': o.xfer_rows = atoll(optarg); break;
         case 'D': o.data_dir = optarg; break;
         case 'J': o.json_dir = optarg; break;
+        case 'S': o.storage_rows = atol(optarg); break;
         default: usage(stderr); return 2;
         }
     }
@@ -782,7 +786,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "transfer") == 0 && o.pg) return cmd_transfer(&o);
     if (strcmp(cmd, "latency") == 0 && o.db && o.pg && o.threads > 0) return cmd_latency(&o);
     if (strcmp(cmd, "storage") == 0 && o.db && o.data_dir)
-        return bench_storage_main(o.url, o.token, o.data_dir, o.db, o.runs, o.json_dir);
+        return bench_storage_main(o.url, o.token, o.data_dir, o.db, o.storage_rows, o.runs, o.json_dir);
     usage(stderr);
     return 2;
 }

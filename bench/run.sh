@@ -10,10 +10,11 @@
 #   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
 #      the in-process DuckDB side, start mdserver again
 #   5. mdbench overhead | transfer | latency: one BENCH line each
-#   6. mdbench storage: snapshot_small_commit, snapshot_history_cost
+#   6. mdbench storage: snapshot_small_commit, snapshot_history_cost,
+#      time_travel_attach, clone_cost on a ~1 GB database of their own
 #   7. stop both servers; bench/browser.mjs (Chromium, a server of its own):
 #      page_first_result and browser_ingest
-#   8. build/bench.json = the seven JSON objects (servers are stopped on
+#   8. build/bench.json = the nine JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -24,6 +25,7 @@
 # Environment (defaults in brackets): MDBENCH_THREADS [nproc],
 # MDBENCH_RUNS [7], MDBENCH_MEMORY_LIMIT [8GB], MDBENCH_FACTS_ROWS
 # [10000000], MDBENCH_XFER_ROWS [5000000], MDBENCH_LATENCY_COUNT [10000],
+# MDBENCH_STORAGE_ROWS [22000000, about 1 GB],
 # MDBENCH_KEEP=1 keeps the temp dirs,
 # MDSERVER [./mdserver].
 set -uo pipefail
@@ -37,9 +39,11 @@ MEM=${MDBENCH_MEMORY_LIMIT:-8GB}
 FACTS_ROWS=${MDBENCH_FACTS_ROWS:-10000000}
 XFER_ROWS=${MDBENCH_XFER_ROWS:-5000000}
 LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
+STORAGE_ROWS=${MDBENCH_STORAGE_ROWS:-22000000}
 RESULTS=build/bench/results
 OUT=build/bench.json
 BENCHES=(remote_overhead result_transfer small_query_latency snapshot_small_commit snapshot_history_cost
+         time_travel_attach clone_cost
          page_first_result browser_ingest)
 
 say() { printf '  %s\n' "$*"; }
@@ -244,13 +248,15 @@ run_bench remote_overhead overhead --url "$URL" --token "$TOKEN" --db "$WORK/nat
 run_bench result_transfer transfer --url "$URL" --token "$TOKEN" --pg "$PG" --runs "$RUNS" || status=1
 run_bench small_query_latency latency --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
     --threads "$THREADS" --memory-limit "$MEM" --pg "$PG" --count "$LAT_COUNT" --runs "$RUNS" || status=1
-# Snapshot storage, on the large my_db setup made; the plain side writes to
-# the native copy, which no benchmark reads after this.
-echo "  == snapshot_small_commit, snapshot_history_cost ($(elapsed) so far)"
-rm -f "$RESULTS/snapshot_small_commit.json" "$RESULTS/snapshot_history_cost.json"
-step "$MDBENCH" storage --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" --data-dir "$DATA" \
-    --runs "$RUNS" --json-dir "$RESULTS" || status=1
-for b in snapshot_small_commit snapshot_history_cost; do
+# Snapshot storage, on a database of its own (about 1 GB) that mdbench
+# storage makes through the server; its plain copy is the in-process side.
+echo "  == snapshot_small_commit, snapshot_history_cost, time_travel_attach, clone_cost ($(elapsed) so far)"
+STORAGE_BENCHES="snapshot_small_commit snapshot_history_cost time_travel_attach clone_cost"
+for b in $STORAGE_BENCHES; do rm -f "$RESULTS/$b.json"; done
+step "$MDBENCH" storage --url "$URL" --token "$TOKEN" --db "$WORK/storage_plain.duckdb" --data-dir "$DATA" \
+    --storage-rows "$STORAGE_ROWS" --runs "$RUNS" --json-dir "$RESULTS" || status=1
+rm -f "$WORK/storage_plain.duckdb"
+for b in $STORAGE_BENCHES; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "mdbench storage exited before reporting"
 done
 
