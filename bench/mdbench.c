@@ -95,7 +95,7 @@ typedef struct opts {
     const char *url, *token, *pg, *db, *json, *memory_limit, *data_dir, *json_dir;
     int threads, runs, count;
     long long facts_rows, xfer_rows;
-    long storage_rows; /* mdbench storage: rows of its database (about 45 bytes each) */
+    long storage_rows; /* mdbench storage: rows of its database (about 27 bytes each) */
 } opts;
 
 static void usage(FILE *f) {
@@ -746,7 +746,7 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     opts o = {.threads = 0, .runs = 5, .count = 10000, .facts_rows = 10000000, .xfer_rows = 5000000,
-              .storage_rows = 22000000};
+              .storage_rows = 40000000};
     static const struct option longopts[] = {
         {"url", required_argument, 0, 'u'},        {"token", required_argument, 0, 't'},
         {"pg", required_argument, 0, 'p'},         {"db", required_argument, 0, 'd'},

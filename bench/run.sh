@@ -25,7 +25,7 @@
 # Environment (defaults in brackets): MDBENCH_THREADS [nproc],
 # MDBENCH_RUNS [7], MDBENCH_MEMORY_LIMIT [8GB], MDBENCH_FACTS_ROWS
 # [10000000], MDBENCH_XFER_ROWS [5000000], MDBENCH_LATENCY_COUNT [10000],
-# MDBENCH_STORAGE_ROWS [22000000, about 1 GB],
+# MDBENCH_STORAGE_ROWS [40000000, about 1 GB],
 # MDBENCH_KEEP=1 keeps the temp dirs,
 # MDSERVER [./mdserver].
 set -uo pipefail
@@ -39,7 +39,7 @@ MEM=${MDBENCH_MEMORY_LIMIT:-8GB}
 FACTS_ROWS=${MDBENCH_FACTS_ROWS:-10000000}
 XFER_ROWS=${MDBENCH_XFER_ROWS:-5000000}
 LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
-STORAGE_ROWS=${MDBENCH_STORAGE_ROWS:-22000000}
+STORAGE_ROWS=${MDBENCH_STORAGE_ROWS:-40000000}
 RESULTS=build/bench/results
 OUT=build/bench.json
 BENCHES=(remote_overhead result_transfer small_query_latency snapshot_small_commit snapshot_history_cost

@@ -3,8 +3,8 @@
  *
  * Start-up order: block SIGINT/SIGTERM (every thread inherits the mask, the
  * main thread sigwaits), create the data directory, open the metadata store,
- * create the admin user and print a login URL on first run, start the pool,
- * start HTTP, say ready.  Shut-down runs the same steps backwards.
+ * create the admin user and print a login URL on first run, start the pool
+ * and the storage gc thread, start HTTP, say ready.  Shut-down runs the same steps backwards.
  */
 #include "serve.h"
 
@@ -24,10 +24,13 @@
 #include "md_error.h"
 #include "protocol.h"
 #include "server.h"
+#include "storage/gc.h"
 #include "token.h"
 #include "version.h"
 
 #define DEFAULT_PORT 4213
+#define GC_MIN_AGE_S 3600
+#define GC_INTERVAL_S 3600
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -147,6 +150,7 @@ int md_serve_main(int argc, char **argv) {
 
     int status = 1;
     char *err = NULL, *abs_data = NULL;
+    md_gc_thread *gc = NULL;
     if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "mdserver: cannot create data directory %s: %s\n", srv.cfg.data_dir, strerror(errno));
         goto out;
@@ -168,6 +172,9 @@ int md_serve_main(int argc, char **argv) {
         .max_result_bytes = srv.cfg.max_result_bytes,
     };
     md_pool_create(&pc, &srv.pool);
+    /* storage gc: now (what interrupted commits left) and every hour; only
+     * objects older than an hour go, so captures in flight are safe */
+    gc = md_gc_thread_start(srv.cfg.data_dir, GC_MIN_AGE_S, GC_INTERVAL_S);
     int port = 0;
     if (md_http_start(&srv, &port, &err) != MD_OK) {
         fprintf(stderr, "mdserver: %s\n", err);
@@ -193,6 +200,7 @@ int md_serve_main(int argc, char **argv) {
     status = 0;
 out:
     md_http_stop(&srv);
+    md_gc_thread_stop(&gc);
     md_pool_destroy(&srv.pool);
     md_meta_close(&srv.meta);
     if (status == 0) fprintf(stderr, "mdserver: stopped\n");

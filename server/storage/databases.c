@@ -31,6 +31,9 @@
 #define RENEW_EVERY_S 20
 #define CACHE_FILES 8
 
+/* Names DuckDB gives its own databases: never a user database's name. */
+static const char *const reserved_names[] = {"memory", "system", "temp", "main"};
+
 typedef struct attachment {
     char *alias, *name, *path;
     int64_t db_id;
@@ -54,6 +57,11 @@ struct md_databases {
     pthread_cond_t cv;
     pthread_t renewer;
     int renewing, stopping;
+    /* the writers whose leases the renewal thread extends: their own lock,
+     * so that long work under `mu` never starves a lease */
+    pthread_mutex_t renew_mu;
+    md_dbwriter **renew;
+    size_t nrenew;
 };
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -129,8 +137,38 @@ static void unlink_attachment(md_databases *d, attachment *a) {
         }
 }
 
-static void free_attachment(attachment *a) {
-    md_dbwriter_close(&a->writer);
+static int reserved(const char *name) {
+    for (size_t i = 0; i < sizeof reserved_names / sizeof *reserved_names; i++)
+        if (strcasecmp(name, reserved_names[i]) == 0) return 1;
+    return 0;
+}
+
+static void renew_add(md_databases *d, md_dbwriter *w) {
+    pthread_mutex_lock(&d->renew_mu);
+    d->renew = md_realloc(d->renew, (d->nrenew + 1) * sizeof *d->renew);
+    d->renew[d->nrenew++] = w;
+    pthread_mutex_unlock(&d->renew_mu);
+}
+
+static void renew_remove(md_databases *d, md_dbwriter *w) {
+    pthread_mutex_lock(&d->renew_mu);
+    for (size_t i = 0; i < d->nrenew; i++)
+        if (d->renew[i] == w) {
+            d->renew[i] = d->renew[--d->nrenew];
+            break;
+        }
+    pthread_mutex_unlock(&d->renew_mu);
+}
+
+/* Close a writer (its lease given up) once the renewal thread forgot it. */
+static void close_writer(md_databases *d, md_dbwriter **w) {
+    if (!*w) return;
+    renew_remove(d, *w);
+    md_dbwriter_close(w);
+}
+
+static void free_attachment(md_databases *d, attachment *a) {
+    close_writer(d, &a->writer);
     md_free(a->alias);
     md_free(a->name);
     md_free(a->path);
@@ -221,13 +259,6 @@ static int attach_reader(md_databases *d, const char *name, int64_t db_id, int64
     char *path = NULL;
     int rc = snapshot_file(d, name, db_id, head, snapshot, &path, out_stats, out_err);
     if (rc != MD_OK) return rc;
-    if (path_in_use(d, path)) {
-        for (attachment *a = d->list; a; a = a->next)
-            if (a->mode == MD_ATTACH_READER && strcmp(a->path, path) == 0)
-                *out_err = md_asprintf("that snapshot of %s is already attached as %s", name, a->alias);
-        md_free(path);
-        return MD_EEXISTS;
-    }
     rc = duck_attach(d->ctl, path, alias, 1, out_err);
     if (rc != MD_OK) {
         md_free(path);
@@ -290,46 +321,81 @@ static int attach_writer(md_databases *d, const char *name, const char *alias, i
     a->mode = MD_ATTACH_WRITER;
     a->writer = w;
     add(d, a);
+    renew_add(d, w);
     if (out_locked) *out_locked = 0;
     return MD_OK;
 }
 
-/* Detach a writer: snapshot, DETACH on c, capture what closing wrote, lease
- * given up.  On a DuckDB refusal the attachment stays as it was. */
-static int detach_writer(md_databases *d, duckdb_connection c, attachment *a, char **out_err) {
+/*
+ * Detach writer attachment a on c: its last snapshot (refused while a
+ * transaction keeps changes out of it: nothing is detached then), DETACH
+ * (DuckDB closes the file), a capture of what closing wrote.  On MD_OK the
+ * attachment is gone and its writer -- lease still held -- is handed to
+ * *out_w (caller closes it); on an error after the DETACH the attachment
+ * is gone too, its writer closed, and the working file keeps the changes
+ * (the next attach snapshots them).
+ */
+static int detach_writer(md_databases *d, duckdb_connection c, attachment *a, md_dbwriter **out_w,
+                         char **out_err) {
     int64_t ignored;
     char *why = NULL;
-    if (md_dbwriter_commit(a->writer, d->ctl, a->alias, &ignored, &why) != MD_OK) {
-        fprintf(stderr, "mdserver duckling: snapshot of %s before detach: %s\n", a->name, why ? why : "failed");
-        md_free(why);
-        why = NULL;
+    int rc = md_dbwriter_commit(a->writer, d->ctl, a->alias, &ignored, &why);
+    if (rc == MD_OK && md_dbwriter_pending(a->writer)) {
+        *out_err = md_asprintf("database %s has changes of an open transaction's session not in a snapshot yet; "
+                               "try again when the other sessions' transactions end",
+                               a->name);
+        return MD_ELOCKED;
     }
-    int rc = duck_detach(c, a->alias, out_err);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("database %s: %s", a->name, why ? why : "its last snapshot failed");
+        md_free(why);
+        return rc;
+    }
+    rc = duck_detach(c, a->alias, out_err);
     if (rc != MD_OK) return rc;
-    if (md_dbwriter_commit(a->writer, NULL, NULL, &ignored, &why) != MD_OK) {
-        fprintf(stderr, "mdserver duckling: snapshot of %s after detach: %s\n", a->name, why ? why : "failed");
-        md_free(why);
-    }
+    md_dbwriter *w = a->writer;
+    a->writer = NULL;
     unlink_attachment(d, a);
-    free_attachment(a);
-    return MD_OK;
+    rc = md_dbwriter_commit(w, NULL, NULL, &ignored, &why);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("database %s was detached, but what closing it wrote is not in a snapshot yet (%s); "
+                               "attaching it again takes care of it",
+                               a->name, why ? why : "the capture failed");
+        md_free(why);
+        close_writer(d, &w);
+    } else {
+        *out_w = w;
+    }
+    free_attachment(d, a);
+    return rc;
 }
 
 static void *renew_main(void *arg) {
     md_databases *d = arg;
-    pthread_mutex_lock(&d->mu);
+    pthread_mutex_lock(&d->renew_mu);
     while (!d->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += RENEW_EVERY_S;
-        pthread_cond_timedwait(&d->cv, &d->mu, &until);
+        pthread_cond_timedwait(&d->cv, &d->renew_mu, &until);
         if (d->stopping) break;
-        for (attachment *a = d->list; a; a = a->next)
-            if (a->writer && md_dbwriter_renew(a->writer) != MD_OK)
-                fprintf(stderr, "mdserver duckling: the writer lease of %s was lost\n", a->name);
+        for (size_t i = 0; i < d->nrenew; i++)
+            if (md_dbwriter_renew(d->renew[i]) != MD_OK)
+                fprintf(stderr, "mdserver duckling: a writer lease was lost (database id %lld)\n",
+                        (long long)md_dbwriter_db_id(d->renew[i]));
     }
-    pthread_mutex_unlock(&d->mu);
+    pthread_mutex_unlock(&d->renew_mu);
     return NULL;
+}
+
+static void stop_renewer(md_databases *d) {
+    if (!d->renewing) return;
+    pthread_mutex_lock(&d->renew_mu);
+    d->stopping = 1;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->renew_mu);
+    pthread_join(d->renewer, NULL);
+    d->renewing = 0;
 }
 
 /* ---- public ------------------------------------------------------------------ */
@@ -338,6 +404,7 @@ int md_databases_open(const char *data_dir, const char *owner, const char *user_
                       md_databases **out, char **out_err) {
     md_databases *d = md_calloc(1, sizeof *d);
     pthread_mutex_init(&d->mu, NULL);
+    pthread_mutex_init(&d->renew_mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->data_dir = md_strdup(data_dir);
     d->owner = md_strdup(owner);
@@ -348,6 +415,20 @@ int md_databases_open(const char *data_dir, const char *owner, const char *user_
     if (mkdir(d->db_dir, 0700) != 0 && errno != EEXIST) {
         *out_err = md_asprintf("cannot create %s: %s", d->db_dir, strerror(errno));
         rc = MD_EIO;
+    }
+    if (rc == MD_OK) { /* before databases/ existed, my_db lived beside it: move it (and its WAL) in */
+        char *old = md_asprintf("%s/my_db.duckdb", user_dir), *now = work_path(d, "my_db");
+        char *old_wal = md_asprintf("%s.wal", old), *now_wal = md_asprintf("%s.wal", now);
+        struct stat st;
+        if (stat(old, &st) == 0 && stat(now, &st) != 0) {
+            if (rename(old, now) == 0 && rename(old_wal, now_wal) != 0 && errno != ENOENT)
+                rc = MD_EIO;
+        }
+        if (rc != MD_OK) *out_err = md_asprintf("cannot move %s into %s", old_wal, d->db_dir);
+        md_free(old);
+        md_free(now);
+        md_free(old_wal);
+        md_free(now_wal);
     }
     if (rc == MD_OK) rc = md_objstore_open_dir(store_dir, &d->store, out_err);
     if (rc == MD_OK) rc = md_dbmeta_open(data_dir, &d->meta, out_err);
@@ -382,18 +463,25 @@ int md_databases_attach_all(md_databases *d, int *out_n, char **out_err) {
     pthread_mutex_lock(&d->mu);
     names ns = {NULL, 0};
     int rc = md_dbmeta_db_list(d->meta, d->owner, on_name, &ns);
+    if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
     int have_my_db = 0, attached = 0;
     for (size_t i = 0; i < ns.n; i++) have_my_db |= strcmp(ns.v[i], "my_db") == 0;
     if (rc == MD_OK && !have_my_db) { /* a new user: my_db first (the writer creates it) */
         rc = attach_writer(d, "my_db", "my_db", NULL, out_err);
         attached += rc == MD_OK;
     }
+    /* one database that cannot be opened must not lock its owner out of
+     * the others (nor out of DROP DATABASE): it is reported and left out */
     for (size_t i = 0; i < ns.n && rc == MD_OK; i++) {
         db_found f;
         if (lookup(d, ns.v[i], &f) != MD_OK) continue; /* dropped meanwhile */
         if (find_alias(d, ns.v[i]) || find_writer(d, f.id)) continue;
-        rc = attach_writer(d, ns.v[i], ns.v[i], NULL, out_err);
-        attached += rc == MD_OK;
+        char *why = NULL;
+        int one = attach_writer(d, ns.v[i], ns.v[i], NULL, &why);
+        if (one == MD_OK) attached++;
+        else if (strcmp(ns.v[i], "my_db") == 0) rc = one, *out_err = why, why = NULL;
+        else fprintf(stderr, "mdserver duckling: database %s left detached: %s\n", ns.v[i], why ? why : "error");
+        md_free(why);
     }
     for (size_t i = 0; i < ns.n; i++) md_free(ns.v[i]);
     md_free(ns.v);
@@ -406,6 +494,10 @@ int md_databases_attach(md_databases *d, const char *name, const char *alias, in
                         int *out_locked_by, md_snapcache_stats *out_stats, char **out_err) {
     if (!alias) alias = name;
     if (out_locked_by) *out_locked_by = 0;
+    if (reserved(alias)) {
+        *out_err = md_asprintf("%s is a name DuckDB keeps for itself: choose another with AS", alias);
+        return MD_EINVAL;
+    }
     pthread_mutex_lock(&d->mu);
     db_found f;
     int rc = lookup(d, name, &f);
@@ -443,12 +535,14 @@ int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias,
     attachment *a = find_alias(d, alias);
     int rc = MD_ENOT_FOUND;
     if (a && a->mode == MD_ATTACH_WRITER) {
-        rc = detach_writer(d, c, a, out_err);
+        md_dbwriter *w = NULL;
+        rc = detach_writer(d, c, a, &w, out_err);
+        close_writer(d, &w);
     } else if (a) {
         rc = duck_detach(c, alias, out_err);
         if (rc == MD_OK) {
             unlink_attachment(d, a);
-            free_attachment(a);
+            free_attachment(d, a);
         }
     }
     pthread_mutex_unlock(&d->mu);
@@ -457,8 +551,12 @@ int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias,
 
 int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot, int *out_attached,
                         char **out_err) {
-    pthread_mutex_lock(&d->mu);
     if (out_attached) *out_attached = 0;
+    if (reserved(name)) {
+        *out_err = md_asprintf("%s is a name DuckDB keeps for itself: choose another", name);
+        return MD_EINVAL;
+    }
+    pthread_mutex_lock(&d->mu);
     int64_t id;
     int rc = find_alias(d, name) ? MD_EEXISTS : md_dbmeta_db_create(d->meta, d->owner, name, from_snapshot, &id);
     if (rc == MD_EEXISTS) *out_err = md_asprintf("database %s already exists (or is attached under that name)", name);
@@ -471,8 +569,14 @@ int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot
     if (rc == MD_OK) {
         remove_work_files(d, name); /* a new database: any file of that name is stale */
         if (from_snapshot == 0) {
-            rc = attach_writer(d, name, name, NULL, out_err);
-            if (rc == MD_OK && out_attached) *out_attached = 1;
+            char *why = NULL;
+            if (attach_writer(d, name, name, NULL, &why) == MD_OK) {
+                if (out_attached) *out_attached = 1;
+            } else { /* created all the same: say so rather than fail */
+                fprintf(stderr, "mdserver duckling: database %s created but not attached: %s\n", name,
+                        why ? why : "error");
+            }
+            md_free(why);
         }
     }
     pthread_mutex_unlock(&d->mu);
@@ -484,25 +588,28 @@ int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, ch
     db_found f;
     int rc = lookup(d, name, &f);
     if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
-    attachment *w = rc == MD_OK ? find_writer(d, f.id) : NULL;
-    char *holder = NULL;
-    if (rc == MD_OK && w) {
-        rc = detach_writer(d, c, w, out_err);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    attachment *a = rc == MD_OK ? find_writer(d, f.id) : NULL;
+    md_dbwriter *w = NULL; /* written here: its writer keeps the lease until the drop is committed */
+    char *holder = NULL;   /* not written here: a short lease of our own, so nobody writes it meanwhile */
+    if (rc == MD_OK && a) {
+        rc = detach_writer(d, c, a, &w, out_err);
     } else if (rc == MD_OK) {
-        /* not written here: make sure nobody else writes it while it goes */
         holder = md_asprintf("drop:%d", (int)getpid());
         char *other = NULL;
         rc = md_dbmeta_lease_acquire(d->meta, f.id, holder, 10000, &other);
         if (rc == MD_ELOCKED)
             *out_err = md_asprintf("database %s is being written by another process (%s); it cannot be dropped now",
                                    name, other ? other : "unknown");
+        else if (rc != MD_OK) *out_err = md_strdup("cannot take the database's writer lease");
         md_free(other);
     }
     if (rc == MD_OK) {
         rc = md_dbmeta_db_drop(d->meta, d->owner, f.name);
         if (rc != MD_OK) *out_err = md_asprintf("cannot drop database %s", name);
-        else remove_work_files(d, f.name);
+        else remove_work_files(d, f.name); /* its last snapshot holds everything: UNDROP rebuilds it */
     }
+    close_writer(d, &w);
     if (holder) {
         md_dbmeta_lease_release(d->meta, f.id, holder);
         md_free(holder);
@@ -513,17 +620,54 @@ int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, ch
 
 int md_databases_undrop(md_databases *d, const char *name, char **out_err) {
     pthread_mutex_lock(&d->mu);
-    db_found live;
-    int rc = lookup(d, name, &live) == MD_OK ? MD_EEXISTS : md_dbmeta_db_undrop(d->meta, d->owner, name);
-    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("no dropped database %s within its retention", name);
-    else if (rc == MD_EEXISTS) *out_err = md_asprintf("a database named %s exists: drop or rename it first", name);
-    else if (rc != MD_OK) *out_err = md_asprintf("cannot undrop database %s", name);
     db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_OK) rc = MD_EEXISTS;
+    else if (rc == MD_ENOT_FOUND) rc = md_dbmeta_db_undrop(d->meta, d->owner, name);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("no dropped database %s within its retention", name);
+    else if (rc == MD_EEXISTS) *out_err = md_asprintf("a database named %s exists: drop it first", name);
+    else if (rc != MD_OK) *out_err = md_asprintf("cannot undrop database %s", name);
     if (rc == MD_OK) rc = lookup(d, name, &f);
-    if (rc == MD_OK && !find_alias(d, f.name)) {
+    if (rc == MD_OK && find_alias(d, f.name)) {
+        *out_err = md_asprintf("database %s is back, but the name %s is taken by another attachment: "
+                               "ATTACH 'md:%s' AS another_name",
+                               f.name, f.name, f.name);
+        rc = MD_EEXISTS;
+    } else if (rc == MD_OK) {
         remove_work_files(d, f.name); /* rebuilt from its last snapshot */
         rc = attach_writer(d, f.name, f.name, NULL, out_err);
     }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+/* Commit what database f's writer here has not snapshotted yet; MD_ELOCKED
+ * when an open transaction holds changes back.  Called with d->mu held. */
+static int flush(md_databases *d, const db_found *f, char **out_err) {
+    attachment *w = find_writer(d, f->id);
+    if (!w) return MD_OK;
+    int64_t ignored;
+    char *why = NULL;
+    int rc = md_dbwriter_commit(w->writer, d->ctl, w->alias, &ignored, &why);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("database %s: %s", f->name, why ? why : "its snapshot failed");
+    } else if (md_dbwriter_pending(w->writer)) {
+        *out_err = md_asprintf("database %s has changes of an open transaction not in a snapshot yet; try again "
+                               "when the other sessions' transactions end",
+                               f->name);
+        rc = MD_ELOCKED;
+    }
+    md_free(why);
+    return rc;
+}
+
+int md_databases_flush(md_databases *d, const char *name, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    db_found f;
+    int rc = lookup(d, name, &f);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    if (rc == MD_OK) rc = flush(d, &f, out_err);
     pthread_mutex_unlock(&d->mu);
     return rc;
 }
@@ -534,11 +678,8 @@ int md_databases_snapshot(md_databases *d, const char *name, const char *snap_na
     db_found f;
     int rc = lookup(d, name, &f);
     if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
-    attachment *w = rc == MD_OK ? find_writer(d, f.id) : NULL;
-    if (w) {
-        int64_t ignored;
-        rc = md_dbwriter_commit(w->writer, d->ctl, w->alias, &ignored, out_err);
-    }
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    if (rc == MD_OK) rc = flush(d, &f, out_err);
     if (rc == MD_OK) {
         rc = md_dbmeta_snapshot_mark(d->meta, f.id, snap_name, out_id);
         if (rc == MD_EEXISTS) *out_err = md_asprintf("database %s already has a snapshot named %s", name, snap_name);
@@ -570,7 +711,7 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
             rc = duck_detach(d->ctl, a->alias, out_err);
             if (rc == MD_OK) {
                 unlink_attachment(d, a);
-                free_attachment(a);
+                free_attachment(d, a);
                 rc = attach_writer(d, name, alias, NULL, out_err);
                 *moved += rc == MD_OK;
             }
@@ -585,9 +726,12 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
     if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
     if (rc == MD_OK) {
         rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
-        if (rc != MD_OK) { /* put the old one back */
-            duck_attach(d->ctl, a->path, a->alias, 1, NULL);
-        } else {
+        if (rc != MD_OK && duck_attach(d->ctl, a->path, a->alias, 1, NULL) != MD_OK) {
+            /* neither the new file nor the old one (evicted by another
+             * process?): the alias is gone */
+            unlink_attachment(d, a);
+            free_attachment(d, a);
+        } else if (rc == MD_OK) {
             md_free(a->path);
             a->path = path;
             path = NULL;
@@ -692,12 +836,7 @@ int md_databases_lookup(md_databases *d, const char *name, int64_t *out_id, int6
 }
 
 void md_databases_finish(md_databases *d) {
-    pthread_mutex_lock(&d->mu);
-    d->stopping = 1;
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-    if (d->renewing) pthread_join(d->renewer, NULL);
-    d->renewing = 0;
+    stop_renewer(d);
     pthread_mutex_lock(&d->mu);
     for (attachment *a = d->list; a; a = a->next) {
         if (!a->writer) continue;
@@ -714,17 +853,11 @@ void md_databases_finish(md_databases *d) {
 void md_databases_free(md_databases **pd) {
     if (!pd || !*pd) return;
     md_databases *d = *pd;
-    if (d->renewing) {
-        pthread_mutex_lock(&d->mu);
-        d->stopping = 1;
-        pthread_cond_broadcast(&d->cv);
-        pthread_mutex_unlock(&d->mu);
-        pthread_join(d->renewer, NULL);
-    }
+    stop_renewer(d);
     while (d->list) {
         attachment *a = d->list;
         d->list = a->next;
-        free_attachment(a);
+        free_attachment(d, a);
     }
     if (d->ctl) duckdb_disconnect(&d->ctl);
     md_snapcache_close(&d->cache);
@@ -733,7 +866,9 @@ void md_databases_free(md_databases **pd) {
     md_free(d->data_dir);
     md_free(d->owner);
     md_free(d->db_dir);
+    md_free(d->renew);
     pthread_mutex_destroy(&d->mu);
+    pthread_mutex_destroy(&d->renew_mu);
     pthread_cond_destroy(&d->cv);
     md_free(d);
     *pd = NULL;

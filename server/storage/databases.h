@@ -80,7 +80,8 @@ int md_databases_is_attached(md_databases *d, const char *alias);
 
 /* Detach `alias` on the session's connection c (DuckDB refuses if it is c's
  * current database); a writer takes its last snapshot and gives its lease
- * up.  MD_OK; MD_ENOT_FOUND (not an md attachment); MD_ESQL (DuckDB
+ * up.  MD_OK; MD_ENOT_FOUND (not an md attachment); MD_ELOCKED (an open
+ * transaction holds changes back: nothing detached); MD_ESQL (DuckDB
  * refused: *out_err says why); MD_EIO. */
 int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias, char **out_err);
 
@@ -91,10 +92,12 @@ int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias,
 int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot, int *out_attached,
                         char **out_err);
 
-/* DROP DATABASE: detach its writer on c (last snapshot, lease given up),
- * mark it dropped, delete its working file (UNDROP rebuilds it from the
- * store).  MD_OK; MD_ENOT_FOUND; MD_ELOCKED (another process writes it);
- * MD_ESQL (DuckDB refused the detach); MD_EIO. */
+/* DROP DATABASE: detach its writer on c (last snapshot), mark it dropped
+ * while still holding its lease, then delete its working file (UNDROP
+ * rebuilds it from the store).  Nothing is deleted unless every change is
+ * in the last snapshot.  MD_OK; MD_ENOT_FOUND; MD_ELOCKED (another process
+ * writes it); MD_ELOCKED (an open transaction holds changes back); MD_ESQL
+ * (DuckDB refused the detach); MD_EIO. */
 int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, char **out_err);
 
 /* UNDROP DATABASE: bring it back and attach it as its writer.  MD_OK;
@@ -102,9 +105,15 @@ int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, ch
  * the attach. */
 int md_databases_undrop(md_databases *d, const char *name, char **out_err);
 
+/* Commit every change of database `name` this process holds (before a
+ * clone is made of its head).  MD_OK; MD_ELOCKED (an open transaction of
+ * another session holds changes back: try later); MD_ENOT_FOUND; errors of
+ * the commit. */
+int md_databases_flush(md_databases *d, const char *name, char **out_err);
+
 /* CREATE SNAPSHOT [snap_name] OF name: the pending changes of its writer
- * here (if any) are committed first.  MD_OK with *out_id; errors as
- * md_dbmeta_snapshot_mark. */
+ * here (if any) are committed first (as md_databases_flush).  MD_OK with
+ * *out_id; errors as md_dbmeta_snapshot_mark or the flush. */
 int md_databases_snapshot(md_databases *d, const char *name, const char *snap_name, int64_t *out_id,
                           char **out_err);
 

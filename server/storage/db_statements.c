@@ -178,9 +178,23 @@ static int create_snapshot(cursor *c) {
     return rc == MD_OK ? end(c) : rc;
 }
 
-/* ATTACH [DATABASE] [IF NOT EXISTS] 'md:...' ... -- NONE unless the path is md: */
+/* The name DuckDB gives a file it attaches without AS: its base name up
+ * to the first dot. */
+static char *file_alias(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strchr(base, '.');
+    return md_strndup(base, dot ? (size_t)(dot - base) : strlen(base));
+}
+
+/* ATTACH [OR REPLACE] [DATABASE] [IF NOT EXISTS] 'md:...' ... -- NONE
+ * unless the path is md: or it is OR REPLACE of a file (ATTACH_FILE) */
 static int attach(cursor *c) {
-    accept(c, "DATABASE");
+    int or_replace = 0;
+    for (int k = 0; k < 2; k++) {
+        if (word_at(c, 0, "OR") && word_at(c, 1, "REPLACE")) c->i += 2, or_replace = 1;
+        accept(c, "DATABASE");
+    }
     int if_not_exists = 0;
     if (word_at(c, 0, "IF") && word_at(c, 1, "NOT") && word_at(c, 2, "EXISTS")) {
         c->i += 3;
@@ -190,6 +204,21 @@ static int attach(cursor *c) {
     if (!t || t->type != MD_TOK_STRING) return MD_OK;
     char *path = md_sql_token_value(c->sql, t, NULL);
     int ours = strncasecmp(path, "md:", 3) == 0;
+    if (ours && or_replace) {
+        md_free(path);
+        c->st->kind = MD_DBSTMT_ATTACH;
+        return fail(c, "no OR REPLACE for an md: database (DETACH it first)");
+    }
+    if (!ours && or_replace) {
+        c->st->kind = MD_DBSTMT_ATTACH_FILE;
+        c->i++;
+        if (word_at(c, 0, "AS") && at(c, 1) && (at(c, 1)->type == MD_TOK_IDENT || at(c, 1)->type == MD_TOK_QIDENT ||
+                                                 at(c, 1)->type == MD_TOK_KEYWORD))
+            c->st->alias = md_sql_token_value(c->sql, at(c, 1), NULL);
+        else c->st->alias = file_alias(path);
+        md_free(path);
+        return MD_OK;
+    }
     if (ours) {
         c->st->kind = MD_DBSTMT_ATTACH;
         c->st->if_not_exists = if_not_exists;
@@ -249,6 +278,11 @@ int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbst
             st.kind = MD_DBSTMT_ALTER_DATABASE;
             int64_t days = 0;
             rc = name(&c, &st.db);
+            if (rc == MD_OK && !(word_at(&c, 0, "SET") && word_at(&c, 1, "SNAPSHOT_RETENTION_DAYS"))) {
+                st.kind = MD_DBSTMT_ALTER_OTHER; /* DuckDB's, unless it names an md: attachment */
+                *out = st;
+                return MD_OK;
+            }
             if (rc == MD_OK) rc = expect(&c, "SET");
             if (rc == MD_OK) rc = expect(&c, "SNAPSHOT_RETENTION_DAYS");
             if (rc == MD_OK) {

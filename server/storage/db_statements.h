@@ -13,9 +13,15 @@
  *   SHOW [ALL] DATABASES
  *   REFRESH DATABASE db | REFRESH DATABASES
  *
- * `FROM 'md:other'` and `OF 'md:db'` are accepted for the names.  Any other
- * statement (including ATTACH of a file) is MD_DBSTMT_NONE and goes to DuckDB
- * unchanged.  Keywords match in any case; names are identifiers or quoted
+ * `FROM 'md:other'` and `OF 'md:db'` are accepted for the names.  Two
+ * DuckDB statements are looked at before DuckDB runs them, because they
+ * could replace or rename an md: attachment behind the server's back:
+ *   ATTACH OR REPLACE 'file' [AS alias]   ATTACH_FILE, alias = the name it
+ *                                         would replace (default: the file
+ *                                         name without directory and extension)
+ *   ALTER DATABASE db <anything else>     ALTER_OTHER
+ * Any other statement (including ATTACH of a file) is MD_DBSTMT_NONE and
+ * goes to DuckDB unchanged.  Keywords match in any case; names are identifiers or quoted
  * identifiers, kept as written (quotes removed).
  */
 #ifndef MD_DB_STATEMENTS_H
@@ -37,7 +43,9 @@
     STMT(ATTACH,          "ATTACH")                   \
     STMT(DETACH,          "DETACH")                   \
     STMT(SHOW_DATABASES,  "SHOW DATABASES")           \
-    STMT(REFRESH,         "REFRESH DATABASE")
+    STMT(REFRESH,         "REFRESH DATABASE")         \
+    STMT(ATTACH_FILE,     "ATTACH")                   \
+    STMT(ALTER_OTHER,     "ALTER DATABASE")
 
 typedef enum md_dbstmt_kind {
 #define MD__DBSTMT_ENUM(kind, verb) MD_DBSTMT_##kind,

@@ -143,11 +143,8 @@ static int create_database(md_databases *d, duckdb_connection c, const md_dbstmt
     }
     int64_t from = 0;
     if (st->from) {
-        int64_t ignored;
-        md_databases_commit(d, &ignored, out_err); /* the source's last statement is in it */
-        md_free(*out_err);
-        *out_err = NULL;
-        int rc = resolve_snapshot(d, c, st->from, st, &from, out_err);
+        int rc = st->snapshot || st->snapshot_time ? MD_OK : md_databases_flush(d, st->from, out_err);
+        if (rc == MD_OK) rc = resolve_snapshot(d, c, st->from, st, &from, out_err);
         if (rc != MD_OK) return rc;
     }
     int attached = 0;
@@ -377,11 +374,21 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
         return attach(d, c, st, out_answer, out_err);
     case MD_DBSTMT_DETACH:
         rc = md_databases_detach(d, c, st->db, out_err);
-        if (rc == MD_ENOT_FOUND) return MD_OK; /* not ours: DuckDB runs it */
+        if (rc == MD_ENOT_FOUND) return MD_OK; /* not an md: attachment: DuckDB runs it */
         if (rc == MD_OK) *out_answer = status_row(st->db, 0, "detached");
         return rc;
     case MD_DBSTMT_SHOW_DATABASES:
         return show_databases(d, st, out_answer, out_err);
+    case MD_DBSTMT_ATTACH_FILE:
+    case MD_DBSTMT_ALTER_OTHER: {
+        const char *name = st->kind == MD_DBSTMT_ATTACH_FILE ? st->alias : st->db;
+        if (!md_databases_is_attached(d, name)) return MD_OK; /* DuckDB's business */
+        *out_err = md_asprintf(st->kind == MD_DBSTMT_ATTACH_FILE
+                                   ? "%s is an md: database: DETACH it before attaching a file under its name"
+                                   : "%s is an md: database: ALTER DATABASE only sets its SNAPSHOT_RETENTION_DAYS",
+                               name);
+        return MD_EUNSUPPORTED;
+    }
     case MD_DBSTMT_REFRESH: {
         int moved = 0;
         rc = md_databases_refresh(d, st->db, &moved, out_err);

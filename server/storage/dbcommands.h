@@ -25,8 +25,9 @@
 
 /*
  * Carry out `st` for a session on connection c.  MD_OK with *out_answer
- * (SQL, caller frees) -- or, for a DETACH of something that is not an md:
- * attachment, with *out_answer NULL: run the statement's own text in DuckDB.
+ * (SQL, caller frees) -- or, for a DETACH, ATTACH OR REPLACE or ALTER
+ * DATABASE that does not touch an md: attachment, with *out_answer NULL:
+ * run the statement's own text in DuckDB.
  * An MD_E code with *out_err (caller frees) when it failed.
  */
 int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, char **out_answer, char **out_err);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "md_alloc.h"
@@ -46,10 +47,16 @@ void md_snapcache_close(md_snapcache **pc) {
     *pc = NULL;
 }
 
-/* The manifest name a cache file name stands for; 0 if it is not one. */
+/* The manifest name a cache file name stands for ("<hex>.duckdb", or a
+ * second name of the same file, "<hex>-<k>.duckdb"); 0 if it is not one. */
 static int cached_name(const char *file, md_hash *out) {
-    size_t n = strlen(file);
-    if (n != 64 + strlen(SUFFIX) || strcmp(file + 64, SUFFIX) != 0) return 0;
+    size_t n = strlen(file), sl = strlen(SUFFIX);
+    if (n < 64 + sl || strcmp(file + n - sl, SUFFIX) != 0) return 0;
+    if (n > 64 + sl) { /* -<digits> */
+        if (file[64] != '-' || n == 65 + sl) return 0;
+        for (size_t i = 65; i < n - sl; i++)
+            if (file[i] < '0' || file[i] > '9') return 0;
+    }
     char hex[65];
     memcpy(hex, file, 64);
     hex[64] = 0;
@@ -136,13 +143,20 @@ static long best_neighbour(md_snapcache *c, entry *v, size_t n, const md_hash *w
     return best;
 }
 
-/* Build the file of m at `path` from the neighbour v[i] (have) or whole. */
+/* Build the file of m at `path` from the neighbour nb (whose manifest is
+ * have) or whole (nb NULL, or the neighbour went away meanwhile), under a
+ * name of this process, then rename it into place. */
 static int build(md_snapcache *c, const md_manifest *m, const char *path, const entry *nb, const md_manifest *have,
                  md_snapcache_stats *st, char **out_err) {
-    if (!nb) return md_snapshot_materialize(c->store, m, NULL, path, &st->patched, out_err);
     char *tmp = md_asprintf("%s.tmp-%d", path, (int)getpid());
-    int rc = copy_file(nb->path, tmp, &st->copied, out_err);
-    if (rc == MD_OK) rc = md_snapshot_materialize(c->store, m, have, tmp, &st->patched, out_err);
+    int rc = MD_EIO;
+    if (nb && copy_file(nb->path, tmp, &st->copied, NULL) == MD_OK) {
+        rc = md_snapshot_materialize(c->store, m, have, tmp, &st->patched, out_err);
+    } else {
+        st->copied = 0;
+        unlink(tmp);
+        rc = md_snapshot_materialize(c->store, m, NULL, tmp, &st->patched, out_err);
+    }
     if (rc == MD_OK && rename(tmp, path) != 0) {
         if (out_err) *out_err = md_asprintf("cannot rename %s: %s", tmp, strerror(errno));
         rc = MD_EIO;
@@ -165,6 +179,34 @@ static int by_use(const void *a, const void *b) {
     return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
 }
 
+/* 1 if another process has the file open read-only through DuckDB (which
+ * holds a shared fcntl lock on it).  Only for files this process does not
+ * have open: closing our descriptor would drop our own locks on the file. */
+static int open_elsewhere(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    return held;
+}
+
+/* Temporaries of builds that died (older than an hour: a build in
+ * progress elsewhere is younger). */
+static void remove_leftovers(md_snapcache *c) {
+    DIR *d = opendir(c->dir);
+    struct dirent *e;
+    time_t now = time(NULL);
+    while (d && (e = readdir(d))) {
+        if (!strstr(e->d_name, ".tmp-") && !strstr(e->d_name, ".materializing")) continue;
+        char *p = md_asprintf("%s/%s", c->dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && now - st.st_mtime > 3600) unlink(p);
+        md_free(p);
+    }
+    if (d) closedir(d);
+}
+
 static void evict(md_snapcache *c, const char *keep, md_snapcache_in_use_cb in_use, void *ctx) {
     entry *v;
     size_t n = list_entries(c, &v);
@@ -173,10 +215,12 @@ static void evict(md_snapcache *c, const char *keep, md_snapcache_in_use_cb in_u
         size_t over = n - (size_t)c->max_files;
         for (size_t i = 0; i < n && over > 0; i++) {
             if (strcmp(v[i].path, keep) == 0 || (in_use && in_use(ctx, v[i].path))) continue;
+            if (open_elsewhere(v[i].path)) continue;
             if (unlink(v[i].path) == 0) over--;
         }
     }
     free_entries(v, n);
+    remove_leftovers(c);
 }
 
 int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m, md_snapcache_in_use_cb in_use,
@@ -198,6 +242,17 @@ int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m,
         rc = build(c, m, path, nb >= 0 ? &v[nb] : NULL, have, &st, out_err);
         md_manifest_free(&have);
         free_entries(v, n);
+    }
+    /* DuckDB attaches a file once: when this one is in use (another
+     * database or snapshot with the same bytes), use a second name for it */
+    for (int k = 1; rc == MD_OK && in_use && in_use(ctx, path); k++) {
+        char *alt = md_asprintf("%s/%s-%d%s", c->dir, hex, k, SUFFIX);
+        if (stat(alt, &sb) != 0 && link(path, alt) != 0 && errno != EEXIST) {
+            if (out_err) *out_err = md_asprintf("cannot link %s: %s", alt, strerror(errno));
+            rc = MD_EIO;
+        }
+        md_free(path);
+        path = alt;
     }
     if (rc != MD_OK) {
         md_free(path);

@@ -22,6 +22,7 @@
 #include "md_alloc.h"
 #include "md_error.h"
 #include "storage/dbmeta.h"
+#include "storage/gc.h"
 #include "storage/objstore.h"
 #include "storage/snapshot.h"
 
@@ -146,46 +147,21 @@ static int fsck_main(const char *data_dir) {
 
 /* ---- gc ------------------------------------------------------------------ */
 
-typedef struct roots {
-    md_hash *h;
-    size_t n, cap;
-} roots;
-
-static void add_root(void *ctx, const md_hash *manifest) {
-    roots *r = ctx;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 64;
-        r->h = md_realloc(r->h, r->cap * sizeof *r->h);
-    }
-    r->h[r->n++] = *manifest;
-}
-
 static int gc_main(const char *data_dir, int dry_run, long min_age) {
-    opened o = {NULL, NULL};
-    if (open_storage(data_dir, &o) != MD_OK) return 2;
-    roots r = {NULL, 0, 0};
+    md_gc_stats st;
     char *err = NULL;
-    md_sweep_stats st;
-    int64_t expired = 0;
-    int rc = md_dbmeta_expire(o.meta, dry_run, &expired);
-    if (rc == MD_OK) rc = md_dbmeta_gc_roots(o.meta, add_root, &r);
-    if (rc == MD_OK) rc = md_snapshot_sweep(o.store, r.h, r.n, min_age, dry_run, &st, &err);
-    int status = 0;
-    if (rc != MD_OK) {
-        fprintf(stderr, "mdserver gc: nothing removed: %s\n", err ? err : md_strerror(rc));
-        status = 2;
-    } else {
-        printf("mdserver gc%s: %lld snapshots past retention %s, %zu retained; %s %llu objects (%.1f MiB), "
-               "kept %llu (%.1f MiB)\n",
-               dry_run ? " --dry-run" : "", (long long)expired, dry_run ? "would be forgotten" : "forgotten", r.n,
-               dry_run ? "would free" : "freed",
-               (unsigned long long)st.objects_removed, (double)st.bytes_removed / 1048576.0,
-               (unsigned long long)st.objects_kept, (double)st.bytes_kept / 1048576.0);
+    if (md_gc_run(data_dir, dry_run, min_age, &st, &err) != MD_OK) {
+        fprintf(stderr, "mdserver gc: nothing removed: %s\n", err ? err : "cannot open the storage");
+        md_free(err);
+        return 2;
     }
-    md_free(err);
-    md_free(r.h);
-    close_storage(&o);
-    return status;
+    printf("mdserver gc%s: %lld snapshots past retention %s, %zu retained; %s %llu objects (%.1f MiB), "
+           "kept %llu (%.1f MiB)\n",
+           dry_run ? " --dry-run" : "", (long long)st.snapshots_expired, dry_run ? "would be forgotten" : "forgotten",
+           st.roots, dry_run ? "would free" : "freed", (unsigned long long)st.sweep.objects_removed,
+           (double)st.sweep.bytes_removed / 1048576.0, (unsigned long long)st.sweep.objects_kept,
+           (double)st.sweep.bytes_kept / 1048576.0);
+    return 0;
 }
 
 static void usage(FILE *f, const char *cmd) {

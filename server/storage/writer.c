@@ -210,8 +210,11 @@ static int checkpoint(duckdb_connection c, const char *catalog, char **out_err) 
 static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint64_t bytes_added,
                        int64_t *out_snapshot, char **out_err) {
     if (w->lease_until_ms - now_ms() < LEASE_TTL_MS / 2) {
-        /* renew only a lease still ours: one lost meanwhile stays lost */
+        /* renew a lease still ours; one that expired unclaimed is taken
+         * again (safe: the commit below compares and sets the head, so a
+         * writer that came and went in between makes it fail) */
         int rc = md_dbmeta_lease_renew(w->meta, w->db_id, w->holder, LEASE_TTL_MS);
+        if (rc != MD_OK) rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, NULL);
         if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
     }
     int64_t id = 0;
@@ -254,15 +257,24 @@ int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, const char *catalog
     return rc;
 }
 
+static int wal_has_data(const md_dbwriter *w) {
+    struct stat st;
+    return stat(w->wal_path, &st) == 0 && st.st_size > 0;
+}
+
 int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog, int64_t *out_snapshot,
                        char **out_err) {
     if (out_snapshot) *out_snapshot = 0;
     pthread_mutex_lock(&w->mu);
-    struct stat st;
-    int wal_has_data = stat(w->wal_path, &st) == 0 && st.st_size > 0;
-    if (!wal_has_data && !md_dirty_pending(w->dirty)) {
+    int wal = wal_has_data(w);
+    if (!wal && !(w->dirty && md_dirty_pending(w->dirty)) && !w->need_full) {
         pthread_mutex_unlock(&w->mu);
         return MD_OK;
+    }
+    if (!c && wal) { /* closed with changes only in its WAL: a capture would miss them */
+        if (out_err) *out_err = md_strdup("the database was closed with changes still in its WAL");
+        pthread_mutex_unlock(&w->mu);
+        return MD_EIO;
     }
     char *why = NULL;
     if (c && checkpoint(c, catalog, &why) != MD_OK) { /* usually another transaction is open: later */
@@ -291,6 +303,13 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog,
 }
 
 int64_t md_dbwriter_db_id(const md_dbwriter *w) { return w->db_id; }
+
+int md_dbwriter_pending(md_dbwriter *w) {
+    pthread_mutex_lock(&w->mu);
+    int p = wal_has_data(w) || (w->dirty && md_dirty_pending(w->dirty)) || w->need_full;
+    pthread_mutex_unlock(&w->mu);
+    return p;
+}
 
 int64_t md_dbwriter_head(md_dbwriter *w) {
     pthread_mutex_lock(&w->mu);

@@ -56,6 +56,10 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog,
 int64_t md_dbwriter_db_id(const md_dbwriter *w);
 int64_t md_dbwriter_head(md_dbwriter *w);
 
+/* 1 if the working file has changes no snapshot holds yet (a commit was
+ * postponed by an open transaction, or failed). */
+int md_dbwriter_pending(md_dbwriter *w);
+
 /* Extend the lease (call well within its 60 s).  MD_OK; MD_ELOCKED when it
  * was lost meanwhile; MD_EIO. */
 int md_dbwriter_renew(md_dbwriter *w);

@@ -160,6 +160,11 @@ test('time travel to every snapshot of a 20-commit history returns exactly the d
     assert.deepEqual(await rows(c, 'SELECT i, note FROM past.h ORDER BY i'), expected, `snapshot ${id}`);
     await rows(c, 'DETACH past');
   }
+  // one snapshot under two names at once (DuckDB attaches a file once: the cache gives it a second name)
+  const [mid0] = history[5];
+  await rows(c, `ATTACH 'md:hist' AS p1 (SNAPSHOT ${mid0}); ATTACH 'md:hist' AS p2 (SNAPSHOT ${mid0})`);
+  assert.deepEqual(await rows(c, 'SELECT (SELECT count(*) FROM p1.h) = (SELECT count(*) FROM p2.h) AS same'), [{ same: true }]);
+  await rows(c, 'DETACH p1; DETACH p2');
   // by time: the snapshot's own created_at, and a moment before the first
   const listed = await rows(c, "SELECT snapshot_id, strftime(created_at, '%Y-%m-%d %H:%M:%S.%f') AS t FROM md_snapshots('hist')");
   const mid = listed.find((r) => r.snapshot_id === BigInt(history[9][0]));
@@ -252,6 +257,37 @@ test('a second writer (another server on the same data) is refused with DATABASE
   } finally {
     await other.stop();
   }
+});
+
+test('DROP, DETACH and CREATE SNAPSHOT wait for changes an open transaction holds back; names DuckDB keeps are refused', async () => {
+  const a = await MdClient.connect(srv.url, token);
+  const b = await MdClient.connect(srv.url, token);
+  await rows(a, 'CREATE DATABASE guarded');
+  await rows(a, 'CREATE TABLE guarded.t AS SELECT 1 AS v');
+  // b's open write transaction makes the snapshot of a's next insert wait (the change is in DuckDB's WAL)
+  await rows(b, 'BEGIN; INSERT INTO guarded.t VALUES (100)');
+  await rows(a, 'INSERT INTO guarded.t VALUES (2)');
+  for (const sql of ['DROP DATABASE guarded', 'DETACH guarded', 'CREATE SNAPSHOT OF guarded', 'CREATE DATABASE g2 FROM guarded']) {
+    const e = await failure(a, sql);
+    assert.equal(e.code, 'DATABASE_LOCKED', sql);
+    assert.match(e.message, /open transaction/);
+  }
+  await rows(b, 'ROLLBACK');
+  await rows(a, 'DROP DATABASE guarded');
+  await rows(a, 'UNDROP DATABASE guarded');
+  assert.deepEqual(await rows(a, 'SELECT sum(v)::INTEGER AS s FROM guarded.t'), [{ s: 3 }], 'the held-back insert survived the drop');
+
+  for (const name of ['memory', 'system', 'temp', 'main']) {
+    assert.equal((await failure(a, `CREATE DATABASE ${name}`)).code, 'INVALID_ARGUMENT', name);
+  }
+  assert.equal((await failure(a, "ATTACH 'md:guarded' AS memory")).code, 'INVALID_ARGUMENT');
+  // a file must not replace an md: attachment behind the server's back
+  const e = await failure(a, `ATTACH OR REPLACE '${srv.dataDir}/users/dbuser/other.duckdb' AS guarded`);
+  assert.equal(e.code, 'UNSUPPORTED');
+  assert.equal((await failure(a, 'ALTER DATABASE guarded RENAME TO g3')).code, 'UNSUPPORTED');
+  assert.deepEqual(await rows(a, 'SELECT sum(v)::INTEGER AS s FROM guarded.t'), [{ s: 3 }]);
+  await a.close();
+  await b.close();
 });
 
 test('a read-only token may list databases but not change them; fsck stays clean', async () => {

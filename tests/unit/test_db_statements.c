@@ -87,7 +87,10 @@ static void other_forms(void **state) {
     assert_int_equal(st.retention_days, 0);
     md_dbstmt_free(&st);
     assert_int_equal(parse("ALTER DATABASE d SET SNAPSHOT_RETENTION_DAYS = 99999", &st, &err), MD_ESQL);
-    assert_int_equal(parse("ALTER DATABASE d RENAME TO e", &st, &err), MD_ESQL);
+    assert_int_equal(parse("ALTER DATABASE d RENAME TO e", &st, &err), MD_OK); /* DuckDB's, unless d is ours */
+    assert_int_equal(st.kind, MD_DBSTMT_ALTER_OTHER);
+    assert_string_equal(st.db, "d");
+    md_dbstmt_free(&st);
 
     assert_int_equal(parse("CREATE SNAPSHOT OF d", &st, &err), MD_OK);
     assert_int_equal(st.kind, MD_DBSTMT_CREATE_SNAPSHOT);
@@ -132,6 +135,16 @@ static void attach_and_detach(void **state) {
     md_dbstmt_free(&st);
     assert_int_equal(parse("ATTACH 'md:' AS everything", &st, &err), MD_ESQL);
     assert_int_equal(parse("ATTACH 'md:x' (TYPE sqlite)", &st, &err), MD_ESQL);
+
+    /* OR REPLACE: never for md:, and a file's target name is checked */
+    assert_int_equal(parse("ATTACH OR REPLACE 'md:x'", &st, &err), MD_ESQL);
+    assert_int_equal(parse("ATTACH OR REPLACE DATABASE 'dir/my_db.v2.duckdb'", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_ATTACH_FILE);
+    assert_string_equal(st.alias, "my_db");
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("ATTACH OR REPLACE 'f.duckdb' AS \"Sales\"", &st, &err), MD_OK);
+    assert_string_equal(st.alias, "Sales");
+    md_dbstmt_free(&st);
 
     /* a file, or anything DuckDB knows better, is left to DuckDB */
     assert_int_equal(parse("ATTACH 'file.duckdb' AS f", &st, &err), MD_OK);
