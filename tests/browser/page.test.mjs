@@ -161,6 +161,28 @@ test('a script stops at its first failing statement; what ran before it stays in
   assert.deepEqual(r.rows, [['my_db']]);
 });
 
+test('the database statements go to the server: create, time travel, SHOW DATABASES', async () => {
+  let r = await runSql(page, 'CREATE DATABASE page_db; CREATE TABLE page_db.t AS SELECT 1 AS v');
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'remote');
+  r = await runSql(page, "SELECT max(snapshot_id)::INTEGER AS s FROM md_snapshots('page_db')");
+  const first = r.rows[0][0];
+  r = await runSql(page, 'INSERT INTO page_db.t VALUES (2)');
+  assert.equal(r.error, null);
+  // the catalog push after ATTACH lets the page route page_past.* to the server
+  r = await runSql(page, `ATTACH 'md:page_db' AS page_past (SNAPSHOT ${first})`);
+  assert.equal(r.error, null);
+  r = await runSql(page, 'SELECT (SELECT sum(v) FROM page_past.t)::INTEGER AS past, (SELECT sum(v) FROM page_db.t)::INTEGER AS now');
+  assert.equal(r.error, null);
+  assert.deepEqual(r.rows, [['1', '3']]);
+  r = await runSql(page, 'SHOW DATABASES');
+  assert.equal(r.site, 'server');
+  const modes = r.rows.map((row) => `${row[0]}/${row[1]}/${row[2]}`);
+  assert.ok(modes.includes('page_db/page_db/read_write') && modes.includes('page_db/page_past/snapshot'), modes.join(' '));
+  r = await runSql(page, 'DETACH page_past; DROP DATABASE page_db');
+  assert.equal(r.error, null);
+});
+
 test('a statement mixing local and remote relations is refused with a clear message', async () => {
   let r = await runSql(page, 'CREATE TABLE remote_t AS SELECT 1 AS i');
   assert.equal(r.site, 'remote');
