@@ -124,6 +124,7 @@ static attachment *find_writer(md_databases *d, int64_t db_id) {
 }
 
 static void add(md_databases *d, attachment *a) {
+    a->next = NULL;
     attachment **pp = &d->list;
     while (*pp) pp = &(*pp)->next;
     *pp = a;
@@ -221,6 +222,18 @@ static int path_in_use(void *ctx, const char *path) {
     for (attachment *a = d->list; a; a = a->next)
         if (a->mode == MD_ATTACH_READER && strcmp(a->path, path) == 0) return 1;
     return 0;
+}
+
+/* Snapshot `id`'s manifest: its name and decoded form (*out_m, caller frees). */
+static int load_snapshot(md_databases *d, int64_t id, md_hash *out_name, md_manifest **out_m, char **out_err) {
+    snap_found s = {0};
+    int rc = md_dbmeta_snapshot_get(d->meta, id, on_snapshot, &s);
+    if (rc != MD_OK) {
+        *out_err = md_asprintf("cannot read snapshot %lld", (long long)id);
+        return rc;
+    }
+    *out_name = s.manifest;
+    return md_snapshot_load_manifest(d->store, &s.manifest, out_m, out_err);
 }
 
 /* The cache file of snapshot `snapshot` (which must be db_id's, or its head). */
@@ -721,25 +734,37 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
         }
     }
     if (f.head == a->snapshot) return MD_OK;
-    char *path = NULL;
-    rc = snapshot_file(d, a->name, f.id, f.head, f.head, &path, NULL, out_err);
+    /* detach, patch the old file into the new snapshot's (only the changed
+     * blocks), attach; if that fails, the old file again if it is still there */
+    md_manifest *old_m = NULL, *new_m = NULL;
+    md_hash old_name, new_name;
+    rc = load_snapshot(d, a->snapshot, &old_name, &old_m, out_err);
+    if (rc == MD_OK) rc = load_snapshot(d, f.head, &new_name, &new_m, out_err);
     if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
+    if (rc != MD_OK) {
+        md_manifest_free(&old_m);
+        md_manifest_free(&new_m);
+        return rc;
+    }
+    unlink_attachment(d, a);
+    char *path = NULL;
+    rc = md_snapcache_move(d->cache, a->path, old_m, &new_name, new_m, path_in_use, d, &path, NULL, out_err);
+    if (rc == MD_OK) rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
     if (rc == MD_OK) {
-        rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
-        if (rc != MD_OK && duck_attach(d->ctl, a->path, a->alias, 1, NULL) != MD_OK) {
-            /* neither the new file nor the old one (evicted by another
-             * process?): the alias is gone */
-            unlink_attachment(d, a);
-            free_attachment(d, a);
-        } else if (rc == MD_OK) {
-            md_free(a->path);
-            a->path = path;
-            path = NULL;
-            a->snapshot = f.head;
-            (*moved)++;
-        }
+        md_free(a->path);
+        a->path = path;
+        path = NULL;
+        a->snapshot = f.head;
+        (*moved)++;
+        add(d, a);
+    } else if (access(a->path, F_OK) == 0 && duck_attach(d->ctl, a->path, a->alias, 1, NULL) == MD_OK) {
+        add(d, a); /* still on its old snapshot */
+    } else {
+        free_attachment(d, a); /* neither file can be attached: the alias is gone */
     }
     md_free(path);
+    md_manifest_free(&old_m);
+    md_manifest_free(&new_m);
     return rc;
 }
 

@@ -263,3 +263,46 @@ int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m,
     *out_path = path;
     return MD_OK;
 }
+
+int md_snapcache_move(md_snapcache *c, const char *from_path, const md_manifest *from_m, const md_hash *name,
+                      const md_manifest *m, md_snapcache_in_use_cb in_use, void *ctx, char **out_path,
+                      md_snapcache_stats *out_stats, char **out_err) {
+    char hex[65];
+    md_hash_hex(name, hex);
+    char *path = md_asprintf("%s/%s%s", c->dir, hex, SUFFIX);
+    char *tmp = md_asprintf("%s.tmp-%d", path, (int)getpid());
+    struct stat sb;
+    int moved = 0, rc = MD_OK;
+    md_snapcache_stats st = {0, 0, 0};
+    if (stat(path, &sb) != 0 && stat(from_path, &sb) == 0 && sb.st_nlink == 1 &&
+        !(in_use && in_use(ctx, from_path)) && !open_elsewhere(from_path) && rename(from_path, tmp) == 0) {
+        if (open_elsewhere(tmp)) { /* opened between the check and the rename: leave it be */
+            rename(tmp, from_path);
+        } else {
+            moved = 1;
+            rc = md_snapshot_materialize(c->store, m, from_m, tmp, &st.patched, out_err);
+            if (rc == MD_OK && rename(tmp, path) != 0) {
+                if (out_err) *out_err = md_asprintf("cannot rename %s: %s", tmp, strerror(errno));
+                rc = MD_EIO;
+            }
+            if (rc != MD_OK) unlink(tmp);
+        }
+    }
+    md_free(tmp);
+    if (!moved) {
+        md_free(path);
+        return md_snapcache_get(c, name, m, in_use, ctx, out_path, out_stats, out_err);
+    }
+    if (rc != MD_OK) {
+        md_free(path);
+        return rc;
+    }
+    int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    if (out_stats) *out_stats = st;
+    *out_path = path;
+    return MD_OK;
+}

@@ -53,4 +53,16 @@ void md_snapcache_close(md_snapcache **c);
 int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m, md_snapcache_in_use_cb in_use,
                      void *ctx, char **out_path, md_snapcache_stats *out_stats, char **out_err);
 
+/*
+ * Like md_snapcache_get, for a reader moving from the file at `from_path`
+ * (holding manifest from_m) to manifest m: when that file is open nowhere
+ * and has no second name, it is patched in place into the new file -- only
+ * the changed blocks are fetched and written, nothing is copied -- and the
+ * old snapshot leaves the cache.  Otherwise (or when m is cached already)
+ * as md_snapcache_get.
+ */
+int md_snapcache_move(md_snapcache *c, const char *from_path, const md_manifest *from_m, const md_hash *name,
+                      const md_manifest *m, md_snapcache_in_use_cb in_use, void *ctx, char **out_path,
+                      md_snapcache_stats *out_stats, char **out_err);
+
 #endif

@@ -48,8 +48,9 @@ static int64_t now_ms(void) {
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Field 22 of /proc/<pid>/stat (start time in clock ticks), or 0. */
-static unsigned long long start_time(pid_t pid) {
+/* Field `want` of /proc/<pid>/stat (4: parent pid, 22: start time in
+ * clock ticks), or 0. */
+static unsigned long long stat_field(pid_t pid, int want) {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
@@ -61,14 +62,17 @@ static unsigned long long start_time(pid_t pid) {
     if (!p) return 0;
     unsigned long long v = 0;
     int field = 2;
-    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
-        if (++field == 22) {
+    char *save = NULL;
+    for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (++field == want) {
             v = strtoull(tok, NULL, 10);
             break;
         }
     }
     return v;
 }
+
+static unsigned long long start_time(pid_t pid) { return stat_field(pid, 22); }
 
 /* "<host>:<pid>:<start time>": unique per process, checkable on this host. */
 static char *holder_name(void) {
@@ -85,22 +89,40 @@ static int holder_is_local(const char *holder) {
     return strncmp(holder, host, hl) == 0 && holder[hl] == ':';
 }
 
-/* 1 if `holder` names a process of this host that no longer exists. */
-static int holder_is_dead(const char *holder) {
+/* The pid and start time a local holder names; 0 if it names none. */
+static int holder_pid(const char *holder, unsigned long long *out_start) {
     if (!holder_is_local(holder)) return 0;
     char host[256] = "?";
     gethostname(host, sizeof host - 1);
     size_t hl = strlen(host);
     int pid = 0;
+    if (sscanf(holder + hl + 1, "%d:%llu", &pid, out_start) != 2 || pid <= 0) return 0;
+    return pid;
+}
+
+/* 1 if `holder` names a process of this host that no longer exists. */
+static int holder_is_dead(const char *holder) {
     unsigned long long st = 0;
-    if (sscanf(holder + hl + 1, "%d:%llu", &pid, &st) != 2 || pid <= 0) return 0;
+    int pid = holder_pid(holder, &st);
+    if (pid <= 0) return 0;
     if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
     return start_time(pid) != st; /* the pid was reused */
 }
 
+/* 1 if `holder` is a process of this host whose parent is gone (a duckling
+ * of a server that was killed: it is shutting down). */
+static int holder_is_orphan(const char *holder) {
+    unsigned long long st = 0;
+    int pid = holder_pid(holder, &st);
+    if (pid <= 0) return 0;
+    unsigned long long ppid = stat_field(pid, 4);
+    return ppid <= 1 || (kill((pid_t)ppid, 0) != 0 && errno == ESRCH);
+}
+
 /* Take the lease.  A holder that is a dead process of this host is taken
- * over at once; a live one of this host (a duckling still shutting down
- * after its server went away) is waited for, up to LEASE_WAIT_MS. */
+ * over at once; an orphaned one of this host (a duckling still shutting
+ * down after its server went away) is waited for, up to LEASE_WAIT_MS; any
+ * other holder (another server's duckling) refuses at once. */
 static int take_lease(md_dbwriter *w, char **out_err) {
     char *other = NULL;
     int rc;
@@ -113,7 +135,7 @@ static int take_lease(md_dbwriter *w, char **out_err) {
             md_dbmeta_lease_release(w->meta, w->db_id, other);
             continue;
         }
-        if (!holder_is_local(other) || waited >= LEASE_WAIT_MS) break;
+        if (!holder_is_orphan(other) || waited >= LEASE_WAIT_MS) break;
         usleep(100000);
     }
     if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;

@@ -769,6 +769,21 @@ static void snapshot_cache_builds_patches_and_evicts(void **state) {
     assert_same_file(p2, src[2]);
     assert_int_equal(access(p0, F_OK), 0); /* in use: kept although oldest */
     assert_int_not_equal(access(p1, F_OK), 0);
+    /* a reader moving on: v2's file (not in use, one name) becomes v1's in
+     * place -- only the differing blocks are written, nothing copied */
+    char *moved = NULL;
+    assert_int_equal(md_snapcache_move(c, p2, m[2], &name[1], m[1], nothing_in_use, NULL, &moved, &st, &err), MD_OK);
+    assert_int_equal(st.patched, 1); /* v1 and v2 differ in one block */
+    assert_int_equal(st.copied, 0);
+    assert_same_file(moved, src[1]);
+    assert_int_not_equal(access(p2, F_OK), 0); /* v2 left the cache */
+    /* a file that is in use is not taken: the target is built beside it */
+    char *again2 = NULL;
+    assert_int_equal(md_snapcache_move(c, p0, m[0], &name[2], m[2], first_in_use, p0, &again2, &st, &err), MD_OK);
+    assert_int_equal(access(p0, F_OK), 0);
+    assert_same_file(again2, src[2]);
+    md_free(moved);
+    md_free(again2);
     md_snapcache_close(&c);
     assert_null(c);
     for (int v = 0; v < 3; v++) {
