@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "arrow_ipc.h"
+#include "ast_json.h"
 #include "catalog_query.h"
 #include "frame_io.h"
 #include "md_alloc.h"
@@ -63,8 +64,8 @@
 
 typedef struct job {
     uint32_t id;
-    int type;  /* MD_MSG_QUERY or MD_MSG_CATALOG */
-    char *sql; /* QUERY only */
+    int type;  /* MD_MSG_QUERY, CATALOG, PARSE or DEPARSE */
+    char *sql; /* QUERY and PARSE: the SQL; DEPARSE: the request's JSON text */
     struct job *next;
 } job;
 
@@ -131,17 +132,21 @@ static int out_flush(session *s) {
 /* Send a control message; takes ownership of j.  From the executor it goes
  * out together with the frames it gathered before (one write for a small
  * result: schema, batch and end); from the reader thread it goes at once. */
+/* Send a JSON payload already in text form (executor thread only). */
+static int send_json_text(session *s, int type, uint32_t id, const char *text, size_t n) {
+    uint8_t h[MD_FRAME_HEADER_SIZE];
+    md_frame_header_encode(h, type, id, (uint32_t)n);
+    md_buf_append(&s->out, h, sizeof h);
+    md_buf_append(&s->out, text, n);
+    return out_flush(s);
+}
+
 static int send_json(session *s, int type, uint32_t id, cJSON *j) {
     int rc;
     if (pthread_equal(pthread_self(), s->executor)) {
         char *text = cJSON_PrintUnformatted(j);
-        size_t n = strlen(text);
-        uint8_t h[MD_FRAME_HEADER_SIZE];
-        md_frame_header_encode(h, type, id, (uint32_t)n);
-        md_buf_append(&s->out, h, sizeof h);
-        md_buf_append(&s->out, text, n);
+        rc = send_json_text(s, type, id, text, strlen(text));
         cJSON_free(text);
-        rc = out_flush(s);
     } else {
         pthread_mutex_lock(&s->write_mu);
         rc = md_frame_send_json(s->fd, type, id, j);
@@ -606,6 +611,23 @@ static void send_catalog(session *s, uint32_t id) {
     md_free(err);
 }
 
+/* PARSE or DEPARSE (ast_json.h): one answer frame or one ERROR.  `text`:
+ * the SQL (PARSE) or the request's JSON text (DEPARSE). */
+static void run_ast(session *s, uint32_t id, int type, const char *text) {
+    md_ast_error e = {MD_OK, -1, NULL};
+    char *out = NULL;
+    if (type == MD_MSG_PARSE) {
+        if (md_ast_parse(s->conn, text, &out, &e) == MD_OK) send_json_text(s, MD_MSG_PARSE, id, out, strlen(out));
+    } else if (md_ast_deparse(s->conn, text, strlen(text), &out, &e) == MD_OK) {
+        cJSON *answer = cJSON_CreateObject();
+        cJSON_AddStringToObject(answer, "sql", out);
+        send_json(s, MD_MSG_DEPARSE, id, answer);
+    }
+    if (e.code != MD_OK) send_error(s, id, e.code, e.message, e.position, NULL);
+    md_free(out);
+    md_free(e.message);
+}
+
 static void *executor_main(void *arg) {
     session *s = arg;
     for (;;) {
@@ -623,6 +645,8 @@ static void *executor_main(void *arg) {
         pthread_mutex_unlock(&s->mu);
         if (j->type == MD_MSG_CATALOG) {
             send_catalog(s, j->id);
+        } else if (j->type == MD_MSG_PARSE || j->type == MD_MSG_DEPARSE) {
+            run_ast(s, j->id, j->type, j->sql);
         } else {
             s->catalog_changed = 0;
             run_query(s, j->id, j->sql);
@@ -706,6 +730,14 @@ static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32
     cJSON_Delete(j);
 }
 
+static void handle_parse(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
+    if (cJSON_IsString(sql)) enqueue(s, id, MD_MSG_PARSE, md_strdup(sql->valuestring));
+    else send_error(s, id, MD_EINVAL, "PARSE needs a JSON object with a string field \"sql\"", -1, NULL);
+    cJSON_Delete(j);
+}
+
 static void session_loop(session *s) {
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -729,6 +761,10 @@ static void session_loop(session *s) {
         switch (h.type) {
         case MD_MSG_QUERY: handle_query(s, h.request_id, payload, h.length); break;
         case MD_MSG_CATALOG: enqueue(s, h.request_id, MD_MSG_CATALOG, NULL); break;
+        case MD_MSG_PARSE: handle_parse(s, h.request_id, payload, h.length); break;
+        case MD_MSG_DEPARSE:
+            enqueue(s, h.request_id, MD_MSG_DEPARSE, md_strndup((const char *)payload, h.length));
+            break;
         case MD_MSG_CANCEL: handle_cancel(s, h.request_id); break;
         case MD_MSG_PING:
             pthread_mutex_lock(&s->write_mu);

@@ -151,7 +151,9 @@ static int chan_next(int fd, chan_reader *r, md_frame_header *out_hdr, const uin
 
 /* Does this duckling frame end its request? */
 static int is_final(const md_frame_header *h, const uint8_t *payload) {
-    if (h->type == MD_MSG_ERROR || (h->type == MD_MSG_CATALOG && h->request_id != 0)) return 1;
+    if (h->type == MD_MSG_ERROR || h->type == MD_MSG_PARSE || h->type == MD_MSG_DEPARSE ||
+        (h->type == MD_MSG_CATALOG && h->request_id != 0))
+        return 1;
     if (h->type != MD_MSG_RESULT_END) return 0;
     cJSON *j = cJSON_ParseWithLength((const char *)payload, h->length);
     int fin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "final"));
@@ -271,7 +273,9 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
         md_free(err);
         return;
     }
-    if (h->type == MD_MSG_QUERY || h->type == MD_MSG_CATALOG) pending_add(s, h->request_id);
+    if (h->type == MD_MSG_QUERY || h->type == MD_MSG_CATALOG || h->type == MD_MSG_PARSE ||
+        h->type == MD_MSG_DEPARSE)
+        pending_add(s, h->request_id);
     if (md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length) != MD_OK) {
         /* The duckling is gone; the pump reports pending requests. */
         if (h->type != MD_MSG_QUERY) send_error(s, h->request_id, MD_EDUCKLING, NULL);

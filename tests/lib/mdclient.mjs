@@ -102,6 +102,18 @@ export class MdClient {
 
   cancel(id) { this.send(MSG.CANCEL, id, {}); }
 
+  /** Send a one-answer request (PARSE, DEPARSE, CATALOG); resolves to its answer frame or ERROR frame. */
+  request(type, payload, { id = this.nextId++ } = {}) {
+    return new Promise((resolve) => {
+      this.requests.set(id, (f) => {
+        if (f.type === MSG.PROGRESS) return;
+        this.requests.delete(id);
+        resolve(f);
+      });
+      this.send(type, id, payload);
+    });
+  }
+
   /** Run SQL and return the last statement's rows as plain objects; throws on ERROR. */
   async rows(sql) {
     const r = await this.query(sql);
