@@ -179,6 +179,15 @@ static void free_attachment(md_databases *d, attachment *a) {
 
 static char *work_path(md_databases *d, const char *name) { return md_asprintf("%s/%s.duckdb", d->db_dir, name); }
 
+static int work_files_exist(md_databases *d, const char *name) {
+    char *w = work_path(d, name), *wal = md_asprintf("%s.wal", w);
+    struct stat st;
+    int any = stat(w, &st) == 0 || stat(wal, &st) == 0;
+    md_free(w);
+    md_free(wal);
+    return any;
+}
+
 static void remove_work_files(md_databases *d, const char *name) {
     char *w = work_path(d, name), *wal = md_asprintf("%s.wal", w);
     unlink(w);
@@ -217,10 +226,20 @@ static void on_snapshot(void *ctx, const md_snapshot_row *row) {
     s->manifest = row->manifest;
 }
 
-static int path_in_use(void *ctx, const char *path) {
+/* 1 if a reader of this registry has the file at `path` attached, under
+ * that name or (same_name 0) another name of the same file (the cache's hard links):
+ * this process must not even open such a file, since closing any
+ * descriptor of it would drop the lock DuckDB holds on it. */
+static int path_in_use(void *ctx, const char *path, int same_name) {
     md_databases *d = ctx;
-    for (attachment *a = d->list; a; a = a->next)
-        if (a->mode == MD_ATTACH_READER && strcmp(a->path, path) == 0) return 1;
+    struct stat want, have;
+    int known = !same_name && stat(path, &want) == 0;
+    for (attachment *a = d->list; a; a = a->next) {
+        if (a->mode != MD_ATTACH_READER) continue;
+        if (strcmp(a->path, path) == 0) return 1;
+        if (known && stat(a->path, &have) == 0 && have.st_dev == want.st_dev && have.st_ino == want.st_ino)
+            return 1;
+    }
     return 0;
 }
 
@@ -301,7 +320,8 @@ static int attach_writer(md_databases *d, const char *name, const char *alias, i
         md_free(path);
         db_found f;
         rc = lookup(d, name, &f);
-        if (rc == MD_OK) rc = attach_reader(d, f.name, f.id, f.head, alias, 0, why, NULL, out_err);
+        if (rc != MD_OK) *out_err = md_asprintf("database %s does not exist any more", name);
+        else rc = attach_reader(d, f.name, f.id, f.head, alias, 0, why, NULL, out_err);
         md_free(why);
         if (rc == MD_OK && out_locked) *out_locked = 1;
         return rc;
@@ -433,10 +453,9 @@ int md_databases_open(const char *data_dir, const char *owner, const char *user_
         char *old = md_asprintf("%s/my_db.duckdb", user_dir), *now = work_path(d, "my_db");
         char *old_wal = md_asprintf("%s.wal", old), *now_wal = md_asprintf("%s.wal", now);
         struct stat st;
-        if (stat(old, &st) == 0 && stat(now, &st) != 0) {
-            if (rename(old, now) == 0 && rename(old_wal, now_wal) != 0 && errno != ENOENT)
-                rc = MD_EIO;
-        }
+        /* the WAL first: a crash in between leaves the file where the next start looks */
+        if (stat(now, &st) != 0 && stat(old_wal, &st) == 0 && rename(old_wal, now_wal) != 0) rc = MD_EIO;
+        if (rc == MD_OK && stat(now, &st) != 0 && stat(old, &st) == 0 && rename(old, now) != 0) rc = MD_EIO;
         if (rc != MD_OK) *out_err = md_asprintf("cannot move %s into %s", old_wal, d->db_dir);
         md_free(old);
         md_free(now);
@@ -605,6 +624,25 @@ int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, ch
     attachment *a = rc == MD_OK ? find_writer(d, f.id) : NULL;
     md_dbwriter *w = NULL; /* written here: its writer keeps the lease until the drop is committed */
     char *holder = NULL;   /* not written here: a short lease of our own, so nobody writes it meanwhile */
+    if (rc == MD_OK && !a && work_files_exist(d, f.name)) {
+        /* not attached, but its working file may hold changes no snapshot
+         * has (a postponed commit, a failed detach): attach it for writing
+         * -- which snapshots them -- and go on as for an attached one */
+        char *alias = md_asprintf("md_drop_%lld", (long long)f.id);
+        int locked = 0;
+        rc = attach_writer(d, f.name, alias, &locked, out_err);
+        a = rc == MD_OK ? find_alias(d, alias) : NULL;
+        if (a && locked) {
+            duck_detach(d->ctl, alias, NULL);
+            unlink_attachment(d, a);
+            free_attachment(d, a);
+            a = NULL;
+            *out_err = md_asprintf("database %s is being written by another process; it cannot be dropped now", name);
+            rc = MD_ELOCKED;
+        }
+        if (rc == MD_OK && a) c = d->ctl; /* the session's connection never saw this alias */
+        md_free(alias);
+    }
     if (rc == MD_OK && a) {
         rc = detach_writer(d, c, a, &w, out_err);
     } else if (rc == MD_OK) {
@@ -640,7 +678,7 @@ int md_databases_undrop(md_databases *d, const char *name, char **out_err) {
     if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("no dropped database %s within its retention", name);
     else if (rc == MD_EEXISTS) *out_err = md_asprintf("a database named %s exists: drop it first", name);
     else if (rc != MD_OK) *out_err = md_asprintf("cannot undrop database %s", name);
-    if (rc == MD_OK) rc = lookup(d, name, &f);
+    if (rc == MD_OK && (rc = lookup(d, name, &f)) != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
     if (rc == MD_OK && find_alias(d, f.name)) {
         *out_err = md_asprintf("database %s is back, but the name %s is taken by another attachment: "
                                "ATTACH 'md:%s' AS another_name",
@@ -712,7 +750,7 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
         *out_err = md_asprintf("database %s does not exist any more", a->name);
         return rc;
     }
-    if (a->locked_by) { /* try to become its writer */
+    if (a->locked_by && !find_writer(d, a->db_id)) { /* try to become its writer */
         md_dbwriter *w = NULL;
         char *why = NULL, *path = work_path(d, a->name);
         int wrc = md_dbwriter_open(d->data_dir, d->owner, a->name, path, &w, &why);
@@ -738,8 +776,10 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
      * blocks), attach; if that fails, the old file again if it is still there */
     md_manifest *old_m = NULL, *new_m = NULL;
     md_hash old_name, new_name;
-    rc = load_snapshot(d, a->snapshot, &old_name, &old_m, out_err);
-    if (rc == MD_OK) rc = load_snapshot(d, f.head, &new_name, &new_m, out_err);
+    char *ignored = NULL;
+    if (load_snapshot(d, a->snapshot, &old_name, &old_m, &ignored) != MD_OK) old_m = NULL; /* expired: no patching */
+    md_free(ignored);
+    rc = load_snapshot(d, f.head, &new_name, &new_m, out_err);
     if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
     if (rc != MD_OK) {
         md_manifest_free(&old_m);
@@ -748,7 +788,8 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
     }
     unlink_attachment(d, a);
     char *path = NULL;
-    rc = md_snapcache_move(d->cache, a->path, old_m, &new_name, new_m, path_in_use, d, &path, NULL, out_err);
+    rc = old_m ? md_snapcache_move(d->cache, a->path, old_m, &new_name, new_m, path_in_use, d, &path, NULL, out_err)
+               : md_snapcache_get(d->cache, &new_name, new_m, path_in_use, d, &path, NULL, out_err);
     if (rc == MD_OK) rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
     if (rc == MD_OK) {
         md_free(a->path);

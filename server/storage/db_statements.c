@@ -277,6 +277,7 @@ int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbst
         if (accept(&c, "DATABASE")) {
             st.kind = MD_DBSTMT_ALTER_DATABASE;
             int64_t days = 0;
+            if (word_at(&c, 0, "IF") && word_at(&c, 1, "EXISTS")) c.i += 2, st.if_exists = 1;
             rc = name(&c, &st.db);
             if (rc == MD_OK && !(word_at(&c, 0, "SET") && word_at(&c, 1, "SNAPSHOT_RETENTION_DAYS"))) {
                 st.kind = MD_DBSTMT_ALTER_OTHER; /* DuckDB's, unless it names an md: attachment */

@@ -100,6 +100,11 @@ static void free_entries(entry *v, size_t n) {
 /* Copy src to a new file dst (the kernel copies; reflinks where it can). */
 static int copy_file(const char *src, const char *dst, uint64_t *out_bytes, char **out_err) {
     int in = open(src, O_RDONLY | O_CLOEXEC);
+    /* a read lock of this open file (OFD: closing other descriptors does not
+     * drop it) tells another process's md_snapcache_move to leave the file
+     * alone while it is copied */
+    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    if (in >= 0) fcntl(in, F_OFD_SETLK, &fl);
     int outfd = in < 0 ? -1 : open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = in >= 0 && outfd >= 0 ? MD_OK : MD_EIO;
     uint64_t total = 0;
@@ -120,12 +125,13 @@ static int copy_file(const char *src, const char *dst, uint64_t *out_bytes, char
 /* The cached file (other than `want`) whose manifest differs least from m:
  * its index in v and its manifest (*out_m), or -1 when none would save work. */
 static long best_neighbour(md_snapcache *c, entry *v, size_t n, const md_hash *want, const md_manifest *m,
-                           md_manifest **out_m) {
+                           md_snapcache_in_use_cb in_use, void *ctx, md_manifest **out_m) {
     long best = -1;
     uint32_t best_diff = m->count;
     *out_m = NULL;
     for (size_t i = 0; i < n; i++) {
         if (md_hash_equal(&v[i].name, want)) continue;
+        if (in_use && in_use(ctx, v[i].path, 0)) continue; /* opening it would drop this process's lock on it */
         md_manifest *have = NULL;
         if (md_snapshot_load_manifest(c->store, &v[i].name, &have, NULL) != MD_OK) continue;
         uint32_t *idx = NULL, nd = 0;
@@ -214,7 +220,7 @@ static void evict(md_snapcache *c, const char *keep, md_snapcache_in_use_cb in_u
         qsort(v, n, sizeof *v, by_use);
         size_t over = n - (size_t)c->max_files;
         for (size_t i = 0; i < n && over > 0; i++) {
-            if (strcmp(v[i].path, keep) == 0 || (in_use && in_use(ctx, v[i].path))) continue;
+            if (strcmp(v[i].path, keep) == 0 || (in_use && in_use(ctx, v[i].path, 0))) continue;
             if (open_elsewhere(v[i].path)) continue;
             if (unlink(v[i].path) == 0) over--;
         }
@@ -238,14 +244,14 @@ int md_snapcache_get(md_snapcache *c, const md_hash *name, const md_manifest *m,
         entry *v;
         size_t n = list_entries(c, &v);
         md_manifest *have = NULL;
-        long nb = best_neighbour(c, v, n, name, m, &have);
+        long nb = best_neighbour(c, v, n, name, m, in_use, ctx, &have);
         rc = build(c, m, path, nb >= 0 ? &v[nb] : NULL, have, &st, out_err);
         md_manifest_free(&have);
         free_entries(v, n);
     }
     /* DuckDB attaches a file once: when this one is in use (another
      * database or snapshot with the same bytes), use a second name for it */
-    for (int k = 1; rc == MD_OK && in_use && in_use(ctx, path); k++) {
+    for (int k = 1; rc == MD_OK && in_use && in_use(ctx, path, 1); k++) {
         char *alt = md_asprintf("%s/%s-%d%s", c->dir, hex, k, SUFFIX);
         if (stat(alt, &sb) != 0 && link(path, alt) != 0 && errno != EEXIST) {
             if (out_err) *out_err = md_asprintf("cannot link %s: %s", alt, strerror(errno));
@@ -275,10 +281,11 @@ int md_snapcache_move(md_snapcache *c, const char *from_path, const md_manifest 
     int moved = 0, rc = MD_OK;
     md_snapcache_stats st = {0, 0, 0};
     if (stat(path, &sb) != 0 && stat(from_path, &sb) == 0 && sb.st_nlink == 1 &&
-        !(in_use && in_use(ctx, from_path)) && !open_elsewhere(from_path) && rename(from_path, tmp) == 0) {
+        !(in_use && in_use(ctx, from_path, 0)) && !open_elsewhere(from_path) && rename(from_path, tmp) == 0) {
         if (open_elsewhere(tmp)) { /* opened between the check and the rename: leave it be */
             rename(tmp, from_path);
         } else {
+            utimensat(AT_FDCWD, tmp, NULL, 0); /* young: no leftover sweep takes it */
             moved = 1;
             rc = md_snapshot_materialize(c->store, m, from_m, tmp, &st.patched, out_err);
             if (rc == MD_OK && rename(tmp, path) != 0) {

@@ -35,8 +35,10 @@ typedef struct md_snapcache_stats {
     uint64_t copied;      /* bytes copied from a neighbour file */
 } md_snapcache_stats;
 
-/* 1 if the file at `path` is in use by the caller (must not be evicted). */
-typedef int (*md_snapcache_in_use_cb)(void *ctx, const char *path);
+/* 1 if the caller has the file at `path` open: by that very name
+ * (same_name 1), or by any name of the same file (same_name 0: then it must
+ * not be evicted, nor even opened here). */
+typedef int (*md_snapcache_in_use_cb)(void *ctx, const char *path, int same_name);
 
 /* Open the cache in `dir` (created if needed) over `store` (borrowed; it
  * must outlive the cache).  MD_OK, or MD_EIO with *out_err. */

@@ -38,8 +38,9 @@ struct md_dbwriter {
     md_hash head_name;
     md_dirty *dirty;       /* NULL until the working file exists */
     int need_full;         /* marks were lost (a failed capture): read everything next time */
+    pthread_mutex_t mu;      /* everything above; held across a whole commit */
+    pthread_mutex_t lease_mu; /* lease_until_ms and renewing: never held across I/O but the renewal itself */
     int64_t lease_until_ms;
-    pthread_mutex_t mu;
 };
 
 static int64_t now_ms(void) {
@@ -165,6 +166,7 @@ int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname
                      md_dbwriter **out, char **out_err) {
     md_dbwriter *w = md_calloc(1, sizeof *w);
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->lease_mu, NULL);
     w->work_path = md_strdup(work_path);
     w->wal_path = md_asprintf("%s.wal", work_path);
     w->holder = holder_name();
@@ -231,6 +233,7 @@ static int checkpoint(duckdb_connection c, const char *catalog, char **out_err) 
 /* Commit manifest `m` (named `name`) as the new head; takes ownership of m. */
 static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint64_t bytes_added,
                        int64_t *out_snapshot, char **out_err) {
+    pthread_mutex_lock(&w->lease_mu);
     if (w->lease_until_ms - now_ms() < LEASE_TTL_MS / 2) {
         /* renew a lease still ours; one that expired unclaimed is taken
          * again (safe: the commit below compares and sets the head, so a
@@ -239,6 +242,7 @@ static int commit_head(md_dbwriter *w, md_manifest *m, const md_hash *name, uint
         if (rc != MD_OK) rc = md_dbmeta_lease_acquire(w->meta, w->db_id, w->holder, LEASE_TTL_MS, NULL);
         if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
     }
+    pthread_mutex_unlock(&w->lease_mu);
     int64_t id = 0;
     int rc = md_dbmeta_snapshot_commit(w->meta, w->db_id, w->holder, w->head, name, m->file_size, bytes_added, NULL,
                                        &id);
@@ -279,6 +283,29 @@ int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, const char *catalog
     return rc;
 }
 
+/* The sorted union of marks a[0..*na) and b[0..nb) (both ascending); frees
+ * both, returns the union (md_malloc'd) and sets *na to its length. */
+static uint32_t *merge_marks(uint32_t *a, uint32_t *na, uint32_t *b, uint32_t nb) {
+    if (!b || nb == 0) {
+        md_free(b);
+        return a;
+    }
+    if (!a || *na == 0) {
+        md_free(a);
+        *na = nb;
+        return b;
+    }
+    uint32_t *u = md_malloc(((size_t)*na + nb) * sizeof *u), i = 0, j = 0, k = 0;
+    while (i < *na || j < nb) {
+        uint32_t v = j >= nb || (i < *na && a[i] <= b[j]) ? a[i++] : b[j++];
+        if (k == 0 || u[k - 1] != v) u[k++] = v;
+    }
+    md_free(a);
+    md_free(b);
+    *na = k;
+    return u;
+}
+
 static int wal_has_data(const md_dbwriter *w) {
     struct stat st;
     return stat(w->wal_path, &st) == 0 && st.st_size > 0;
@@ -298,30 +325,53 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog,
         pthread_mutex_unlock(&w->mu);
         return MD_EIO;
     }
-    char *why = NULL;
-    if (c && checkpoint(c, catalog, &why) != MD_OK) { /* usually another transaction is open: later */
-        if (why && !strstr(why, "transaction")) fprintf(stderr, "mdserver duckling: snapshot postponed: %s\n", why);
-        md_free(why);
+    int rc = MD_OK;
+    /* A capture reads the file while nothing else should change the blocks
+     * a snapshot references.  If something wrote meanwhile (DuckDB writing
+     * a large insert ahead into free blocks, or a user's own CHECKPOINT
+     * racing with ours), marks appear during the read: that manifest might
+     * mix old and new blocks, so it is dropped and the blocks of both sets
+     * of marks are read again.  After three tries the snapshot waits for
+     * the next commit (the change is durable in DuckDB meanwhile). */
+    uint32_t *marks = NULL, nmarks = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        char *why = NULL;
+        if (c && checkpoint(c, catalog, &why) != MD_OK) {
+            int busy = why && strstr(why, "transaction"); /* another transaction is open: the next commit */
+            if (!busy && out_err) *out_err = why, why = NULL;
+            md_free(why);
+            w->need_full |= nmarks > 0; /* marks taken here would be lost */
+            md_free(marks);
+            pthread_mutex_unlock(&w->mu);
+            return busy ? MD_OK : MD_EIO;
+        }
+        uint32_t *more, nmore;
+        md_dirty_take(w->dirty, &more, &nmore);
+        marks = merge_marks(marks, &nmarks, more, nmore);
+        md_manifest *m = NULL;
+        md_hash name;
+        md_capture_stats stats;
+        int use_marks = w->head_m && !w->need_full;
+        static const uint32_t none[1] = {0}; /* no marks (only the WAL changed): read nothing, not everything */
+        rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? (marks ? marks : none) : NULL,
+                                 nmarks, &m, &name, &stats, out_err);
+        if (rc == MD_OK && md_dirty_pending(w->dirty)) { /* written during the read */
+            md_manifest_free(&m);
+            continue;
+        }
+        if (rc == MD_OK) {
+            if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m); /* rewritten, same bytes */
+            else rc = commit_head(w, m, &name, stats.bytes_added, out_snapshot, out_err);
+        }
+        w->need_full = rc != MD_OK; /* the marks taken above are gone */
+        md_free(marks);
         pthread_mutex_unlock(&w->mu);
-        return MD_OK;
+        return rc;
     }
-    uint32_t *dirty, n;
-    md_dirty_take(w->dirty, &dirty, &n);
-    md_manifest *m = NULL;
-    md_hash name;
-    md_capture_stats stats;
-    int use_marks = w->head_m && !w->need_full;
-    static const uint32_t none[1] = {0}; /* no marks (only the WAL changed): read nothing, not everything */
-    int rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? (dirty ? dirty : none) : NULL, n, &m,
-                                 &name, &stats, out_err);
-    md_free(dirty);
-    if (rc == MD_OK) {
-        if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m); /* rewritten, same bytes */
-        else rc = commit_head(w, m, &name, stats.bytes_added, out_snapshot, out_err);
-    }
-    w->need_full = rc != MD_OK; /* the marks taken above are gone */
+    w->need_full = 1; /* the marks are gone: the next commit reads everything */
+    md_free(marks);
     pthread_mutex_unlock(&w->mu);
-    return rc;
+    return MD_OK;
 }
 
 int64_t md_dbwriter_db_id(const md_dbwriter *w) { return w->db_id; }
@@ -341,10 +391,10 @@ int64_t md_dbwriter_head(md_dbwriter *w) {
 }
 
 int md_dbwriter_renew(md_dbwriter *w) {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->lease_mu); /* not w->mu: a long commit must not let the lease run out */
     int rc = md_dbmeta_lease_renew(w->meta, w->db_id, w->holder, LEASE_TTL_MS);
     if (rc == MD_OK) w->lease_until_ms = now_ms() + LEASE_TTL_MS;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->lease_mu);
     return rc;
 }
 
@@ -360,6 +410,7 @@ void md_dbwriter_close(md_dbwriter **pw) {
     md_free(w->wal_path);
     md_free(w->holder);
     pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->lease_mu);
     md_free(w);
     *pw = NULL;
 }

@@ -285,6 +285,7 @@ test('DROP, DETACH and CREATE SNAPSHOT wait for changes an open transaction hold
   const e = await failure(a, `ATTACH OR REPLACE '${srv.dataDir}/users/dbuser/other.duckdb' AS guarded`);
   assert.equal(e.code, 'UNSUPPORTED');
   assert.equal((await failure(a, 'ALTER DATABASE guarded RENAME TO g3')).code, 'UNSUPPORTED');
+  assert.equal((await failure(a, 'ALTER DATABASE IF EXISTS guarded RENAME TO g3')).code, 'UNSUPPORTED');
   assert.deepEqual(await rows(a, 'SELECT sum(v)::INTEGER AS s FROM guarded.t'), [{ s: 3 }]);
   await a.close();
   await b.close();

@@ -91,6 +91,10 @@ static void other_forms(void **state) {
     assert_int_equal(st.kind, MD_DBSTMT_ALTER_OTHER);
     assert_string_equal(st.db, "d");
     md_dbstmt_free(&st);
+    assert_int_equal(parse("ALTER DATABASE IF EXISTS my_db RENAME TO e", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_ALTER_OTHER);
+    assert_string_equal(st.db, "my_db"); /* not "IF" */
+    md_dbstmt_free(&st);
 
     assert_int_equal(parse("CREATE SNAPSHOT OF d", &st, &err), MD_OK);
     assert_int_equal(st.kind, MD_DBSTMT_CREATE_SNAPSHOT);

@@ -721,9 +721,9 @@ static void gc_roots_follow_heads_names_retention_and_clones(void **state) {
 
 /* ---- the snapshot cache -------------------------------------------------------- */
 
-static int nothing_in_use(void *ctx, const char *path) { return 0; }
+static int nothing_in_use(void *ctx, const char *path, int same_name) { return 0; }
 
-static int first_in_use(void *ctx, const char *path) { return strcmp(path, (const char *)ctx) == 0; }
+static int first_in_use(void *ctx, const char *path, int same_name) { return strcmp(path, (const char *)ctx) == 0; }
 
 static void snapshot_cache_builds_patches_and_evicts(void **state) {
     fixture *f = *state;

@@ -1,0 +1,48 @@
+/*
+ * upload.h: UPLOAD, an Arrow IPC stream from the client into a temporary
+ * table of its session (the local-to-remote bridge of dual execution,
+ * DESIGN 7).
+ *
+ * Wire shape: one request id, one or more UPLOAD frames in order; each
+ * payload is
+ *
+ *   offset  size  field
+ *   0       4     h: byte length of the JSON header, u32 little-endian
+ *   4       h     JSON header: first frame {"table": "<name>"}; the last
+ *                 frame {"final": true} (one frame may be both); others {}
+ *   4+h     rest  the next bytes of one Arrow IPC stream (cut anywhere)
+ *
+ * The stream must hold its schema and at least one record batch (an empty
+ * one is fine: DuckDB takes the column types from a batch).  The answer is
+ * RESULT_END {"rows", "bytes", "table": "temp.main.<name>", "final": true}
+ * or one ERROR (later frames of a failed upload are dropped).  The table is
+ * created with CREATE OR REPLACE TEMP TABLE, lives as long as the session,
+ * and is bounded by the server's --max-result-bytes.
+ */
+#ifndef MD_UPLOAD_H
+#define MD_UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duckdb.h"
+
+typedef struct md_upload md_upload;
+
+/* Begin an upload into temp table `table` on c (used by one thread), at
+ * most max_bytes of Arrow bytes (0: no limit). */
+md_upload *md_upload_begin(duckdb_connection c, const char *table, uint64_t max_bytes);
+
+/* Decode what p[0..len) completes and append its batches.  MD_OK; MD_EBAD_FRAME
+ * / MD_EUNSUPPORTED (bad Arrow), MD_ETOO_LARGE, MD_ESQL (DuckDB refused)
+ * with *out_err. */
+int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err);
+
+/* The stream ended: every byte decoded, a batch seen.  MD_OK with *out_rows
+ * and *out_bytes; an error with *out_err. */
+int md_upload_finish(md_upload *u, int64_t *out_rows, uint64_t *out_bytes, char **out_err);
+
+/* Free (an unfinished upload's table is dropped); sets *u to NULL. */
+void md_upload_end(md_upload **u);
+
+#endif
