@@ -58,14 +58,16 @@
 #include "storage/db_statements.h"
 #include "storage/dbcommands.h"
 #include "storage/sql_functions.h"
+#include "upload.h"
 
 #define PROGRESS_INTERVAL_MS 100
 #define MAX_QUEUED 64
 
 typedef struct job {
     uint32_t id;
-    int type;  /* MD_MSG_QUERY, CATALOG, PARSE or DEPARSE */
-    char *sql; /* QUERY and PARSE: the SQL; DEPARSE: the request's JSON text */
+    int type;  /* MD_MSG_QUERY, CATALOG, PARSE, DEPARSE or UPLOAD */
+    char *sql; /* QUERY and PARSE: the SQL; DEPARSE: the request's JSON text; UPLOAD: the payload */
+    size_t len; /* UPLOAD: payload bytes */
     struct job *next;
 } job;
 
@@ -85,6 +87,9 @@ typedef struct session {
     int cancel_requested;
     int catalog_changed; /* executor only: the running request changed the catalog */
     uint32_t pos_offset; /* executor only: byte offset of the running statement's text in the request */
+    md_upload *upload;   /* executor only: the UPLOAD in progress (upload.h), of request upload_id */
+    uint32_t upload_id;
+    uint32_t upload_failed; /* executor only: a failed UPLOAD whose later frames are dropped (0: none) */
     int closing;
     double last_percent;
     struct session *next_live; /* g_sessions list, under g_mu */
@@ -628,6 +633,70 @@ static void run_ast(session *s, uint32_t id, int type, const char *text) {
     md_free(e.message);
 }
 
+/* One UPLOAD frame (upload.h says the layout).  Answers once per upload:
+ * RESULT_END after the final frame, or the first ERROR. */
+static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
+    uint32_t hlen = len >= 4 ? md_get_u32le(p) : 0;
+    cJSON *h = len >= 4 && hlen <= len - 4 ? cJSON_ParseWithLength((const char *)p + 4, hlen) : NULL;
+    const cJSON *table = cJSON_GetObjectItemCaseSensitive(h, "table");
+    int final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "final"));
+    int code = MD_OK;
+    char *err = NULL;
+    if (s->upload_failed == id) { /* already answered with an ERROR */
+        if (final) s->upload_failed = 0;
+        cJSON_Delete(h);
+        return;
+    }
+    if (!h) {
+        code = MD_EBAD_FRAME;
+        err = md_strdup("an UPLOAD payload starts with the 4-byte length of a JSON header, then the header");
+    } else if (s->read_only) {
+        code = MD_EREAD_ONLY;
+        err = md_strdup("this token is read-only: UPLOAD is not allowed");
+    } else if (cJSON_IsString(table)) {
+        if (s->upload) {
+            code = MD_EBUSY;
+            err = md_asprintf("upload %u is still in progress on this connection", s->upload_id);
+        } else if (!*table->valuestring) {
+            code = MD_EINVAL;
+            err = md_strdup("the upload's table name is empty");
+        } else {
+            s->upload = md_upload_begin(s->conn, table->valuestring, g.max_result_bytes);
+            s->upload_id = id;
+        }
+    } else if (!s->upload || s->upload_id != id) {
+        code = MD_EINVAL;
+        err = md_strdup("the first UPLOAD frame of a request names its table: {\"table\": \"name\"}");
+    }
+    if (code == MD_OK) code = md_upload_feed(s->upload, p + 4 + hlen, len - 4 - hlen, &err);
+    int64_t rows = 0;
+    uint64_t bytes = 0;
+    if (code == MD_OK && final) {
+        code = md_upload_finish(s->upload, &rows, &bytes, &err);
+        if (code == MD_OK) {
+            cJSON *end = cJSON_CreateObject();
+            cJSON_AddNumberToObject(end, "statement", 0);
+            cJSON_AddNumberToObject(end, "statements", 1);
+            cJSON_AddNumberToObject(end, "rows", (double)rows);
+            cJSON_AddNumberToObject(end, "bytes", (double)bytes);
+            char *t = md_asprintf("temp.main.%s", md_upload_table(s->upload));
+            cJSON_AddStringToObject(end, "table", t);
+            cJSON_AddBoolToObject(end, "final", 1);
+            md_free(t);
+            send_json(s, MD_MSG_RESULT_END, id, end);
+            md_upload_end(&s->upload);
+            s->catalog_changed = 1;
+        }
+    }
+    if (code != MD_OK) {
+        send_error(s, id, code, err, -1, NULL);
+        if (s->upload && s->upload_id == id) md_upload_end(&s->upload);
+        if (!final) s->upload_failed = id;
+    }
+    md_free(err);
+    cJSON_Delete(h);
+}
+
 static void *executor_main(void *arg) {
     session *s = arg;
     for (;;) {
@@ -641,12 +710,17 @@ static void *executor_main(void *arg) {
         s->head = j->next;
         if (!s->head) s->tail = NULL;
         s->queued--;
+        pthread_cond_broadcast(&s->cv); /* a reader waiting for room (UPLOAD) */
         s->cancel_requested = 0;
         pthread_mutex_unlock(&s->mu);
         if (j->type == MD_MSG_CATALOG) {
             send_catalog(s, j->id);
         } else if (j->type == MD_MSG_PARSE || j->type == MD_MSG_DEPARSE) {
             run_ast(s, j->id, j->type, j->sql);
+        } else if (j->type == MD_MSG_UPLOAD) {
+            s->catalog_changed = 0;
+            run_upload(s, j->id, (const uint8_t *)j->sql, j->len);
+            if (s->catalog_changed) send_catalog(s, 0);
         } else {
             s->catalog_changed = 0;
             run_query(s, j->id, j->sql);
@@ -700,10 +774,14 @@ static void handle_cancel(session *s, uint32_t id) {
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Queue a request for the executor; takes ownership of sql (may be NULL). */
-static void enqueue(session *s, uint32_t id, int type, char *sql) {
+/* Queue a request for the executor; takes ownership of sql (may be NULL;
+ * `len` bytes for UPLOAD).  A full queue refuses a request, except UPLOAD
+ * frames, which wait for room: the socket then stops being read, which
+ * slows the sender down (backpressure). */
+static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t len) {
     pthread_mutex_lock(&s->mu);
-    if (s->queued >= MAX_QUEUED) {
+    while (type == MD_MSG_UPLOAD && s->queued >= MAX_QUEUED && !s->closing) pthread_cond_wait(&s->cv, &s->mu);
+    if (s->queued >= MAX_QUEUED || s->closing) {
         pthread_mutex_unlock(&s->mu);
         send_error(s, id, MD_EBUSY, "too many queries queued on this connection: wait for results", -1, NULL);
     } else {
@@ -711,16 +789,19 @@ static void enqueue(session *s, uint32_t id, int type, char *sql) {
         jb->id = id;
         jb->type = type;
         jb->sql = sql;
+        jb->len = len;
         sql = NULL;
         if (s->tail) s->tail->next = jb;
         else s->head = jb;
         s->tail = jb;
         s->queued++;
-        pthread_cond_signal(&s->cv);
+        pthread_cond_broadcast(&s->cv); /* the executor (and no one else waits while the queue grows) */
         pthread_mutex_unlock(&s->mu);
     }
     md_free(sql);
 }
+
+static void enqueue(session *s, uint32_t id, int type, char *sql) { enqueue_bytes(s, id, type, sql, 0); }
 
 static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
     cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
@@ -765,6 +846,12 @@ static void session_loop(session *s) {
         case MD_MSG_DEPARSE:
             enqueue(s, h.request_id, MD_MSG_DEPARSE, md_strndup((const char *)payload, h.length));
             break;
+        case MD_MSG_UPLOAD: {
+            char *copy = md_malloc(h.length ? h.length : 1);
+            memcpy(copy, payload, h.length);
+            enqueue_bytes(s, h.request_id, MD_MSG_UPLOAD, copy, h.length);
+            break;
+        }
         case MD_MSG_CANCEL: handle_cancel(s, h.request_id); break;
         case MD_MSG_PING:
             pthread_mutex_lock(&s->write_mu);
@@ -822,6 +909,7 @@ static void *reader_main(void *arg) {
         md_free(j->sql);
         md_free(j);
     }
+    md_upload_end(&s->upload); /* an unfinished upload's table goes */
     connection_release(s->conn);
     md_buf_free(&s->out);
     session_unlink(s);

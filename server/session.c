@@ -90,6 +90,11 @@ static void send_error(md_session *s, uint32_t id, int code, const char *message
 
 static void pending_add(md_session *s, uint32_t id) {
     pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->npending; i++) /* an UPLOAD sends many frames under one id */
+        if (s->pending[i] == id) {
+            pthread_mutex_unlock(&s->mu);
+            return;
+        }
     if (s->npending < MAX_PENDING) s->pending[s->npending++] = id;
     pthread_mutex_unlock(&s->mu);
 }
@@ -274,7 +279,7 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
         return;
     }
     if (h->type == MD_MSG_QUERY || h->type == MD_MSG_CATALOG || h->type == MD_MSG_PARSE ||
-        h->type == MD_MSG_DEPARSE)
+        h->type == MD_MSG_DEPARSE || h->type == MD_MSG_UPLOAD)
         pending_add(s, h->request_id);
     if (md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length) != MD_OK) {
         /* The duckling is gone; the pump reports pending requests. */

@@ -3,10 +3,9 @@
  *
  * Bytes are buffered until md_ipc_reader_next finds a whole message; the
  * schema becomes DuckDB's converted schema; each record batch becomes a
- * data chunk.  The first chunk creates the table (an appender whose query is
- * CREATE OR REPLACE TEMP TABLE ... AS SELECT * FROM appended_data, which
- * gives the columns their names and DuckDB types); later chunks go through
- * a plain appender on that table.
+ * data chunk.  The first chunk's DuckDB types, printed as SQL (type_sql),
+ * create the table (CREATE OR REPLACE TEMP TABLE, names from the schema);
+ * every chunk then goes through an appender on that table.
  */
 #include "upload.h"
 
@@ -41,74 +40,212 @@ md_upload *md_upload_begin(duckdb_connection c, const char *table, uint64_t max_
     return u;
 }
 
-static char *quoted(const char *s) {
-    md_buf b = MD_BUF_INIT;
-    md_buf_put_u8(&b, '"');
-    for (; *s; s++) {
-        if (*s == '"') md_buf_put_u8(&b, '"');
-        md_buf_put_u8(&b, (uint8_t)*s);
-    }
-    md_buf_put_u8(&b, '"');
-    md_buf_put_u8(&b, 0);
-    size_t n;
-    return (char *)md_buf_detach(&b, &n);
-}
-
 static int duck_error(duckdb_error_data e, char **out_err) {
     *out_err = md_asprintf("DuckDB cannot read the uploaded Arrow data: %s", duckdb_error_data_message(e));
     duckdb_destroy_error_data(&e);
     return MD_ESQL;
 }
 
-/* The first chunk: create the table from it (names from the schema). */
+static void put(md_buf *b, const char *s) { md_buf_append(b, s, strlen(s)); }
+
+static void put_quoted(md_buf *b, const char *s, char q) {
+    md_buf_put_u8(b, (uint8_t)q);
+    for (; *s; s++) {
+        if (*s == q) md_buf_put_u8(b, (uint8_t)q);
+        md_buf_put_u8(b, (uint8_t)*s);
+    }
+    md_buf_put_u8(b, (uint8_t)q);
+}
+
+/* DuckDB's SQL spelling of type t (the C API has no printer of its own);
+ * 0 for a type a table column cannot have. */
+static int type_sql(duckdb_logical_type t, md_buf *b) {
+    static const struct {
+        duckdb_type id;
+        const char *name;
+    } simple[] = {
+        {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},       {DUCKDB_TYPE_TINYINT, "TINYINT"},
+        {DUCKDB_TYPE_SMALLINT, "SMALLINT"},     {DUCKDB_TYPE_INTEGER, "INTEGER"},
+        {DUCKDB_TYPE_BIGINT, "BIGINT"},         {DUCKDB_TYPE_UTINYINT, "UTINYINT"},
+        {DUCKDB_TYPE_USMALLINT, "USMALLINT"},   {DUCKDB_TYPE_UINTEGER, "UINTEGER"},
+        {DUCKDB_TYPE_UBIGINT, "UBIGINT"},       {DUCKDB_TYPE_FLOAT, "FLOAT"},
+        {DUCKDB_TYPE_DOUBLE, "DOUBLE"},         {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},
+        {DUCKDB_TYPE_DATE, "DATE"},             {DUCKDB_TYPE_TIME, "TIME"},
+        {DUCKDB_TYPE_INTERVAL, "INTERVAL"},     {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
+        {DUCKDB_TYPE_UHUGEINT, "UHUGEINT"},     {DUCKDB_TYPE_VARCHAR, "VARCHAR"},
+        {DUCKDB_TYPE_BLOB, "BLOB"},             {DUCKDB_TYPE_TIMESTAMP_S, "TIMESTAMP_S"},
+        {DUCKDB_TYPE_TIMESTAMP_MS, "TIMESTAMP_MS"}, {DUCKDB_TYPE_TIMESTAMP_NS, "TIMESTAMP_NS"},
+        {DUCKDB_TYPE_UUID, "UUID"},             {DUCKDB_TYPE_BIT, "BIT"},
+        {DUCKDB_TYPE_TIME_TZ, "TIME WITH TIME ZONE"}, {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMP WITH TIME ZONE"},
+        {DUCKDB_TYPE_BIGNUM, "BIGNUM"},         {DUCKDB_TYPE_SQLNULL, "INTEGER"}, /* an all-NULL column */
+    };
+    duckdb_type id = duckdb_get_type_id(t);
+    for (size_t i = 0; i < sizeof simple / sizeof *simple; i++)
+        if (simple[i].id == id) {
+            put(b, simple[i].name);
+            return 1;
+        }
+    char num[64];
+    int ok = 1;
+    switch (id) {
+    case DUCKDB_TYPE_DECIMAL:
+        snprintf(num, sizeof num, "DECIMAL(%u, %u)", duckdb_decimal_width(t), duckdb_decimal_scale(t));
+        put(b, num);
+        return 1;
+    case DUCKDB_TYPE_ENUM: {
+        put(b, "ENUM(");
+        uint32_t n = duckdb_enum_dictionary_size(t);
+        for (uint32_t i = 0; i < n; i++) {
+            char *v = duckdb_enum_dictionary_value(t, i);
+            if (i) put(b, ", ");
+            put_quoted(b, v ? v : "", '\'');
+            duckdb_free(v);
+        }
+        put(b, ")");
+        return 1;
+    }
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: {
+        duckdb_logical_type c = id == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(t) : duckdb_array_type_child_type(t);
+        ok = type_sql(c, b);
+        duckdb_destroy_logical_type(&c);
+        if (id == DUCKDB_TYPE_LIST) put(b, "[]");
+        else {
+            snprintf(num, sizeof num, "[%llu]", (unsigned long long)duckdb_array_type_array_size(t));
+            put(b, num);
+        }
+        return ok;
+    }
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_UNION: {
+        int is_struct = id == DUCKDB_TYPE_STRUCT;
+        put(b, is_struct ? "STRUCT(" : "UNION(");
+        idx_t n = is_struct ? duckdb_struct_type_child_count(t) : duckdb_union_type_member_count(t);
+        for (idx_t i = 0; i < n && ok; i++) {
+            char *name = is_struct ? duckdb_struct_type_child_name(t, i) : duckdb_union_type_member_name(t, i);
+            duckdb_logical_type c = is_struct ? duckdb_struct_type_child_type(t, i) : duckdb_union_type_member_type(t, i);
+            if (i) put(b, ", ");
+            put_quoted(b, name ? name : "", '"');
+            put(b, " ");
+            ok = type_sql(c, b);
+            duckdb_free(name);
+            duckdb_destroy_logical_type(&c);
+        }
+        put(b, ")");
+        return ok;
+    }
+    case DUCKDB_TYPE_MAP: {
+        duckdb_logical_type k = duckdb_map_type_key_type(t), v = duckdb_map_type_value_type(t);
+        put(b, "MAP(");
+        ok = type_sql(k, b);
+        put(b, ", ");
+        if (ok) ok = type_sql(v, b);
+        put(b, ")");
+        duckdb_destroy_logical_type(&k);
+        duckdb_destroy_logical_type(&v);
+        return ok;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The first chunk: create the table with its columns' types (names from
+ * the schema), then an appender on it. */
 static int create_table(md_upload *u, duckdb_data_chunk chunk, char **out_err) {
     idx_t n = duckdb_data_chunk_get_column_count(chunk);
-    duckdb_logical_type *types = md_calloc(n + 1, sizeof *types);
-    const char **names = md_calloc(n + 1, sizeof *names);
-    for (idx_t i = 0; i < n; i++) {
-        types[i] = duckdb_vector_get_column_type(duckdb_data_chunk_get_vector(chunk, i));
-        names[i] = u->schema.children[i]->name ? u->schema.children[i]->name : "";
+    md_buf q = MD_BUF_INIT;
+    put(&q, "CREATE OR REPLACE TEMP TABLE ");
+    put_quoted(&q, u->table, '"');
+    put(&q, " (");
+    int ok = 1;
+    for (idx_t i = 0; i < n && ok; i++) {
+        duckdb_logical_type t = duckdb_vector_get_column_type(duckdb_data_chunk_get_vector(chunk, i));
+        const char *name = u->schema.children[i]->name;
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "column%llu", (unsigned long long)i);
+        if (i) put(&q, ", ");
+        put_quoted(&q, name && *name ? name : fallback, '"');
+        put(&q, " ");
+        ok = type_sql(t, &q);
+        duckdb_destroy_logical_type(&t);
+        if (!ok) *out_err = md_asprintf("column %llu of the upload has a type a table cannot hold", (unsigned long long)i);
     }
-    char *t = quoted(u->table);
-    char *q = md_asprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM appended_data", t);
-    duckdb_appender app = NULL;
-    int rc = MD_OK;
-    if (duckdb_appender_create_query(u->c, q, n, types, "appended_data", names, &app) == DuckDBError) {
-        *out_err = md_asprintf("cannot create the upload table %s: %s", u->table,
-                               app ? duckdb_appender_error(app) : "DuckDB refused");
-        rc = MD_ESQL;
-    } else if (duckdb_append_data_chunk(app, chunk) == DuckDBError || duckdb_appender_close(app) == DuckDBError) {
-        *out_err = md_asprintf("cannot create the upload table %s: %s", u->table, duckdb_appender_error(app));
-        rc = MD_ESQL;
+    put(&q, ")");
+    md_buf_put_u8(&q, 0);
+    int rc = ok ? MD_OK : MD_EUNSUPPORTED;
+    duckdb_result r;
+    if (rc == MD_OK) {
+        if (duckdb_query(u->c, (const char *)q.data, &r) == DuckDBError) {
+            *out_err = md_asprintf("cannot create the upload table %s: %s", u->table, duckdb_result_error(&r));
+            rc = MD_ESQL;
+        }
+        duckdb_destroy_result(&r);
     }
-    if (app) duckdb_appender_destroy(&app);
+    md_buf_free(&q);
+    if (rc == MD_OK) u->created = 1;
     if (rc == MD_OK && duckdb_appender_create_ext(u->c, "temp", "main", u->table, &u->app) == DuckDBError) {
         *out_err = md_asprintf("cannot append to the upload table %s", u->table);
         rc = MD_ESQL;
     }
-    for (idx_t i = 0; i < n; i++) duckdb_destroy_logical_type(&types[i]);
-    md_free(types);
-    md_free(names);
-    md_free(t);
-    md_free(q);
-    if (rc == MD_OK) u->created = 1;
     return rc;
 }
 
-static int add_batch(md_upload *u, struct ArrowArray *batch, char **out_err) {
+/* Append one chunk's worth of rows (at most duckdb_vector_size()). */
+static int add_chunk(md_upload *u, struct ArrowArray *arr, char **out_err) {
     duckdb_data_chunk chunk = NULL;
-    duckdb_error_data e = duckdb_data_chunk_from_arrow(u->c, batch, u->conv, &chunk);
+    duckdb_error_data e = duckdb_data_chunk_from_arrow(u->c, arr, u->conv, &chunk);
     if (e) return duck_error(e, out_err);
     int rc = MD_OK;
     idx_t rows = duckdb_data_chunk_get_size(chunk);
-    if (!u->created) {
-        rc = create_table(u, chunk, out_err);
-    } else if (duckdb_append_data_chunk(u->app, chunk) == DuckDBError) {
+    if (!u->created) rc = create_table(u, chunk, out_err);
+    if (rc == MD_OK && duckdb_append_data_chunk(u->app, chunk) == DuckDBError) {
         *out_err = md_asprintf("cannot append to the upload table %s: %s", u->table, duckdb_appender_error(u->app));
         rc = MD_ESQL;
     }
     if (rc == MD_OK) u->rows += (int64_t)rows;
     duckdb_destroy_data_chunk(&chunk);
+    return rc;
+}
+
+static void release_view(struct ArrowArray *a) { a->release = NULL; }
+
+/* A record batch: DuckDB converts at most one vector's worth of rows at a
+ * time (a longer array overruns its vectors), so a long batch goes in
+ * windows and is released once they are all appended.  A window is a view
+ * of the same buffers whose columns (the struct's children) carry the
+ * window's offset: DuckDB ignores the offset of the top-level struct, and
+ * nested columns follow their parent column's offset. */
+static int add_batch(md_upload *u, struct ArrowArray *batch, char **out_err) {
+    int64_t step = (int64_t)duckdb_vector_size();
+    if (batch->length <= step) return add_chunk(u, batch, out_err); /* DuckDB takes it over */
+    int64_t n = batch->n_children;
+    struct ArrowArray *cols = md_calloc((size_t)n + 1, sizeof *cols);
+    struct ArrowArray **ptrs = md_calloc((size_t)n + 1, sizeof *ptrs);
+    int rc = MD_OK;
+    for (int64_t off = 0; off < batch->length && rc == MD_OK; off += step) {
+        int64_t len = batch->length - off < step ? batch->length - off : step;
+        for (int64_t i = 0; i < n; i++) {
+            cols[i] = *batch->children[i];
+            cols[i].offset = batch->children[i]->offset + batch->offset + off;
+            cols[i].length = len;
+            cols[i].null_count = batch->children[i]->null_count; /* DuckDB reads it as "has NULLs" only */
+            cols[i].release = release_view;
+            cols[i].private_data = NULL;
+            ptrs[i] = &cols[i];
+        }
+        struct ArrowArray view = *batch;
+        view.offset = 0;
+        view.length = len;
+        view.null_count = 0;
+        view.children = ptrs;
+        view.release = release_view;
+        view.private_data = NULL;
+        rc = add_chunk(u, &view, out_err);
+    }
+    md_free(cols);
+    md_free(ptrs);
+    batch->release(batch);
     return rc;
 }
 
@@ -177,17 +314,21 @@ int md_upload_finish(md_upload *u, int64_t *out_rows, uint64_t *out_bytes, char 
     return MD_OK;
 }
 
+const char *md_upload_table(const md_upload *u) { return u->table; }
+
 void md_upload_end(md_upload **pu) {
     if (!pu || !*pu) return;
     md_upload *u = *pu;
     if (u->app) duckdb_appender_destroy(&u->app);
     if (u->created && !u->finished) {
-        char *t = quoted(u->table), *q = md_asprintf("DROP TABLE IF EXISTS temp.main.%s", t);
+        md_buf q = MD_BUF_INIT;
+        put(&q, "DROP TABLE IF EXISTS temp.main.");
+        put_quoted(&q, u->table, '"');
+        md_buf_put_u8(&q, 0);
         duckdb_result r;
-        duckdb_query(u->c, q, &r);
+        duckdb_query(u->c, (const char *)q.data, &r);
         duckdb_destroy_result(&r);
-        md_free(t);
-        md_free(q);
+        md_buf_free(&q);
     }
     if (u->conv) duckdb_destroy_arrow_converted_schema(&u->conv);
     if (u->have_schema && u->schema.release) u->schema.release(&u->schema);

@@ -42,7 +42,11 @@ int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err);
  * and *out_bytes; an error with *out_err. */
 int md_upload_finish(md_upload *u, int64_t *out_rows, uint64_t *out_bytes, char **out_err);
 
-/* Free (an unfinished upload's table is dropped); sets *u to NULL. */
+/* The table's name, as given to md_upload_begin. */
+const char *md_upload_table(const md_upload *u);
+
+/* Free (an unfinished upload's table is dropped); sets *u to NULL.  NULL
+ * is fine. */
 void md_upload_end(md_upload **u);
 
 #endif
