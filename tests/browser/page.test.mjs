@@ -183,6 +183,34 @@ test('the database statements go to the server: create, time travel, SHOW DATABA
   assert.equal(r.error, null);
 });
 
+test('the page session speaks PARSE, DEPARSE and UPLOAD (the messages dual execution is built on)', async () => {
+  const r = await page.evaluate(async () => {
+    const remote = window.mdPage.runtime.remote;
+    const tree = await remote.parse('SELECT 40 + 2 AS answer');
+    const sql = await remote.deparse(tree);
+    // a remote result's Arrow bytes, sent back as an upload (R->L, then L->R)
+    const parts = [];
+    const q = remote.query('SELECT range::INTEGER AS id, range % 3 AS m FROM range(5000)', {
+      onSchema: (b) => parts.push(b.slice()), onBatch: (b) => parts.push(b.slice()),
+    });
+    await q.done;
+    parts.push(new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0]));
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((off, p) => (all.set(p, off), off + p.length), 0);
+    const up = await remote.upload('bounced', all, { frameBytes: 1000 });
+    const end = await remote.query('SELECT sum(id) FROM bounced WHERE m = 0').done;
+    let error = null;
+    try { await remote.parse('INSERT INTO t VALUES (1)'); } catch (e) { error = e.code; }
+    return { hasTree: tree.includes('"SELECT_NODE"'), sql, up, rows: end.rows, error };
+  });
+  assert.equal(r.hasTree, true);
+  assert.match(r.sql, /^SELECT \(?40 \+ 2\)? AS answer$/);
+  assert.equal(r.up.rows, 5000);
+  assert.equal(r.up.table, 'temp.main.bounced');
+  assert.equal(r.rows, 1);
+  assert.equal(r.error, 'UNSUPPORTED');
+});
+
 test('a statement mixing local and remote relations is refused with a clear message', async () => {
   let r = await runSql(page, 'CREATE TABLE remote_t AS SELECT 1 AS i');
   assert.equal(r.site, 'remote');

@@ -228,21 +228,83 @@ export class RemoteSession extends EventTarget {
     };
   }
 
+  /**
+   * A request answered by one frame of type `expect` (or an ERROR): resolves
+   * with that frame.
+   */
+  #oneAnswer(type, payload, expect) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#requests.set(id, {
+        fail: reject,
+        onFrame: (f) => {
+          if (f.type === MSG.PROGRESS) return;
+          this.#requests.delete(id);
+          if (f.type === expect) resolve(f);
+          else if (f.type === MSG.ERROR) reject(new RemoteError(f.json));
+          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected ${expect}, got ${f.name}` }));
+        },
+      });
+      try {
+        this.#send(type, id, payload);
+      } catch (e) {
+        this.#requests.delete(id);
+        reject(e);
+      }
+    });
+  }
+
   /** Ask for the server's catalog (wasm/catalog.h JSON). */
-  catalog() {
+  async catalog() {
+    return (await this.#oneAnswer(MSG.CATALOG, {}, MSG.CATALOG)).json;
+  }
+
+  /**
+   * DuckDB's parse tree of `sql` (SELECTs only), as the JSON *text* the
+   * server sent: trees hold integers beyond 2^53 that JSON.parse would round
+   * (server/ast_json.h).
+   */
+  async parse(sql) {
+    const f = await this.#oneAnswer(MSG.PARSE, { sql }, MSG.PARSE);
+    return new TextDecoder().decode(f.payload);
+  }
+
+  /** SQL for a tree in PARSE's text form ({"statements": [...]}, possibly rewritten). */
+  async deparse(treeText) {
+    const f = await this.#oneAnswer(MSG.DEPARSE, new TextEncoder().encode(treeText), MSG.DEPARSE);
+    return f.json.sql;
+  }
+
+  /**
+   * Upload an Arrow IPC stream (bytes) into the session's temp table
+   * `table` (server/upload.h), in frames of at most frameBytes.  Resolves
+   * with the RESULT_END payload ({rows, bytes, table}); rejects with a
+   * RemoteError.
+   */
+  upload(table, ipc, { frameBytes = 1 << 20 } = {}) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#requests.set(id, {
         fail: reject,
         onFrame: (f) => {
           this.#requests.delete(id);
-          if (f.type === MSG.CATALOG) resolve(f.json);
+          if (f.type === MSG.RESULT_END) resolve(f.json);
           else if (f.type === MSG.ERROR) reject(new RemoteError(f.json));
-          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected CATALOG, got ${f.name}` }));
+          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected RESULT_END, got ${f.name}` }));
         },
       });
       try {
-        this.#send(MSG.CATALOG, id, {});
+        const enc = new TextEncoder();
+        for (let off = 0, first = true; first || off < ipc.length; first = false) {
+          const end = Math.min(ipc.length, off + frameBytes);
+          const header = enc.encode(JSON.stringify({ ...(first ? { table } : {}), ...(end >= ipc.length ? { final: true } : {}) }));
+          const body = new Uint8Array(4 + header.length + (end - off));
+          new DataView(body.buffer).setUint32(0, header.length, true);
+          body.set(header, 4);
+          body.set(ipc.subarray(off, end), 4 + header.length);
+          this.#send(MSG.UPLOAD, id, body);
+          off = end;
+        }
       } catch (e) {
         this.#requests.delete(id);
         reject(e);
