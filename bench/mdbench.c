@@ -38,7 +38,7 @@
 
 #include "md_alloc.h"
 #include "md_error.h"
-#include "remote.h"
+#include "rclient.h"
 #include "report.h"
 #include "rowsum.h"
 #include "stats.h"
@@ -323,20 +323,20 @@ static void on_progress(void *ctx, double percent) {
     bench_say("%s: %.0f%% (%.1f s)", p->label, percent, el);
 }
 
-static int remote_exec(bench_remote *r, const char *label, const char *sql, char **out_err) {
+static int remote_exec(md_rclient *r, const char *label, const char *sql, char **out_err) {
     progress_ctx p = {label, bench_now_ns(), 0};
-    bench_query_hooks hooks = {NULL, on_progress, &p};
-    bench_query_stats st;
-    int rc = bench_remote_query(r, sql, &hooks, &st, out_err);
+    md_rclient_hooks hooks = {NULL, on_progress, &p};
+    md_rclient_stats st;
+    int rc = md_rclient_query(r, sql, &hooks, &st, out_err);
     if (rc == MD_OK) bench_say("%s: done in %.1f s", label, bench_elapsed_s(p.t0));
     return rc;
 }
 
 static int cmd_setup(const opts *o) {
     char *err = NULL;
-    bench_remote *r = NULL;
+    md_rclient *r = NULL;
     PGconn *pg = NULL;
-    int rc = bench_remote_connect(o->url, o->token, &r, &err);
+    int rc = md_rclient_connect(o->url, o->token, &r, &err);
     if (rc != MD_OK) goto out;
     char *sql = md_asprintf(FACTS_SQL, o->facts_rows);
     char *label = md_asprintf("mdserver: generating facts (%lld rows)", o->facts_rows);
@@ -373,7 +373,7 @@ out:
     if (rc != MD_OK) bench_say("error: %s", err ? err : md_strerror(rc));
     md_free(err);
     if (pg) PQfinish(pg);
-    bench_remote_close(&r);
+    md_rclient_close(&r);
     return rc == MD_OK ? 0 : 1;
 }
 
@@ -385,7 +385,7 @@ enum { SIDE_REMOTE, SIDE_NATIVE, SIDE_STREAMING, N_SIDES };
 static int cmd_overhead(const opts *o) {
     bench_result res = {.name = "remote_overhead", .unit = "ms", .target = 1.10, .higher_is_better = false};
     char *err = NULL;
-    bench_remote *r = NULL;
+    md_rclient *r = NULL;
     native nat = {NULL, NULL};
     size_t runs = (size_t)o->runs;
     double *ms[N_SIDES]; /* ms[side][run * N_OVERHEAD + q] */
@@ -399,7 +399,7 @@ static int cmd_overhead(const opts *o) {
               "(duckdb_query) on a byte copy of the duckling's file");
     bench_say("context: in-process streaming = the same DuckDB calls the duckling makes (prepare, pending "
               "streaming, fetch), without the network");
-    if (bench_remote_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
+    if (md_rclient_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
     if (native_open(&nat, o->db, o->threads, o->memory_limit, &err) != MD_OK) goto fail;
 
     int64_t t_all = bench_now_ns();
@@ -409,8 +409,8 @@ static int cmd_overhead(const opts *o) {
                 int side = (k + run + 1 + (int)q) % N_SIDES;
                 int64_t t0 = bench_now_ns(), n;
                 if (side == SIDE_REMOTE) {
-                    bench_query_stats st;
-                    if (bench_remote_query(r, overhead_queries[q].sql, NULL, &st, &err) != MD_OK) goto fail;
+                    md_rclient_stats st;
+                    if (md_rclient_query(r, overhead_queries[q].sql, NULL, &st, &err) != MD_OK) goto fail;
                     n = st.rows;
                     batches[q] = st.batches;
                 } else {
@@ -486,7 +486,7 @@ done:
     for (int s = 0; s < N_SIDES; s++) md_free(ms[s]);
     md_free(col);
     native_close(&nat);
-    bench_remote_close(&r);
+    md_rclient_close(&r);
     return res.error ? 1 : 0;
 }
 
@@ -510,7 +510,7 @@ static void say_rowsum(const char *who, const bench_rowsum *s) {
 static int cmd_transfer(const opts *o) {
     bench_result res = {.name = "result_transfer", .unit = "rows/s", .target = 2.0, .higher_is_better = true};
     char *err = NULL;
-    bench_remote *r = NULL;
+    md_rclient *r = NULL;
     PGconn *pg = NULL;
     double *ours = md_calloc((size_t)o->runs, sizeof *ours);
     double *sel = md_calloc((size_t)o->runs, sizeof *sel);
@@ -522,16 +522,16 @@ static int cmd_transfer(const opts *o) {
               XFER_SELECT);
     bench_say("ours: mdserver, Arrow IPC over WebSocket, every batch decoded into arrays; peer: PostgreSQL 15, "
               "libpq PQexec (text rows)");
-    if (bench_remote_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
+    if (md_rclient_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
     if (!(pg = pg_connect(o->pg, &err))) goto fail;
 
     /* Warm-up, also the check that both systems hold the same rows. */
     bench_say("warm-up and row check (checksums of every value, untimed)");
     bench_rowsum s_ours = {0}, s_sel = {0}, s_copy = {0};
-    bench_query_hooks hooks = {rowsum_hook, NULL, &s_ours};
-    bench_query_stats st;
+    md_rclient_hooks hooks = {rowsum_hook, NULL, &s_ours};
+    md_rclient_stats st;
     uint64_t copy_bytes = 0;
-    if (bench_remote_query(r, XFER_SELECT, &hooks, &st, &err) != MD_OK) goto fail;
+    if (md_rclient_query(r, XFER_SELECT, &hooks, &st, &err) != MD_OK) goto fail;
     if (pg_select(pg, XFER_SELECT, &s_sel, &err) < 0) goto fail;
     if (pg_copy_binary(pg, XFER_COPY, &s_copy, &copy_bytes, &err) < 0) goto fail;
     say_rowsum("mdserver (Arrow)", &s_ours);
@@ -550,7 +550,7 @@ static int cmd_transfer(const opts *o) {
             int which = (k + run) % 3;
             int64_t t0 = bench_now_ns(), rows;
             if (which == 0) {
-                if (bench_remote_query(r, XFER_SELECT, NULL, &st, &err) != MD_OK) goto fail;
+                if (md_rclient_query(r, XFER_SELECT, NULL, &st, &err) != MD_OK) goto fail;
                 rows = st.rows;
                 double s = bench_elapsed_s(t0);
                 ours[run] = (double)rows / s;
@@ -604,7 +604,7 @@ done:
     md_free(ours_mb);
     md_free(copy_mb);
     if (pg) PQfinish(pg);
-    bench_remote_close(&r);
+    md_rclient_close(&r);
     return res.error ? 1 : 0;
 }
 
@@ -615,14 +615,14 @@ static const char *const sys_names[N_SYS] = {"mdserver", "duckdb in-process", "p
 
 /* One SELECT 1 round trip on `sys` (or a PING for SYS_PING); returns
   * microseconds or -1.  For SYS_REMOTE, *out_server_us is the duckling's own time. */
-static double one_select1(latency_sys sys, bench_remote *r, native *nat, PGconn *pg, double *out_server_us,
+static double one_select1(latency_sys sys, md_rclient *r, native *nat, PGconn *pg, double *out_server_us,
                           char **out_err) {
     int64_t t0 = bench_now_ns();
     if (sys == SYS_PING) {
-        if (bench_remote_ping(r, out_err) != MD_OK) return -1;
+        if (md_rclient_ping(r, out_err) != MD_OK) return -1;
     } else if (sys == SYS_REMOTE) {
-        bench_query_stats st;
-        if (bench_remote_query(r, "SELECT 1", NULL, &st, out_err) != MD_OK) return -1;
+        md_rclient_stats st;
+        if (md_rclient_query(r, "SELECT 1", NULL, &st, out_err) != MD_OK) return -1;
         *out_server_us = st.server_ms * 1e3;
         if (st.rows != 1) {
             *out_err = md_asprintf("SELECT 1 returned %lld rows", (long long)st.rows);
@@ -646,7 +646,7 @@ static double one_select1(latency_sys sys, bench_remote *r, native *nat, PGconn 
 static int cmd_latency(const opts *o) {
     bench_result res = {.name = "small_query_latency", .unit = "us", .target = 1.30, .higher_is_better = false};
     char *err = NULL;
-    bench_remote *r = NULL;
+    md_rclient *r = NULL;
     native nat = {NULL, NULL};
     PGconn *pg = NULL;
     size_t n = (size_t)o->count;
@@ -664,7 +664,7 @@ static int cmd_latency(const opts *o) {
               LATENCY_WARMUP);
     bench_say("ours: mdserver over WebSocket (one connection, result decoded); peer: duckdb_query in-process "
               "(%d threads, result fetched and freed)", o->threads);
-    if (bench_remote_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
+    if (md_rclient_connect(o->url, o->token, &r, &err) != MD_OK) goto fail;
     if (native_open(&nat, o->db, o->threads, o->memory_limit, &err) != MD_OK) goto fail;
     if (!(pg = pg_connect(o->pg, &err))) goto fail;
     for (int s = 0; s < N_SYS; s++)
@@ -733,7 +733,7 @@ done:
     }
     if (pg) PQfinish(pg);
     native_close(&nat);
-    bench_remote_close(&r);
+    md_rclient_close(&r);
     return res.error ? 1 : 0;
 }
 

@@ -43,7 +43,7 @@
 #include "duckdb.h"
 #include "md_alloc.h"
 #include "md_error.h"
-#include "remote.h"
+#include "rclient.h"
 #include "report.h"
 #include "stats.h"
 #include "storage/dbmeta.h"
@@ -60,7 +60,7 @@
 typedef struct ctx {
     const char *data_dir, *plain, *json_dir;
     int runs;
-    bench_remote *r;
+    md_rclient *r;
     duckdb_database db;
     duckdb_connection conn;
     char *work, *cache_dir;
@@ -165,8 +165,8 @@ static int plain_query(ctx *c, const char *sql) {
 }
 
 static int remote(ctx *c, const char *sql) {
-    bench_query_stats qs;
-    return bench_remote_query(c->r, sql, NULL, &qs, &c->err);
+    md_rclient_stats qs;
+    return md_rclient_query(c->r, sql, NULL, &qs, &c->err);
 }
 
 static int copy_file(const char *src, const char *dst) {
@@ -456,7 +456,7 @@ int bench_storage_main(const char *url, const char *token, const char *data_dir,
     ctx c = {.data_dir = data_dir, .plain = plain, .json_dir = json_dir, .runs = runs > 0 ? runs : 1};
     c.work = md_asprintf("%s/users/" OWNER "/databases/" DB ".duckdb", data_dir);
     c.cache_dir = md_asprintf("%s/users/" OWNER "/databases/.snapshots", data_dir);
-    int rc = bench_remote_connect(url, token, &c.r, &c.err);
+    int rc = md_rclient_connect(url, token, &c.r, &c.err);
     if (rc == MD_OK) rc = setup(&c, rows);
     int commit = 0;
     int64_t *ids = NULL;
@@ -474,7 +474,7 @@ int bench_storage_main(const char *url, const char *token, const char *data_dir,
     else report(&c, "clone_cost", "ms", 0, 0, 1, NULL, rc);
     if (c.conn) duckdb_disconnect(&c.conn);
     if (c.db) duckdb_close(&c.db);
-    bench_remote_close(&c.r);
+    md_rclient_close(&c.r);
     md_free(ids);
     md_free(c.work);
     md_free(c.cache_dir);

@@ -1,5 +1,5 @@
 /*
- * remote.c: the benchmarks' protocol client (see remote.h).
+ * rclient.c: the C protocol client (see rclient.h).
  *
  * Per query:
  *   send QUERY(id) {sql}
@@ -8,7 +8,7 @@
  *   decoded message by message (dictionary batches, then the record batch);
  *   RESULT_END with final=true or ERROR ends the query.
  */
-#include "remote.h"
+#include "rclient.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -23,13 +23,13 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define CLIENT_NAME "mdbench/0.1"
 
-struct bench_remote {
+struct md_rclient {
     md_ws *ws;
     uint32_t next_id;
     uint32_t max_frame;
 };
 
-static int send_json(bench_remote *r, int type, uint32_t id, cJSON *j, char **out_err) {
+static int send_json(md_rclient *r, int type, uint32_t id, cJSON *j, char **out_err) {
     char *text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     size_t len = strlen(text);
@@ -41,7 +41,7 @@ static int send_json(bench_remote *r, int type, uint32_t id, cJSON *j, char **ou
 }
 
 /* Receive one frame: *out_data (caller frees) is header + payload. */
-static int recv_frame(bench_remote *r, uint8_t **out_data, md_frame_header *out_h, char **out_err) {
+static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h, char **out_err) {
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = md_ws_recv(r->ws, -1, &data, &len, out_err);
@@ -72,8 +72,8 @@ static double json_num(const cJSON *j, const char *key, double dflt) {
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-int bench_remote_connect(const char *url, const char *token, bench_remote **out, char **out_err) {
-    bench_remote *r = md_calloc(1, sizeof *r);
+int md_rclient_connect(const char *url, const char *token, md_rclient **out, char **out_err) {
+    md_rclient *r = md_calloc(1, sizeof *r);
     r->max_frame = MD_DEFAULT_MAX_FRAME_BYTES;
     r->next_id = 1;
     int rc = md_ws_connect(url, CONNECT_TIMEOUT_MS, 0, &r->ws, out_err);
@@ -116,7 +116,7 @@ int bench_remote_connect(const char *url, const char *token, bench_remote **out,
 
 /* Decode the IPC messages of one RESULT_BATCH payload. */
 static int decode_batch(md_ipc_reader *rd, const struct ArrowSchema *schema, const uint8_t *p, size_t n,
-                        const bench_query_hooks *hooks, bench_query_stats *st, char **out_err) {
+                        const md_rclient_hooks *hooks, md_rclient_stats *st, char **out_err) {
     size_t off = 0;
     while (off < n) {
         size_t used = 0;
@@ -137,8 +137,8 @@ static int decode_batch(md_ipc_reader *rd, const struct ArrowSchema *schema, con
     return MD_OK;
 }
 
-int bench_remote_query(bench_remote *r, const char *sql, const bench_query_hooks *hooks,
-                       bench_query_stats *out_stats, char **out_err) {
+int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hooks,
+                       md_rclient_stats *out_stats, char **out_err) {
     if (!r->ws) {
         *out_err = md_strdup("the connection was closed after an earlier failure");
         return MD_EEOF;
@@ -150,7 +150,7 @@ int bench_remote_query(bench_remote *r, const char *sql, const bench_query_hooks
     int rc = send_json(r, MD_MSG_QUERY, id, q, out_err);
     if (rc != MD_OK) return rc;
 
-    bench_query_stats st = {0, 0, 0, 0, 0};
+    md_rclient_stats st = {0, 0, 0, 0, 0};
     md_ipc_reader *rd = NULL;
     struct ArrowSchema schema; /* of the current statement, for on_batch */
     memset(&schema, 0, sizeof schema);
@@ -231,14 +231,14 @@ int bench_remote_query(bench_remote *r, const char *sql, const bench_query_hooks
     return rc;
 }
 
-void bench_remote_close(bench_remote **rp) {
+void md_rclient_close(md_rclient **rp) {
     if (!rp || !*rp) return;
     md_ws_close(&(*rp)->ws);
     md_free(*rp);
     *rp = NULL;
 }
 
-int bench_remote_ping(bench_remote *r, char **out_err) {
+int md_rclient_ping(md_rclient *r, char **out_err) {
     if (!r->ws) {
         *out_err = md_strdup("the connection was closed after an earlier failure");
         return MD_EEOF;
