@@ -44,8 +44,8 @@ test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
-.PHONY: all deps run test bench asan fuzz clean help unit ui
-all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%)  ## build ./mdserver, the web UI, tests
+.PHONY: all deps run test bench asan fuzz clean help unit ui slt
+all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/slt-hybrid  ## build ./mdserver, the web UI, tests
 
 # The web UI the server serves: build/ui = the sources in ui/ plus what the
 # build makes (the WASM engine, see wasm/wasm.mk).
@@ -114,6 +114,17 @@ $(TESTDIR)/%: $(OBJ)/tests/unit/%.o $$(call test_objs,$$*) $(OBJ)/libshared.a
 $(TESTDIR)/%: $(OBJ)/tests/tools/%.o $$(call test_objs,$$*) $(OBJ)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb' -Wl,-rpath,'$$ORIGIN/../../duckdb'
+
+# The sqllogictest runner (tests/slt/slt_hybrid.c says what it does).
+SLT_SRC := $(sort $(wildcard tests/slt/*.c))
+build/slt-hybrid: $(SLT_SRC:%.c=$(OBJ)/%.o) $(OBJ)/libmd.a $(OBJ)/libshared.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/duckdb'
+
+# DuckDB's sqllogictest corpus (the handbook's copy beside the checkout, or SLT_DIR).
+SLT_DIR ?= ../shared/slt
+slt: all                                          ## every corpus file through build/slt-hybrid, local then remote
+	build/slt-hybrid --placement local $$(find $(SLT_DIR) -name '*.test' | sort)
+	build/slt-hybrid --placement remote $$(find $(SLT_DIR) -name '*.test' | sort)
 
 run: deps all                                     ## build, then start ./mdserver with its defaults
 	./mdserver serve

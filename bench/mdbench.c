@@ -492,7 +492,7 @@ done:
 
 /* ---- result_transfer ----------------------------------------------------------- */
 
-static int rowsum_hook(void *ctx, const struct ArrowSchema *schema, const struct ArrowArray *batch, char **out_err) {
+static int rowsum_hook(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
     const char *why = NULL;
     if (bench_rowsum_arrow(ctx, schema, batch, &why) != 0) {
         *out_err = md_strdup(why);

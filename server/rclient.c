@@ -131,7 +131,7 @@ static int decode_batch(md_ipc_reader *rd, const struct ArrowSchema *schema, con
         st->rows += batch.length;
         st->batches++;
         if (hooks && hooks->on_batch) rc = hooks->on_batch(hooks->ctx, schema, &batch, out_err);
-        batch.release(&batch);
+        if (batch.release) batch.release(&batch); /* unless the hook took it over */
         if (rc != MD_OK) return rc;
     }
     return MD_OK;

@@ -24,11 +24,12 @@ typedef struct md_rclient md_rclient;
 
 /* Hooks a caller may set for one query (all optional). */
 typedef struct md_rclient_hooks {
-    /* Each decoded record batch (children = columns) with its schema,
-     * before it is released; returns MD_OK, or an error that ends the query (the
-     * connection is then closed, because the rest of the request would
-     * still arrive). */
-    int (*on_batch)(void *ctx, const struct ArrowSchema *schema, const struct ArrowArray *batch, char **out_err);
+    /* Each decoded record batch (children = columns) with its schema
+     * (valid until the query returns), before it is released; the hook may
+     * take the batch over (move it: copy the struct, set batch->release to
+     * NULL).  Returns MD_OK, or an error that ends the query (the connection
+     * is then closed, because the rest of the request would still arrive). */
+    int (*on_batch)(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err);
     /* Each PROGRESS: percent (0..100). */
     void (*on_progress)(void *ctx, double percent);
     void *ctx;

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arrow_abi.h"
 #include "arrow_ipc.h"
@@ -164,8 +165,17 @@ static int create_table(md_upload *u, duckdb_data_chunk chunk, char **out_err) {
         const char *name = u->schema.children[i]->name;
         char fallback[32];
         snprintf(fallback, sizeof fallback, "column%llu", (unsigned long long)i);
+        int repeated = 0; /* a result may repeat a name (SELECT 1, 1); a table may not */
+        for (idx_t k = 0; k < i && name && *name; k++)
+            repeated |= u->schema.children[k]->name && strcasecmp(u->schema.children[k]->name, name) == 0;
         if (i) put(&q, ", ");
-        put_quoted(&q, name && *name ? name : fallback, '"');
+        if (repeated) {
+            char *unique = md_asprintf("%s_%llu", name, (unsigned long long)i);
+            put_quoted(&q, unique, '"');
+            md_free(unique);
+        } else {
+            put_quoted(&q, name && *name ? name : fallback, '"');
+        }
         put(&q, " ");
         ok = type_sql(t, &q);
         duckdb_destroy_logical_type(&t);
@@ -249,6 +259,31 @@ static int add_batch(md_upload *u, struct ArrowArray *batch, char **out_err) {
     return rc;
 }
 
+static int convert_schema(md_upload *u, char **out_err) {
+    duckdb_error_data e = duckdb_schema_from_arrow(u->c, &u->schema, &u->conv);
+    return e ? duck_error(e, out_err) : MD_OK;
+}
+
+int md_upload_schema(md_upload *u, const struct ArrowSchema *schema, char **out_err) {
+    if (u->have_schema || u->conv) {
+        *out_err = md_strdup("the upload has its schema already");
+        return MD_EINVAL;
+    }
+    u->schema = *schema;
+    u->schema.release = NULL; /* borrowed: the caller keeps it alive and releases it */
+    return convert_schema(u, out_err);
+}
+
+int md_upload_batch(md_upload *u, struct ArrowArray *batch, char **out_err) {
+    if (!u->conv) {
+        *out_err = md_strdup("a record batch before the schema");
+        return MD_EINVAL;
+    }
+    struct ArrowArray mine = *batch;
+    batch->release = NULL; /* moved */
+    return add_batch(u, &mine, out_err);
+}
+
 int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err) {
     u->bytes += len;
     if (u->max_bytes && u->bytes > u->max_bytes) {
@@ -278,8 +313,7 @@ int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err) {
                 break;
             }
             u->have_schema = 1;
-            duckdb_error_data e = duckdb_schema_from_arrow(u->c, &u->schema, &u->conv);
-            if (e) rc = duck_error(e, out_err);
+            rc = convert_schema(u, out_err);
         } else if (kind == MD_IPC_BATCH) {
             rc = add_batch(u, &batch, out_err);
         } else if (kind == MD_IPC_EOS) {
@@ -300,8 +334,8 @@ int md_upload_finish(md_upload *u, int64_t *out_rows, uint64_t *out_bytes, char 
         return MD_EBAD_FRAME;
     }
     if (!u->created) {
-        *out_err = md_strdup(u->have_schema ? "the upload holds no record batch (send an empty one for an empty table)"
-                                            : "the upload holds no Arrow schema");
+        *out_err = md_strdup(u->conv ? "the upload holds no record batch (send an empty one for an empty table)"
+                                     : "the upload holds no Arrow schema");
         return MD_EBAD_FRAME;
     }
     if (duckdb_appender_close(u->app) == DuckDBError) {

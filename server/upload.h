@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arrow_abi.h"
 #include "duckdb.h"
 
 typedef struct md_upload md_upload;
@@ -37,6 +38,13 @@ md_upload *md_upload_begin(duckdb_connection c, const char *table, uint64_t max_
  * / MD_EUNSUPPORTED (bad Arrow), MD_ETOO_LARGE, MD_ESQL (DuckDB refused)
  * with *out_err. */
 int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err);
+
+/* Already decoded arrays instead of bytes (a client reading a remote
+ * result into its own DuckDB): the schema first -- borrowed, it must stay
+ * valid until the first batch was added -- then each batch, which the
+ * upload takes over (batch->release is left NULL).  Errors as feed. */
+int md_upload_schema(md_upload *u, const struct ArrowSchema *schema, char **out_err);
+int md_upload_batch(md_upload *u, struct ArrowArray *batch, char **out_err);
 
 /* The stream ended: every byte decoded, a batch seen.  MD_OK with *out_rows
  * and *out_bytes; an error with *out_err. */

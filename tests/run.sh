@@ -3,7 +3,8 @@
 #   N passed, N failed, N skipped
 # Suites: cmocka unit tests (build/tests/test_*), then the Node suites
 # (tests/interop; tests/wasm: the browser engine build/ui/engine.mjs;
-# tests/blackbox: node:test against a real ./mdserver).
+# tests/blackbox: node:test against a real ./mdserver), then DuckDB's
+# sqllogictest files through build/slt-hybrid.
 # Every skipped case is printed with its reason.
 # Usage: tests/run.sh [--unit]   (env MDSERVER and TEST_BIN_DIR pick other builds)
 set -uo pipefail
@@ -48,6 +49,36 @@ if [ "${1:-}" != "--unit" ]; then
         echo "$out" | grep -E '# SKIP' | sed 's/^ */  skipped: /'
         echo "  $suite: $p passed, $f failed, $s skipped"
         passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    done
+fi
+
+# sqllogictest: DuckDB's own test files through build/slt-hybrid, each file
+# run on the native engine and on a real mdserver; one case per file and
+# placement (the runner prints every failing query).  The corpus is the
+# handbook's copy beside the checkout (SLT_DIR); without it the cases are
+# skipped and say so.  `make slt` runs every corpus file.
+if [ "${1:-}" != "--unit" ]; then
+    echo "== sqllogictest (build/slt-hybrid)"
+    slt_dir=${SLT_DIR:-../shared/slt}
+    for file in sqlite_select1.test sqlite_select4.test; do
+        for placement in local remote; do
+            name="$file --placement $placement"
+            if [ ! -f "$slt_dir/$file" ]; then
+                echo "  skipped: $name: the corpus is not at $slt_dir (set SLT_DIR)"
+                skipped=$((skipped + 1))
+                continue
+            fi
+            out=$(timeout 600 build/slt-hybrid --placement "$placement" "$slt_dir/$file" 2>&1); rc=$?
+            echo "$out" > "$log/slt-${file%.test}-$placement.log"
+            if [ "$rc" -eq 0 ]; then
+                echo "  ok $name: $(echo "$out" | tail -1)"
+                passed=$((passed + 1))
+            else
+                echo "  not ok $name: $(echo "$out" | tail -1)"
+                echo "$out" | grep -A1 '^FAIL' | head -20
+                failed=$((failed + 1))
+            fi
+        done
     done
 fi
 

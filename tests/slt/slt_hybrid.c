@@ -1,0 +1,592 @@
+/*
+ * slt_hybrid.c: `build/slt-hybrid`, DuckDB's sqllogictest files replayed
+ * with each statement run on a placement's site -- a native in-memory
+ * DuckDB (local) or a real ./mdserver on loopback (remote) -- and every
+ * query result compared with the file's expected output.
+ *
+ *   build/slt-hybrid [--placement local|remote] [--url WS --token T] FILE...
+ *
+ * Without --url it starts ./mdserver (or $MDSERVER) itself on a free port
+ * with a fresh data directory and stops it at the end.  Each file gets a
+ * fresh local DuckDB and a fresh server database (CREATE DATABASE, USE,
+ * then DROP).  Remote results come back as Arrow and are read into a
+ * scratch native DuckDB (server/upload.c's arrays path), so both sites'
+ * values are printed by the same DuckDB casts, as DuckDB's own runner
+ * prints them: NULL, (empty) for '', everything else as VARCHAR.
+ *
+ * `--placement random` (tables spread over both sites, queries split by the
+ * plan splitter) needs the dual-execution engine, which is not built yet:
+ * it is refused with that reason.
+ *
+ * Output: one line per failure (file:line, the SQL, what differed), each
+ * skip reason with its count, then "N passed, N failed, N skipped".  Exit
+ * 0 when nothing failed, 1 when something did, 2 when it could not run.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mbedtls/md5.h>
+
+#include "duckdb.h"
+#include "md_alloc.h"
+#include "md_buf.h"
+#include "md_error.h"
+#include "rclient.h"
+#include "slt_file.h"
+#include "sql_lexer.h"
+#include "upload.h"
+
+typedef enum placement { LOCAL, REMOTE } placement;
+
+/* A statement's outcome: error (malloc'd) or values (row-major). */
+typedef struct outcome {
+    char *error;
+    char **values;
+    size_t nvalues;
+    size_t ncols;
+} outcome;
+
+typedef struct reason_count {
+    char *reason;
+    long n;
+} reason_count;
+
+static struct {
+    placement where;
+    md_rclient *remote;
+    duckdb_database scratch_db; /* remote results are read into this */
+    duckdb_connection scratch;
+    long passed, failed, skipped;
+    reason_count *reasons;
+    size_t nreasons;
+    int file_no;
+    int sqlite; /* the file is one of SQLite's own (see run_file) */
+} R;
+
+static void count_skip(const char *reason, long n) {
+    R.skipped += n;
+    for (size_t i = 0; i < R.nreasons; i++)
+        if (strcmp(R.reasons[i].reason, reason) == 0) {
+            R.reasons[i].n += n;
+            return;
+        }
+    R.reasons = md_realloc(R.reasons, (R.nreasons + 1) * sizeof *R.reasons);
+    R.reasons[R.nreasons++] = (reason_count){md_strdup(reason), n};
+}
+
+static void outcome_free(outcome *o) {
+    md_free(o->error);
+    for (size_t i = 0; i < o->nvalues; i++) md_free(o->values[i]);
+    md_free(o->values);
+    memset(o, 0, sizeof *o);
+}
+
+/* The values of a materialized result, printed as DuckDB's runner does
+ * (for SQLite's own files, numbers that are not integers as integers). */
+static void take_values(duckdb_result *r, outcome *o) {
+    idx_t rows = duckdb_row_count(r), cols = duckdb_column_count(r);
+    o->ncols = cols;
+    o->values = rows && cols ? md_calloc(rows * cols, sizeof *o->values) : NULL;
+    for (idx_t c = 0; c < cols; c++) {
+        duckdb_type t = duckdb_column_type(r, c);
+        int as_int = R.sqlite && (t == DUCKDB_TYPE_DECIMAL || t == DUCKDB_TYPE_FLOAT || t == DUCKDB_TYPE_DOUBLE);
+        for (idx_t i = 0; i < rows; i++) {
+            char *v = NULL;
+            if (duckdb_value_is_null(r, c, i)) v = NULL;
+            else if (as_int) {
+                char num[32];
+                snprintf(num, sizeof num, "%lld", (long long)duckdb_value_int64(r, c, i));
+                v = duckdb_malloc(strlen(num) + 1);
+                strcpy(v, num);
+            } else
+                v = duckdb_value_varchar(r, c, i);
+            o->values[i * cols + c] = md_strdup(!v ? "NULL" : *v ? v : "(empty)");
+            duckdb_free(v);
+        }
+    }
+    o->nvalues = rows * cols;
+}
+
+/* SQLite's files expect integer division; DuckDB's runner sets
+ * integer_division for them, which a server session may not (its
+ * configuration is locked), so both sites get `/` written as DuckDB's `//`
+ * instead: the same for integers, which is what those files divide. */
+static char *sqlite_division(const char *sql) {
+    md_sql_token *toks = NULL;
+    size_t n = 0;
+    md_sql_error e;
+    if (md_sql_lex(sql, strlen(sql), 0, &toks, &n, &e) != MD_OK) return md_strdup(sql);
+    md_buf b = MD_BUF_INIT;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (toks[i].type == MD_TOK_OP && toks[i].len == 1 && sql[toks[i].off] == '/') {
+            md_buf_append(&b, sql + at, toks[i].off - at);
+            md_buf_append(&b, "//", 2);
+            at = toks[i].off + 1;
+        }
+    }
+    md_buf_append(&b, sql + at, strlen(sql) - at);
+    md_buf_put_u8(&b, 0);
+    md_free(toks);
+    size_t len;
+    return (char *)md_buf_detach(&b, &len);
+}
+
+static void query_values(duckdb_connection c, const char *sql, outcome *o) {
+    duckdb_result r;
+    if (duckdb_query(c, sql, &r) == DuckDBError) o->error = md_strdup(duckdb_result_error(&r));
+    else take_values(&r, o);
+    duckdb_destroy_result(&r);
+}
+
+/* The values of table `t` (a result kept in a temp table), every column
+ * cast to VARCHAR by DuckDB: how DuckDB's runner prints values, for every
+ * type (the C API's own value reader does not print them all). */
+static void table_values(duckdb_connection c, const char *t, outcome *o) {
+    char *q = R.sqlite ? md_asprintf("SELECT * FROM %s", t) : md_asprintf("SELECT COLUMNS(*)::VARCHAR FROM %s", t);
+    query_values(c, q, o);
+    md_free(q);
+}
+
+static void run_local(duckdb_connection c, const char *sql, outcome *o) {
+    /* a query's result is kept in a temp table first (keeping its order),
+     * so that it prints as a remote one does; statements that cannot be
+     * a CREATE TABLE ... AS (PRAGMA, SHOW, INSERT ... RETURNING) run as
+     * they are */
+    char *ctas = md_asprintf("CREATE OR REPLACE TEMP TABLE slt_local_result AS %s", sql);
+    duckdb_result r;
+    int kept = duckdb_query(c, ctas, &r) == DuckDBSuccess;
+    duckdb_destroy_result(&r);
+    md_free(ctas);
+    if (kept) table_values(c, "temp.main.slt_local_result", o);
+    else query_values(c, sql, o);
+}
+
+typedef struct remote_ctx {
+    md_upload *up;
+    int batches;
+    char *err;
+} remote_ctx;
+
+static int on_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    remote_ctx *rc = ctx;
+    if (!rc->up) {
+        rc->up = md_upload_begin(R.scratch, "slt_remote_result", 0);
+        int e = md_upload_schema(rc->up, schema, out_err);
+        if (e != MD_OK) return e;
+    }
+    rc->batches++;
+    return md_upload_batch(rc->up, batch, out_err);
+}
+
+static void run_remote(const char *sql, outcome *o) {
+    remote_ctx ctx = {NULL, 0, NULL};
+    md_rclient_hooks hooks = {on_batch, NULL, &ctx};
+    md_rclient_stats st;
+    char *err = NULL;
+    int rc = md_rclient_query(R.remote, sql, &hooks, &st, &err);
+    if (rc == MD_OK && ctx.up) {
+        int64_t rows;
+        uint64_t bytes;
+        rc = md_upload_finish(ctx.up, &rows, &bytes, &err);
+        if (rc == MD_OK) table_values(R.scratch, "temp.main.slt_remote_result", o);
+    }
+    if (rc != MD_OK) o->error = err ? err : md_strdup("the server failed the request");
+    else md_free(err);
+    md_upload_end(&ctx.up);
+    if (rc != MD_OK && rc != MD_ESQL && rc != MD_EUNSUPPORTED && rc != MD_EINVAL) {
+        fprintf(stderr, "slt-hybrid: the connection to the server failed: %s\n", o->error);
+        exit(2);
+    }
+}
+
+static void run(duckdb_connection local, const char *sql, outcome *o) {
+    char *rewritten = R.sqlite ? sqlite_division(sql) : NULL;
+    if (rewritten) sql = rewritten;
+    if (R.where == LOCAL) run_local(local, sql, o);
+    else run_remote(sql, o);
+    md_free(rewritten);
+}
+
+/* ---- comparing ---------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static size_t sort_cols; /* for cmp_row */
+
+static int cmp_row(const void *a, const void *b) {
+    char **x = *(char **const *)a, **y = *(char **const *)b;
+    for (size_t i = 0; i < sort_cols; i++) {
+        int c = strcmp(x[i], y[i]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+/* Sort values (n of them, ncols per row) in place per the sort mode. */
+static void sort_values(char **v, size_t n, size_t ncols, slt_sort sort) {
+    if (sort == SLT_VALUESORT) qsort(v, n, sizeof *v, cmp_str);
+    if (sort != SLT_ROWSORT || ncols == 0 || n % ncols != 0 || n == 0) return;
+    size_t rows = n / ncols;
+    char ***idx = md_malloc(rows * sizeof *idx);
+    char **tmp = md_malloc(n * sizeof *tmp);
+    for (size_t r = 0; r < rows; r++) idx[r] = v + r * ncols;
+    sort_cols = ncols;
+    qsort(idx, rows, sizeof *idx, cmp_row);
+    for (size_t r = 0; r < rows; r++) memcpy(tmp + r * ncols, idx[r], ncols * sizeof *tmp);
+    memcpy(v, tmp, n * sizeof *tmp);
+    md_free(tmp);
+    md_free(idx);
+}
+
+/* Equal as DuckDB's runner compares (it casts the file's text to the
+ * result's type): the same text in any case (True, NAN), or, for numbers
+ * that are not both integers, within 1% (its approximate float equality). */
+static int error_matches(const char *expected, const char *got);
+
+static int same_value(const char *a, const char *b) {
+    if (strcasecmp(a, b) == 0) return 1;
+    if (strncmp(b, "<REGEX>:", 8) == 0 || strncmp(b, "<!REGEX>:", 9) == 0) return error_matches(b, a);
+    /* a BOOLEAN result against the file's 1 / 0 */
+    if ((strcmp(a, "true") == 0 && strcmp(b, "1") == 0) || (strcmp(a, "false") == 0 && strcmp(b, "0") == 0))
+        return 1;
+    char *ea, *eb;
+    errno = 0;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    if (*a == 0 || *b == 0 || *ea || *eb || errno) return 0;
+    if (!strpbrk(a, ".eEnN") && !strpbrk(b, ".eEnN")) return 0; /* integers: exactly */
+    if (isnan(x) && isnan(y)) return 1;
+    return fabs(x - y) <= fabs(y) * 0.01 + 1e-8;
+}
+
+static void md5_hex(char **v, size_t n, char out[33]) {
+    mbedtls_md5_context m;
+    unsigned char d[16];
+    mbedtls_md5_init(&m);
+    mbedtls_md5_starts_ret(&m);
+    for (size_t i = 0; i < n; i++) {
+        mbedtls_md5_update_ret(&m, (const unsigned char *)v[i], strlen(v[i]));
+        mbedtls_md5_update_ret(&m, (const unsigned char *)"\n", 1);
+    }
+    mbedtls_md5_finish_ret(&m, d);
+    mbedtls_md5_free(&m);
+    for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* NULL when the result matches; else a malloc'd sentence saying how not. */
+static char *compare(const slt_record *r, outcome *o) {
+    size_t ncols = strlen(r->types);
+    if (o->ncols && o->ncols != ncols)
+        return md_asprintf("%zu columns, the file says %zu", o->ncols, ncols);
+    sort_values(o->values, o->nvalues, ncols, r->sort);
+    long count;
+    char hash[64];
+    if (r->nexpected == 1 && sscanf(r->expected[0], "%ld values hashing to %40s", &count, hash) == 2) {
+        char got[33];
+        md5_hex(o->values, o->nvalues, got);
+        if ((size_t)count != o->nvalues) return md_asprintf("%zu values, the file says %ld", o->nvalues, count);
+        if (strcmp(got, hash) != 0) return md_asprintf("values hash to %s, the file says %s", got, hash);
+        return NULL;
+    }
+    /* rows of tab-separated values, or (SQLite style) one value per line */
+    size_t nexp = 0;
+    char **exp = NULL;
+    int by_row = 1;
+    for (size_t i = 0; i < r->nexpected && by_row; i++) {
+        size_t tabs = 0;
+        for (const char *p = r->expected[i]; *p; p++) tabs += *p == '\t';
+        by_row = tabs + 1 == ncols;
+    }
+    for (size_t i = 0; i < r->nexpected; i++) {
+        if (!by_row) {
+            exp = md_realloc(exp, (nexp + 1) * sizeof *exp);
+            exp[nexp++] = md_strdup(r->expected[i]);
+            continue;
+        }
+        const char *p = r->expected[i];
+        for (;;) {
+            const char *tab = strchr(p, '\t');
+            exp = md_realloc(exp, (nexp + 1) * sizeof *exp);
+            exp[nexp++] = tab ? md_strndup(p, (size_t)(tab - p)) : md_strdup(p);
+            if (!tab) break;
+            p = tab + 1;
+        }
+    }
+    sort_values(exp, nexp, ncols, r->sort);
+    char *why = NULL;
+    if (nexp != o->nvalues) why = md_asprintf("%zu values, the file has %zu", o->nvalues, nexp);
+    for (size_t i = 0; i < nexp && !why; i++)
+        if (!same_value(o->values[i], exp[i]))
+            why = md_asprintf("value %zu (row %zu) is '%s', the file says '%s'", i + 1, ncols ? i / ncols + 1 : 0,
+                              o->values[i], exp[i]);
+    for (size_t i = 0; i < nexp; i++) md_free(exp[i]);
+    md_free(exp);
+    return why;
+}
+
+/* Does an error message match what the file expects (a substring, or
+ * <REGEX>:re / <!REGEX>:re)? */
+static int error_matches(const char *expected, const char *got) {
+    if (!expected || !*expected) return 1;
+    int negate = strncmp(expected, "<!REGEX>:", 9) == 0;
+    if (negate || strncmp(expected, "<REGEX>:", 8) == 0) {
+        regex_t re;
+        if (regcomp(&re, expected + (negate ? 9 : 8), REG_EXTENDED | REG_NOSUB) != 0) return 1;
+        int m = regexec(&re, got, 0, NULL, 0) == 0;
+        regfree(&re);
+        return negate ? !m : m;
+    }
+    return strstr(got, expected) != NULL;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static void fail(const char *path, const slt_record *r, const char *why) {
+    R.failed++;
+    printf("FAIL %s:%d: %s\n    %.*s\n", path, r->line, why, 300, r->sql ? r->sql : "");
+}
+
+static void run_file(const char *path) {
+    slt_file *f = NULL;
+    char *err = NULL;
+    if (slt_file_read(path, &f, &err) != 0) {
+        count_skip(err, 1);
+        md_free(err);
+        return;
+    }
+    if (f->skip_file) {
+        long n = 0;
+        for (size_t i = 0; i < f->n; i++) n += f->records[i].kind == SLT_STATEMENT || f->records[i].kind == SLT_QUERY;
+        printf("SKIP %s: %s (%ld records)\n", path, f->skip_file, n);
+        count_skip(f->skip_file, n);
+        slt_file_free(&f);
+        return;
+    }
+    duckdb_database db = NULL;
+    duckdb_connection local = NULL;
+    char *dbname = md_asprintf("slt_%d_%d", (int)getpid(), ++R.file_no);
+    /* as DuckDB's runner decides it: SQLite's own files (their hashes were
+     * made by SQLite) */
+    R.sqlite = strstr(path, "sqlite") != NULL || strstr(path, "sqllogictest") != NULL;
+    if (R.where == LOCAL) {
+        duckdb_open(NULL, &db);
+        duckdb_connect(db, &local);
+    } else {
+        char *setup = md_asprintf("CREATE DATABASE %s; USE %s", dbname, dbname);
+        outcome o = {0};
+        run_remote(setup, &o);
+        if (o.error) {
+            fprintf(stderr, "slt-hybrid: cannot make a database on the server: %s\n", o.error);
+            exit(2);
+        }
+        outcome_free(&o);
+        md_free(setup);
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        slt_record *r = &f->records[i];
+        if (r->kind == SLT_HALT) break;
+        if (r->kind == SLT_SKIP) {
+            count_skip(r->reason, 1);
+            continue;
+        }
+        outcome o = {0};
+        run(local, r->sql, &o);
+        if (r->kind == SLT_STATEMENT) {
+            if (r->expect == SLT_MAYBE || (r->expect == SLT_OK && !o.error) ||
+                (r->expect == SLT_ERROR && o.error && error_matches(r->error_text, o.error)))
+                R.passed++;
+            else if (r->expect == SLT_OK)
+                fail(path, r, o.error);
+            else if (!o.error)
+                fail(path, r, "succeeded, the file expects an error");
+            else {
+                char *why = md_asprintf("the error '%s' is not the expected '%s'", o.error, r->error_text);
+                fail(path, r, why);
+                md_free(why);
+            }
+        } else if (o.error) {
+            fail(path, r, o.error);
+        } else {
+            char *why = compare(r, &o);
+            if (why) fail(path, r, why);
+            else R.passed++;
+            md_free(why);
+        }
+        outcome_free(&o);
+    }
+    if (R.where == LOCAL) {
+        duckdb_disconnect(&local);
+        duckdb_close(&db);
+    } else {
+        char *drop = md_asprintf("USE my_db; DROP DATABASE %s", dbname);
+        outcome o = {0};
+        run_remote(drop, &o);
+        outcome_free(&o);
+        md_free(drop);
+    }
+    md_free(dbname);
+    slt_file_free(&f);
+}
+
+/* ---- a server of our own ------------------------------------------------------- */
+
+static pid_t server_pid;
+static char data_dir[64];
+
+static char *capture(char *const argv[]) {
+    int p[2];
+    if (pipe(p) != 0) return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    md_buf b = MD_BUF_INIT;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) > 0) md_buf_append(&b, buf, (size_t)n);
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    md_buf_put_u8(&b, 0);
+    size_t len;
+    char *out = (char *)md_buf_detach(&b, &len);
+    for (char *e = out + strlen(out); e > out && isspace((unsigned char)e[-1]);) *--e = 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : (md_free(out), NULL);
+}
+
+/* Start mdserver on a free port; the URL and a token in *url, *token. */
+static int start_server(char **url, char **token) {
+    const char *exe = getenv("MDSERVER") ? getenv("MDSERVER") : "./mdserver";
+    strcpy(data_dir, "/tmp/slt-hybrid-XXXXXX");
+    if (!mkdtemp(data_dir)) return -1;
+    char *tok_argv[] = {(char *)exe, "token", "create", "--data-dir", data_dir, "--user", "slt", NULL};
+    *token = capture(tok_argv);
+    if (!*token) return -1;
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    server_pid = fork();
+    if (server_pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        execl(exe, exe, "serve", "--port", "0", "--data-dir", data_dir, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    FILE *fp = fdopen(p[0], "r");
+    char line[512];
+    int port = 0;
+    while (!port && fgets(line, sizeof line, fp)) {
+        const char *m = strstr(line, "listening on http://127.0.0.1:");
+        if (m) port = atoi(m + strlen("listening on http://127.0.0.1:"));
+    }
+    /* keep reading (and dropping) what the server prints, so it never blocks */
+    if (port && fork() == 0) {
+        while (fgets(line, sizeof line, fp)) {
+        }
+        _exit(0);
+    }
+    fclose(fp);
+    if (!port) return -1;
+    *url = md_asprintf("ws://127.0.0.1:%d/ws", port);
+    return 0;
+}
+
+static void stop_server(void) {
+    if (server_pid <= 0) return;
+    kill(server_pid, SIGTERM);
+    waitpid(server_pid, NULL, 0);
+    server_pid = 0;
+    char *cmd = md_asprintf("rm -rf '%s'", data_dir);
+    if (system(cmd) != 0) fprintf(stderr, "slt-hybrid: could not remove %s\n", data_dir);
+    md_free(cmd);
+}
+
+static void usage(FILE *f) {
+    fputs("usage: slt-hybrid [--placement local|remote] [--url WS --token T] FILE...\n"
+          "Replays DuckDB sqllogictest files on a native DuckDB (local) or a real mdserver (remote)\n"
+          "and compares every result with the file; prints \"N passed, N failed, N skipped\".\n",
+          f);
+}
+
+int main(int argc, char **argv) {
+    const char *url = NULL, *token = NULL, *placement_arg = "remote";
+    static const struct option longopts[] = {{"placement", required_argument, 0, 'p'},
+                                             {"url", required_argument, 0, 'u'},
+                                             {"token", required_argument, 0, 't'},
+                                             {"seed", required_argument, 0, 's'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': placement_arg = optarg; break;
+        case 'u': url = optarg; break;
+        case 't': token = optarg; break;
+        case 's': break; /* for random placement, not built yet */
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(placement_arg, "local") == 0) R.where = LOCAL;
+    else if (strcmp(placement_arg, "remote") == 0) R.where = REMOTE;
+    else if (strcmp(placement_arg, "random") == 0) {
+        fprintf(stderr, "slt-hybrid: --placement random needs the plan splitter of dual execution, "
+                        "which is not built yet; use local or remote\n");
+        return 2;
+    } else {
+        usage(stderr);
+        return 2;
+    }
+    char *own_url = NULL, *own_token = NULL;
+    if (R.where == REMOTE) {
+        if (!url) {
+            if (start_server(&own_url, &own_token) != 0) {
+                fprintf(stderr, "slt-hybrid: cannot start mdserver (set MDSERVER, or give --url and --token)\n");
+                stop_server();
+                return 2;
+            }
+            url = own_url;
+            token = own_token;
+        }
+        char *err = NULL;
+        if (!token || md_rclient_connect(url, token, &R.remote, &err) != MD_OK) {
+            fprintf(stderr, "slt-hybrid: cannot connect to %s: %s\n", url, err ? err : "no token");
+            stop_server();
+            return 2;
+        }
+        duckdb_open(NULL, &R.scratch_db);
+        duckdb_connect(R.scratch_db, &R.scratch);
+    }
+    for (int i = optind; i < argc; i++) run_file(argv[i]);
+    for (size_t i = 0; i < R.nreasons; i++) {
+        printf("skipped %ld: %s\n", R.reasons[i].n, R.reasons[i].reason);
+        md_free(R.reasons[i].reason);
+    }
+    md_free(R.reasons);
+    printf("%ld passed, %ld failed, %ld skipped\n", R.passed, R.failed, R.skipped);
+    if (R.remote) md_rclient_close(&R.remote);
+    if (R.scratch) duckdb_disconnect(&R.scratch);
+    if (R.scratch_db) duckdb_close(&R.scratch_db);
+    stop_server();
+    md_free(own_url);
+    md_free(own_token);
+    return R.failed ? 1 : 0;
+}
