@@ -178,15 +178,19 @@ typedef struct remote_ctx {
     char *err;
 } remote_ctx;
 
+/* A failure to read a batch locally is kept for the outcome, not returned:
+ * an error from a hook would close the connection (rclient.h). */
 static int on_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
     remote_ctx *rc = ctx;
+    if (rc->err) return MD_OK;
+    int e = MD_OK;
     if (!rc->up) {
         rc->up = md_upload_begin(R.scratch, "slt_remote_result", 0);
-        int e = md_upload_schema(rc->up, schema, out_err);
-        if (e != MD_OK) return e;
+        e = md_upload_schema(rc->up, schema, &rc->err);
     }
+    if (e == MD_OK) e = md_upload_batch(rc->up, batch, &rc->err);
     rc->batches++;
-    return md_upload_batch(rc->up, batch, out_err);
+    return MD_OK;
 }
 
 static void run_remote(const char *sql, outcome *o) {
@@ -195,6 +199,13 @@ static void run_remote(const char *sql, outcome *o) {
     md_rclient_stats st;
     char *err = NULL;
     int rc = md_rclient_query(R.remote, sql, &hooks, &st, &err);
+    if (rc == MD_OK && ctx.err) {
+        o->error = md_asprintf("the result cannot be read back locally: %s", ctx.err);
+        md_free(ctx.err);
+        md_upload_end(&ctx.up);
+        return;
+    }
+    md_free(ctx.err);
     if (rc == MD_OK && ctx.up) {
         int64_t rows;
         uint64_t bytes;
