@@ -403,19 +403,42 @@ static int detach_writer(md_databases *d, duckdb_connection c, attachment *a, md
     return rc;
 }
 
+/* Snapshot what a writer still holds back (a commit postponed by another
+ * session's transaction), if the registry is free right now: called by the
+ * background thread without renew_mu, so it never waits for `mu` (whose
+ * holders may wait for renew_mu). */
+static void flush_pending(md_databases *d) {
+    if (pthread_mutex_trylock(&d->mu) != 0) return;
+    for (attachment *a = d->list; a && d->ctl; a = a->next) {
+        if (!a->writer || !md_dbwriter_pending(a->writer)) continue;
+        int64_t ignored;
+        char *why = NULL;
+        if (md_dbwriter_commit(a->writer, d->ctl, a->alias, &ignored, &why) != MD_OK)
+            fprintf(stderr, "mdserver duckling: snapshot of %s: %s\n", a->name, why ? why : "failed");
+        md_free(why);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Every second: a snapshot for changes a commit had to postpone; every
+ * RENEW_EVERY_S: the leases. */
 static void *renew_main(void *arg) {
     md_databases *d = arg;
     pthread_mutex_lock(&d->renew_mu);
-    while (!d->stopping) {
+    for (int tick = 1; !d->stopping; tick++) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += RENEW_EVERY_S;
+        until.tv_sec += 1;
         pthread_cond_timedwait(&d->cv, &d->renew_mu, &until);
         if (d->stopping) break;
-        for (size_t i = 0; i < d->nrenew; i++)
-            if (md_dbwriter_renew(d->renew[i]) != MD_OK)
-                fprintf(stderr, "mdserver duckling: a writer lease was lost (database id %lld)\n",
-                        (long long)md_dbwriter_db_id(d->renew[i]));
+        if (tick % RENEW_EVERY_S == 0)
+            for (size_t i = 0; i < d->nrenew; i++)
+                if (md_dbwriter_renew(d->renew[i]) != MD_OK)
+                    fprintf(stderr, "mdserver duckling: a writer lease was lost (database id %lld)\n",
+                            (long long)md_dbwriter_db_id(d->renew[i]));
+        pthread_mutex_unlock(&d->renew_mu);
+        flush_pending(d);
+        pthread_mutex_lock(&d->renew_mu);
     }
     pthread_mutex_unlock(&d->renew_mu);
     return NULL;

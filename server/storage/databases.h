@@ -8,7 +8,10 @@
  *           attached read-write under its alias.  This process holds the
  *           database's writer lease (writer.h, renewed every 20 s by a
  *           thread of this module) and commits a snapshot after every
- *           statement that changed it (md_databases_commit).
+ *           statement that changed it (md_databases_commit); a commit
+ *           that another session's open transaction made wait is retried
+ *           by that thread every second, so readers elsewhere see it soon
+ *           after the transaction ends.
  *   READER  a snapshot's file from the snapshot cache (snapcache.h,
  *           <user_dir>/databases/.snapshots/), attached READ_ONLY: time
  *           travel (a fixed snapshot), `ATTACH 'md:db' (READ_ONLY)` (the

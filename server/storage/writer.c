@@ -27,6 +27,7 @@
 
 #define LEASE_TTL_MS 60000
 #define LEASE_WAIT_MS 15000
+#define CHECKPOINT_TRIES 4 /* 5 ms apart: transactions that end at once (a session being reset) */
 
 struct md_dbwriter {
     char *work_path, *wal_path, *holder;
@@ -336,8 +337,16 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog,
     uint32_t *marks = NULL, nmarks = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         char *why = NULL;
-        if (c && checkpoint(c, catalog, &why) != MD_OK) {
-            int busy = why && strstr(why, "transaction"); /* another transaction is open: the next commit */
+        /* another session's transaction blocks CHECKPOINT; most are short
+         * (a session being reset, a quick statement): try a few times */
+        for (int wait = 0; c && wait < CHECKPOINT_TRIES && checkpoint(c, catalog, &why) != MD_OK; wait++) {
+            if (!why || !strstr(why, "transaction") || wait + 1 == CHECKPOINT_TRIES) break;
+            md_free(why);
+            why = NULL;
+            usleep(5000);
+        }
+        if (c && why) {
+            int busy = strstr(why, "transaction") != NULL; /* still open: the next commit */
             if (!busy && out_err) *out_err = why, why = NULL;
             md_free(why);
             w->need_full |= nmarks > 0; /* marks taken here would be lost */

@@ -51,6 +51,24 @@ function storeFiles(dataDir) {
   return { n, bytes };
 }
 
+/**
+ * Run a write and wait until it is in a snapshot: at once (RESULT_END names
+ * it), or -- when another session's transaction made the commit wait -- by
+ * the duckling's retry a moment later.
+ */
+async function committed(c, sql, db = 'my_db') {
+  const before = (await rows(c, `SELECT max(snapshot_id) AS s FROM md_snapshots('${db}')`))[0].s ?? 0n;
+  const r = await c.query(sql, { decode: false });
+  if (r.error) throw new Error(`${sql}: ${r.error.message}`);
+  if (r.results.at(-1).end.snapshot) return;
+  for (let i = 0; i < 100; i++) {
+    const now = (await rows(c, `SELECT max(snapshot_id) AS s FROM md_snapshots('${db}')`))[0].s ?? 0n;
+    if (now > before) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`${sql}: no snapshot after 5 s`);
+}
+
 const showDatabases = async (c) =>
   (await rows(c, 'SHOW DATABASES')).map((r) => `${r.database_name}/${r.alias}/${r.mode}`).sort();
 
@@ -227,7 +245,7 @@ test('a reader keeps a consistent snapshot while the writer commits, and REFRESH
 
 test('a second writer (another server on the same data) is refused with DATABASE_LOCKED and reads snapshots meanwhile', async () => {
   const c1 = await MdClient.connect(srv.url, token);
-  await rows(c1, 'CREATE TABLE my_db.shared AS SELECT 1 AS v');
+  await committed(c1, 'CREATE TABLE my_db.shared AS SELECT 1 AS v');
   const other = await startServer({ dataDir: srv.dataDir });
   try {
     const c2 = await MdClient.connect(other.url, token);
@@ -237,7 +255,7 @@ test('a second writer (another server on the same data) is refused with DATABASE
     assert.match(e.message, /being written by another process/);
     assert.ok((await rows(c2, 'SHOW DATABASES')).every((r) => r.mode === 'locked' || r.mode === 'file'));
     // the writer goes on; the reader moves forward only when it asks
-    await rows(c1, 'INSERT INTO my_db.shared VALUES (10)');
+    await committed(c1, 'INSERT INTO my_db.shared VALUES (10)');
     assert.deepEqual(await rows(c2, 'SELECT sum(v)::INTEGER AS s FROM my_db.shared'), [{ s: 1 }]);
     await rows(c2, 'REFRESH DATABASE my_db');
     assert.deepEqual(await rows(c2, 'SELECT sum(v)::INTEGER AS s FROM my_db.shared'), [{ s: 11 }]);
