@@ -803,19 +803,17 @@ static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t l
 
 static void enqueue(session *s, uint32_t id, int type, char *sql) { enqueue_bytes(s, id, type, sql, 0); }
 
-static void handle_query(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+/* QUERY and PARSE: a JSON object {"sql": "..."}, queued as a job of `type`. */
+static void handle_sql_request(session *s, int type, uint32_t id, const uint8_t *payload, uint32_t len) {
     cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
     const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
-    if (cJSON_IsString(sql)) enqueue(s, id, MD_MSG_QUERY, md_strdup(sql->valuestring));
-    else send_error(s, id, MD_EINVAL, "QUERY needs a JSON object with a string field \"sql\"", -1, NULL);
-    cJSON_Delete(j);
-}
-
-static void handle_parse(session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
-    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
-    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
-    if (cJSON_IsString(sql)) enqueue(s, id, MD_MSG_PARSE, md_strdup(sql->valuestring));
-    else send_error(s, id, MD_EINVAL, "PARSE needs a JSON object with a string field \"sql\"", -1, NULL);
+    if (cJSON_IsString(sql)) {
+        enqueue(s, id, type, md_strdup(sql->valuestring));
+    } else {
+        char *m = md_asprintf("%s needs a JSON object with a string field \"sql\"", md_msg_name(type));
+        send_error(s, id, MD_EINVAL, m, -1, NULL);
+        md_free(m);
+    }
     cJSON_Delete(j);
 }
 
@@ -840,9 +838,9 @@ static void session_loop(session *s) {
         }
         const uint8_t *payload = frame + MD_FRAME_HEADER_SIZE;
         switch (h.type) {
-        case MD_MSG_QUERY: handle_query(s, h.request_id, payload, h.length); break;
+        case MD_MSG_QUERY: handle_sql_request(s, MD_MSG_QUERY, h.request_id, payload, h.length); break;
         case MD_MSG_CATALOG: enqueue(s, h.request_id, MD_MSG_CATALOG, NULL); break;
-        case MD_MSG_PARSE: handle_parse(s, h.request_id, payload, h.length); break;
+        case MD_MSG_PARSE: handle_sql_request(s, MD_MSG_PARSE, h.request_id, payload, h.length); break;
         case MD_MSG_DEPARSE:
             enqueue(s, h.request_id, MD_MSG_DEPARSE, md_strndup((const char *)payload, h.length));
             break;

@@ -123,6 +123,18 @@ static attachment *find_writer(md_databases *d, int64_t db_id) {
     return NULL;
 }
 
+/* A new attachment (takes ownership of path; copies alias and name). */
+static attachment *new_attachment(const char *alias, const char *name, char *path, int64_t db_id,
+                                  md_attach_mode mode) {
+    attachment *a = md_calloc(1, sizeof *a);
+    a->alias = md_strdup(alias);
+    a->name = md_strdup(name);
+    a->path = path;
+    a->db_id = db_id;
+    a->mode = mode;
+    return a;
+}
+
 static void add(md_databases *d, attachment *a) {
     a->next = NULL;
     attachment **pp = &d->list;
@@ -296,13 +308,8 @@ static int attach_reader(md_databases *d, const char *name, int64_t db_id, int64
         md_free(path);
         return rc;
     }
-    attachment *a = md_calloc(1, sizeof *a);
-    a->alias = md_strdup(alias);
-    a->name = md_strdup(name);
-    a->path = path;
-    a->db_id = db_id;
+    attachment *a = new_attachment(alias, name, path, db_id, MD_ATTACH_READER);
     a->snapshot = snapshot;
-    a->mode = MD_ATTACH_READER;
     a->follows_head = follows;
     a->locked_by = locked_by ? md_strdup(locked_by) : NULL;
     add(d, a);
@@ -346,12 +353,7 @@ static int attach_writer(md_databases *d, const char *name, const char *alias, i
         md_free(path);
         return rc;
     }
-    attachment *a = md_calloc(1, sizeof *a);
-    a->alias = md_strdup(alias);
-    a->name = md_strdup(name);
-    a->path = path;
-    a->db_id = md_dbwriter_db_id(w);
-    a->mode = MD_ATTACH_WRITER;
+    attachment *a = new_attachment(alias, name, path, md_dbwriter_db_id(w), MD_ATTACH_WRITER);
     a->writer = w;
     add(d, a);
     renew_add(d, w);
