@@ -227,6 +227,14 @@ static int lookup(md_databases *d, const char *name, db_found *f) {
     return md_dbmeta_db_get(d->meta, d->owner, name, on_db, f);
 }
 
+/* lookup, with the sentence for the user when it fails. */
+static int lookup_live(md_databases *d, const char *name, db_found *f, char **out_err) {
+    int rc = lookup(d, name, f);
+    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    return rc;
+}
+
 typedef struct snap_found {
     int64_t db_id;
     md_hash manifest;
@@ -643,9 +651,7 @@ int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot
 int md_databases_drop(md_databases *d, duckdb_connection c, const char *name, char **out_err) {
     pthread_mutex_lock(&d->mu);
     db_found f;
-    int rc = lookup(d, name, &f);
-    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
-    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    int rc = lookup_live(d, name, &f, out_err);
     attachment *a = rc == MD_OK ? find_writer(d, f.id) : NULL;
     md_dbwriter *w = NULL; /* written here: its writer keeps the lease until the drop is committed */
     char *holder = NULL;   /* not written here: a short lease of our own, so nobody writes it meanwhile */
@@ -740,9 +746,7 @@ static int flush(md_databases *d, const db_found *f, char **out_err) {
 int md_databases_flush(md_databases *d, const char *name, char **out_err) {
     pthread_mutex_lock(&d->mu);
     db_found f;
-    int rc = lookup(d, name, &f);
-    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
-    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    int rc = lookup_live(d, name, &f, out_err);
     if (rc == MD_OK) rc = flush(d, &f, out_err);
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -752,9 +756,7 @@ int md_databases_snapshot(md_databases *d, const char *name, const char *snap_na
                           char **out_err) {
     pthread_mutex_lock(&d->mu);
     db_found f;
-    int rc = lookup(d, name, &f);
-    if (rc == MD_ENOT_FOUND) *out_err = md_asprintf("database %s does not exist", name);
-    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    int rc = lookup_live(d, name, &f, out_err);
     if (rc == MD_OK) rc = flush(d, &f, out_err);
     if (rc == MD_OK) {
         rc = md_dbmeta_snapshot_mark(d->meta, f.id, snap_name, out_id);
