@@ -15,7 +15,10 @@ RPATH   := -Wl,-rpath,'$$ORIGIN/build/duckdb'
 SHARED_SRC := $(sort $(wildcard shared/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c server/storage/*.c))
 MAIN_SRC   := server/main.c
-LIB_SRC    := $(SHARED_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
+# The browser engine's router and splitter, built natively too: dual
+# execution from the terminal and the sqllogictest runner (server/dual.c).
+ENGINE_SRC := wasm/catalog.c wasm/router.c wasm/splitter.c wasm/json_exact.c
+LIB_SRC    := $(SHARED_SRC) $(ENGINE_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
 
 # Unit tests (cmocka): one binary per file, registered here.
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))

@@ -16,19 +16,19 @@
 #include "md_error.h"
 
 static const char *const q_databases =
-    "SELECT database_name, readonly FROM duckdb_databases() WHERE database_name NOT IN ('system', 'memory') "
+    "SELECT database_name, readonly FROM duckdb_databases() WHERE database_name NOT IN (%s) "
     "ORDER BY database_name";
 static const char *const q_schemas =
-    "SELECT database_name, schema_name FROM duckdb_schemas() WHERE database_name NOT IN ('system', 'memory') "
+    "SELECT database_name, schema_name FROM duckdb_schemas() WHERE database_name NOT IN (%s) "
     "ORDER BY database_name, schema_name";
 static const char *const q_tables =
     "SELECT database_name, schema_name, table_name, false AS is_view, estimated_size FROM duckdb_tables() "
-    "WHERE database_name NOT IN ('system', 'memory') "
+    "WHERE database_name NOT IN (%s) "
     "UNION ALL SELECT database_name, schema_name, view_name, true, NULL FROM duckdb_views() "
-    "WHERE database_name NOT IN ('system', 'memory') AND NOT internal ORDER BY 1, 2, 3";
+    "WHERE database_name NOT IN (%s) AND NOT internal ORDER BY 1, 2, 3";
 static const char *const q_columns =
     "SELECT database_name, schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-    "WHERE database_name NOT IN ('system', 'memory') ORDER BY database_name, schema_name, table_name, column_index";
+    "WHERE database_name NOT IN (%s) ORDER BY database_name, schema_name, table_name, column_index";
 
 /* The element of `arr` whose "name" equals `name`, or NULL. */
 static cJSON *find_named(cJSON *arr, const char *name) {
@@ -97,11 +97,14 @@ static void fold_column(cJSON *databases, duckdb_result *r, idx_t row, char **c)
 }
 
 /* Run `sql` and fold each row (its first `ncells` columns as text) in. */
-static int stage(duckdb_connection conn, const char *sql, idx_t ncells, fold_fn fold, cJSON *databases,
-                 char **out_err) {
+static int stage(duckdb_connection conn, const char *tmpl, const char *hidden, idx_t ncells, fold_fn fold,
+                 cJSON *databases, char **out_err) {
     duckdb_result r;
     int rc = MD_OK;
-    if (duckdb_query(conn, sql, &r) == DuckDBError) {
+    char *sql = md_asprintf(tmpl, hidden, hidden);
+    int failed = duckdb_query(conn, sql, &r) == DuckDBError;
+    md_free(sql);
+    if (failed) {
         *out_err = md_asprintf("cannot read the catalog: %s", duckdb_result_error(&r));
         rc = MD_ESQL;
     }
@@ -115,13 +118,14 @@ static int stage(duckdb_connection conn, const char *sql, idx_t ncells, fold_fn 
     return rc;
 }
 
-int md_catalog_query(duckdb_connection conn, cJSON **out, char **out_err) {
+int md_catalog_query(duckdb_connection conn, unsigned flags, cJSON **out, char **out_err) {
     cJSON *root = cJSON_CreateObject();
     cJSON *databases = cJSON_AddArrayToObject(root, "databases");
-    int rc = stage(conn, q_databases, 1, fold_database, databases, out_err);
-    if (rc == MD_OK) rc = stage(conn, q_schemas, 2, fold_schema, databases, out_err);
-    if (rc == MD_OK) rc = stage(conn, q_tables, 3, fold_table, databases, out_err);
-    if (rc == MD_OK) rc = stage(conn, q_columns, 5, fold_column, databases, out_err);
+    const char *hidden = (flags & MD_CATALOG_WITH_MEMORY) ? "'system'" : "'system', 'memory'";
+    int rc = stage(conn, q_databases, hidden, 1, fold_database, databases, out_err);
+    if (rc == MD_OK) rc = stage(conn, q_schemas, hidden, 2, fold_schema, databases, out_err);
+    if (rc == MD_OK) rc = stage(conn, q_tables, hidden, 3, fold_table, databases, out_err);
+    if (rc == MD_OK) rc = stage(conn, q_columns, hidden, 5, fold_column, databases, out_err);
     if (rc != MD_OK) {
         cJSON_Delete(root);
         return rc;

@@ -611,7 +611,7 @@ static void run_query(session *s, uint32_t id, const char *sql) {
 static void send_catalog(session *s, uint32_t id) {
     cJSON *cat = NULL;
     char *err = NULL;
-    if (md_catalog_query(s->conn, &cat, &err) == MD_OK) send_json(s, MD_MSG_CATALOG, id, cat);
+    if (md_catalog_query(s->conn, 0, &cat, &err) == MD_OK) send_json(s, MD_MSG_CATALOG, id, cat);
     else if (id) send_error(s, id, MD_ESQL, err, -1, NULL);
     md_free(err);
 }

@@ -16,6 +16,7 @@
 
 #include "arrow_ipc.h"
 #include "md_alloc.h"
+#include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
 #include "ws_client.h"
@@ -263,5 +264,98 @@ int md_rclient_ping(md_rclient *r, char **out_err) {
         }
     }
     md_ws_close(&r->ws);
+    return rc;
+}
+
+static uint32_t take_id(md_rclient *r) {
+    uint32_t id = r->next_id++;
+    if (r->next_id == 0) r->next_id = 1;
+    return id;
+}
+
+/* Wait for the answer of type `type` (or ERROR) to request `id`. */
+static int await_answer(md_rclient *r, uint32_t id, int type, char **out_text, char **out_err) {
+    for (;;) {
+        uint8_t *f = NULL;
+        md_frame_header h;
+        int rc = recv_frame(r, &f, &h, out_err);
+        if (rc != MD_OK) {
+            md_ws_close(&r->ws);
+            return rc;
+        }
+        if (h.request_id != id || (h.type != type && h.type != MD_MSG_ERROR)) {
+            md_free(f);
+            continue;
+        }
+        const char *payload = (const char *)f + MD_FRAME_HEADER_SIZE;
+        if (h.type == MD_MSG_ERROR) {
+            cJSON *j = cJSON_ParseWithLength(payload, h.length);
+            const char *code = json_str(j, "code"), *m = json_str(j, "message");
+            *out_err = md_asprintf("%s: %s", code ? code : "ERROR", m ? m : "no message");
+            rc = code ? md_errcode(code) : MD_ESQL;
+            if (rc == MD_EINTERNAL) rc = MD_ESQL;
+            cJSON_Delete(j);
+            md_free(f);
+            return rc;
+        }
+        if (out_text) *out_text = md_strndup(payload, h.length);
+        md_free(f);
+        return MD_OK;
+    }
+}
+
+int md_rclient_request(md_rclient *r, int type, const char *json, char **out_text, char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
+    uint32_t id = take_id(r);
+    size_t len = json ? strlen(json) : 0;
+    uint8_t hdr[MD_FRAME_HEADER_SIZE];
+    md_frame_header_encode(hdr, type, id, (uint32_t)len);
+    int rc = md_ws_send_binary(r->ws, hdr, sizeof hdr, json, len, out_err);
+    if (rc != MD_OK) return rc;
+    return await_answer(r, id, type, out_text, out_err);
+}
+
+int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
+                      int64_t *out_rows, char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
+    if (!frame_bytes) frame_bytes = 1u << 20;
+    uint32_t id = take_id(r);
+    size_t off = 0;
+    int rc = MD_OK;
+    do {
+        size_t n = len - off < frame_bytes ? len - off : frame_bytes;
+        int first = off == 0, last = off + n == len;
+        cJSON *h = cJSON_CreateObject();
+        if (first) cJSON_AddStringToObject(h, "table", table);
+        if (last) cJSON_AddTrueToObject(h, "final");
+        char *ht = cJSON_PrintUnformatted(h);
+        cJSON_Delete(h);
+        size_t hl = strlen(ht);
+        md_buf b = MD_BUF_INIT;
+        md_buf_append_zeros(&b, MD_FRAME_HEADER_SIZE);
+        uint8_t le[4] = {(uint8_t)hl, (uint8_t)(hl >> 8), (uint8_t)(hl >> 16), (uint8_t)(hl >> 24)};
+        md_buf_append(&b, le, 4);
+        md_buf_append(&b, ht, hl);
+        cJSON_free(ht);
+        md_frame_header_encode(b.data, MD_MSG_UPLOAD, id, (uint32_t)(b.len - MD_FRAME_HEADER_SIZE + n));
+        rc = md_ws_send_binary(r->ws, b.data, b.len, ipc + off, n, out_err);
+        md_buf_free(&b);
+        off += n;
+    } while (rc == MD_OK && off < len);
+    if (rc != MD_OK) return rc;
+    char *answer = NULL;
+    rc = await_answer(r, id, MD_MSG_RESULT_END, &answer, out_err);
+    if (rc == MD_OK) {
+        cJSON *j = cJSON_Parse(answer);
+        *out_rows = (int64_t)json_num(j, "rows", 0);
+        cJSON_Delete(j);
+    }
+    md_free(answer);
     return rc;
 }

@@ -16,6 +16,7 @@
 #ifndef MD_RCLIENT_H
 #define MD_RCLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arrow_abi.h"
@@ -66,6 +67,25 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
  * Returns MD_OK or an MD_E… code with *out_err (caller frees).
  */
 int md_rclient_ping(md_rclient *r, char **out_err);
+
+/*
+ * One JSON request answered by one JSON message of the same type: PARSE,
+ * DEPARSE or CATALOG (shared/protocol.h).  `json` is the request payload
+ * text (NULL: none, as CATALOG takes).  MD_OK with *out_text, the answer's
+ * payload as the server wrote it (NUL-terminated, caller frees); MD_ESQL
+ * and friends when the server answered ERROR (*out_err "CODE: message";
+ * the connection stays usable), another MD_E… code when the connection
+ * failed.
+ */
+int md_rclient_request(md_rclient *r, int type, const char *json, char **out_text, char **out_err);
+
+/*
+ * UPLOAD an Arrow IPC stream ipc[0..len) into temp table `table` of the
+ * session (server/upload.h), in frames of at most frame_bytes (0: 1 MiB).
+ * MD_OK with *out_rows; errors as md_rclient_request.
+ */
+int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
+                      int64_t *out_rows, char **out_err);
 
 /* Close and free; *r becomes NULL (NULL allowed). */
 void md_rclient_close(md_rclient **r);

@@ -425,7 +425,9 @@ static void list_site(md_buf *b, const md_sql_stmt *st, const md_route_stmt *rs,
 static void fail_mixed(const md_sql_stmt *st, md_route_stmt *rs, uint32_t pos) {
     md_buf b = MD_BUF_INIT;
     int nl, nr;
-    put_str(&b, "one statement that combines data in the browser with data on the server is not supported yet: ");
+    put_str(&b, st->verb);
+    put_str(&b, " cannot combine data in the browser with data on the server (only queries, CREATE TABLE ... AS and "
+                "INSERT ... SELECT can): ");
     list_site(&b, st, rs, MD_SITE_LOCAL, &nl);
     put_str(&b, nl == 1 ? " is in the browser and " : " are in the browser and ");
     list_site(&b, st, rs, MD_SITE_REMOTE, &nr);
@@ -555,6 +557,46 @@ static int is_temp_create(const md_sql_rel *rel) {
     return rel->effect == MD_SQL_EFFECT_CREATE && rel->temporary && rel->nparts == 1;
 }
 
+/*
+ * A statement that reads both sites and that the splitter can take: a query,
+ * CREATE TABLE ... AS or INSERT ... SELECT.  Its site is where it writes
+ * (a temporary table: the browser), NONE for a query.  Returns 0 (nothing
+ * decided) for any other statement.
+ */
+static int route_hybrid(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
+    md_site target = MD_SITE_NONE;
+    int writes = 0;
+    for (size_t k = 0; k < st->nrels; k++) {
+        const md_sql_rel *rel = &st->rels[k];
+        if (!(rel->access & MD_SQL_WRITE)) continue;
+        if (rel->type != MD_SQL_REL_TABLE) return 0;
+        writes++;
+        if (is_temp_create(rel)) {
+            rs->rels[k].site = MD_SITE_LOCAL;
+            rs->rels[k].resolution = "temp";
+            md_free(rs->rels[k].database);
+            md_free(rs->rels[k].schema);
+            rs->rels[k].database = md_strdup("temp");
+            rs->rels[k].schema = md_strdup("main");
+        }
+        target = rs->rels[k].site;
+    }
+    int explain = strncmp(st->verb, "EXPLAIN", 7) == 0;
+    int ctas = st->kind == MD_SQL_DDL && writes == 1 && (explain || strstr(st->verb, "TABLE") != NULL);
+    int insert = st->kind == MD_SQL_DML && writes == 1 && (explain || strcmp(st->verb, "INSERT") == 0);
+    if (!(st->kind == MD_SQL_QUERY && writes == 0) && !ctas && !insert) return 0;
+    if (x->st.transaction != MD_SITE_NONE) {
+        stmt_fail(rs, MD_ROUTE_ERROR, MD_EUNSUPPORTED, st->start,
+                  "a statement that combines data in the browser with data on the server cannot run inside a "
+                  "transaction: COMMIT or ROLLBACK first");
+        return 1;
+    }
+    rs->route = MD_ROUTE_HYBRID;
+    rs->site = target;
+    apply_effects(x, st, rs);
+    return 1;
+}
+
 static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
     rs->rels = st->nrels ? md_calloc(st->nrels, sizeof *rs->rels) : NULL;
     if (st->error.code != MD_OK) {
@@ -618,7 +660,7 @@ static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
             if (site == MD_SITE_NONE) {
                 site = s;
             } else if (s != site) {
-                fail_mixed(st, rs, st->rels[k].start);
+                if (!route_hybrid(x, st, rs)) fail_mixed(st, rs, st->rels[k].start);
                 return;
             }
         }

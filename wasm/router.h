@@ -13,8 +13,12 @@
  *           session there)
  *   SERVER  send it to the server, which answers it itself (management:
  *           databases, snapshots, shares, persistent secrets, ATTACH 'md:')
- *   MIXED   it reads or writes relations at both sites: refused with an
- *           error naming both sides until dual execution exists
+ *   HYBRID  a query, CREATE TABLE ... AS or INSERT ... SELECT that reads
+ *           relations at both sites: dual execution (splitter.h) splits it;
+ *           its site is the write target's site (NONE for a query)
+ *   MIXED   any other statement that touches both sites (UPDATE ... FROM,
+ *           DELETE ... USING, COPY, ...): refused with an error naming both
+ *           sides
  *   ERROR   it cannot be routed (an ambiguous name, a bad md_run, a
  *           statement for the other site inside an open transaction)
  *
@@ -96,7 +100,7 @@
  *         "index": 0, "start": 0, "end": 25,     bytes of the statement in the text
  *         "sql": "SELECT ...",                   the text to run (md_run arguments cut out)
  *         "kind": "query", "verb": "SELECT",     sql_classify.h's kinds
- *         "route": "local"|"remote"|"server"|"mixed"|"error",
+ *         "route": "local"|"remote"|"server"|"hybrid"|"mixed"|"error",
  *         "transaction": "begin"|"commit"|"rollback",        (transaction statements)
  *         "use": {"database": "d", "schema": "s", "site": "local"},   (USE)
  *         "attach": {"path": "md:d", "alias": "d", "site": "remote"},  (ATTACH)
@@ -142,6 +146,7 @@
     ROUTE(LOCAL,  "local")    \
     ROUTE(REMOTE, "remote")   \
     ROUTE(SERVER, "server")   \
+    ROUTE(HYBRID, "hybrid")   \
     ROUTE(MIXED,  "mixed")    \
     ROUTE(ERROR,  "error")
 

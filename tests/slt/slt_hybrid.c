@@ -14,9 +14,14 @@
  * values are printed by the same DuckDB casts, as DuckDB's own runner
  * prints them: NULL, (empty) for '', everything else as VARCHAR.
  *
- * `--placement random` (tables spread over both sites, queries split by the
- * plan splitter) needs the dual-execution engine, which is not built yet:
- * it is refused with that reason.
+ * `--placement random [--seed N]` spreads the tables over both sites: each
+ * CREATE TABLE runs in the local DuckDB or on the server as a hash of the
+ * seed, the file and the table's name decides, and every statement then
+ * goes through the dual-execution engine (server/dual.c), which splits the
+ * queries that read both sites.  Views are created where the tables they
+ * read are (both sites: the server, where the view then fails to bind --
+ * such a view cannot exist).  Results come back as Arrow batches, local
+ * and remote alike, and are read into the scratch DuckDB.
  *
  * Output: one line per failure (file:line, the SQL, what differed), each
  * skip reason with its count, then "N passed, N failed, N skipped".  Exit
@@ -38,15 +43,17 @@
 #include <mbedtls/md5.h>
 
 #include "duckdb.h"
+#include "dual.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
 #include "rclient.h"
 #include "slt_file.h"
+#include "sql_classify.h"
 #include "sql_lexer.h"
 #include "upload.h"
 
-typedef enum placement { LOCAL, REMOTE } placement;
+typedef enum placement { LOCAL, REMOTE, RANDOM } placement;
 
 /* A statement's outcome: error (malloc'd) or values (row-major). */
 typedef struct outcome {
@@ -71,6 +78,12 @@ static struct {
     size_t nreasons;
     int file_no;
     int sqlite; /* the file is one of SQLite's own (see run_file) */
+    unsigned seed;
+    const char *path;  /* the file being run */
+    char *dbname;      /* its database on the server */
+    md_dual *dual;     /* RANDOM: the engine for the file */
+    int local_active;  /* RANDOM: the engine's current database is the local one */
+    long hybrid;       /* RANDOM: statements that were split */
 } R;
 
 static void count_skip(const char *reason, long n) {
@@ -221,10 +234,100 @@ static void run_remote(const char *sql, outcome *o) {
     }
 }
 
+/* ---- random placement: the dual engine -------------------------------------------- */
+
+/* FNV-1a of the seed, the file and the name: the table's site. */
+static int goes_local(const char *name) {
+    uint32_t h = 2166136261u ^ R.seed;
+    const char *parts[2] = {R.path, name};
+    for (int k = 0; k < 2; k++)
+        for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) h = (h ^ (uint32_t)tolower(*p)) * 16777619u;
+    h ^= h >> 15;
+    return (h & 1) != 0;
+}
+
+static int dual_quiet(const char *sql) {
+    char *err = NULL;
+    int rc = md_dual_run(R.dual, sql, NULL, NULL, &err);
+    if (rc != MD_OK) fprintf(stderr, "slt-hybrid: %s: %s\n", sql, err ? err : "failed");
+    md_free(err);
+    return rc;
+}
+
+/* Make the engine's current database the local one (or the server's). */
+static void use_site(int local) {
+    if (local == R.local_active) return;
+    char *use = local ? md_strdup("USE memory") : md_asprintf("USE %s", R.dbname);
+    if (dual_quiet(use) == MD_OK) R.local_active = local;
+    md_free(use);
+}
+
+/* Where the statement's unqualified CREATE TABLE / VIEW should run, or -1. */
+static int placement_of(const char *sql) {
+    md_sql_script *sc;
+    md_sql_error e;
+    if (md_sql_classify(sql, strlen(sql), &sc, &e) != MD_OK) return -1;
+    int where = -1;
+    if (sc->nstmts == 1 && sc->stmts[0].kind == MD_SQL_DDL) {
+        const md_sql_stmt *st = &sc->stmts[0];
+        for (size_t k = 0; k < st->nrels && where < 0; k++) {
+            const md_sql_rel *rel = &st->rels[k];
+            if (rel->type == MD_SQL_REL_TABLE && rel->effect == MD_SQL_EFFECT_CREATE && !rel->temporary &&
+                rel->nparts == 1)
+                where = goes_local(rel->parts[0]);
+        }
+        if (where >= 0 && strcmp(st->verb, "CREATE VIEW") == 0) { /* where its first table is */
+            for (size_t k = 0; k < st->nrels; k++) {
+                const md_sql_rel *rel = &st->rels[k];
+                if (rel->type == MD_SQL_REL_TABLE && (rel->access & MD_SQL_READ) && rel->effect == MD_SQL_EFFECT_NONE) {
+                    where = goes_local(rel->parts[rel->nparts - 1]);
+                    break;
+                }
+            }
+        }
+    }
+    md_sql_script_free(&sc);
+    return where;
+}
+
+static void run_dual(const char *sql, outcome *o) {
+    int where = placement_of(sql);
+    if (where >= 0) use_site(where);
+    remote_ctx ctx = {NULL, 0, NULL};
+    md_dual_hooks hooks = {on_batch, NULL, &ctx};
+    md_dual_stats st;
+    char *err = NULL;
+    int rc = md_dual_run(R.dual, sql, &hooks, &st, &err);
+    if (rc == MD_OK && strcmp(st.where, "hybrid") == 0) R.hybrid++;
+    if (rc == MD_OK && ctx.err) {
+        o->error = md_asprintf("the result cannot be read back locally: %s", ctx.err);
+        rc = MD_EINVAL;
+    } else if (rc == MD_OK && ctx.up) {
+        int64_t rows;
+        uint64_t bytes;
+        rc = md_upload_finish(ctx.up, &rows, &bytes, &err);
+        if (rc == MD_OK) table_values(R.scratch, "temp.main.slt_remote_result", o);
+        else o->error = err;
+        err = NULL;
+    } else if (rc != MD_OK) {
+        o->error = err ? err : md_strdup("the statement failed");
+        err = NULL;
+    }
+    md_free(err);
+    md_free(ctx.err);
+    md_upload_end(&ctx.up);
+    if (rc != MD_OK && rc != MD_ESQL && rc != MD_EUNSUPPORTED && rc != MD_EINVAL && rc != MD_ETOO_LARGE &&
+        rc != MD_ENOT_FOUND && rc != MD_ELOCKED && rc != MD_EREAD_ONLY) {
+        fprintf(stderr, "slt-hybrid: the connection to the server failed: %s\n", o->error);
+        exit(2);
+    }
+}
+
 static void run(duckdb_connection local, const char *sql, outcome *o) {
     char *rewritten = R.sqlite ? sqlite_division(sql) : NULL;
     if (rewritten) sql = rewritten;
     if (R.where == LOCAL) run_local(local, sql, o);
+    else if (R.where == RANDOM) run_dual(sql, o);
     else run_remote(sql, o);
     md_free(rewritten);
 }
@@ -389,10 +492,13 @@ static void run_file(const char *path) {
     /* as DuckDB's runner decides it: SQLite's own files (their hashes were
      * made by SQLite) */
     R.sqlite = strstr(path, "sqlite") != NULL || strstr(path, "sqllogictest") != NULL;
-    if (R.where == LOCAL) {
+    R.path = path;
+    R.dbname = dbname;
+    if (R.where != REMOTE) {
         duckdb_open(NULL, &db);
         duckdb_connect(db, &local);
-    } else {
+    }
+    if (R.where != LOCAL) {
         char *setup = md_asprintf("CREATE DATABASE %s; USE %s", dbname, dbname);
         outcome o = {0};
         run_remote(setup, &o);
@@ -402,6 +508,14 @@ static void run_file(const char *path) {
         }
         outcome_free(&o);
         md_free(setup);
+    }
+    if (R.where == RANDOM) {
+        char *why = NULL;
+        if (md_dual_create(local, R.remote, dbname, &R.dual, &why) != MD_OK) {
+            fprintf(stderr, "slt-hybrid: cannot start the dual engine: %s\n", why);
+            exit(2);
+        }
+        R.local_active = 0;
     }
     for (size_t i = 0; i < f->n; i++) {
         slt_record *r = &f->records[i];
@@ -435,10 +549,12 @@ static void run_file(const char *path) {
         }
         outcome_free(&o);
     }
-    if (R.where == LOCAL) {
+    md_dual_destroy(&R.dual);
+    if (local) {
         duckdb_disconnect(&local);
         duckdb_close(&db);
-    } else {
+    }
+    if (R.where != LOCAL) {
         char *drop = md_asprintf("USE my_db; DROP DATABASE %s", dbname);
         outcome o = {0};
         run_remote(drop, &o);
@@ -527,8 +643,9 @@ static void stop_server(void) {
 }
 
 static void usage(FILE *f) {
-    fputs("usage: slt-hybrid [--placement local|remote] [--url WS --token T] FILE...\n"
-          "Replays DuckDB sqllogictest files on a native DuckDB (local) or a real mdserver (remote)\n"
+    fputs("usage: slt-hybrid [--placement local|remote|random] [--seed N] [--url WS --token T] FILE...\n"
+          "Replays DuckDB sqllogictest files on a native DuckDB (local), a real mdserver (remote), or\n"
+          "both with the tables spread by the seed and queries split across them (random),\n"
           "and compares every result with the file; prints \"N passed, N failed, N skipped\".\n",
           f);
 }
@@ -547,7 +664,7 @@ int main(int argc, char **argv) {
         case 'p': placement_arg = optarg; break;
         case 'u': url = optarg; break;
         case 't': token = optarg; break;
-        case 's': break; /* for random placement, not built yet */
+        case 's': R.seed = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -558,16 +675,13 @@ int main(int argc, char **argv) {
     }
     if (strcmp(placement_arg, "local") == 0) R.where = LOCAL;
     else if (strcmp(placement_arg, "remote") == 0) R.where = REMOTE;
-    else if (strcmp(placement_arg, "random") == 0) {
-        fprintf(stderr, "slt-hybrid: --placement random needs the plan splitter of dual execution, "
-                        "which is not built yet; use local or remote\n");
-        return 2;
-    } else {
+    else if (strcmp(placement_arg, "random") == 0) R.where = RANDOM;
+    else {
         usage(stderr);
         return 2;
     }
     char *own_url = NULL, *own_token = NULL;
-    if (R.where == REMOTE) {
+    if (R.where != LOCAL) {
         if (!url) {
             if (start_server(&own_url, &own_token) != 0) {
                 fprintf(stderr, "slt-hybrid: cannot start mdserver (set MDSERVER, or give --url and --token)\n");
@@ -592,6 +706,7 @@ int main(int argc, char **argv) {
         md_free(R.reasons[i].reason);
     }
     md_free(R.reasons);
+    if (R.where == RANDOM) printf("%ld statements split across both sites (seed %u)\n", R.hybrid, R.seed);
     printf("%ld passed, %ld failed, %ld skipped\n", R.passed, R.failed, R.skipped);
     if (R.remote) md_rclient_close(&R.remote);
     if (R.scratch) duckdb_disconnect(&R.scratch);
