@@ -74,9 +74,10 @@ $(DUCKDB_WASM)/%: node_modules/.mdserver-lock
 $(VENDOR)/%: $(DUCKDB_WASM)/%
 	@mkdir -p $(dir $@)
 	cp $< $@
-$(VENDOR)/duckdb.mjs: $(DUCKDB_WASM)/duckdb-browser.mjs
+$(VENDOR)/duckdb.mjs: scripts/duckdb-vendor.mjs $(DUCKDB_WASM)/duckdb-browser.mjs
 	@mkdir -p $(dir $@)
-	node_modules/.bin/esbuild $< --bundle --format=esm --log-level=warning --outfile=$@
+	node_modules/.bin/esbuild $< --bundle --format=esm --log-level=warning \
+	    --alias:apache-arrow=./node_modules/@duckdb/duckdb-wasm/node_modules/apache-arrow --outfile=$@
 
 $(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
 	scripts/deps.sh

@@ -387,6 +387,23 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
         if (g_rows.n++ == 0) g_rows.since_ms = now_ms_f();
         g_rows.rows += n;
     }
+    if (!sent_first && g_rows.n == 0 && ncols > 0) {
+        /* An empty result still gets one (empty) batch: a client that
+         * stores results (the browser's cache, a bridge of dual execution)
+         * makes its table from a batch's column types. */
+        duckdb_data_chunk chunk = duckdb_create_data_chunk(types, ncols);
+        struct ArrowArray *arr = &g_rows.arrays[0];
+        memset(arr, 0, sizeof *arr);
+        ed = duckdb_data_chunk_to_arrow(opts, chunk, arr);
+        duckdb_destroy_data_chunk(&chunk);
+        if (duckdb_error_data_has_error(ed)) {
+            rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
+            duckdb_destroy_error_data(&ed);
+            goto done;
+        }
+        duckdb_destroy_error_data(&ed);
+        g_rows.n = 1;
+    }
     if (g_rows.n > 0 && (rc = emit_batch(s, id, w, &g_rows, st)) != MD_OK) goto done;
     const char *e = duckdb_result_error(res);
     if (e) rc = send_duckdb_error(s, id, e) ? MD_EIO : MD_ESQL;

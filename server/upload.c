@@ -220,6 +220,17 @@ static int add_chunk(md_upload *u, struct ArrowArray *arr, char **out_err) {
 
 static void release_view(struct ArrowArray *a) { a->release = NULL; }
 
+/* DuckDB's Arrow import reads buffers of an empty array too: give every
+ * missing buffer of an empty batch a zeroed one (an empty result still
+ * comes as one empty batch, which carries the column types). */
+static void fill_empty_buffers(struct ArrowArray *a) {
+    static const uint64_t zeros[8];
+    for (int64_t i = 0; i < a->n_buffers; i++)
+        if (!a->buffers[i]) a->buffers[i] = zeros;
+    for (int64_t i = 0; i < a->n_children; i++) fill_empty_buffers(a->children[i]);
+    if (a->dictionary) fill_empty_buffers(a->dictionary);
+}
+
 /* A record batch: DuckDB converts at most one vector's worth of rows at a
  * time (a longer array overruns its vectors), so a long batch goes in
  * windows and is released once they are all appended.  A window is a view
@@ -228,6 +239,13 @@ static void release_view(struct ArrowArray *a) { a->release = NULL; }
  * nested columns follow their parent column's offset. */
 static int add_batch(md_upload *u, struct ArrowArray *batch, char **out_err) {
     int64_t step = (int64_t)duckdb_vector_size();
+    if (batch->length == 0) {
+        if (u->created) {
+            batch->release(batch);
+            return MD_OK;
+        }
+        fill_empty_buffers(batch);
+    }
     if (batch->length <= step) return add_chunk(u, batch, out_err); /* DuckDB takes it over */
     int64_t n = batch->n_children;
     struct ArrowArray *cols = md_calloc((size_t)n + 1, sizeof *cols);

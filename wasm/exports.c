@@ -32,6 +32,7 @@
 #include "md_alloc.h"
 #include "md_error.h"
 #include "router.h"
+#include "splitter.h"
 #include "sql_lexer.h"
 
 #ifdef __EMSCRIPTEN__
@@ -248,4 +249,55 @@ MD_EXPORT int md_wasm_state_set(md_router *engine, const char *json, size_t len,
     char *err = NULL;
     rc = md_router_set_state_json(engine, json, len, &err);
     return rc == MD_OK ? MD_OK : fail_owned(out_err, rc, err);
+}
+
+/*
+ * Dual execution (splitter.h).  md_wasm_split_prepare: for one statement
+ * sql[0..len), {"query": text to PARSE, "prefix": text before it,
+ * "explain": 0|1|2}.  MD_EUNSUPPORTED when it is not a query, CREATE
+ * TABLE ... AS or INSERT ... SELECT.
+ */
+MD_EXPORT int md_wasm_split_prepare(const char *sql, size_t len, char **out_json, char **out_err) {
+    init_once();
+    int rc = need(out_err, sql && out_json, "md_wasm_split_prepare needs a SQL text and an out slot");
+    if (rc != MD_OK) return rc;
+    md_split_text tx;
+    md_sql_error e = {.code = MD_OK};
+    rc = md_split_prepare(sql, len, &tx, &e);
+    if (rc != MD_OK) return fail_sql(out_err, &e);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "query", tx.query);
+    cJSON_AddStringToObject(o, "prefix", tx.prefix);
+    cJSON_AddNumberToObject(o, "explain", tx.explain);
+    md_split_text_free(&tx);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s) return fail(out_err, MD_ENOMEM, NULL, -1);
+    *out_json = md_strdup(s);
+    cJSON_free(s);
+    return MD_OK;
+}
+
+/*
+ * The plan of statement sql[0..len) given PARSE's answer ast[0..ast_len)
+ * (md_split_plan; flags: MD_SPLIT_*; query_id numbers its bridge tables).
+ */
+MD_EXPORT int md_wasm_split_plan(md_router *engine, const char *sql, size_t len, const char *ast, size_t ast_len,
+                                 int flags, int query_id, char **out_json, char **out_err) {
+    int rc = need(out_err, engine && sql && ast && out_json, "md_wasm_split_plan needs an engine, SQL, a tree and an out slot");
+    if (rc != MD_OK) return rc;
+    md_sql_error e = {.code = MD_OK};
+    rc = md_split_plan(engine, sql, len, ast, ast_len, (unsigned)flags, (unsigned)query_id, out_json, &e);
+    return rc == MD_OK ? MD_OK : fail_sql(out_err, &e);
+}
+
+/* The plan completed with DEPARSE's SQL (md_split_finish). */
+MD_EXPORT int md_wasm_split_finish(const char *plan, size_t plan_len, const char *sql, size_t len, char **out_json,
+                                   char **out_err) {
+    init_once();
+    int rc = need(out_err, plan && sql && out_json, "md_wasm_split_finish needs a plan, SQL and an out slot");
+    if (rc != MD_OK) return rc;
+    md_sql_error e = {.code = MD_OK};
+    rc = md_split_finish(plan, plan_len, sql, len, out_json, &e);
+    return rc == MD_OK ? MD_OK : fail_sql(out_err, &e);
 }

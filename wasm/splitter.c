@@ -101,7 +101,7 @@ static cJSON *new_select_node(cJSON *from) {
     return n;
 }
 
-static cJSON *new_temp_ref(const char *name, const char *alias) {
+static cJSON *new_temp_ref(const char *db, const char *name, const char *alias) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "type", "BASE_TABLE");
     cJSON_AddStringToObject(r, "alias", alias ? alias : "");
@@ -110,7 +110,7 @@ static cJSON *new_temp_ref(const char *name, const char *alias) {
     cJSON_AddStringToObject(r, "schema_name", "main");
     cJSON_AddStringToObject(r, "table_name", name);
     cJSON_AddItemToObject(r, "column_name_alias", cJSON_CreateArray());
-    cJSON_AddStringToObject(r, "catalog_name", "temp");
+    cJSON_AddStringToObject(r, "catalog_name", db);
     cJSON_AddNullToObject(r, "at_clause");
     return r;
 }
@@ -165,8 +165,8 @@ static void replace_item(cJSON *parent, cJSON *old, cJSON *repl) {
 }
 
 /* "SELECT * FROM temp.main.<name>" as a query node. */
-static cJSON *new_scan_node(const char *name) {
-    cJSON *n = new_select_node(new_temp_ref(name, ""));
+static cJSON *new_scan_node(const char *db, const char *name) {
+    cJSON *n = new_select_node(new_temp_ref(db, name, ""));
     cJSON_AddItemToArray(jget(n, "select_list"), new_star());
     return n;
 }
@@ -208,10 +208,14 @@ typedef struct sp {
     /* The plan being made. */
     md_site root, other;
     unsigned query_id;
+    int local_cache;           /* MD_SPLIT_LOCAL_CACHE */
+    const char *bridge_db;     /* where the root keeps bridge tables */
     bridge *br;
     size_t nbr;
     int correlated;            /* a subquery that could not move whole */
 } sp;
+
+static int is_bridge_name(const char *t) { return t && strncmp(t, "__md_b", 6) == 0; }
 
 static const leaf *find_leaf(const sp *s, const cJSON *ref) {
     int64_t pos = md_json_exact_int(jget(ref, "query_location"), -1);
@@ -291,8 +295,7 @@ static unsigned sites(const sp *s, const cJSON *n) {
         const char *type = jstr(n, "type");
         if (is_table_ref(n)) {
             if (!in_list(type, KNOWN_REFS)) out |= S_ALIEN;
-            if (streq(type, "BASE_TABLE") && streq(jstr(n, "catalog_name"), "temp") &&
-                strncmp(jstr(n, "table_name") ? jstr(n, "table_name") : "", "__md_b", 6) == 0) {
+            if (streq(type, "BASE_TABLE") && is_bridge_name(jstr(n, "table_name"))) {
                 /* a bridge already made: read at the root */
             } else if (streq(type, "BASE_TABLE") || streq(type, "TABLE_FUNCTION")) {
                 const leaf *l = find_leaf(s, n);
@@ -648,7 +651,7 @@ static void bridge_node(sp *s, cJSON *parent, cJSON *node, const char *what) {
     int ncols = cJSON_GetArraySize(jget(node, "select_list"));
     double width = ncols > 0 ? ncols * 12.0 : 12.0;
     cJSON *moved = cJSON_Duplicate(node, 1);
-    cJSON *scan = new_scan_node("");
+    cJSON *scan = new_scan_node(s->bridge_db, "");
     replace_item(parent, node, scan); /* frees node */
     const char *name = add_bridge(s, moved, what, ncols > 0 ? ncols : -1, 0, rows, rows * width);
     cJSON *ref = jget(scan, "from_table");
@@ -718,7 +721,7 @@ static void bridge_leaf(sp *s, cJSON *parent, cJSON *ref, const leaf *l, const s
     if (!alias || !*alias) ((leaf *)l)->moved_bare = 1;
     /* The temporary table takes the reference's place under the same name
      * (ref, and bname with it, is freed by the replacement). */
-    cJSON *tmp = new_temp_ref(name, bname);
+    cJSON *tmp = new_temp_ref(s->bridge_db, name, bname);
     replace_item(parent, ref, tmp);
 }
 
@@ -918,7 +921,7 @@ static void explain_ref(xp *x, const cJSON *ref, md_site site, int depth) {
     const char *type = jstr(ref, "type");
     const char *alias = jstr(ref, "alias");
     if (streq(type, "BASE_TABLE")) {
-        const bridge *b = streq(jstr(ref, "catalog_name"), "temp") ? bridge_named(x->s, jstr(ref, "table_name")) : NULL;
+        const bridge *b = is_bridge_name(jstr(ref, "table_name")) ? bridge_named(x->s, jstr(ref, "table_name")) : NULL;
         if (b) {
             char bytes[32];
             human_bytes(b->bytes, bytes, sizeof bytes);
@@ -1012,6 +1015,7 @@ static double total_bytes(const sp *s) {
 static cJSON *plan_for(sp *s, const cJSON *top_stmt, md_site root, int fallback) {
     s->root = root;
     s->other = md_site_other(root);
+    s->bridge_db = root == MD_SITE_LOCAL && s->local_cache ? "md_cache" : "temp";
     s->correlated = 0;
     for (size_t k = 0; k < s->nleaves; k++) s->leaves[k].moved_bare = 0;
     cJSON *copy = cJSON_Duplicate(top_stmt, 1);
@@ -1163,6 +1167,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
     sp s;
     memset(&s, 0, sizeof s);
     s.query_id = query_id;
+    s.local_cache = (flags & MD_SPLIT_LOCAL_CACHE) != 0;
     const md_sql_stmt *st = &plan->script->stmts[0];
     const md_route_stmt *rs = &plan->stmts[0];
     if (rs->route != MD_ROUTE_HYBRID) {
@@ -1247,6 +1252,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
             s.nbr = alt.nbr;
             s.root = alt.root;
             s.other = alt.other;
+            s.bridge_db = alt.bridge_db;
             s.correlated = alt.correlated;
             cJSON_Delete(fl);
             final = fr;

@@ -20,7 +20,8 @@
  * the root: the final query runs there.  Each maximal part of the tree that
  * reads only the other site, and can run on its own, becomes a BRIDGE: its
  * SQL runs at the other site and its rows go into a temporary table
- * temp.main.<name> at the root, which replaces the part in the tree:
+ * temp.main.<name> at the root (md_cache.main.<name> in the page, see
+ * MD_SPLIT_LOCAL_CACHE), which replaces the part in the tree:
  *
  *   - a subquery, a CTE body or a branch of a set operation reading one site
  *     moves whole (its filters, joins, aggregates, windows, DISTINCT, ORDER
@@ -77,7 +78,9 @@
 #include "router.h"
 #include "sql_lexer.h"
 
-#define MD_SPLIT_FALLBACK 1u /* move every remote relation whole, run the rest locally */
+#define MD_SPLIT_FALLBACK 1u    /* move every remote relation whole, run the rest locally */
+#define MD_SPLIT_LOCAL_CACHE 2u /* bridges into the browser are tables of md_cache.main (the page's
+                                   result cache), not temp.main */
 
 /* The text md_split_prepare finds in a statement. */
 typedef struct md_split_text {

@@ -681,6 +681,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     char *own_url = NULL, *own_token = NULL;
+    atexit(stop_server); /* also when a failed connection ends the run early */
     if (R.where != LOCAL) {
         if (!url) {
             if (start_server(&own_url, &own_token) != 0) {

@@ -124,7 +124,8 @@ export class Engine {
    * Call an export.  `args` are numbers (passed as is), the engine handle
    * (`this`) or Utf8Text (passed as pointer + byte length).  Then come the out
    * slot for the result (unless `result` is null) and the error slot.
-   * result: 'json' (parse and free the returned text), 'pointer', or null.
+   * result: 'json' (parse and free the returned text), 'text' (free it and
+   * return it unparsed), 'pointer', or null.
    * A non-zero status becomes an EngineError, with a position converted
    * through `text` when given.
    */
@@ -170,6 +171,7 @@ export class Engine {
         throw new EngineError(detail, status);
       }
       if (result === 'json') return JSON.parse(this.#takeString(out));
+      if (result === 'text') return this.#takeString(out);
       return out;
     } finally {
       for (const p of allocs) mod._md_wasm_free(p);
@@ -247,6 +249,35 @@ export class Engine {
   /** Set (part of) the session state, e.g. to put back a saved one after a failed statement. */
   setState(state) {
     this.#call('md_wasm_state_set', [this, new Utf8Text(JSON.stringify(state))], null);
+  }
+
+  /**
+   * Dual execution, step 1 (wasm/splitter.h): for one statement, the query
+   * to send to PARSE, the text before it (a write's "INSERT INTO t ") and
+   * whether EXPLAIN (1) or EXPLAIN ANALYZE (2) is in front.
+   * @param {string} stmt one statement as the user wrote it (md_run kept)
+   * @returns {{query: string, prefix: string, explain: number}}
+   */
+  splitPrepare(stmt) {
+    const text = new Utf8Text(stmt);
+    return this.#call('md_wasm_split_prepare', [text], 'json', text);
+  }
+
+  /**
+   * Step 2: the plan for `stmt` given PARSE's answer (its text, unparsed:
+   * it holds integers JSON.parse would round).  Returns the plan's JSON
+   * *text*: its "deparse" member goes to DEPARSE and the whole text to
+   * splitFinish.  flags: 1 fallback (move every remote relation whole),
+   * 2 bridges into the browser are md_cache tables.
+   */
+  splitPlan(stmt, astText, { flags = 0, queryId = 0 } = {}) {
+    const text = new Utf8Text(stmt);
+    return this.#call('md_wasm_split_plan', [this, text, new Utf8Text(astText), flags, queryId], 'text', text);
+  }
+
+  /** Step 3: the plan with each bridge's and the final query's SQL (DEPARSE's answer). */
+  splitFinish(planText, deparsedSql) {
+    return this.#call('md_wasm_split_finish', [new Utf8Text(planText), new Utf8Text(deparsedSql)], 'json');
   }
 
   /** Free the engine; any later call throws. */

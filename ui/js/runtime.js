@@ -9,6 +9,12 @@
 //                     table md_cache.main.r<N> (LocalDb.cacheWriter: the
 //                     first rows as soon as they arrive), so every remote
 //                     result can be queried locally afterwards;
+//     HYBRID          reads both sites: dual execution (#runHybrid, the
+//                     engine's plan splitter): PARSE, plan, DEPARSE, then each
+//                     bridge moves one part's rows (server -> browser into
+//                     md_cache.main.__md_b<q>_<k>, browser -> server by UPLOAD
+//                     into a temp table of the session), the final query runs
+//                     at the plan's root, and the bridge tables are dropped;
 //     MIXED, ERROR    nothing runs: the engine's message (naming the local and
 //                     remote relations) is the error.
 //   Nothing runs unless every statement can; then statements are routed and
@@ -27,11 +33,17 @@
 // when it points into the SQL, position: an index into the script text.
 
 import { Engine } from './engine.js';
-import { LocalDb, CACHE_DB, literal } from './localdb.js';
+import { LocalDb, CACHE_DB, ident, literal } from './localdb.js';
+import { tableToIPC } from '/vendor/duckdb/duckdb.mjs';
 import { RemoteSession } from './remote.js';
 
 /** Rows kept for display per result. */
 export const DISPLAY_ROWS = 100;
+
+/** Most Arrow bytes one bridge of dual execution may move (Runtime.bridgeCap). */
+export const DEFAULT_BRIDGE_CAP = 1 << 30;
+
+const fmtSize = (n) => (n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
 /** Index in `str` of the UTF-8 byte offset `byte` (DuckDB positions are bytes). */
 function byteToIndex(str, byte) {
@@ -62,6 +74,7 @@ const columnsOf = (fields) => fields.map((f) => {
 
 export class Runtime extends EventTarget {
   #resultSeq = 0;
+  #querySeq = 0;        // numbers the bridge tables of hybrid statements
   #running = null;      // {cancel()} of the statement in flight
   #catalogTimer = null;
 
@@ -72,6 +85,8 @@ export class Runtime extends EventTarget {
     this.remote = remote;
     /** Milliseconds of each start-up part (for the status and benchmarks). */
     this.timings = {};
+    /** Most Arrow bytes one bridge may move; a bigger one fails the statement (TOO_LARGE). */
+    this.bridgeCap = DEFAULT_BRIDGE_CAP;
   }
 
   /**
@@ -163,10 +178,13 @@ export class Runtime extends EventTarget {
     try {
       for (const planned of plan.statements) {
         const before = this.engine.state();
-        const st = { ...this.engine.route(sql.slice(planned.start, planned.end)).statements[0], index: planned.index, start: planned.start, end: planned.end };
+        const original = sql.slice(planned.start, planned.end);
+        const st = { ...this.engine.route(original).statements[0], index: planned.index, start: planned.start, end: planned.end, original };
         handlers.onStatement?.(st);
         try {
-          results.push(st.route === 'local' ? await this.#runLocal(st, handlers) : await this.#runRemote(st, handlers));
+          const run = st.route === 'local' ? this.#runLocal(st, handlers)
+            : st.route === 'hybrid' ? this.#runHybrid(st, handlers) : this.#runRemote(st, handlers);
+          results.push(await run);
         } catch (e) {
           this.engine.setState(before);
           if (e.connectionReplaced) { // a new local connection: put back the local current database
@@ -175,7 +193,7 @@ export class Runtime extends EventTarget {
           await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
           throw this.#positioned(e, sql, st);
         }
-        if (st.route === 'local' && st.kind !== 'query') localChanged = true;
+        if (st.kind !== 'query' && (st.route === 'local' || st.route === 'hybrid')) localChanged = true;
       }
     } finally {
       this.#running = null;
@@ -254,6 +272,114 @@ export class Runtime extends EventTarget {
     return {
       statement: st.index, site: st.route, ...preview, rowCount: end.rows, ms: performance.now() - t0,
       bytes: end.frameBytes, serverMs: end.ms, cacheTable: writer ? `${CACHE_DB}.main.${name}` : null,
+    };
+  }
+
+  /**
+   * A statement that reads both sites (see the top of this file).  A bridge
+   * that fails to bind (a part the splitter took for self-contained was
+   * not) makes the statement run again as a fallback plan.  EXPLAIN answers
+   * the dual plan; EXPLAIN ANALYZE runs it and adds what each bridge and the
+   * final query measured.
+   */
+  async #runHybrid(st, handlers) {
+    const t0 = performance.now();
+    let flags = 2; // bridges into the browser are md_cache tables
+    for (let attempt = 0; ; attempt++) {
+      const prep = this.engine.splitPrepare(st.original);
+      const ast = await this.remote.parse(prep.query);
+      const planText = this.engine.splitPlan(st.original, ast, { flags, queryId: ++this.#querySeq });
+      const plan = this.engine.splitFinish(planText, await this.remote.deparse(JSON.parse(planText).deparse));
+      const hybrid = { mode: plan.mode, reason: plan.reason, root: plan.root, bytesUp: 0, bytesDown: 0, bridges: [] };
+      if (plan.explain === 'plan') return this.#lines(st, plan.plan_text, hybrid, t0);
+      let retry = false;
+      try {
+        for (const b of plan.bridges) {
+          const b0 = performance.now();
+          const moved = b.from === 'remote' ? await this.#bridgeDown(b) : await this.#bridgeUp(b);
+          if (b.from === 'remote') hybrid.bytesDown += moved.bytes;
+          else hybrid.bytesUp += moved.bytes;
+          hybrid.bridges.push({ ...b, rows: moved.rows, bytes: moved.bytes, ms: performance.now() - b0 });
+        }
+      } catch (e) {
+        await this.#dropBridges(plan);
+        retry = attempt === 0 && e.code === 'SQL_ERROR' && /Binder Error|not found in FROM|does not exist/.test(e.message);
+        if (!retry) throw e;
+      }
+      if (retry) {
+        flags |= 1;
+        continue;
+      }
+      try {
+        const f0 = performance.now();
+        const fin = { ...st, sql: plan.final.sql, route: plan.root };
+        const out = plan.root === 'local' ? await this.#runLocal(fin, handlers) : await this.#runRemote(fin, handlers);
+        hybrid.finalMs = performance.now() - f0;
+        if (plan.explain === 'analyze') {
+          const lines = [...plan.plan_text,
+            ...hybrid.bridges.map((b) => `BRIDGE ${b.name} ${b.from === 'remote' ? 'R->L' : 'L->R'}: ${b.rows} rows, ${b.bytes} bytes, ${b.ms.toFixed(1)} ms`),
+            `FINAL (${plan.root === 'local' ? 'L' : 'R'}): ${out.rowCount} rows, ${hybrid.finalMs.toFixed(1)} ms`];
+          return this.#lines(st, lines, hybrid, t0);
+        }
+        return { ...out, statement: st.index, site: 'hybrid', hybrid, ms: performance.now() - t0 };
+      } finally {
+        await this.#dropBridges(plan);
+      }
+    }
+  }
+
+  /** Server -> browser: a fragment's result into md_cache.main.<name>. */
+  async #bridgeDown(b) {
+    let writer = null;
+    let bytes = 0;
+    const req = this.remote.query(b.sql, {
+      onSchema: (s) => { bytes += s.length; writer = this.local.cacheWriter(b.name, s); },
+      onBatch: (x) => {
+        bytes += x.length;
+        if (bytes > this.bridgeCap) throw this.#tooLarge(b, bytes);
+        writer.write(x);
+      },
+    });
+    this.#running = { cancel: () => req.cancel() };
+    const end = await req.done.catch(async (e) => {
+      if (writer) await writer.end().catch(() => {});
+      throw e;
+    });
+    await writer?.end();
+    return { rows: end.rows, bytes: end.frameBytes ?? bytes };
+  }
+
+  /** Browser -> server: a fragment's result uploaded into the session's temp.main.<name>. */
+  async #bridgeUp(b) {
+    const table = await this.local.query(b.sql);
+    const ipc = tableToIPC(table, 'stream');
+    if (ipc.length > this.bridgeCap) throw this.#tooLarge(b, ipc.length);
+    await this.remote.upload(b.name, ipc);
+    return { rows: table.numRows, bytes: ipc.length };
+  }
+
+  #tooLarge(b, bytes) {
+    return fail('TOO_LARGE', `moving ${b.relation} between the browser and the server would pass the cap of `
+      + `${fmtSize(this.bridgeCap)} (at least ${fmtSize(bytes)}): filter it more, or raise the cap`);
+  }
+
+  async #dropBridges(plan) {
+    const names = plan.bridges.map((b) => b.name);
+    if (!names.length) return;
+    if (plan.root === 'local') {
+      for (const n of names) await this.local.query(`DROP TABLE IF EXISTS ${ident(CACHE_DB)}.main.${ident(n)}`).catch(() => {});
+    } else {
+      const sql = names.map((n) => `DROP TABLE IF EXISTS temp.main.${ident(n)}`).join('; ');
+      await new Promise((resolve) => { this.remote.query(sql, {}).done.then(resolve, resolve); });
+    }
+  }
+
+  /** A result of text lines (the dual plan of EXPLAIN). */
+  #lines(st, lines, hybrid, t0) {
+    return {
+      statement: st.index, site: 'hybrid', hybrid, columns: [{ name: 'dual_plan', type: 'Utf8' }],
+      rows: lines.slice(0, DISPLAY_ROWS).map((l) => ({ dual_plan: l })), rowCount: lines.length,
+      ms: performance.now() - t0, bytes: 0, cacheTable: null,
     };
   }
 
