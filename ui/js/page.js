@@ -141,9 +141,12 @@ function showResult(r) {
 }
 
 function statusText(r, totalMs) {
-  const where = r.site === 'local' ? 'local' : r.site === 'server' ? 'remote (server)' : 'remote';
+  const h = r.hybrid;
+  const where = r.site === 'local' ? 'local' : r.site === 'server' ? 'remote (server)'
+    : h ? `hybrid (${h.mode}, final step ${h.root === 'local' ? 'in the browser' : 'on the server'})` : 'remote';
   const parts = [where, `${fmtInt.format(r.rowCount)} row${r.rowCount === 1 ? '' : 's'}`, fmtMs(totalMs)];
-  if (r.site !== 'local') parts.push(`${fmtBytes(r.bytes)} received`);
+  if (h) parts.push(`${fmtBytes(h.bytesUp)} sent to the server`, `${fmtBytes(h.bytesDown + (h.root === 'remote' ? r.bytes : 0))} received`);
+  else if (r.site !== 'local') parts.push(`${fmtBytes(r.bytes)} received`);
   if (r.rowCount > r.rows.length) parts.push(`first ${fmtInt.format(r.rows.length)} shown`);
   if (r.cacheTable) parts.push(`cached as ${r.cacheTable}`);
   return parts.join(' · ');
@@ -184,7 +187,9 @@ async function run() {
   const t0 = performance.now();
   try {
     const out = await runtime.run(sql, {
-      onStatement: (st) => { el.status.textContent = `running ${st.route === 'local' ? 'locally' : 'on the server'}…`; },
+      onStatement: (st) => {
+        el.status.textContent = `running ${st.route === 'local' ? 'locally' : st.route === 'hybrid' ? 'across the browser and the server' : 'on the server'}…`;
+      },
       onProgress: (p) => {
         if (typeof p.percent === 'number' && p.percent >= 0) {
           el.progress.hidden = false;
