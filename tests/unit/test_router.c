@@ -230,24 +230,40 @@ static void routed_ddl_attach_detach_update_the_cache(void **state) {
     expect_rel(r, "FROM tt", MD_ROUTE_REMOTE, MD_SITE_REMOTE, "default", 0, NULL);
 }
 
-static void mixed_statements_are_refused_naming_both_sides(void **state) {
+static void expect_hybrid(md_router *r, const char *sql, md_site site) {
+    md_route_plan *p = plan_of(r, sql, 0);
+    const md_route_stmt *rs = &p->stmts[0];
+    if (rs->route != MD_ROUTE_HYBRID || rs->site != site)
+        fail_msg("<%s>: route %s site %d (%s)", sql, md_route_name(rs->route), rs->site, rs->error.message);
+    md_route_plan_free(&p);
+}
+
+static void statements_reading_both_sites(void **state) {
     md_router *r = *state;
-    expect_refused(r, "SELECT * FROM memory.lt JOIN orders USING (id)", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
-                   "not supported yet: memory.main.lt is in the browser and my_db.main.orders is on the server", 29);
-    expect_refused(r, "INSERT INTO orders SELECT * FROM lt", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
-                   "memory.main.lt is in the browser and my_db.main.orders is on the server", 33);
-    expect_refused(r, "CREATE TABLE memory.c AS FROM orders", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
-                   "memory.main.c is in the browser", UINT32_MAX);
-    expect_refused(r, "FROM lt, memory.lt, 'a.csv', orders, 's3://b/x.parquet'", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
+    /* queries and the writes dual execution can split */
+    expect_hybrid(r, "SELECT * FROM memory.lt JOIN orders USING (id)", MD_SITE_NONE);
+    expect_hybrid(r, "FROM lt, memory.lt, 'a.csv', orders, 's3://b/x.parquet'", MD_SITE_NONE);
+    expect_hybrid(r, "INSERT INTO orders SELECT * FROM lt", MD_SITE_REMOTE);
+    expect_hybrid(r, "EXPLAIN SELECT * FROM lt JOIN orders ON true", MD_SITE_NONE);
+    expect_hybrid(r, "CREATE TABLE memory.c AS FROM orders", MD_SITE_LOCAL);
+    expect_rel(r, "FROM memory.c", MD_ROUTE_LOCAL, MD_SITE_LOCAL, "qualified", 1, "memory.main.c");
+    expect_hybrid(r, "CREATE TEMP TABLE tboth AS FROM lt JOIN orders ON true", MD_SITE_LOCAL);
+    /* the rest is refused, naming both sides */
+    expect_refused(r, "DELETE FROM orders USING memory.lt WHERE orders.id = lt.id", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
+                   "DELETE cannot combine data in the browser with data on the server", UINT32_MAX);
+    expect_refused(r, "UPDATE orders SET id = 1 FROM lt, 'a.csv', 's3://b/x.parquet'", MD_ROUTE_MIXED,
+                   MD_EUNSUPPORTED,
                    "memory.main.lt and 'a.csv' are in the browser and my_db.main.orders and 's3://b/x.parquet' are "
-                   "on the server", 29);
-    expect_refused(r, "FROM read_csv('x.csv') JOIN \"Odd Name\".main.t ON true", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
+                   "on the server", UINT32_MAX);
+    expect_refused(r, "UPDATE \"Odd Name\".main.t SET a = 1 FROM read_csv('x.csv')", MD_ROUTE_MIXED, MD_EUNSUPPORTED,
                    "read_csv('x.csv') is in the browser and \"Odd Name\".main.t is on the server", UINT32_MAX);
-    /* a refused statement changes nothing */
-    expect_refused(r, "CREATE TABLE memory.c2 AS FROM orders", MD_ROUTE_MIXED, MD_EUNSUPPORTED, "", UINT32_MAX);
-    expect_rel(r, "FROM memory.c2", MD_ROUTE_LOCAL, MD_SITE_LOCAL, "qualified", 0, NULL);
+    /* a transaction keeps statements at its site */
+    run(r, "BEGIN");
+    expect_refused(r, "SELECT * FROM lt JOIN orders ON true", MD_ROUTE_ERROR, MD_EUNSUPPORTED, "inside a transaction",
+                   0);
+    run(r, "ROLLBACK");
     /* the plan's other statements are still routed */
-    md_route_plan *p = plan_of(r, "FROM lt; FROM lt JOIN orders ON true; FROM orders", 0);
+    md_route_plan *p = plan_of(r, "FROM lt; DELETE FROM orders USING lt; FROM orders", 0);
     assert_int_equal(p->stmts[0].route, MD_ROUTE_LOCAL);
     assert_int_equal(p->stmts[1].route, MD_ROUTE_MIXED);
     assert_int_equal(p->stmts[2].route, MD_ROUTE_REMOTE);
@@ -312,7 +328,7 @@ static void transactions_stay_at_one_site(void **state) {
 
 static void plan_json_for_the_page(void **state) {
     md_router *r = *state;
-    const char *sql = "FROM read_csv('x.csv', md_run => 'remote'); FROM lt JOIN orders ON true; USE memory";
+    const char *sql = "FROM read_csv('x.csv', md_run => 'remote'); DELETE FROM orders USING lt; USE memory";
     md_route_plan *p = plan_of(r, sql, 0);
     char *json;
     assert_int_equal(md_route_plan_to_json(p, &json), MD_OK);
@@ -335,8 +351,8 @@ static void plan_json_for_the_page(void **state) {
     assert_string_equal(cJSON_GetObjectItem(s1, "route")->valuestring, "mixed");
     cJSON *err = cJSON_GetObjectItem(s1, "error");
     assert_string_equal(cJSON_GetObjectItem(err, "code")->valuestring, "UNSUPPORTED");
-    assert_int_equal(cJSON_GetObjectItem(err, "position")->valueint, 57);
-    cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(s1, "relations"), 0);
+    assert_int_equal(cJSON_GetObjectItem(err, "position")->valueint, 69);
+    cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(s1, "relations"), 1);
     assert_string_equal(cJSON_GetObjectItem(t, "database")->valuestring, "memory");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(t, "found")));
     assert_string_equal(cJSON_GetObjectItem(t, "resolution")->valuestring, "fallback");
@@ -403,7 +419,7 @@ int main(void) {
         T(use_switches_database_schema_and_site),
         T(dry_runs_change_nothing),
         T(routed_ddl_attach_detach_update_the_cache),
-        T(mixed_statements_are_refused_naming_both_sides),
+        T(statements_reading_both_sites),
         T(routing_defaults),
         T(transactions_stay_at_one_site),
         T(plan_json_for_the_page),

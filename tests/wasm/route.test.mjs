@@ -78,19 +78,20 @@ test('USE switches the current database, schema and site; the engine tracks it',
   assert.equal(resolved(routeOf(engine, 'FROM dual').rel), 'local current memory.main.dual');
 });
 
-test('MIXED statements are refused with both sides named', async () => {
+test('statements reading both sites are HYBRID; other ones are refused with both sides named', async () => {
   const engine = await session();
-  const sql = 'SELECT * FROM lt JOIN orders USING (id)';
+  assert.equal(routeOf(engine, 'SELECT * FROM lt JOIN orders USING (id)').st.route, 'hybrid');
+  assert.equal(routeOf(engine, 'INSERT INTO orders FROM memory.lt').st.route, 'hybrid');
+  const sql = 'DELETE FROM orders USING lt WHERE orders.id = lt.id';
   const { plan, st } = routeOf(engine, sql);
   assert.equal(st.route, 'mixed');
   assert.equal(st.error.code, 'UNSUPPORTED');
-  assert.equal(st.error.message, 'one statement that combines data in the browser with data on the server is not '
-    + 'supported yet: memory.main.lt is in the browser and my_db.main.orders is on the server');
-  assert.equal(st.error.position, sql.indexOf('orders'));
+  assert.equal(st.error.message, 'DELETE cannot combine data in the browser with data on the server (only queries, '
+    + 'CREATE TABLE ... AS and INSERT ... SELECT can): memory.main.lt is in the browser and my_db.main.orders is on the server');
+  assert.equal(st.error.position, sql.indexOf('lt'));
   assert.deepEqual(plan.error, { ...st.error, statement: 0 });
-  const many = routeOf(engine, "FROM 'a.csv', localdb.x, read_parquet('https://h/x.parquet'), orders").st;
-  assert.match(many.error.message, /'a\.csv' and localdb\.main\.x are in the browser and read_parquet\('https:\/\/h\/x\.parquet'\) and my_db\.main\.orders are on the server/);
-  assert.equal(routeOf(engine, 'INSERT INTO orders FROM memory.lt').st.route, 'mixed');
+  const many = routeOf(engine, "UPDATE orders SET id = 1 FROM 'a.csv', localdb.x, read_parquet('https://h/x.parquet')").st;
+  assert.match(many.error.message, /'a\.csv' and localdb\.main\.x are in the browser and my_db\.main\.orders and read_parquet\('https:\/\/h\/x\.parquet'\) are on the server/);
 });
 
 test('routing defaults: files, URLs, md_run, no relations, DDL, secrets, ATTACH', async () => {
