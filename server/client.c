@@ -25,6 +25,13 @@
  * the prompt can be interrupted too) Ctrl-C clears the input; a second one
  * in a row exits.
  *
+ * --local FILE.duckdb: dual execution from the terminal (server/dual.h).
+ * FILE is opened (created if missing) in a native DuckDB as the local site,
+ * the server session is the remote one, and every statement goes through
+ * the same router and plan splitter the page uses: local statements run
+ * here, remote ones there, and a statement that reads both is split, with
+ * a line on stderr saying how many bytes moved each way.
+ *
  * Output: results go to stdout as they complete (table) or as batches
  * arrive (csv, json); errors and the progress line go to stderr.  The
  * hidden --format count decodes every batch and prints one line per
@@ -53,11 +60,13 @@
 #include <readline/readline.h>
 
 #include "arrow_ipc.h"
+#include "dual.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
 #include "result_format.h"
+#include "sql_classify.h"
 #include "ws_client.h"
 
 #define CLIENT_NAME "mdserver-cli/0.1"
@@ -90,6 +99,12 @@ typedef struct client {
     uint32_t max_frame; /* the server's limit on a frame's payload */
     char *user, *database, *server_version, *duckdb_version;
     bool read_only;
+    /* --local: the dual engine over a local DuckDB file and its own session */
+    const char *local_path;
+    duckdb_database local_db;
+    duckdb_connection local_conn;
+    md_rclient *remote;
+    md_dual *dual;
 } client;
 
 static int64_t now_ms(void) {
@@ -107,13 +122,16 @@ static double now_ms_f(void) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mdserver client [--url ws://HOST:PORT/ws] [--token T] [-c SQL]\n"
-            "                       [--format table|csv|json]\n"
+            "                       [--format table|csv|json] [--local FILE.duckdb]\n"
             "\n"
             "  --url URL        the server's WebSocket endpoint (default $MD_URL, else %s)\n"
             "  --token T        access token (default $MD_TOKEN); create one with\n"
             "                   `mdserver token create --user NAME`\n"
             "  -c SQL           run SQL (one or more statements) and exit\n"
             "  --format F       table (default), csv or json\n"
+            "  --local FILE     dual execution: FILE (a DuckDB database, created if missing)\n"
+            "                   is the local side; a statement that reads local and server\n"
+            "                   tables is split across both\n"
             "  --help           show this help\n"
             "\n"
             "Without -c, SQL piped on stdin is run as one request; on a terminal an\n"
@@ -445,7 +463,10 @@ static int on_end(client *cl, stmt *st, const cJSON *j) {
  * EXIT_SQL (an ERROR for the request, printed) or EXIT_CONN (the
  * connection failed or was given up; printed, and closed).
  */
+static int run_dual(client *cl, const char *sql);
+
 static int run_query(client *cl, const char *sql) {
+    if (cl->dual) return run_dual(cl, sql);
     uint32_t id = ++cl->next_id;
     if (id == 0) id = cl->next_id = 1;
     char *err = NULL;
@@ -673,7 +694,7 @@ static void shell_command(shell *sh, const char *line) {
 
 static void shell_run(shell *sh, const char *sql) {
     client *cl = sh->cl;
-    if (!cl->ws && client_connect(cl) != EXIT_OK) {
+    if (!cl->dual && !cl->ws && client_connect(cl) != EXIT_OK) {
         sh->status = EXIT_CONN;
         return;
     }
@@ -758,10 +779,13 @@ static int shell_main(client *cl) {
     shell sh = {.cl = cl, .input = MD_BUF_INIT};
     g_shell = &sh;
     history_setup(&sh);
-    printf("mdserver %s (DuckDB %s) at %s as %s, database %s%s\n"
-           "Enter \".help\" for usage hints.\n",
-           cl->server_version, cl->duckdb_version, cl->url, cl->user, cl->database,
-           cl->read_only ? " (read-only)" : "");
+    if (cl->dual)
+        printf("dual execution: local %s + server %s\nEnter \".help\" for usage hints.\n", cl->local_path, cl->url);
+    else
+        printf("mdserver %s (DuckDB %s) at %s as %s, database %s%s\n"
+               "Enter \".help\" for usage hints.\n",
+               cl->server_version, cl->duckdb_version, cl->url, cl->user, cl->database,
+               cl->read_only ? " (read-only)" : "");
     rl_catch_signals = 0; /* Ctrl-C is ours: see shell_interrupt */
     while (!sh.quit) {
         shell_prompt(&sh);
@@ -797,6 +821,107 @@ static int shell_main(client *cl) {
     return sh.status == EXIT_CONN && !cl->ws ? EXIT_CONN : EXIT_OK;
 }
 
+/* ---- --local: dual execution ---------------------------------------------- */
+
+typedef struct dual_out {
+    client *cl;
+    md_fmt *fmt;
+    bool failed;
+} dual_out;
+
+/* A result batch of a statement run by the dual engine: print it. */
+static int dual_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    dual_out *o = ctx;
+    (void)out_err;
+    if (o->cl->count || o->failed) return MD_OK;
+    if (!o->fmt) {
+        md_fmt_options opt = {.mode = o->cl->mode, .max_rows = 40,
+                              .max_width = o->cl->mode == MD_FMT_TABLE ? table_width() : 0};
+        char *why = NULL;
+        if (md_fmt_create(schema, &opt, stdout, &o->fmt, &why) != MD_OK) {
+            fprintf(stderr, "Error: %s\n", why ? why : "cannot display this result");
+            md_free(why);
+            o->failed = true;
+            return MD_OK;
+        }
+    }
+    char *err = NULL;
+    if (md_fmt_batch(o->fmt, batch, &err) != MD_OK) {
+        fprintf(stderr, "Error: %s\n", err ? err : "cannot display this result");
+        o->failed = true;
+    }
+    md_free(err);
+    return MD_OK;
+}
+
+static int dual_open(client *cl) {
+    char *err = NULL;
+    if (duckdb_open(cl->local_path, &cl->local_db) == DuckDBError) {
+        fprintf(stderr, "Error: cannot open the local database %s\n", cl->local_path);
+        return EXIT_CONN;
+    }
+    duckdb_connect(cl->local_db, &cl->local_conn);
+    if (!cl->token) {
+        fprintf(stderr, "Error: no token: give --token or set MD_TOKEN\n");
+        return EXIT_CONN;
+    }
+    int rc = md_rclient_connect(cl->url, cl->token, &cl->remote, &err);
+    if (rc == MD_OK) rc = md_dual_create(cl->local_conn, cl->remote, NULL, &cl->dual, &err);
+    if (rc != MD_OK) {
+        print_conn_error("cannot start dual execution", err);
+        md_free(err);
+        return EXIT_CONN;
+    }
+    return EXIT_OK;
+}
+
+static void dual_close(client *cl) {
+    md_dual_destroy(&cl->dual);
+    md_rclient_close(&cl->remote);
+    if (cl->local_conn) duckdb_disconnect(&cl->local_conn);
+    if (cl->local_db) duckdb_close(&cl->local_db);
+}
+
+/* Each statement of `sql` through the dual engine, its result printed. */
+static int run_dual(client *cl, const char *sql) {
+    md_sql_script *script;
+    md_sql_error se;
+    if (md_sql_classify(sql, strlen(sql), &script, &se) != MD_OK) {
+        print_sql_error(sql, se.message, se.position);
+        return EXIT_SQL;
+    }
+    int status = EXIT_OK;
+    for (size_t i = 0; i < script->nstmts && status == EXIT_OK; i++) {
+        const md_sql_stmt *st = &script->stmts[i];
+        char *one = md_strndup(sql + st->start, st->end - st->start);
+        dual_out o = {cl, NULL, false};
+        md_dual_hooks hooks = {dual_batch, NULL, &o};
+        md_dual_stats stats;
+        char *err = NULL;
+        double t0 = now_ms_f();
+        int rc = md_dual_run(cl->dual, one, &hooks, &stats, &err);
+        if (o.fmt) md_fmt_finish(o.fmt);
+        md_fmt_destroy(&o.fmt);
+        if (rc == MD_OK && strcmp(stats.where, "hybrid") == 0)
+            fprintf(stderr, "hybrid (%s): %d bridge%s moved %llu bytes to the server and %llu bytes from it, %.1f ms\n",
+                    stats.mode, stats.bridges, stats.bridges == 1 ? "" : "s", (unsigned long long)stats.bytes_up,
+                    (unsigned long long)stats.bytes_down, now_ms_f() - t0);
+        else if (rc == MD_OK && cl->timer)
+            fprintf(stderr, "Run Time: %.3f s (%s)\n", (now_ms_f() - t0) / 1000.0, stats.where);
+        if (rc != MD_OK) {
+            fprintf(stderr, "Error: %s\n", err ? err : md_strerror(rc));
+            status = rc == MD_ESQL || rc == MD_EUNSUPPORTED || rc == MD_ETOO_LARGE || rc == MD_EINVAL ||
+                             rc == MD_ELOCKED || rc == MD_EREAD_ONLY || rc == MD_ENOT_FOUND || rc == MD_EEXISTS
+                         ? EXIT_SQL
+                         : EXIT_CONN;
+        }
+        md_free(err);
+        md_free(one);
+    }
+    md_sql_script_free(&script);
+    return status;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static char *read_all_stdin(void) {
@@ -813,7 +938,8 @@ int md_client_main(int argc, char **argv) {
     static const struct option opts[] = {
         {"url", required_argument, 0, 'u'},   {"token", required_argument, 0, 't'},
         {"command", required_argument, 0, 'c'}, {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+        {"local", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     client cl = {.mode = MD_FMT_TABLE};
     const char *sql = NULL;
@@ -821,8 +947,9 @@ int md_client_main(int argc, char **argv) {
     cl.token = getenv("MD_TOKEN") && *getenv("MD_TOKEN") ? getenv("MD_TOKEN") : NULL;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "u:t:c:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:t:c:f:l:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'l': cl.local_path = optarg; break;
         case 'u': cl.url = optarg; break;
         case 't': cl.token = optarg; break;
         case 'c': sql = optarg; break;
@@ -852,7 +979,7 @@ int md_client_main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
 
     cl.progress_tty = isatty(STDERR_FILENO);
-    int status = client_connect(&cl);
+    int status = cl.local_path ? dual_open(&cl) : client_connect(&cl);
     if (status == EXIT_OK) {
         if (sql) {
             status = run_query(&cl, sql);
@@ -866,6 +993,7 @@ int md_client_main(int argc, char **argv) {
         }
     }
     client_disconnect(&cl);
+    dual_close(&cl);
     md_free(cl.user);
     md_free(cl.database);
     md_free(cl.server_version);

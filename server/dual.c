@@ -10,7 +10,6 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -370,7 +369,6 @@ static int make_plan(md_dual *d, const char *sql, unsigned flags, unsigned qid, 
     const char *dep = jstr(pj, "deparse");
     char *answer = NULL;
     rc = md_rclient_request(d->remote, MD_MSG_DEPARSE, dep, &answer, out_err);
-    if (getenv("MD_DUAL_DEBUG")) fprintf(stderr, "dual: plan %s\n", plan);
     cJSON_Delete(pj);
     if (rc != MD_OK) {
         md_free(plan);
@@ -434,6 +432,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         if (rc != MD_OK) return rc;
         const char *explain = jstr(plan, "explain");
         if (strcmp(explain, "plan") == 0) {
+            snprintf(stats->mode, sizeof stats->mode, "plan only");
             rc = answer_lines(d, "dual_plan", cJSON_GetObjectItem(plan, "plan_text"), hooks, out_err);
             cJSON_Delete(plan);
             return rc;

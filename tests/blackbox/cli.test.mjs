@@ -4,6 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, createToken, MDSERVER } from '../lib/server.mjs';
 import { MdClient } from '../lib/mdclient.mjs';
 
@@ -98,6 +101,39 @@ test('client: a bad token or an unreachable server exits 2 with a clear message'
     { encoding: 'utf8' });
   assert.equal(dead.status, 2);
   assert.match(dead.stderr, /cannot connect/);
+});
+
+test('client --local FILE: dual execution from the terminal, joins split, cross-site writes, EXPLAIN', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-local-'));
+  const file = path.join(dir, 'mine.duckdb');
+  try {
+    let r = client(['--token', tok, '-c', 'CREATE OR REPLACE TABLE facts AS SELECT i AS id, i % 100 AS k, i * 2 AS v FROM range(100000) t(i)']);
+    assert.equal(r.code, 0, r.err);
+    const local = (sql, more = []) => client(['--token', tok, '--local', file, '--format', 'csv', ...more, '-c', sql]);
+    r = local("CREATE TABLE mine.dim AS SELECT i AS k, 'label' || i AS label FROM range(100) t(i)");
+    assert.equal(r.code, 0, r.err);
+    const q = 'SELECT d.label, count(*) AS n, sum(f.v)::BIGINT AS s FROM facts f JOIN dim d ON f.k = d.k WHERE d.k < 3 GROUP BY d.label ORDER BY 1';
+    r = local(q);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'label,n,s\nlabel0,1000,99900000\nlabel1,1000,99902000\nlabel2,1000,99904000\n');
+    assert.match(r.err, /hybrid \(split\): 1 bridge moved \d+ bytes to the server and 0 bytes from it/);
+    r = local(`EXPLAIN ${q}`);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\(R\) +SCAN my_db\.main\.facts AS f/);
+    assert.match(r.out, /\(R\) +BRIDGE __md_b\d+_0 L->R mine\.main\.dim \(est\. \d+ rows/);
+    assert.match(r.out, /\(L\) +SCAN mine\.main\.dim AS d/);
+    // the rows move once, into the file: it keeps them after the client exits
+    r = local('CREATE TABLE mine.copy AS SELECT * FROM facts WHERE id % 1000 = 0');
+    assert.equal(r.code, 0, r.err);
+    r = local('SELECT count(*) AS n, sum(v) AS s FROM mine.copy');
+    assert.equal(r.out, 'n,s\n100,9900000\n');
+    // a statement that cannot be split says why and exits 1
+    r = local('DELETE FROM facts USING mine.dim WHERE facts.k = dim.k');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /DELETE cannot combine data in the browser with data on the server/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('pool: an idle duckling stops after --idle-timeout; the next query starts a new one', async () => {
