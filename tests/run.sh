@@ -52,34 +52,47 @@ if [ "${1:-}" != "--unit" ]; then
     done
 fi
 
-# sqllogictest: DuckDB's own test files through build/slt-hybrid, each file
-# run on the native engine and on a real mdserver; one case per file and
-# placement (the runner prints every failing query).  The corpus is the
+# sqllogictest: DuckDB's own test files through build/slt-hybrid: on the
+# native engine (local), on a real mdserver (remote), and with the tables
+# spread over both by a seed so that queries are split (random; seeds 1 and
+# 2 here, 1 to 5 and the whole sql/ corpus in `make slt`).  One case per
+# line below (the runner prints every failing query).  The corpus is the
 # handbook's copy beside the checkout (SLT_DIR); without it the cases are
-# skipped and say so.  `make slt` runs every corpus file.
+# skipped and say so.
 if [ "${1:-}" != "--unit" ]; then
     echo "== sqllogictest (build/slt-hybrid)"
     slt_dir=${SLT_DIR:-../shared/slt}
-    for file in sqlite_select1.test sqlite_select4.test; do
-        for placement in local remote; do
-            name="$file --placement $placement"
-            if [ ! -f "$slt_dir/$file" ]; then
-                echo "  skipped: $name: the corpus is not at $slt_dir (set SLT_DIR)"
-                skipped=$((skipped + 1))
-                continue
-            fi
-            out=$(timeout 600 build/slt-hybrid --placement "$placement" "$slt_dir/$file" 2>&1); rc=$?
-            echo "$out" > "$log/slt-${file%.test}-$placement.log"
-            if [ "$rc" -eq 0 ]; then
-                echo "  ok $name: $(echo "$out" | tail -1)"
-                passed=$((passed + 1))
-            else
-                echo "  not ok $name: $(echo "$out" | tail -1)"
-                echo "$out" | grep -A1 '^FAIL' | head -20
-                failed=$((failed + 1))
-            fi
-        done
-    done
+    while read -r placement seed files; do
+        [ "$seed" = "-" ] && seed=""
+        name="$files --placement $placement${seed:+ --seed $seed}"
+        missing=""
+        for f in $files; do [ -f "$slt_dir/$f" ] || missing=$f; done
+        if [ -n "$missing" ]; then
+            echo "  skipped: $name: the corpus is not at $slt_dir (set SLT_DIR)"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        paths=""
+        for f in $files; do paths="$paths $slt_dir/$f"; done
+        # shellcheck disable=SC2086
+        out=$(timeout 900 build/slt-hybrid --placement "$placement" ${seed:+--seed "$seed"} $paths 2>&1); rc=$?
+        echo "$out" > "$log/slt-$placement${seed:+-$seed}-$(echo "$files" | tr ' ' '+').log"
+        if [ "$rc" -eq 0 ]; then
+            echo "  ok $name: $(echo "$out" | tail -1)"
+            passed=$((passed + 1))
+        else
+            echo "  not ok $name: $(echo "$out" | tail -1)"
+            echo "$out" | grep -A1 '^FAIL' | head -20
+            failed=$((failed + 1))
+        fi
+    done <<'CASES'
+local - sqlite_select1.test
+remote - sqlite_select1.test
+local - sqlite_select4.test
+remote - sqlite_select4.test
+random 1 sqlite_select1.test sqlite_select2.test sqlite_select4.test
+random 2 sqlite_select1.test sqlite_select2.test sqlite_select4.test
+CASES
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
