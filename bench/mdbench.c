@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hybrid.h"
 #include "md_alloc.h"
 #include "md_error.h"
 #include "rclient.h"
@@ -107,6 +108,7 @@ static void usage(FILE *f) {
           "                        [--count N] [--runs R] [--json FILE]\n"
           "       mdbench storage  --url WS --token T --db PLAIN_COPY --data-dir DIR [--storage-rows N]\n"
           "                        [--runs R] [--json-dir DIR]\n"
+          "       mdbench hybrid   --url WS --token T [--runs R] [--json-dir DIR]\n"
           "bench/run.sh starts mdserver and PostgreSQL and runs these in order.\n",
           f);
 }
@@ -785,6 +787,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "overhead") == 0 && o.db && o.threads > 0) return cmd_overhead(&o);
     if (strcmp(cmd, "transfer") == 0 && o.pg) return cmd_transfer(&o);
     if (strcmp(cmd, "latency") == 0 && o.db && o.pg && o.threads > 0) return cmd_latency(&o);
+    if (strcmp(cmd, "hybrid") == 0) return bench_hybrid_main(o.url, o.token, o.runs, o.json_dir);
     if (strcmp(cmd, "storage") == 0 && o.db && o.data_dir)
         return bench_storage_main(o.url, o.token, o.data_dir, o.db, o.storage_rows, o.runs, o.json_dir);
     usage(stderr);

@@ -10,7 +10,8 @@
 #   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
 #      the in-process DuckDB side, start mdserver again
 #   5. mdbench overhead | transfer | latency: one BENCH line each
-#   6. mdbench storage: snapshot_small_commit, snapshot_history_cost,
+#   6. mdbench hybrid: hybrid_join, hybrid_aggregate (dual execution)
+#   7. mdbench storage: snapshot_small_commit, snapshot_history_cost,
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
 #   7. stop both servers; bench/browser.mjs (Chromium, a server of its own):
 #      page_first_result and browser_ingest
@@ -248,6 +249,14 @@ run_bench remote_overhead overhead --url "$URL" --token "$TOKEN" --db "$WORK/nat
 run_bench result_transfer transfer --url "$URL" --token "$TOKEN" --pg "$PG" --runs "$RUNS" || status=1
 run_bench small_query_latency latency --url "$URL" --token "$TOKEN" --db "$WORK/native.duckdb" \
     --threads "$THREADS" --memory-limit "$MEM" --pg "$PG" --count "$LAT_COUNT" --runs "$RUNS" || status=1
+# Dual execution: the server's facts table joined with / grouped by tables
+# of a local in-process DuckDB, through the native dual engine.
+echo "  == hybrid_join, hybrid_aggregate ($(elapsed) so far)"
+for b in hybrid_join hybrid_aggregate; do rm -f "$RESULTS/$b.json"; done
+step "$MDBENCH" hybrid --url "$URL" --token "$TOKEN" --runs "$RUNS" --json-dir "$RESULTS" || status=1
+for b in hybrid_join hybrid_aggregate; do
+    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "mdbench hybrid exited before reporting"
+done
 # Snapshot storage, on a database of its own (about 1 GB) that mdbench
 # storage makes through the server; its plain copy is the in-process side.
 echo "  == snapshot_small_commit, snapshot_history_cost, time_travel_attach, clone_cost ($(elapsed) so far)"

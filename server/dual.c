@@ -34,6 +34,7 @@ struct md_dual {
     md_router *router;
     unsigned next_query;
     uint64_t cap;
+    unsigned split_flags;
     int dirty[3]; /* indexed by md_site */
 };
 
@@ -101,6 +102,8 @@ void md_dual_destroy(md_dual **d) {
 }
 
 void md_dual_set_cap(md_dual *d, uint64_t bytes) { d->cap = bytes ? bytes : UINT64_MAX; }
+
+void md_dual_set_split_flags(md_dual *d, unsigned flags) { d->split_flags = flags; }
 
 /* ---- running at one site --------------------------------------------------------- */
 
@@ -425,7 +428,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         int rc = refresh(d, (md_site)site, out_err);
         if (rc != MD_OK) return rc;
     }
-    unsigned flags = 0;
+    unsigned flags = d->split_flags;
     for (int attempt = 0; attempt < 2; attempt++) {
         cJSON *plan = NULL;
         int rc = make_plan(d, sql, flags, ++d->next_query, &plan, out_err);
@@ -458,7 +461,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
                      down ? "R->L" : "L->R", (long long)st.rows, (unsigned long long)st.bytes, st.ms);
             cJSON_AddItemToArray(actual, cJSON_CreateString(line));
             if (rc != MD_OK) {
-                retry = rc == MD_ESQL && !flags && is_bind_error(*out_err);
+                retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
                 break;
             }
         }
@@ -487,7 +490,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         if (!retry) return rc;
         md_free(*out_err);
         *out_err = NULL;
-        flags = MD_SPLIT_FALLBACK;
+        flags |= MD_SPLIT_FALLBACK;
     }
     return MD_OK;
 }

@@ -67,6 +67,11 @@ void md_dual_destroy(md_dual **d);
 /* Most Arrow bytes one bridge may move (0: no limit; the default is 1 GiB). */
 void md_dual_set_cap(md_dual *d, uint64_t bytes);
 
+/* Splitter flags for every hybrid statement from now on (wasm/splitter.h:
+ * MD_SPLIT_FALLBACK plans as the naive way would: every remote relation
+ * moves whole; benchmarks compare against it).  0: the splitter decides. */
+void md_dual_set_split_flags(md_dual *d, unsigned flags);
+
 /*
  * Run the statements of `sql` one after another, stopping at the first that
  * fails.  Every result goes to hooks (NULL: discarded).  MD_OK with
