@@ -13,9 +13,9 @@
 #   6. mdbench hybrid: hybrid_join, hybrid_aggregate (dual execution)
 #   7. mdbench storage: snapshot_small_commit, snapshot_history_cost,
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
-#   7. stop both servers; bench/browser.mjs (Chromium, a server of its own):
+#   8. stop both servers; bench/browser.mjs (Chromium, a server of its own):
 #      page_first_result and browser_ingest
-#   8. build/bench.json = the nine JSON objects (servers are stopped on
+#   9. build/bench.json = the eleven JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
