@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "md_alloc.h"
+#include "md_buf.h"
 #include "md_error.h"
 
 static int fail(md_ast_error *e, int code, long position, char *message) {
@@ -33,18 +34,26 @@ static char *error_text(const char *err) {
     return out;
 }
 
-/* Run one-parameter query `q` with `arg` bound as VARCHAR; the first cell of
- * its result (md_malloc'd) in *out, or NULL with DuckDB's error in *out_err. */
-static int scalar(duckdb_connection c, const char *q, const char *arg, char **out, char **out_err) {
-    duckdb_prepared_statement p = NULL;
+/* Run `fn(arg)` -- arg written as a SQL string literal -- and put the first
+ * cell of its result (md_malloc'd) in *out, or NULL with DuckDB's error in
+ * *out_err.  A literal rather than a bound parameter: with PRAGMA
+ * enable_verification on the session, DuckDB 1.4 answers the prepared form
+ * with NULL. */
+static int scalar(duckdb_connection c, const char *fn, const char *arg, char **out, char **out_err) {
+    md_buf q = MD_BUF_INIT;
+    md_buf_append(&q, "SELECT ", 7);
+    md_buf_append(&q, fn, strlen(fn));
+    md_buf_append(&q, "('", 2);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') md_buf_put_u8(&q, '\'');
+        md_buf_put_u8(&q, (uint8_t)*p);
+    }
+    md_buf_append(&q, "'::VARCHAR)::VARCHAR", 20);
+    md_buf_put_u8(&q, 0);
     duckdb_result r;
-    int rc = MD_ESQL, have = 0;
+    int rc = MD_ESQL;
     *out = NULL;
-    if (duckdb_prepare(c, q, &p) == DuckDBError) {
-        *out_err = error_text(duckdb_prepare_error(p));
-    } else if (duckdb_bind_varchar(p, 1, arg) == DuckDBError) {
-        *out_err = md_strdup("cannot bind the argument");
-    } else if ((have = 1, duckdb_execute_prepared(p, &r)) == DuckDBError) {
+    if (duckdb_query(c, (const char *)q.data, &r) == DuckDBError) {
         *out_err = error_text(duckdb_result_error(&r));
     } else {
         char *v = duckdb_value_varchar(&r, 0, 0);
@@ -53,14 +62,14 @@ static int scalar(duckdb_connection c, const char *q, const char *arg, char **ou
         rc = *out ? MD_OK : MD_EINTERNAL;
         if (!*out) *out_err = md_strdup("DuckDB returned no text");
     }
-    if (have) duckdb_destroy_result(&r);
-    duckdb_destroy_prepare(&p);
+    duckdb_destroy_result(&r);
+    md_buf_free(&q);
     return rc;
 }
 
 int md_ast_parse(duckdb_connection c, const char *sql, char **out_json, md_ast_error *out_err) {
     char *text = NULL, *err = NULL;
-    if (scalar(c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql, &text, &err) != MD_OK)
+    if (scalar(c, "json_serialize_sql", sql, &text, &err) != MD_OK)
         return fail(out_err, MD_ESQL, -1, err);
     cJSON *j = cJSON_Parse(text); /* only to read the error fields: the text goes out as it is */
     if (!j) {
@@ -93,7 +102,7 @@ int md_ast_deparse(duckdb_connection c, const char *request, size_t len, char **
         return fail(out_err, MD_EINVAL, -1,
                     md_strdup("DEPARSE needs a JSON object with a non-empty array \"statements\""));
     char *text = md_strndup(request, len), *sql = NULL, *err = NULL;
-    int rc = scalar(c, "SELECT json_deserialize_sql($1::VARCHAR::JSON)", text, &sql, &err);
+    int rc = scalar(c, "json_deserialize_sql", text, &sql, &err);
     md_free(text);
     if (rc != MD_OK) {
         char *m = md_asprintf("DEPARSE: the tree is not one DuckDB can print: %s", err ? err : "unknown error");

@@ -290,7 +290,32 @@ static int placement_of(const char *sql) {
     return where;
 }
 
-static void run_dual(const char *sql, outcome *o) {
+/* A session option (SET, RESET, PRAGMA naming no table): 1.  Under random
+ * placement it must hold at both sites, since a split query runs at both;
+ * it is run on the local connection too.  PRAGMA enable_verification (a
+ * device of DuckDB's own runner: every query is re-run several ways and
+ * compared) is not run: DuckDB 1.4's appender, which the bridges use, fails
+ * under it ("syntax error at or near -" for negative values). */
+static int session_option(const char *sql, int *local_only) {
+    md_sql_script *sc;
+    md_sql_error e;
+    if (md_sql_classify(sql, strlen(sql), &sc, &e) != MD_OK) return 0;
+    int yes = sc->nstmts == 1 && sc->stmts[0].kind == MD_SQL_OTHER && sc->stmts[0].nrels == 0 &&
+              (strncmp(sc->stmts[0].verb, "SET", 3) == 0 || strncmp(sc->stmts[0].verb, "RESET", 5) == 0 ||
+               strncmp(sc->stmts[0].verb, "PRAGMA", 6) == 0);
+    md_sql_script_free(&sc);
+    *local_only = yes && strcasestr(sql, "_verification") != NULL;
+    return yes;
+}
+
+static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
+    int local_only = 0;
+    if (session_option(sql, &local_only)) {
+        if (local_only) return;
+        duckdb_result r;
+        duckdb_query(local, sql, &r); /* the outcome is the server's, below */
+        duckdb_destroy_result(&r);
+    }
     int where = placement_of(sql);
     if (where >= 0) use_site(where);
     remote_ctx ctx = {NULL, 0, NULL};
@@ -327,7 +352,7 @@ static void run(duckdb_connection local, const char *sql, outcome *o) {
     char *rewritten = R.sqlite ? sqlite_division(sql) : NULL;
     if (rewritten) sql = rewritten;
     if (R.where == LOCAL) run_local(local, sql, o);
-    else if (R.where == RANDOM) run_dual(sql, o);
+    else if (R.where == RANDOM) run_dual(local, sql, o);
     else run_remote(sql, o);
     md_free(rewritten);
 }
