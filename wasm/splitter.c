@@ -202,6 +202,8 @@ typedef struct sp {
      * forces a moved table to keep all its columns. */
     char **names;
     size_t nnames;
+    char **rows;               /* one-part references: a binding named alone is its whole row */
+    size_t nrows;
     int all_columns;           /* *, COLUMNS(*), #n or NATURAL JOIN somewhere */
     char **star_rels;          /* relations named by rel.* */
     size_t nstar_rels;
@@ -254,8 +256,10 @@ static void collect_names(sp *s, const cJSON *n) {
     if (!cJSON_IsObject(n)) return;
     const char *cls = jstr(n, "class"), *type = jstr(n, "type");
     if (streq(cls, "COLUMN_REF")) {
-        const cJSON *p;
-        cJSON_ArrayForEach(p, jget(n, "column_names")) if (cJSON_IsString(p)) add_name(&s->names, &s->nnames, p->valuestring);
+        const cJSON *p, *names = jget(n, "column_names");
+        cJSON_ArrayForEach(p, names) if (cJSON_IsString(p)) add_name(&s->names, &s->nnames, p->valuestring);
+        p = cJSON_GetArrayItem(names, 0);
+        if (cJSON_GetArraySize(names) == 1 && cJSON_IsString(p)) add_name(&s->rows, &s->nrows, p->valuestring);
     } else if (streq(cls, "STAR")) {
         const char *rel = jstr(n, "relation_name");
         if (!rel || !*rel || cJSON_IsTrue(jget(n, "columns")) || cJSON_GetArraySize(jget(n, "exclude_list")) ||
@@ -668,7 +672,9 @@ static void bridge_leaf(sp *s, cJSON *parent, cJSON *ref, const leaf *l, const s
     for (size_t k = 0; k < sc->nb && b == &self; k++)
         if (ieq(sc->b[k].name, bname)) b = &sc->b[k];
     int has_alias_cols = cJSON_GetArraySize(jget(ref, "column_name_alias")) > 0;
-    int all = s->all_columns || has_alias_cols || !l->tab || !l->tab->ncolumns || name_used(s, bname);
+    int whole_row = 0;
+    for (size_t k = 0; k < s->nrows && !whole_row; k++) whole_row = ieq(s->rows[k], bname);
+    int all = s->all_columns || has_alias_cols || !l->tab || !l->tab->ncolumns || whole_row;
     for (size_t k = 0; k < s->nstar_rels && !all; k++) all = ieq(s->star_rels[k], bname);
 
     cJSON *frag_ref = cJSON_Duplicate(ref, 1);
@@ -1101,15 +1107,16 @@ int md_split_prepare(const char *sql, size_t len, md_split_text *out, md_sql_err
         }
     }
     if (!ok) {
-        md_free(toks);
-        md_free(text);
-        md_sql_script_free(&script);
         char msg[200];
         snprintf(msg, sizeof msg,
                  "%s cannot combine data in the browser with data on the server: only queries, CREATE TABLE ... AS "
                  "and INSERT ... SELECT can",
                  st->verb);
-        return fail(out_err, MD_EUNSUPPORTED, st->start, msg);
+        uint32_t pos = st->start;
+        md_free(toks);
+        md_free(text);
+        md_sql_script_free(&script);
+        return fail(out_err, MD_EUNSUPPORTED, pos, msg);
     }
     size_t h0 = toks[head].off, q0 = toks[at].off;
     out->explain = explain;
@@ -1323,6 +1330,8 @@ done:
     cJSON_Delete(tree);
     sp_free_bridges(&s);
     for (size_t k = 0; k < s.nnames; k++) md_free(s.names[k]);
+    for (size_t k = 0; k < s.nrows; k++) md_free(s.rows[k]);
+    md_free(s.rows);
     for (size_t k = 0; k < s.nctes; k++) md_free(s.ctes[k]);
     for (size_t k = 0; k < s.nstar_rels; k++) md_free(s.star_rels[k]);
     md_free(s.names);

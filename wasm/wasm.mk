@@ -77,3 +77,4 @@ $(WASM_MJS): $(WASM_C) $(WASM_H) $(CJSON_SRC)/cJSON.c $(WASM_INC)/cjson/cJSON.h 
 CFLAGS += -Iwasm
 test_catalog_OBJS := wasm/catalog.c
 test_router_OBJS  := wasm/router.c wasm/catalog.c
+test_splitter_OBJS := wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c

@@ -1,0 +1,259 @@
+/*
+ * test_splitter.c: the plan splitter (wasm/splitter.c) and its exact JSON
+ * reader (wasm/json_exact.c) on DuckDB's real parse trees: an in-process
+ * DuckDB plays the server's PARSE (json_serialize_sql) and DEPARSE
+ * (json_deserialize_sql).  Checked: which side moves, what a bridge holds
+ * (pushed filters, pruned columns, a subquery whole), the fallback,
+ * correlated subqueries, writes,
+ * numbers beyond 2^53, and the SQL each part gets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "catalog.h"
+#include "duckdb.h"
+#include "json_exact.h"
+#include "md_alloc.h"
+#include "md_buf.h"
+#include "md_error.h"
+#include "router.h"
+#include "splitter.h"
+
+static const char *LOCAL_JSON =
+    "{\"databases\": [{\"name\": \"memory\", \"schemas\": [{\"name\": \"main\", \"tables\": ["
+    " {\"name\": \"dim\", \"rows\": 1000, \"columns\": [{\"name\": \"k\", \"type\": \"INTEGER\"},"
+    "   {\"name\": \"label\", \"type\": \"VARCHAR\"}, {\"name\": \"grp\", \"type\": \"INTEGER\"},"
+    "   {\"name\": \"unused\", \"type\": \"VARCHAR\"}]},"
+    " {\"name\": \"big\", \"rows\": 50000000, \"columns\": [{\"name\": \"k\", \"type\": \"INTEGER\"},"
+    "   {\"name\": \"w\", \"type\": \"DOUBLE\"}]}]}]}]}";
+
+static const char *REMOTE_JSON =
+    "{\"databases\": [{\"name\": \"my_db\", \"schemas\": [{\"name\": \"main\", \"tables\": ["
+    " {\"name\": \"fact\", \"rows\": 10000000, \"columns\": [{\"name\": \"id\", \"type\": \"BIGINT\"},"
+    "   {\"name\": \"k\", \"type\": \"INTEGER\"}, {\"name\": \"v\", \"type\": \"DOUBLE\"}]},"
+    " {\"name\": \"small\", \"rows\": 10, \"columns\": [{\"name\": \"k\", \"type\": \"INTEGER\"},"
+    "   {\"name\": \"name\", \"type\": \"VARCHAR\"}]}]}]}]}";
+
+typedef struct fx {
+    md_router *r;
+    duckdb_database db;
+    duckdb_connection c;
+} fx;
+
+static int setup(void **state) {
+    fx *f = md_calloc(1, sizeof *f);
+    f->r = md_router_create(NULL, NULL);
+    assert_int_equal(md_catalog_set_json(md_router_catalog(f->r), MD_SITE_LOCAL, LOCAL_JSON, strlen(LOCAL_JSON), NULL),
+                     MD_OK);
+    assert_int_equal(
+        md_catalog_set_json(md_router_catalog(f->r), MD_SITE_REMOTE, REMOTE_JSON, strlen(REMOTE_JSON), NULL), MD_OK);
+    assert_int_equal(duckdb_open(NULL, &f->db), DuckDBSuccess);
+    assert_int_equal(duckdb_connect(f->db, &f->c), DuckDBSuccess);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fx *f = *state;
+    md_router_destroy(&f->r);
+    duckdb_disconnect(&f->c);
+    duckdb_close(&f->db);
+    md_free(f);
+    return 0;
+}
+
+/* fn('arg') through DuckDB: the first cell, md_malloc'd. */
+static char *duck(fx *f, const char *fn, const char *arg) {
+    md_buf q = MD_BUF_INIT;
+    char *head = md_asprintf("SELECT %s('", fn);
+    md_buf_append(&q, head, strlen(head));
+    md_free(head);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') md_buf_put_u8(&q, '\'');
+        md_buf_put_u8(&q, (uint8_t)*p);
+    }
+    md_buf_append(&q, "'::VARCHAR)::VARCHAR", 20);
+    md_buf_put_u8(&q, 0);
+    duckdb_result r;
+    if (duckdb_query(f->c, (const char *)q.data, &r) == DuckDBError) fail_msg("%s: %s", fn, duckdb_result_error(&r));
+    char *v = duckdb_value_varchar(&r, 0, 0);
+    char *out = md_strdup(v);
+    duckdb_free(v);
+    duckdb_destroy_result(&r);
+    md_buf_free(&q);
+    return out;
+}
+
+/* The finished plan of `sql` (PARSE, plan, DEPARSE, finish), as cJSON. */
+static cJSON *plan(fx *f, const char *sql, unsigned flags) {
+    md_split_text tx;
+    md_sql_error e;
+    if (md_split_prepare(sql, strlen(sql), &tx, &e) != MD_OK) fail_msg("prepare <%s>: %s", sql, e.message);
+    char *ast = duck(f, "json_serialize_sql", tx.query);
+    md_split_text_free(&tx);
+    char *p = NULL;
+    if (md_split_plan(f->r, sql, strlen(sql), ast, strlen(ast), flags, 7, &p, &e) != MD_OK)
+        fail_msg("plan <%s>: %s", sql, e.message);
+    md_free(ast);
+    cJSON *pj = cJSON_Parse(p);
+    char *text = duck(f, "json_deserialize_sql", cJSON_GetObjectItem(pj, "deparse")->valuestring);
+    cJSON_Delete(pj);
+    char *full = NULL;
+    if (md_split_finish(p, strlen(p), text, strlen(text), &full, &e) != MD_OK) fail_msg("finish: %s", e.message);
+    md_free(p);
+    md_free(text);
+    if (getenv("SPLIT_DEBUG")) fprintf(stderr, "%s\n", full);
+    cJSON *out = cJSON_Parse(full);
+    md_free(full);
+    return out;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static const cJSON *bridge(const cJSON *p, int i) { return cJSON_GetArrayItem(cJSON_GetObjectItem(p, "bridges"), i); }
+
+static int nbridges(const cJSON *p) { return cJSON_GetArraySize(cJSON_GetObjectItem(p, "bridges")); }
+
+static void the_smaller_side_moves_filtered_and_pruned(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "SELECT d.label, sum(f.v) FROM fact f JOIN dim d ON f.k = d.k WHERE d.grp = 3 GROUP BY d.label", 0);
+    assert_string_equal(str(p, "mode"), "split");
+    assert_string_equal(str(p, "root"), "remote");
+    assert_int_equal(nbridges(p), 1);
+    const cJSON *b = bridge(p, 0);
+    assert_string_equal(str(b, "from"), "local");
+    assert_string_equal(str(b, "relation"), "memory.main.dim");
+    assert_int_equal(cJSON_GetObjectItem(b, "filters")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(b, "columns")->valueint, 3); /* k, label, grp: not unused */
+    assert_non_null(strstr(str(b, "sql"), "(d.grp = 3)"));
+    assert_null(strstr(str(b, "sql"), "unused"));
+    const char *fin = str(cJSON_GetObjectItem(p, "final"), "sql");
+    assert_non_null(strstr(fin, "\"temp\".main.__md_b7_0 AS d"));
+    assert_non_null(strstr(fin, "fact AS f"));
+    cJSON_Delete(p);
+    /* the other way round: the server's side is the small one */
+    p = plan(f, "SELECT b.w, s.name FROM big b JOIN small s ON b.k = s.k", 0);
+    assert_string_equal(str(p, "root"), "local");
+    assert_string_equal(str(bridge(p, 0), "from"), "remote");
+    assert_string_equal(str(bridge(p, 0), "relation"), "my_db.main.small");
+    cJSON_Delete(p);
+}
+
+static void a_subquery_at_one_site_moves_whole(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "SELECT label FROM dim WHERE k IN (SELECT k FROM small WHERE name <> 'x' GROUP BY k HAVING count(*) > 0)", 0);
+    assert_string_equal(str(p, "root"), "local");
+    assert_int_equal(nbridges(p), 1);
+    assert_string_equal(str(bridge(p, 0), "relation"), "subquery");
+    const char *sql = str(bridge(p, 0), "sql");
+    assert_non_null(strstr(sql, "GROUP BY k"));
+    assert_non_null(strstr(sql, "HAVING"));
+    cJSON_Delete(p);
+    /* a big one does not: the small side moves instead */
+    p = plan(f, "SELECT label FROM dim WHERE k IN (SELECT k FROM fact WHERE v > 10)", 0);
+    assert_string_equal(str(p, "root"), "remote");
+    assert_string_equal(str(bridge(p, 0), "relation"), "memory.main.dim");
+    cJSON_Delete(p);
+}
+
+static void correlated_subqueries_move_their_tables(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "SELECT label FROM dim d WHERE EXISTS (SELECT 1 FROM small s WHERE s.k = d.k)", 0);
+    assert_string_equal(str(p, "root"), "local");
+    assert_string_equal(str(bridge(p, 0), "relation"), "my_db.main.small");
+    assert_non_null(strstr(str(p, "reason"), "correlated"));
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "EXISTS"));
+    cJSON_Delete(p);
+}
+
+static void a_fallback_moves_remote_tables_whole(void **state) {
+    fx *f = *state;
+    cJSON *p;
+    p = plan(f, "SELECT d.label, f.v FROM fact f JOIN dim d ON f.k = d.k WHERE d.grp = 3", MD_SPLIT_FALLBACK);
+    assert_string_equal(str(p, "mode"), "fallback");
+    assert_string_equal(str(bridge(p, 0), "relation"), "my_db.main.fact");
+    assert_non_null(strstr(str(bridge(p, 0), "sql"), "SELECT *"));
+    assert_int_equal(cJSON_GetObjectItem(bridge(p, 0), "columns")->valueint, -1);
+    assert_string_equal(str(p, "root"), "local");
+    cJSON_Delete(p);
+}
+
+static void writes_have_their_root_at_the_target(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "CREATE TABLE memory.main.copy AS SELECT * FROM fact WHERE id < 5", 0);
+    assert_string_equal(str(p, "root"), "local");
+    assert_string_equal(str(p, "prefix"), "CREATE TABLE memory.main.copy AS ");
+    assert_string_equal(str(bridge(p, 0), "relation"), "subquery");
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "CREATE TABLE memory.main.copy AS SELECT"));
+    cJSON_Delete(p);
+    p = plan(f, "INSERT INTO fact SELECT k, k, 1.5 FROM dim", 0);
+    assert_string_equal(str(p, "root"), "remote");
+    assert_string_equal(str(bridge(p, 0), "from"), "local");
+    cJSON_Delete(p);
+    p = plan(f, "EXPLAIN SELECT * FROM fact JOIN dim USING (k)", 0);
+    assert_string_equal(str(p, "explain"), "plan");
+    const cJSON *lines = cJSON_GetObjectItem(p, "plan_text");
+    int bridged = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, lines) bridged |= strstr(l->valuestring, "BRIDGE __md_b7_0") != NULL;
+    assert_true(bridged);
+    cJSON_Delete(p);
+}
+
+static void numbers_stay_exact(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "SELECT id FROM fact JOIN dim USING (k) WHERE id = 9007199254740993", 0);
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "9007199254740993"));
+    cJSON_Delete(p);
+    const char *json = "{\"a\": [18446744073709551615, -0.5e-3, 1E+2], \"s\": \"\\u00e9\\ud83d\\ude00\\n\"}";
+    cJSON *j = NULL;
+    assert_int_equal(md_json_exact_parse(json, strlen(json), &j, NULL), MD_OK);
+    char *out = cJSON_PrintUnformatted(j);
+    assert_string_equal(out, "{\"a\":[18446744073709551615,-0.5e-3,1E+2],\"s\":\"\xc3\xa9\xf0\x9f\x98\x80\\n\"}");
+    cJSON_free(out);
+    cJSON_Delete(j);
+    size_t pos = 0;
+    const char *bad[] = {"{\"a\": 01}", "[1,]", "\"\\ud800\"", "{\"a\" 1}", "[\"\\u0000\"]", "1 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(md_json_exact_parse(bad[i], strlen(bad[i]), &j, &pos), MD_EINVAL);
+}
+
+static void statements_that_cannot_split_say_why(void **state) {
+    fx *f = *state;
+    md_split_text tx;
+    md_sql_error e;
+    assert_int_equal(md_split_prepare("UPDATE fact SET v = 1", 21, &tx, &e), MD_EUNSUPPORTED);
+    assert_non_null(strstr(e.message, "UPDATE cannot combine"));
+    const char *one = "SELECT * FROM fact";
+    char *ast = duck(f, "json_serialize_sql", one);
+    char *p = NULL;
+    assert_int_equal(md_split_plan(f->r, one, strlen(one), ast, strlen(ast), 0, 1, &p, &e), MD_EUNSUPPORTED);
+    assert_non_null(strstr(e.message, "needs no split"));
+    md_free(ast);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        T(the_smaller_side_moves_filtered_and_pruned),
+        T(a_subquery_at_one_site_moves_whole),
+        T(correlated_subqueries_move_their_tables),
+        T(a_fallback_moves_remote_tables_whole),
+        T(writes_have_their_root_at_the_target),
+        T(numbers_stay_exact),
+        T(statements_that_cannot_split_say_why),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
