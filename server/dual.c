@@ -472,6 +472,10 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             int analyze = strcmp(explain, "analyze") == 0;
             const md_dual_hooks *h = analyze ? NULL : hooks;
             rc = root == MD_SITE_LOCAL ? run_local(d, fsql, h, out_err) : run_remote(d, fsql, h, out_err);
+            /* A final query that does not bind (before any row: a column the
+             * catalog cache did not know yet, a name taken for a column) runs
+             * again as the fallback plan. */
+            retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
             char line[200];
             snprintf(line, sizeof line, "FINAL (%c): %.1f ms", root == MD_SITE_LOCAL ? 'L' : 'R', now_ms() - t0);
             cJSON_AddItemToArray(actual, cJSON_CreateString(line));

@@ -387,7 +387,7 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
         if (g_rows.n++ == 0) g_rows.since_ms = now_ms_f();
         g_rows.rows += n;
     }
-    if (!sent_first && g_rows.n == 0 && ncols > 0) {
+    if (!sent_first && g_rows.n == 0 && ncols > 0 && !duckdb_result_error(res)) {
         /* An empty result still gets one (empty) batch: a client that
          * stores results (the browser's cache, a bridge of dual execution)
          * makes its table from a batch's column types. */

@@ -346,14 +346,62 @@ int md_upload_feed(md_upload *u, const uint8_t *p, size_t len, char **out_err) {
     return rc;
 }
 
+/* An empty array of schema s: every buffer a zeroed block (DuckDB's Arrow
+ * import reads offsets even of an empty array), children and dictionary
+ * likewise.  Buffers per format as the C data interface has them. */
+static void release_empty(struct ArrowArray *a) {
+    for (int64_t i = 0; i < a->n_children; i++) { /* a consumer may have moved a child out */
+        if (a->children[i]->release) a->children[i]->release(a->children[i]);
+        md_free(a->children[i]);
+    }
+    if (a->dictionary) {
+        if (a->dictionary->release) a->dictionary->release(a->dictionary);
+        md_free(a->dictionary);
+    }
+    md_free(a->children);
+    md_free(a->buffers);
+    a->release = NULL;
+}
+
+static void empty_array(const struct ArrowSchema *s, struct ArrowArray *a) {
+    static const uint64_t zeros[8];
+    const char *f = s->format ? s->format : "";
+    int64_t nb = 2;
+    if (strcmp(f, "n") == 0 || strcmp(f, "+r") == 0) nb = 0;
+    else if (strcmp(f, "+s") == 0 || strncmp(f, "+w:", 3) == 0 || strcmp(f, "+us") == 0) nb = 1;
+    else if (strcmp(f, "u") == 0 || strcmp(f, "z") == 0 || strcmp(f, "U") == 0 || strcmp(f, "Z") == 0 ||
+             strcmp(f, "vu") == 0 || strcmp(f, "vz") == 0)
+        nb = 3;
+    memset(a, 0, sizeof *a);
+    a->n_buffers = nb;
+    a->buffers = md_calloc((size_t)(nb ? nb : 1), sizeof *a->buffers);
+    for (int64_t i = 0; i < nb; i++) a->buffers[i] = zeros;
+    a->n_children = s->n_children;
+    a->children = md_calloc((size_t)(s->n_children ? s->n_children : 1), sizeof *a->children);
+    for (int64_t i = 0; i < s->n_children; i++) {
+        a->children[i] = md_calloc(1, sizeof **a->children);
+        empty_array(s->children[i], a->children[i]);
+    }
+    if (s->dictionary) {
+        a->dictionary = md_calloc(1, sizeof *a->dictionary);
+        empty_array(s->dictionary, a->dictionary);
+    }
+    a->release = release_empty;
+}
+
 int md_upload_finish(md_upload *u, int64_t *out_rows, uint64_t *out_bytes, char **out_err) {
     if (u->pending.len > 0 && !u->eos) {
         *out_err = md_asprintf("the upload ended inside an Arrow message (%zu bytes left over)", u->pending.len);
         return MD_EBAD_FRAME;
     }
+    if (!u->created && u->conv) { /* a schema and no batch: an empty table of those columns */
+        struct ArrowArray none;
+        empty_array(&u->schema, &none);
+        int rc = add_batch(u, &none, out_err); /* takes it over, as md_upload_batch's */
+        if (rc != MD_OK) return rc;
+    }
     if (!u->created) {
-        *out_err = md_strdup(u->conv ? "the upload holds no record batch (send an empty one for an empty table)"
-                                     : "the upload holds no Arrow schema");
+        *out_err = md_strdup("the upload holds no Arrow schema");
         return MD_EBAD_FRAME;
     }
     if (duckdb_appender_close(u->app) == DuckDBError) {

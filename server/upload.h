@@ -12,8 +12,8 @@
  *                 frame {"final": true} (one frame may be both); others {}
  *   4+h     rest  the next bytes of one Arrow IPC stream (cut anywhere)
  *
- * The stream must hold its schema and at least one record batch (an empty
- * one is fine: DuckDB takes the column types from a batch).  The answer is
+ * The stream must hold its schema; a stream without a record batch makes
+ * an empty table of the schema's columns.  The answer is
  * RESULT_END {"rows", "bytes", "table": "temp.main.<name>", "final": true}
  * or one ERROR (later frames of a failed upload are dropped).  The table is
  * created with CREATE OR REPLACE TEMP TABLE, lives as long as the session,

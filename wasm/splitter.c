@@ -215,6 +215,7 @@ typedef struct sp {
     bridge *br;
     size_t nbr;
     int correlated;            /* a subquery that could not move whole */
+    const char *refused;       /* static: why this statement cannot be split at all */
 } sp;
 
 static int is_bridge_name(const char *t) { return t && strncmp(t, "__md_b", 6) == 0; }
@@ -523,11 +524,27 @@ static double selectivity(const cJSON *conj) {
 
 /* ---- pass 2: the rewrite ----------------------------------------------------- */
 
+/* Functions whose value depends on where or when they run: volatile ones,
+ * and those reading the session (variables, settings, the current
+ * database, the clock).  Conjuncts holding one are not pushed, and a part
+ * holding one does not move whole: it is evaluated at the root. */
 static int is_volatile(const char *fn) {
     static const char *const V[] = {"random", "gen_random_uuid", "uuid", "uuidv4", "uuidv7", "nextval",
-                                    "currval", "setseed", NULL};
+                                    "currval", "setseed", "getvariable", "current_setting", "current_database",
+                                    "current_schema", "current_schemas", "current_catalog", "current_user",
+                                    "session_user", "user", "now", "current_date", "current_time",
+                                    "current_timestamp", "get_current_time", "get_current_timestamp", "today",
+                                    "transaction_timestamp", "localtime", "localtimestamp", "current_query",
+                                    "txid_current", NULL};
     for (int k = 0; V[k]; k++)
         if (ieq(fn, V[k])) return 1;
+    return 0;
+}
+
+static int calls_volatile(const cJSON *n) {
+    if (cJSON_IsObject(n) && streq(jstr(n, "class"), "FUNCTION") && is_volatile(jstr(n, "function_name"))) return 1;
+    const cJSON *c;
+    if (cJSON_IsObject(n) || cJSON_IsArray(n)) cJSON_ArrayForEach(c, n) if (calls_volatile(c)) return 1;
     return 0;
 }
 
@@ -677,6 +694,11 @@ static void bridge_leaf(sp *s, cJSON *parent, cJSON *ref, const leaf *l, const s
     int all = s->all_columns || has_alias_cols || !l->tab || !l->tab->ncolumns || whole_row;
     for (size_t k = 0; k < s->nstar_rels && !all; k++) all = ieq(s->star_rels[k], bname);
 
+    /* rowid is the moved table's own: it is carried as a column (a real
+     * column named rowid hides the pseudo-column), which SELECT * cannot do. */
+    int rowid = name_used(s, "rowid");
+    if (rowid && all) s->refused = "rowid of a table that must move between the browser and the server, with *: "
+                                   "name the columns instead";
     cJSON *frag_ref = cJSON_Duplicate(ref, 1);
     cJSON *frag = new_select_node(frag_ref);
     cJSON *list = jget(frag, "select_list");
@@ -694,6 +716,11 @@ static void bridge_leaf(sp *s, cJSON *parent, cJSON *ref, const leaf *l, const s
             if (!name_used(s, l->tab->columns[k].name)) continue;
             cJSON_AddItemToArray(list, new_colref(bname, l->tab->columns[k].name));
             width += type_width(l->tab->columns[k].type);
+            ncols++;
+        }
+        if (rowid) {
+            cJSON_AddItemToArray(list, new_colref(bname, "rowid"));
+            width += 8;
             ncols++;
         }
         if (!ncols) {
@@ -791,7 +818,7 @@ static void rewrite_node(sp *s, cJSON *parent, cJSON *node, const scope *up) {
     unsigned st = sites(s, node);
     if (!(st & site_bit(s->other))) return;
     if (!(st & (site_bit(s->root) | S_CTE | S_UNKNOWN | S_ALIEN))) {
-        if (self_contained(s, node)) {
+        if (self_contained(s, node) && !calls_volatile(node)) {
             bridge_node(s, parent, node, "subquery");
             return;
         }
@@ -805,8 +832,11 @@ static void rewrite_node(sp *s, cJSON *parent, cJSON *node, const scope *up) {
     if (!streq(jstr(node, "type"), "SELECT_NODE")) {
         rewrite_node(s, node, jget(node, "left"), up);
         rewrite_node(s, node, jget(node, "right"), up);
-        cJSON *ch;
-        cJSON_ArrayForEach(ch, jget(node, "children")) rewrite_node(s, jget(node, "children"), ch, up);
+        cJSON *children = jget(node, "children"), *ch = children ? children->child : NULL, *next;
+        for (; ch; ch = next) { /* the rewrite may replace ch */
+            next = ch->next;
+            rewrite_node(s, children, ch, up);
+        }
         return;
     }
     scope sc = {up, NULL, 0, jget(node, "select_list")};
@@ -815,7 +845,9 @@ static void rewrite_node(sp *s, cJSON *parent, cJSON *node, const scope *up) {
     for (size_t k = 0; k < c.ndefined; k++) md_free(c.defined[k]);
     md_free(c.defined);
     conjs where = {NULL, 0};
-    conjs_add(&where, jget(node, "where_clause"));
+    const cJSON *sample = jget(node, "sample");
+    if (!sample || cJSON_IsNull(sample)) /* DuckDB samples before WHERE: nothing is pushed under a sample */
+        conjs_add(&where, jget(node, "where_clause"));
     static const char *const parts[] = {"select_list", "where_clause", "group_expressions", "having", "qualify",
                                         "modifiers", NULL};
     for (int k = 0; parts[k]; k++) rewrite_exprs(s, jget(node, parts[k]), &sc);
@@ -888,6 +920,7 @@ typedef struct xp {
 static void xline(xp *x, md_site site, int depth, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void xline(xp *x, md_site site, int depth, const char *fmt, ...) {
     char text[600];
+    if (depth > 100) depth = 100; /* deeper plans are shown flattened */
     int n = snprintf(text, sizeof text, "(%c) %*s", site_letter(site), depth * 2, "");
     va_list ap;
     va_start(ap, fmt);
@@ -1103,7 +1136,11 @@ int md_split_prepare(const char *sql, size_t len, md_split_text *out, md_sql_err
         } else if (head < n && kw_is(&toks[head], MD_KW_INSERT)) {
             ok = find_query(text, toks, head, n, 1, &at);
         } else if (head < n && kw_is(&toks[head], MD_KW_CREATE)) {
-            ok = find_query(text, toks, head, n, 0, &at);
+            size_t k = head + 1;
+            while (k < n && (kw_is(&toks[k], MD_KW_OR) || kw_is(&toks[k], MD_KW_REPLACE) ||
+                             kw_is(&toks[k], MD_KW_TEMP) || kw_is(&toks[k], MD_KW_TEMPORARY)))
+                k++;
+            ok = k < n && kw_is(&toks[k], MD_KW_TABLE) && find_query(text, toks, head, n, 0, &at);
         }
     }
     if (!ok) {
@@ -1261,6 +1298,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
             s.other = alt.other;
             s.bridge_db = alt.bridge_db;
             s.correlated = alt.correlated;
+            s.refused = alt.refused;
             cJSON_Delete(fl);
             final = fr;
         } else {
@@ -1274,9 +1312,22 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
         }
         root = s.root;
     }
-    if (!s.nbr) {
+    /* Whatever the rewrite left reading the other site (a place it does not
+     * rewrite, e.g. a subquery inside VALUES) would run at the wrong site:
+     * then every relation moves. */
+    if (!fallback && (!s.nbr || (sites(&s, jget(final, "node")) & site_bit(s.other)))) {
         cJSON_Delete(final);
-        rc = fail(out_err, MD_EINVAL, st->start, "no part of the statement reads the other site: nothing to split");
+        sp_free_bridges(&s);
+        fallback = 1;
+        root = write_site != MD_SITE_NONE ? write_site : MD_SITE_LOCAL;
+        final = plan_for(&s, top, root, 1);
+        snprintf(reason, sizeof reason, "a part the splitter does not rewrite reads the other site, so every "
+                                        "relation there moves");
+    }
+    if (!s.nbr || (sites(&s, jget(final, "node")) & site_bit(s.other)) || s.refused) {
+        cJSON_Delete(final);
+        rc = fail(out_err, MD_EUNSUPPORTED, st->start,
+                  s.refused ? s.refused : "a part of this statement that reads the other site cannot be moved");
         goto done;
     }
     /* The plan. */

@@ -246,6 +246,11 @@ test('a dropped CSV joined with a remote table runs split across both sites, as 
   assert.match(plan, /\(R\) .*SCAN .*orders/);
   assert.match(plan, /\(L\) .*SCAN customers\.csv/);
   assert.match(plan, /BRIDGE __md_b\d+_0 L->R/);
+  // a browser side with no rows after its filter still makes an (empty) table on the server
+  const none = await runSql(page, join("'customers.csv'").replace("IN ('north', 'east')", "= 'nowhere'"));
+  assert.equal(none.error, null);
+  assert.equal(none.site, 'hybrid');
+  assert.equal(none.rowCount, 0);
   const an = await runSql(page, `EXPLAIN ANALYZE ${join("'customers.csv'")}`);
   assert.match(an.rows.map((row) => row[0]).join('\n'), /BRIDGE __md_b\d+_0 L->R: 20 rows, \d+ bytes/);
 });

@@ -243,6 +243,35 @@ static void statements_that_cannot_split_say_why(void **state) {
     md_free(ast);
 }
 
+static void what_would_change_an_answer_stays_put(void **state) {
+    fx *f = *state;
+    /* rowid is the moved table's own: carried as a column */
+    cJSON *p = plan(f, "SELECT d.rowid, s.name FROM dim d JOIN small s ON d.k = s.k WHERE d.grp = 1", 0);
+    assert_string_equal(str(p, "root"), "local");
+    cJSON_Delete(p);
+    p = plan(f, "SELECT f.rowid, d.label FROM fact f JOIN dim d ON f.k = d.k", 0);
+    assert_non_null(strstr(str(bridge(p, 0), "sql"), "rowid"));
+    cJSON_Delete(p);
+    /* nothing is pushed under a query-level sample (DuckDB samples before WHERE) */
+    p = plan(f, "SELECT d.label FROM fact f JOIN dim d ON f.k = d.k WHERE d.grp = 3 USING SAMPLE 50 PERCENT (bernoulli, 7)", 0);
+    assert_int_equal(cJSON_GetObjectItem(bridge(p, 0), "filters")->valueint, 0);
+    cJSON_Delete(p);
+    /* session functions are evaluated at the root, never pushed */
+    p = plan(f, "SELECT d.label FROM fact f JOIN dim d ON f.k = d.k WHERE d.grp = getvariable('g')", 0);
+    assert_int_equal(cJSON_GetObjectItem(bridge(p, 0), "filters")->valueint, 0);
+    cJSON_Delete(p);
+    /* VALUES reading the server moves whole */
+    p = plan(f, "SELECT * FROM dim, (VALUES ((SELECT max(k) FROM small))) v(x) WHERE dim.k = v.x", 0);
+    assert_string_equal(str(bridge(p, 0), "relation"), "subquery");
+    assert_non_null(strstr(str(bridge(p, 0), "sql"), "VALUES"));
+    cJSON_Delete(p);
+    /* EXPLAIN ANALYZE CREATE VIEW over both sites is no CREATE TABLE ... AS */
+    md_split_text tx;
+    md_sql_error e;
+    const char *v = "EXPLAIN ANALYZE CREATE VIEW vv AS SELECT * FROM fact JOIN dim USING (k)";
+    assert_int_equal(md_split_prepare(v, strlen(v), &tx, &e), MD_EUNSUPPORTED);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -254,6 +283,7 @@ int main(void) {
         T(writes_have_their_root_at_the_target),
         T(numbers_stay_exact),
         T(statements_that_cannot_split_say_why),
+        T(what_would_change_an_answer_stays_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

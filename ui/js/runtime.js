@@ -191,6 +191,7 @@ export class Runtime extends EventTarget {
             await this.local.use(before.local.database, before.local.schema).catch(() => {});
           }
           await Promise.allSettled([this.refreshLocalCatalog(), this.refreshRemoteCatalog()]);
+          if (st.route === 'hybrid') delete e.position; // it points into a fragment, not the user's text
           throw this.#positioned(e, sql, st);
         }
         if (st.kind !== 'query' && (st.route === 'local' || st.route === 'hybrid')) localChanged = true;
@@ -313,7 +314,17 @@ export class Runtime extends EventTarget {
       try {
         const f0 = performance.now();
         const fin = { ...st, sql: plan.final.sql, route: plan.root };
-        const out = plan.root === 'local' ? await this.#runLocal(fin, handlers) : await this.#runRemote(fin, handlers);
+        let out;
+        try {
+          out = plan.root === 'local' ? await this.#runLocal(fin, handlers) : await this.#runRemote(fin, handlers);
+        } catch (e) {
+          // A final query that does not bind runs again as the fallback plan.
+          if (attempt === 0 && e.code === 'SQL_ERROR' && /Binder Error|not found in FROM|does not exist/.test(e.message)) {
+            flags |= 1;
+            continue;
+          }
+          throw e;
+        }
         hybrid.finalMs = performance.now() - f0;
         if (plan.explain === 'analyze') {
           const lines = [...plan.plan_text,
@@ -352,7 +363,7 @@ export class Runtime extends EventTarget {
   /** Browser -> server: a fragment's result uploaded into the session's temp.main.<name>. */
   async #bridgeUp(b) {
     const table = await this.local.query(b.sql);
-    const ipc = tableToIPC(table, 'stream');
+    const ipc = tableToIPC(table, 'stream'); // an empty result is its schema alone: an empty table upstream
     if (ipc.length > this.bridgeCap) throw this.#tooLarge(b, ipc.length);
     await this.remote.upload(b.name, ipc);
     return { rows: table.numRows, bytes: ipc.length };
