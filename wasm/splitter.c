@@ -239,6 +239,17 @@ static int unqualified(const cJSON *ref) {
     return (!cat || !*cat) && (!sch || !*sch);
 }
 
+/* An unqualified name that a WITH of the statement defines is that CTE (a
+ * CTE shadows a table of the same name), even where the router placed a
+ * relation: a recursive CTE's reference to itself must never be moved,
+ * or its recursion would read a fixed table and never end. */
+static int is_cte_ref(const sp *s, const cJSON *ref) {
+    return streq(jstr(ref, "type"), "BASE_TABLE") && unqualified(ref) && is_cte_name(s, jstr(ref, "table_name"));
+}
+
+/* The relation a table reference reads, or NULL (a CTE, a bridge, unknown). */
+static const leaf *ref_leaf(const sp *s, const cJSON *ref) { return is_cte_ref(s, ref) ? NULL : find_leaf(s, ref); }
+
 /* ---- pass 0: names the statement uses ------------------------------------- */
 
 static void add_name(char ***list, size_t *n, const char *name) {
@@ -303,9 +314,9 @@ static unsigned sites(const sp *s, const cJSON *n) {
             if (streq(type, "BASE_TABLE") && is_bridge_name(jstr(n, "table_name"))) {
                 /* a bridge already made: read at the root */
             } else if (streq(type, "BASE_TABLE") || streq(type, "TABLE_FUNCTION")) {
-                const leaf *l = find_leaf(s, n);
+                const leaf *l = ref_leaf(s, n);
                 if (l) out |= site_bit(l->site);
-                else if (streq(type, "BASE_TABLE") && unqualified(n) && is_cte_name(s, jstr(n, "table_name")))
+                else if (is_cte_ref(s, n))
                     out |= S_CTE;
                 else if (streq(type, "BASE_TABLE"))
                     out |= S_UNKNOWN;
@@ -362,7 +373,7 @@ static void add_bindings(chk *c, const cJSON *ref, binding **b, size_t *nb) {
     if (streq(type, "EMPTY")) return;
     const md_cat_table *tab = NULL;
     if (streq(type, "BASE_TABLE")) {
-        const leaf *l = find_leaf(c->s, ref);
+        const leaf *l = ref_leaf(c->s, ref);
         if (l && l->tab && l->tab->ncolumns && !cJSON_GetArraySize(jget(ref, "column_name_alias"))) tab = l->tab;
         if (!l && unqualified(ref)) {
             int inside = 0;
@@ -644,7 +655,7 @@ static const char *add_bridge(sp *s, cJSON *node, const char *relation, int ncol
 static double estimate_node_rows(const sp *s, const cJSON *n) {
     double rows = 0;
     if (cJSON_IsObject(n) && is_table_ref(n) && (streq(jstr(n, "type"), "BASE_TABLE") || streq(jstr(n, "type"), "TABLE_FUNCTION"))) {
-        const leaf *l = find_leaf(s, n);
+        const leaf *l = ref_leaf(s, n);
         return l && l->tab && l->tab->rows >= 0 ? (double)l->tab->rows : DEFAULT_ROWS;
     }
     const cJSON *c;
@@ -778,7 +789,7 @@ static void rewrite_ref(sp *s, cJSON *parent, cJSON *ref, const scope *sc, const
     unsigned st = sites(s, ref);
     const char *type = jstr(ref, "type");
     if (streq(type, "BASE_TABLE") || streq(type, "TABLE_FUNCTION")) {
-        const leaf *l = find_leaf(s, ref);
+        const leaf *l = ref_leaf(s, ref);
         if (l && l->site == s->other) {
             bridge_leaf(s, parent, ref, l, sc, pc);
             return;
@@ -892,7 +903,7 @@ static void requalify(const sp *s, cJSON *n) {
 /* Fallback: every table reference at the other site moves whole. */
 static void rewrite_leaves(sp *s, cJSON *parent, cJSON *n) {
     if (is_table_ref(n) && (streq(jstr(n, "type"), "BASE_TABLE") || streq(jstr(n, "type"), "TABLE_FUNCTION"))) {
-        const leaf *l = find_leaf(s, n);
+        const leaf *l = ref_leaf(s, n);
         if (l && l->site == s->other) {
             scope none = {NULL, NULL, 0, NULL};
             int keep = s->all_columns;
@@ -969,7 +980,7 @@ static void explain_ref(xp *x, const cJSON *ref, md_site site, int depth) {
             explain_node(x, jget(b->stmt, "node"), b->from, depth + 1);
             return;
         }
-        const leaf *l = find_leaf(x->s, ref);
+        const leaf *l = ref_leaf(x->s, ref);
         xline(x, site, depth, "SCAN %s%s%s", l ? l->display : jstr(ref, "table_name"), alias && *alias ? " AS " : "",
               alias && *alias ? alias : "");
     } else if (streq(type, "TABLE_FUNCTION")) {
@@ -1266,7 +1277,16 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
     char reason[300];
     cJSON *final = NULL;
     md_site root;
-    if (fallback) {
+    int one_site = write_site == MD_SITE_NONE && !fallback && !((all & S_LOCAL) && (all & S_REMOTE));
+    if (one_site) {
+        /* The router counted a name the tree shows to be a CTE: one site
+         * after all, nothing moves. */
+        root = (all & S_REMOTE) ? MD_SITE_REMOTE : MD_SITE_LOCAL;
+        s.root = root;
+        s.other = md_site_other(root);
+        final = cJSON_Duplicate(top, 1);
+        snprintf(reason, sizeof reason, "every relation it reads is in the %s", site_word(root));
+    } else if (fallback) {
         root = write_site != MD_SITE_NONE ? write_site : MD_SITE_LOCAL;
         final = plan_for(&s, top, root, 1);
         snprintf(reason, sizeof reason, "%s",
@@ -1315,7 +1335,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
     /* Whatever the rewrite left reading the other site (a place it does not
      * rewrite, e.g. a subquery inside VALUES) would run at the wrong site:
      * then every relation moves. */
-    if (!fallback && (!s.nbr || (sites(&s, jget(final, "node")) & site_bit(s.other)))) {
+    if (!one_site && !fallback && (!s.nbr || (sites(&s, jget(final, "node")) & site_bit(s.other)))) {
         cJSON_Delete(final);
         sp_free_bridges(&s);
         fallback = 1;
@@ -1324,7 +1344,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
         snprintf(reason, sizeof reason, "a part the splitter does not rewrite reads the other site, so every "
                                         "relation there moves");
     }
-    if (!s.nbr || (sites(&s, jget(final, "node")) & site_bit(s.other)) || s.refused) {
+    if ((!s.nbr && !one_site) || (sites(&s, jget(final, "node")) & site_bit(s.other)) || s.refused) {
         cJSON_Delete(final);
         rc = fail(out_err, MD_EUNSUPPORTED, st->start,
                   s.refused ? s.refused : "a part of this statement that reads the other site cannot be moved");
