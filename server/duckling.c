@@ -314,6 +314,24 @@ static int emit_batch(session *s, uint32_t id, md_ipc_writer *w, gathered *gr, s
     return rc;
 }
 
+/* Convert `chunk` (destroyed here) into the next array of gr.  MD_OK, or
+ * an error already sent to the client. */
+static int gather_chunk(session *s, uint32_t id, duckdb_arrow_options opts, duckdb_data_chunk chunk, gathered *gr) {
+    idx_t n = duckdb_data_chunk_get_size(chunk);
+    struct ArrowArray *arr = &gr->arrays[gr->n];
+    memset(arr, 0, sizeof *arr);
+    duckdb_error_data ed = duckdb_data_chunk_to_arrow(opts, chunk, arr);
+    duckdb_destroy_data_chunk(&chunk);
+    int rc = MD_OK;
+    if (duckdb_error_data_has_error(ed))
+        rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
+    duckdb_destroy_error_data(&ed);
+    if (rc != MD_OK) return rc;
+    if (gr->n++ == 0) gr->since_ms = now_ms_f();
+    gr->rows += n;
+    return MD_OK;
+}
+
 /*
  * Stream the rows of `res` as RESULT_SCHEMA + RESULT_BATCH frames.
  * Returns MD_OK, or an error already sent to the client (MD_ESQL and
@@ -374,35 +392,13 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
             duckdb_destroy_data_chunk(&chunk);
             break;
         }
-        struct ArrowArray *arr = &g_rows.arrays[g_rows.n];
-        memset(arr, 0, sizeof *arr);
-        ed = duckdb_data_chunk_to_arrow(opts, chunk, arr);
-        duckdb_destroy_data_chunk(&chunk);
-        if (duckdb_error_data_has_error(ed)) {
-            rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
-            duckdb_destroy_error_data(&ed);
-            goto done;
-        }
-        duckdb_destroy_error_data(&ed);
-        if (g_rows.n++ == 0) g_rows.since_ms = now_ms_f();
-        g_rows.rows += n;
+        if ((rc = gather_chunk(s, id, opts, chunk, &g_rows)) != MD_OK) goto done;
     }
     if (!sent_first && g_rows.n == 0 && ncols > 0 && !duckdb_result_error(res)) {
         /* An empty result still gets one (empty) batch: a client that
          * stores results (the browser's cache, a bridge of dual execution)
          * makes its table from a batch's column types. */
-        duckdb_data_chunk chunk = duckdb_create_data_chunk(types, ncols);
-        struct ArrowArray *arr = &g_rows.arrays[0];
-        memset(arr, 0, sizeof *arr);
-        ed = duckdb_data_chunk_to_arrow(opts, chunk, arr);
-        duckdb_destroy_data_chunk(&chunk);
-        if (duckdb_error_data_has_error(ed)) {
-            rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
-            duckdb_destroy_error_data(&ed);
-            goto done;
-        }
-        duckdb_destroy_error_data(&ed);
-        g_rows.n = 1;
+        if ((rc = gather_chunk(s, id, opts, duckdb_create_data_chunk(types, ncols), &g_rows)) != MD_OK) goto done;
     }
     if (g_rows.n > 0 && (rc = emit_batch(s, id, w, &g_rows, st)) != MD_OK) goto done;
     const char *e = duckdb_result_error(res);
