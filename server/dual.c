@@ -194,7 +194,6 @@ typedef struct bridge_run {
     md_buf ipc;
     uint64_t bytes;
     int64_t rows;
-    int over;          /* the cap was passed */
     char *err;
 } bridge_run;
 
@@ -257,7 +256,7 @@ typedef struct step_stats {
 
 static int move_down(md_dual *d, const char *name, const char *relation, const char *sql, step_stats *st,
                      char **out_err) {
-    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, 0, NULL};
+    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
     md_dual_hooks hooks = {down_batch, NULL, &b};
     md_rclient_stats rs;
     int rc = md_rclient_query(d->remote, sql, &hooks, &rs, out_err);
@@ -293,7 +292,7 @@ static int move_down(md_dual *d, const char *name, const char *relation, const c
 
 static int move_up(md_dual *d, const char *name, const char *relation, const char *sql, step_stats *st,
                    char **out_err) {
-    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, 0, NULL};
+    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
     int64_t rows;
     int rc = local_arrow(d->local, sql, up_batch, &b, &rows, out_err);
     if (rc == MD_OK) {

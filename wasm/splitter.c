@@ -609,9 +609,10 @@ static void conjs_add(conjs *c, const cJSON *e) {
     c->v[c->n++] = e;
 }
 
+/* A copy of the list (NULL: none). */
 static conjs conjs_copy(const conjs *c) {
-    conjs o = {NULL, c->n};
-    if (c->n) {
+    conjs o = {NULL, c ? c->n : 0};
+    if (o.n) {
         o.v = md_malloc(c->n * sizeof *o.v);
         memcpy(o.v, c->v, c->n * sizeof *o.v);
     }
@@ -805,8 +806,8 @@ static void rewrite_ref(sp *s, cJSON *parent, cJSON *ref, const scope *sc, const
         const char *jt = jstr(ref, "join_type"), *rt = jstr(ref, "ref_type");
         int inner = streq(jt, "INNER") && (streq(rt, "REGULAR") || streq(rt, "CROSS"));
         conjs left = {NULL, 0}, right = {NULL, 0};
-        if (inner || streq(jt, "LEFT")) left = conjs_copy(pc ? pc : &left);
-        if (inner || streq(jt, "RIGHT")) right = conjs_copy(pc ? pc : &right);
+        if (inner || streq(jt, "LEFT")) left = conjs_copy(pc);
+        if (inner || streq(jt, "RIGHT")) right = conjs_copy(pc);
         if (streq(rt, "REGULAR") || streq(rt, "CROSS")) {
             conjs on = {NULL, 0};
             conjs_add(&on, jget(ref, "condition"));
@@ -1193,9 +1194,8 @@ static int64_t parse_offset(const md_sql_stmt *st, uint32_t off, size_t query_st
     return pos - (int64_t)query_start;
 }
 
-static char *rel_name(const md_sql_stmt *st, const md_sql_rel *rel, const md_route_rel *rr) {
+static char *rel_name(const md_sql_rel *rel, const md_route_rel *rr) {
     char buf[200];
-    (void)st;
     if (rr->database && rr->table)
         snprintf(buf, sizeof buf, "%s.%s.%s", rr->database, rr->schema ? rr->schema : "main", rr->table);
     else if (rel->type == MD_SQL_REL_FUNCTION)
@@ -1250,7 +1250,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
             const md_cat_db *db = md_catalog_db(cat, rr->site, rr->database);
             l->tab = md_catalog_table(md_catalog_schema(db, rr->schema ? rr->schema : "main"), rr->table);
         }
-        char *name = rel_name(st, rel, rr);
+        char *name = rel_name(rel, rr);
         snprintf(l->display, sizeof l->display, "%s", name);
         md_free(name);
         if (rel->type == MD_SQL_REL_TABLE && rr->database && rr->table) {
