@@ -1032,10 +1032,26 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
     return err;
 }
 
+/* The PRAGMAs that put back what a session may change with a PRAGMA under
+ * the locked configuration (DuckDB's pragma functions set the connection's
+ * options directly): the optimizer, DuckDB's verification modes, profiling,
+ * and the progress settings connection_steps made. */
+static const char *const pragma_resets[] = {
+    "PRAGMA enable_optimizer",
+    "PRAGMA disable_verification",
+    "PRAGMA disable_verify_external",
+    "PRAGMA disable_verify_fetch_row",
+    "PRAGMA disable_verify_parallelism",
+    "PRAGMA disable_verify_serializer",
+    "PRAGMA disable_profiling",
+    "PRAGMA enable_progress_bar",
+    "PRAGMA disable_print_progress_bar",
+};
+
 /*
  * Give a connection back to the pool, its session state reset: open
- * transaction rolled back, temporary objects and variables dropped, current
- * database back to my_db.
+ * transaction rolled back, temporary objects and variables dropped, the
+ * options a PRAGMA may change put back, current database back to my_db.
  */
 static void connection_release(duckdb_connection c) {
     simple_query(c, "ROLLBACK");
@@ -1058,6 +1074,7 @@ static void connection_release(duckdb_connection c) {
         }
     }
     duckdb_destroy_result(&r);
+    for (size_t i = 0; i < sizeof pragma_resets / sizeof *pragma_resets; i++) simple_query(c, pragma_resets[i]);
     simple_query(c, "USE my_db.main");
     pthread_mutex_lock(&g.mu);
     g.free_conns[g.nfree++] = c;

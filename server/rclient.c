@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "arrow_ipc.h"
 #include "md_alloc.h"
@@ -24,10 +25,15 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define CLIENT_NAME "mdbench/0.1"
 
+/* How long a cancelled query may take to answer before the connection is
+ * given up. */
+#define CANCEL_GRACE_MS 10000
+
 struct md_rclient {
     md_ws *ws;
     uint32_t next_id;
     uint32_t max_frame;
+    int timeout_ms; /* per query; <= 0: none */
 };
 
 static int send_json(md_rclient *r, int type, uint32_t id, cJSON *j, char **out_err) {
@@ -41,11 +47,14 @@ static int send_json(md_rclient *r, int type, uint32_t id, cJSON *j, char **out_
     return rc;
 }
 
-/* Receive one frame: *out_data (caller frees) is header + payload. */
-static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h, char **out_err) {
+/* Receive one frame, waiting up to timeout_ms (< 0: no limit): *out_data
+ * (caller frees) is header + payload.  MD_ETIMEOUT leaves the connection
+ * usable. */
+static int recv_frame_within(md_rclient *r, int timeout_ms, uint8_t **out_data, md_frame_header *out_h,
+                             char **out_err) {
     uint8_t *data = NULL;
     size_t len = 0;
-    int rc = md_ws_recv(r->ws, -1, &data, &len, out_err);
+    int rc = md_ws_recv(r->ws, timeout_ms, &data, &len, out_err);
     if (rc != MD_OK) return rc;
     const char *why = NULL;
     if (len < MD_FRAME_HEADER_SIZE) why = "a message shorter than a frame header";
@@ -61,6 +70,54 @@ static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h,
     }
     *out_data = data;
     return MD_OK;
+}
+
+static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h, char **out_err) {
+    return recv_frame_within(r, -1, out_data, out_h, out_err);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void md_rclient_set_timeout(md_rclient *r, int timeout_ms) {
+    r->timeout_ms = timeout_ms;
+}
+
+/*
+ * The next frame of query `id` under the query timeout.  When the deadline
+ * passes, CANCEL(id) is sent once and the query gets CANCEL_GRACE_MS more
+ * to end; *cancelled tells the caller the end it sees is the timeout's.
+ */
+static int recv_query_frame(md_rclient *r, uint32_t id, int64_t *deadline, int *cancelled, uint8_t **out_data,
+                            md_frame_header *out_h, char **out_err) {
+    for (;;) {
+        int wait = -1;
+        if (*deadline) {
+            int64_t left = *deadline - now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        char *why = NULL;
+        int rc = recv_frame_within(r, wait, out_data, out_h, &why);
+        if (rc != MD_ETIMEOUT || !*deadline) {
+            if (rc != MD_OK) *out_err = why;
+            return rc;
+        }
+        md_free(why);
+        if (*cancelled) {
+            *out_err = md_asprintf("the query did not end within %d ms of its cancel", CANCEL_GRACE_MS);
+            return MD_ETIMEOUT;
+        }
+        uint8_t frame[MD_FRAME_HEADER_SIZE + 2];
+        md_frame_header_encode(frame, MD_MSG_CANCEL, id, 2);
+        memcpy(frame + MD_FRAME_HEADER_SIZE, "{}", 2);
+        rc = md_ws_send_binary(r->ws, frame, sizeof frame, NULL, 0, out_err);
+        if (rc != MD_OK) return rc;
+        *cancelled = 1;
+        *deadline = now_ms() + CANCEL_GRACE_MS;
+    }
 }
 
 static const char *json_str(const cJSON *j, const char *key) {
@@ -155,10 +212,12 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
     md_ipc_reader *rd = NULL;
     struct ArrowSchema schema; /* of the current statement, for on_batch */
     memset(&schema, 0, sizeof schema);
+    int64_t deadline = r->timeout_ms > 0 ? now_ms() + r->timeout_ms : 0;
+    int cancelled = 0;
     for (;;) {
         uint8_t *f = NULL;
         md_frame_header h;
-        rc = recv_frame(r, &f, &h, out_err);
+        rc = recv_query_frame(r, id, &deadline, &cancelled, &f, &h, out_err);
         if (rc != MD_OK) break;
         const uint8_t *payload = f + MD_FRAME_HEADER_SIZE;
         if (h.request_id != id) {
@@ -214,7 +273,10 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
         case MD_MSG_ERROR: {
             cJSON *j = cJSON_ParseWithLength((const char *)payload, h.length);
             const char *code = json_str(j, "code"), *m = json_str(j, "message");
-            *out_err = md_asprintf("%s: %s", code ? code : "ERROR", m ? m : "no message");
+            if (cancelled)
+                *out_err = md_asprintf("TIMEOUT: the query ran longer than %d ms and was cancelled", r->timeout_ms);
+            else
+                *out_err = md_asprintf("%s: %s", code ? code : "ERROR", m ? m : "no message");
             cJSON_Delete(j);
             rc = MD_ESQL;
             done = 1;

@@ -53,6 +53,14 @@ typedef struct md_rclient_stats {
 int md_rclient_connect(const char *url, const char *token, md_rclient **out, char **out_err);
 
 /*
+ * Give every later md_rclient_query `timeout_ms` (<= 0: no limit, the
+ * default).  A query past it is cancelled and answers MD_ESQL with
+ * "TIMEOUT: …"; one that does not end soon after its cancel closes the
+ * connection (MD_ETIMEOUT).
+ */
+void md_rclient_set_timeout(md_rclient *r, int timeout_ms);
+
+/*
  * Run `sql` as one QUERY and consume its whole answer.  Returns MD_OK with
  * *out_stats; MD_ESQL (the server answered ERROR; the connection stays
  * usable) or another MD_E… code (the connection is unusable), each with

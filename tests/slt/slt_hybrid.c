@@ -71,6 +71,8 @@ typedef struct reason_count {
 static struct {
     placement where;
     md_rclient *remote;
+    const char *url, *token; /* of the server */
+    int timeout_ms;          /* per server query */
     duckdb_database scratch_db; /* remote results are read into this */
     duckdb_connection scratch;
     long passed, failed, skipped;
@@ -495,6 +497,17 @@ static void fail(const char *path, const slt_record *r, const char *why) {
     printf("FAIL %s:%d: %s\n    %.*s\n", path, r->line, why, 300, r->sql ? r->sql : "");
 }
 
+/* (Re)connect to the server: a new session, in the state a new user's is. */
+static void connect_server(void) {
+    if (R.remote) md_rclient_close(&R.remote);
+    char *err = NULL;
+    if (md_rclient_connect(R.url, R.token, &R.remote, &err) != MD_OK) {
+        fprintf(stderr, "slt-hybrid: cannot connect to %s: %s\n", R.url, err);
+        exit(2);
+    }
+    md_rclient_set_timeout(R.remote, R.timeout_ms);
+}
+
 static void run_file(const char *path) {
     slt_file *f = NULL;
     char *err = NULL;
@@ -524,6 +537,7 @@ static void run_file(const char *path) {
         duckdb_connect(db, &local);
     }
     if (R.where != LOCAL) {
+        connect_server(); /* a fresh session per file, as DuckDB's runner opens a fresh database */
         char *setup = md_asprintf("CREATE DATABASE %s; USE %s", dbname, dbname);
         outcome o = {0};
         run_remote(setup, &o);
@@ -668,19 +682,22 @@ static void stop_server(void) {
 }
 
 static void usage(FILE *f) {
-    fputs("usage: slt-hybrid [--placement local|remote|random] [--seed N] [--url WS --token T] FILE...\n"
+    fputs("usage: slt-hybrid [--placement local|remote|random] [--seed N] [--timeout S] [--url WS --token T] FILE...\n"
           "Replays DuckDB sqllogictest files on a native DuckDB (local), a real mdserver (remote), or\n"
           "both with the tables spread by the seed and queries split across them (random),\n"
-          "and compares every result with the file; prints \"N passed, N failed, N skipped\".\n",
+          "and compares every result with the file; prints \"N passed, N failed, N skipped\".\n"
+          "A server query running longer than --timeout seconds (default 120) is cancelled and fails.\n",
           f);
 }
 
 int main(int argc, char **argv) {
     const char *url = NULL, *token = NULL, *placement_arg = "remote";
+    int timeout_s = 120;
     static const struct option longopts[] = {{"placement", required_argument, 0, 'p'},
                                              {"url", required_argument, 0, 'u'},
                                              {"token", required_argument, 0, 't'},
                                              {"seed", required_argument, 0, 's'},
+                                             {"timeout", required_argument, 0, 'T'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     int c;
@@ -690,6 +707,7 @@ int main(int argc, char **argv) {
         case 'u': url = optarg; break;
         case 't': token = optarg; break;
         case 's': R.seed = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'T': timeout_s = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -717,12 +735,14 @@ int main(int argc, char **argv) {
             url = own_url;
             token = own_token;
         }
-        char *err = NULL;
-        if (!token || md_rclient_connect(url, token, &R.remote, &err) != MD_OK) {
-            fprintf(stderr, "slt-hybrid: cannot connect to %s: %s\n", url, err ? err : "no token");
+        if (!token) {
+            fprintf(stderr, "slt-hybrid: --url needs --token\n");
             stop_server();
             return 2;
         }
+        R.url = url;
+        R.token = token;
+        R.timeout_ms = timeout_s * 1000;
         duckdb_open(NULL, &R.scratch_db);
         duckdb_connect(R.scratch_db, &R.scratch);
     }
