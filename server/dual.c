@@ -316,29 +316,81 @@ static const char *jstr(const cJSON *o, const char *key) {
 }
 
 /* Deliver lines of text as a one-column result through the local engine. */
-static int answer_lines(md_dual *d, const char *column, cJSON *lines, const md_dual_hooks *hooks, char **out_err) {
-    md_buf b = MD_BUF_INIT;
-    const char *head = "SELECT unnest([";
-    md_buf_append(&b, head, strlen(head));
-    int first = 1;
+/* Append SQL string literal text of `t` (quotes doubled) to b. */
+static void put_literal(md_buf *b, const char *t) {
+    md_buf_put_u8(b, '\'');
+    for (const char *p = t; *p; p++) {
+        if (*p == '\'') md_buf_put_u8(b, '\'');
+        md_buf_put_u8(b, (uint8_t)*p);
+    }
+    md_buf_put_u8(b, '\'');
+}
+
+/* Answer a plan as DuckDB's EXPLAIN does: one row of explain_key (`key`)
+ * and explain_value (`lines` joined by newlines, then `tail` if any). */
+static int answer_plan(md_dual *d, const char *key, const cJSON *lines, const char *tail,
+                       const md_dual_hooks *hooks, char **out_err) {
+    md_buf text = MD_BUF_INIT;
     const cJSON *l;
     cJSON_ArrayForEach(l, lines) {
         if (!cJSON_IsString(l)) continue;
-        if (!first) md_buf_put_u8(&b, ',');
-        first = 0;
-        md_buf_put_u8(&b, '\'');
-        for (const char *p = l->valuestring; *p; p++) {
-            if (*p == '\'') md_buf_put_u8(&b, '\'');
-            md_buf_put_u8(&b, (uint8_t)*p);
-        }
-        md_buf_put_u8(&b, '\'');
+        md_buf_append(&text, l->valuestring, strlen(l->valuestring));
+        md_buf_put_u8(&text, '\n');
     }
-    char *tail = md_asprintf("]::VARCHAR[]) AS \"%s\"", column);
-    md_buf_append(&b, tail, strlen(tail));
-    md_free(tail);
+    if (tail) md_buf_append(&text, tail, strlen(tail));
+    md_buf_put_u8(&text, 0);
+    md_buf b = MD_BUF_INIT;
+    md_buf_append(&b, "SELECT ", 7);
+    put_literal(&b, key);
+    md_buf_append(&b, " AS explain_key, ", 17);
+    put_literal(&b, (const char *)text.data);
+    md_buf_append(&b, " AS explain_value", 17);
     md_buf_put_u8(&b, 0);
     int rc = run_local(d, (const char *)b.data, hooks, out_err);
     md_buf_free(&b);
+    md_buf_free(&text);
+    return rc;
+}
+
+/* String `row` of Arrow column `col` (utf8 or large utf8) of a batch, or
+ * NULL (malloc'd). */
+static char *arrow_text(const struct ArrowSchema *schema, const struct ArrowArray *batch, int64_t col, int64_t row) {
+    if (col >= schema->n_children || col >= batch->n_children) return NULL;
+    const char *f = schema->children[col]->format;
+    const struct ArrowArray *a = batch->children[col];
+    if (row >= a->length || a->n_buffers < 3) return NULL;
+    const uint8_t *valid = a->buffers[0];
+    int64_t i = row + a->offset;
+    if (valid && !(valid[i / 8] >> (i % 8) & 1)) return NULL;
+    const char *data = a->buffers[2];
+    if (strcmp(f, "u") == 0) {
+        const int32_t *o = a->buffers[1];
+        return md_strndup(data + o[i], (size_t)(o[i + 1] - o[i]));
+    }
+    if (strcmp(f, "U") == 0) {
+        const int64_t *o = a->buffers[1];
+        return md_strndup(data + o[i], (size_t)(o[i + 1] - o[i]));
+    }
+    return NULL;
+}
+
+static int take_plan_text(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    char **text = ctx;
+    if (!*text && batch->length > 0) *text = arrow_text(schema, batch, 1, 0);
+    return MD_OK;
+}
+
+/* Run the final step as EXPLAIN ANALYZE at `site`: its plan text in *out
+ * (malloc'd; a note when DuckDB gave none). */
+static int analyze_final(md_dual *d, md_site site, const char *sql, char **out, char **out_err) {
+    char *q = md_asprintf("EXPLAIN ANALYZE %s", sql);
+    char *text = NULL;
+    md_dual_hooks h = {take_plan_text, NULL, &text};
+    int rc = site == MD_SITE_LOCAL ? run_local(d, q, &h, out_err) : run_remote(d, q, &h, out_err);
+    md_free(q);
+    if (rc == MD_OK && !text) text = md_strdup("(DuckDB gave no plan text)\n");
+    if (rc != MD_OK) md_free(text);
+    else *out = text;
     return rc;
 }
 
@@ -435,7 +487,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         const char *explain = jstr(plan, "explain");
         if (strcmp(explain, "plan") == 0) {
             snprintf(stats->mode, sizeof stats->mode, "plan only");
-            rc = answer_lines(d, "dual_plan", cJSON_GetObjectItem(plan, "plan_text"), hooks, out_err);
+            rc = answer_plan(d, "dual_plan", cJSON_GetObjectItem(plan, "plan_text"), NULL, hooks, out_err);
             cJSON_Delete(plan);
             return rc;
         }
@@ -469,22 +521,25 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             const char *fsql = jstr(cJSON_GetObjectItem(plan, "final"), "sql");
             double t0 = now_ms();
             int analyze = strcmp(explain, "analyze") == 0;
-            const md_dual_hooks *h = analyze ? NULL : hooks;
-            rc = root == MD_SITE_LOCAL ? run_local(d, fsql, h, out_err) : run_remote(d, fsql, h, out_err);
+            char *analyzed = NULL;
+            if (analyze) rc = analyze_final(d, root, fsql, &analyzed, out_err);
+            else rc = root == MD_SITE_LOCAL ? run_local(d, fsql, hooks, out_err) : run_remote(d, fsql, hooks, out_err);
             /* A final query that does not bind (before any row: a column the
              * catalog cache did not know yet, a name taken for a column) runs
              * again as the fallback plan. */
             retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
             char line[200];
-            snprintf(line, sizeof line, "FINAL (%c): %.1f ms", root == MD_SITE_LOCAL ? 'L' : 'R', now_ms() - t0);
+            snprintf(line, sizeof line, "FINAL (%c): %.1f ms, its plan:", root == MD_SITE_LOCAL ? 'L' : 'R',
+                     now_ms() - t0);
             cJSON_AddItemToArray(actual, cJSON_CreateString(line));
             if (rc == MD_OK && analyze) {
                 cJSON *lines = cJSON_Duplicate(cJSON_GetObjectItem(plan, "plan_text"), 1);
                 const cJSON *a;
                 cJSON_ArrayForEach(a, actual) cJSON_AddItemToArray(lines, cJSON_Duplicate(a, 1));
-                rc = answer_lines(d, "dual_plan", lines, hooks, out_err);
+                rc = answer_plan(d, "analyzed_plan", lines, analyzed, hooks, out_err);
                 cJSON_Delete(lines);
             }
+            md_free(analyzed);
             if (rc == MD_OK && *jstr(plan, "prefix")) d->dirty[root] = 1;
         }
         drop_bridges(d, bridges, root);

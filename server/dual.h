@@ -22,9 +22,10 @@
  * would move more than the cap (md_dual_set_cap) fails the statement with
  * BRIDGE_TOO_LARGE-style text naming the relation and the size; no result
  * is delivered then.  EXPLAIN of a hybrid statement answers the dual plan
- * (one VARCHAR column "dual_plan"); EXPLAIN ANALYZE runs it and adds the
- * measured rows, bytes and milliseconds of every bridge and of the final
- * query.
+ * in DuckDB's EXPLAIN shape (one row: explain_key 'dual_plan', explain_value
+ * its text); EXPLAIN ANALYZE runs it and answers 'analyzed_plan': the dual
+ * plan, the measured rows, bytes and milliseconds of every bridge and of the
+ * final query, and DuckDB's own EXPLAIN ANALYZE of the final query.
  *
  * The catalog cache: each site's part is read at md_dual_create and again
  * after a statement that changes that site's catalog (DDL, ATTACH, USE...)

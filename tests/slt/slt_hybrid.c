@@ -310,6 +310,65 @@ static int session_option(const char *sql, int *local_only) {
     return yes;
 }
 
+/*
+ * A server session may not change DuckDB's options (the duckling locks its
+ * configuration: docs/architecture.md, "Sandbox").  When a file's SET or
+ * PRAGMA is refused for that reason, the file cannot run as written on the
+ * server.  For options that choose a plan, never a result, the file goes
+ * on (its results must not change) and the statement is skipped; after any
+ * other option the rest of the file is skipped, since its expected results
+ * assume the option.  Either way the reason is counted and printed.
+ */
+static const char *const plan_only_options[] = {
+    "threads", "merge_join_threshold", "nested_loop_join_threshold", "asof_loop_join_threshold",
+    "prefer_range_joins", "perfect_ht_threshold", "disabled_optimizers", "late_materialization_max_rows",
+    "debug_force_external", "debug_asof_iejoin", "wal_autocheckpoint", "checkpoint_threshold", "memory_limit",
+    "max_memory", "ordered_aggregate_threshold", "dynamic_or_filter_threshold", "debug_force_no_cross_product",
+};
+
+/* The option a "configuration has been locked" error names (malloc'd,
+ * lower case), or NULL when `err` is another error. */
+static char *locked_option(const char *err) {
+    static const char intro[] = "Cannot change configuration option \"";
+    const char *p = err ? strstr(err, intro) : NULL;
+    if (!p || !strstr(err, "configuration has been locked")) return NULL;
+    p += sizeof intro - 1;
+    const char *q = strchr(p, '"');
+    if (!q) return NULL;
+    char *name = md_strndup(p, (size_t)(q - p));
+    for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
+    return name;
+}
+
+/* Records of the file from i on that would run (statements and queries). */
+static long runnable_from(const slt_file *f, size_t i) {
+    long n = 0;
+    for (; i < f->n && f->records[i].kind != SLT_HALT; i++)
+        n += f->records[i].kind == SLT_STATEMENT || f->records[i].kind == SLT_QUERY;
+    return n;
+}
+
+/* Handle record i refused as locked option `name`: returns 1 when the rest
+ * of the file was skipped. */
+static int skip_locked(const slt_file *f, size_t i, const char *name) {
+    for (size_t k = 0; k < sizeof plan_only_options / sizeof *plan_only_options; k++) {
+        if (strcmp(name, plan_only_options[k]) == 0) {
+            char *why = md_asprintf("SET %s, which a server session may not change (it chooses plans, not "
+                                    "results: the file goes on without it)",
+                                    name);
+            count_skip(why, 1);
+            md_free(why);
+            return 0;
+        }
+    }
+    char *why = md_asprintf("the rest of a file after SET %s, which a server session may not change", name);
+    count_skip(why, runnable_from(f, i));
+    md_free(why);
+    printf("SKIP %s:%d and the rest of the file: SET %s is refused by the server's locked configuration\n", R.path,
+           f->records[i].line, name);
+    return 1;
+}
+
 static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
     int local_only = 0;
     if (session_option(sql, &local_only)) {
@@ -565,6 +624,14 @@ static void run_file(const char *path) {
         }
         outcome o = {0};
         run(local, r->sql, &o);
+        char *locked = r->kind == SLT_STATEMENT ? locked_option(o.error) : NULL;
+        if (locked) {
+            int rest = skip_locked(f, i, locked);
+            md_free(locked);
+            outcome_free(&o);
+            if (rest) break;
+            continue;
+        }
         if (r->kind == SLT_STATEMENT) {
             if (r->expect == SLT_MAYBE || (r->expect == SLT_OK && !o.error) ||
                 (r->expect == SLT_ERROR && o.error && error_matches(r->error_text, o.error)))

@@ -134,6 +134,7 @@ function showResult(r) {
         td.textContent = 'NULL';
       } else {
         if (typeof v === 'number' || typeof v === 'bigint') td.className = 'num';
+        else if (c.name === 'explain_value') td.className = 'plan'; // EXPLAIN's plan text keeps its lines
         td.textContent = text;
       }
     }

@@ -292,7 +292,7 @@ export class Runtime extends EventTarget {
       const planText = this.engine.splitPlan(st.original, ast, { flags, queryId: ++this.#querySeq });
       const plan = this.engine.splitFinish(planText, await this.remote.deparse(JSON.parse(planText).deparse));
       const hybrid = { mode: plan.mode, reason: plan.reason, root: plan.root, bytesUp: 0, bytesDown: 0, bridges: [] };
-      if (plan.explain === 'plan') return this.#lines(st, plan.plan_text, hybrid, t0);
+      if (plan.explain === 'plan') return this.#plan(st, 'dual_plan', plan.plan_text.join('\n'), hybrid, t0);
       let retry = false;
       try {
         for (const b of plan.bridges) {
@@ -313,10 +313,12 @@ export class Runtime extends EventTarget {
       }
       try {
         const f0 = performance.now();
-        const fin = { ...st, sql: plan.final.sql, route: plan.root };
+        const analyze = plan.explain === 'analyze';
+        const fin = { ...st, sql: analyze ? `EXPLAIN ANALYZE ${plan.final.sql}` : plan.final.sql, route: plan.root };
         let out;
         try {
-          out = plan.root === 'local' ? await this.#runLocal(fin, handlers) : await this.#runRemote(fin, handlers);
+          const h = analyze ? {} : handlers; // the plan is the answer, not the final step's rows
+          out = plan.root === 'local' ? await this.#runLocal(fin, h) : await this.#runRemote(fin, h);
         } catch (e) {
           // A final query that does not bind runs again as the fallback plan.
           if (attempt === 0 && e.code === 'SQL_ERROR' && /Binder Error|not found in FROM|does not exist/.test(e.message)) {
@@ -326,11 +328,12 @@ export class Runtime extends EventTarget {
           throw e;
         }
         hybrid.finalMs = performance.now() - f0;
-        if (plan.explain === 'analyze') {
+        if (analyze) {
           const lines = [...plan.plan_text,
             ...hybrid.bridges.map((b) => `BRIDGE ${b.name} ${b.from === 'remote' ? 'R->L' : 'L->R'}: ${b.rows} rows, ${b.bytes} bytes, ${b.ms.toFixed(1)} ms`),
-            `FINAL (${plan.root === 'local' ? 'L' : 'R'}): ${out.rowCount} rows, ${hybrid.finalMs.toFixed(1)} ms`];
-          return this.#lines(st, lines, hybrid, t0);
+            `FINAL (${plan.root === 'local' ? 'L' : 'R'}): ${hybrid.finalMs.toFixed(1)} ms, its plan:`,
+            out.rows[0]?.explain_value ?? '(DuckDB gave no plan text)'];
+          return this.#plan(st, 'analyzed_plan', lines.join('\n'), hybrid, t0);
         }
         return { ...out, statement: st.index, site: 'hybrid', hybrid, ms: performance.now() - t0 };
       } finally {
@@ -385,11 +388,12 @@ export class Runtime extends EventTarget {
     }
   }
 
-  /** A result of text lines (the dual plan of EXPLAIN). */
-  #lines(st, lines, hybrid, t0) {
+  /** The dual plan of EXPLAIN, in DuckDB's EXPLAIN shape: one row of explain_key, explain_value. */
+  #plan(st, key, text, hybrid, t0) {
     return {
-      statement: st.index, site: 'hybrid', hybrid, columns: [{ name: 'dual_plan', type: 'Utf8' }],
-      rows: lines.slice(0, DISPLAY_ROWS).map((l) => ({ dual_plan: l })), rowCount: lines.length,
+      statement: st.index, site: 'hybrid', hybrid,
+      columns: [{ name: 'explain_key', type: 'Utf8' }, { name: 'explain_value', type: 'Utf8' }],
+      rows: [{ explain_key: key, explain_value: text }], rowCount: 1,
       ms: performance.now() - t0, bytes: 0, cacheTable: null,
     };
   }
