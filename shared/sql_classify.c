@@ -453,6 +453,16 @@ static void scan(cx *c, int query, char closer, unsigned flags) {
                 continue;
             }
             expect = 0;
+            if (t->type == MD_TOK_KEYWORD && t->kw == MD_KW_VALUES) { /* FROM VALUES (…), (…) [alias] */
+                c->i++;
+                while (punct_at(c, 0, '(') && !failed(c)) {
+                    c->i++;
+                    scan(c, 1, ')', 0); /* a row: expressions, maybe subqueries */
+                    if (!punct_at(c, 0, ',') || !punct_at(c, 1, '(')) break;
+                    c->i++;
+                }
+                continue;
+            }
             if (table_ref(c, MD_SQL_READ)) continue;
         }
         if (t->type == MD_TOK_KEYWORD) {

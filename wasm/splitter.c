@@ -22,6 +22,7 @@
 #include "splitter.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,8 +278,10 @@ static void collect_names(sp *s, const cJSON *n) {
         if (!rel || !*rel || cJSON_IsTrue(jget(n, "columns")) || cJSON_GetArraySize(jget(n, "exclude_list")) ||
             cJSON_GetArraySize(jget(n, "rename_list")) || cJSON_GetArraySize(jget(n, "replace_list")))
             s->all_columns = 1;
-        else
+        else {
             add_name(&s->star_rels, &s->nstar_rels, rel);
+            add_name(&s->names, &s->nnames, rel); /* x.* of a struct column x, where no table is x */
+        }
     } else if (streq(cls, "POSITIONAL_REFERENCE")) {
         s->all_columns = 1;
     } else if (!cls && streq(type, "JOIN") && streq(jstr(n, "ref_type"), "NATURAL")) {
@@ -1444,8 +1447,10 @@ int md_split_finish(const char *plan, size_t plan_len, const char *deparsed, siz
         size_t n = z->off + z->len - a->off;
         const char *prefix = k == nspans - 1 ? jstr(p, "prefix") : "";
         size_t plen = prefix ? strlen(prefix) : 0;
-        char *sqltext = md_malloc(plen + n + 1);
+        char *sqltext = md_malloc(plen + n + 2);
         memcpy(sqltext, prefix, plen);
+        if (plen && !isspace((unsigned char)prefix[plen - 1]))
+            sqltext[plen++] = ' '; /* "AS(SELECT …)": the query deparses without its parentheses */
         memcpy(sqltext + plen, deparsed + a->off, n);
         sqltext[plen + n] = 0;
         cJSON *target = k == nspans - 1 ? jget(p, "final") : cJSON_GetArrayItem(bridges, (int)k);

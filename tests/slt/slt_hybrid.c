@@ -454,17 +454,36 @@ static void sort_values(char **v, size_t n, size_t ncols, slt_sort sort) {
  * that are not both integers, within 1% (its approximate float equality). */
 static int error_matches(const char *expected, const char *got);
 
+/* `s` without blanks at either end into out (n bytes): 0 when it does not fit. */
+static int trimmed(const char *s, char *out, size_t n) {
+    while (isspace((unsigned char)*s)) s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1])) len--;
+    if (len >= n) return 0;
+    memcpy(out, s, len);
+    out[len] = 0;
+    return 1;
+}
+
 static int same_value(const char *a, const char *b) {
     if (strcasecmp(a, b) == 0) return 1;
     if (strncmp(b, "<REGEX>:", 8) == 0 || strncmp(b, "<!REGEX>:", 9) == 0) return error_matches(b, a);
     /* a BOOLEAN result against the file's 1 / 0 */
     if ((strcmp(a, "true") == 0 && strcmp(b, "1") == 0) || (strcmp(a, "false") == 0 && strcmp(b, "0") == 0))
         return 1;
+    /* numbers: the file's text is cast to the result's type, so blanks
+     * around it do not count */
+    char ta[64], tb[64];
+    if (!trimmed(a, ta, sizeof ta) || !trimmed(b, tb, sizeof tb)) return 0;
     char *ea, *eb;
     errno = 0;
-    double x = strtod(a, &ea), y = strtod(b, &eb);
-    if (*a == 0 || *b == 0 || *ea || *eb || errno) return 0;
-    if (!strpbrk(a, ".eEnN") && !strpbrk(b, ".eEnN")) return 0; /* integers: exactly */
+    double x = strtod(ta, &ea), y = strtod(tb, &eb);
+    if (!*ta || !*tb || *ea || *eb) return 0;
+    if (!strpbrk(ta, ".eEnN") && !strpbrk(tb, ".eEnN")) { /* integers: exactly */
+        const char *p = ta + (*ta == '+'), *q = tb + (*tb == '+');
+        return strcmp(p, q) == 0;
+    }
+    if (errno) return 0;
     if (isnan(x) && isnan(y)) return 1;
     return fabs(x - y) <= fabs(y) * 0.01 + 1e-8;
 }

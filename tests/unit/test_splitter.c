@@ -197,6 +197,10 @@ static void writes_have_their_root_at_the_target(void **state) {
     assert_string_equal(str(bridge(p, 0), "relation"), "subquery");
     assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "CREATE TABLE memory.main.copy AS SELECT"));
     cJSON_Delete(p);
+    /* AS( with no blank: the query deparses without its parentheses */
+    p = plan(f, "CREATE TABLE memory.main.copy AS(SELECT * FROM fact WHERE id < 5)", 0);
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "CREATE TABLE memory.main.copy AS SELECT"));
+    cJSON_Delete(p);
     p = plan(f, "INSERT INTO fact SELECT k, k, 1.5 FROM dim", 0);
     assert_string_equal(str(p, "root"), "remote");
     assert_string_equal(str(bridge(p, 0), "from"), "local");

@@ -158,6 +158,8 @@ static void joins_and_set_operations(void **state) {
         {"FROM (a JOIN b ON true) JOIN c ON (a.x = c.x)", "query FROM | r table a; r table b; r table c"},
         {"FROM a, LATERAL (SELECT * FROM b WHERE b.x = a.x) l", "query FROM | r table a; r table b"},
         {"FROM a CROSS JOIN LATERAL unnest(a.l) u", "query FROM | r table a; r function unnest"},
+        /* a VALUES list in FROM is no table; its rows may hold subqueries */
+        {"FROM VALUES ('A', 1), ('B', (SELECT max(x) FROM u)) t(a, b), w", "query FROM | r table u; r table w"},
         {"SELECT * FROM a UNION SELECT * FROM b EXCEPT FROM c INTERSECT (SELECT 1 FROM d)",
          "query SELECT | r table a; r table b; r table c; r table d"},
         {"(SELECT 1 FROM a) UNION ALL BY NAME (SELECT 2 FROM b)", "query SELECT | r table a; r table b"},
