@@ -247,6 +247,9 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
                 r.sort = nw > 2 && strcmp(w[2], "rowsort") == 0     ? SLT_ROWSORT
                          : nw > 2 && strcmp(w[2], "valuesort") == 0 ? SLT_VALUESORT
                                                                     : SLT_NOSORT;
+                int has_mode = nw > 2 && (strcmp(w[2], "rowsort") == 0 || strcmp(w[2], "valuesort") == 0 ||
+                                          strcmp(w[2], "nosort") == 0);
+                if (nw > (has_mode ? 3 : 2)) r.label = md_strdup(w[has_mode ? 3 : 2]);
                 r.sql = block(&l, &i, 1);
                 if (i < l.n && strcmp(l.v[i], "----") == 0) {
                     i++;
@@ -293,6 +296,7 @@ void slt_file_free(slt_file **pf) {
         md_free(r->sql);
         md_free(r->error_text);
         md_free(r->types);
+        md_free(r->label);
         md_free(r->reason);
         for (size_t k = 0; k < r->nexpected; k++) md_free(r->expected[k]);
         md_free(r->expected);

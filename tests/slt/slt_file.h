@@ -42,6 +42,7 @@ typedef struct slt_record {
     slt_sort sort;      /* QUERY */
     char **expected;    /* QUERY: the expected lines */
     size_t nexpected;
+    char *label;        /* QUERY: its result label or NULL (queries of one label answer alike) */
     char *reason;       /* SKIP */
 } slt_record;
 

@@ -503,28 +503,59 @@ static void md5_hex(char **v, size_t n, char out[33]) {
 }
 
 /* NULL when the result matches; else a malloc'd sentence saying how not. */
-static char *compare(const slt_record *r, outcome *o) {
-    size_t ncols = strlen(r->types);
-    if (o->ncols && o->ncols != ncols)
-        return md_asprintf("%zu columns, the file says %zu", o->ncols, ncols);
-    sort_values(o->values, o->nvalues, ncols, r->sort);
-    long count;
-    char hash[64];
-    if (r->nexpected == 1 && sscanf(r->expected[0], "%ld values hashing to %40s", &count, hash) == 2) {
-        char got[33];
-        md5_hex(o->values, o->nvalues, got);
-        if ((size_t)count != o->nvalues) return md_asprintf("%zu values, the file says %ld", o->nvalues, count);
-        if (strcmp(got, hash) != 0) return md_asprintf("values hash to %s, the file says %s", got, hash);
-        return NULL;
+/* A result kept under its label (slt_record.label), for the file's later
+ * queries of that label. */
+typedef struct labelled {
+    char *label;
+    char **values;
+    size_t n;
+} labelled;
+
+static labelled *labels;
+static size_t nlabels;
+
+static void labels_clear(void) {
+    for (size_t i = 0; i < nlabels; i++) {
+        for (size_t k = 0; k < labels[i].n; k++) md_free(labels[i].values[k]);
+        md_free(labels[i].values);
+        md_free(labels[i].label);
     }
-    /* rows of tab-separated values, or (SQLite style) one value per line */
+    md_free(labels);
+    labels = NULL;
+    nlabels = 0;
+}
+
+static labelled *find_label(const char *label) {
+    for (size_t i = 0; i < nlabels; i++)
+        if (strcmp(labels[i].label, label) == 0) return &labels[i];
+    return NULL;
+}
+
+static void keep_label(const char *label, char **values, size_t n) {
+    labels = md_realloc(labels, (nlabels + 1) * sizeof *labels);
+    labelled *l = &labels[nlabels++];
+    l->label = md_strdup(label);
+    l->values = md_malloc((n ? n : 1) * sizeof *l->values);
+    for (size_t i = 0; i < n; i++) l->values[i] = md_strdup(values[i]);
+    l->n = n;
+}
+
+/* The file's expected values: rows of tab-separated values (as DuckDB's
+ * runner splits them, empty fields dropped: an empty string prints as
+ * "(empty)"), or, SQLite style, one value per line. */
+static char **expected_values(const slt_record *r, size_t ncols, size_t *out_n) {
     size_t nexp = 0;
     char **exp = NULL;
     int by_row = 1;
     for (size_t i = 0; i < r->nexpected && by_row; i++) {
-        size_t tabs = 0;
-        for (const char *p = r->expected[i]; *p; p++) tabs += *p == '\t';
-        by_row = tabs + 1 == ncols;
+        size_t fields = 0;
+        for (const char *p = r->expected[i]; *p;) {
+            size_t len = strcspn(p, "\t");
+            fields += len > 0;
+            p += len;
+            p += strspn(p, "\t");
+        }
+        by_row = fields == ncols;
     }
     for (size_t i = 0; i < r->nexpected; i++) {
         if (!by_row) {
@@ -532,15 +563,54 @@ static char *compare(const slt_record *r, outcome *o) {
             exp[nexp++] = md_strdup(r->expected[i]);
             continue;
         }
-        const char *p = r->expected[i];
-        for (;;) {
-            const char *tab = strchr(p, '\t');
-            exp = md_realloc(exp, (nexp + 1) * sizeof *exp);
-            exp[nexp++] = tab ? md_strndup(p, (size_t)(tab - p)) : md_strdup(p);
-            if (!tab) break;
-            p = tab + 1;
+        for (const char *p = r->expected[i]; *p;) {
+            size_t len = strcspn(p, "\t");
+            if (len) {
+                exp = md_realloc(exp, (nexp + 1) * sizeof *exp);
+                exp[nexp++] = md_strndup(p, len);
+            }
+            p += len;
+            p += strspn(p, "\t");
         }
     }
+    *out_n = nexp;
+    return exp;
+}
+
+static char *compare(const slt_record *r, outcome *o) {
+    size_t ncols = strlen(r->types);
+    long count;
+    char hash[64];
+    int hashed = r->nexpected == 1 && sscanf(r->expected[0], "%ld values hashing to %40s", &count, hash) == 2;
+    /* a hash, or an earlier labelled result, covers every value whatever the file's column
+     * letters say, as in DuckDB's runner */
+    if ((hashed || (r->label && r->nexpected == 0)) && o->ncols) ncols = o->ncols;
+    if (o->ncols && o->ncols != ncols) return md_asprintf("%zu columns, the file says %zu", o->ncols, ncols);
+    sort_values(o->values, o->nvalues, ncols, r->sort);
+    if (r->label && r->nexpected == 0) {
+        const labelled *l = find_label(r->label);
+        if (!l) {
+            keep_label(r->label, o->values, o->nvalues);
+            return NULL;
+        }
+        if (l->n != o->nvalues)
+            return md_asprintf("%zu values, the earlier query labelled %s had %zu", o->nvalues, r->label, l->n);
+        for (size_t i = 0; i < l->n; i++)
+            if (strcmp(l->values[i], o->values[i]) != 0)
+                return md_asprintf("value %zu is '%s', the earlier query labelled %s had '%s'", i + 1, o->values[i],
+                                   r->label, l->values[i]);
+        return NULL;
+    }
+    if (r->label && !find_label(r->label)) keep_label(r->label, o->values, o->nvalues);
+    if (hashed) {
+        char got[33];
+        md5_hex(o->values, o->nvalues, got);
+        if ((size_t)count != o->nvalues) return md_asprintf("%zu values, the file says %ld", o->nvalues, count);
+        if (strcmp(got, hash) != 0) return md_asprintf("values hash to %s, the file says %s", got, hash);
+        return NULL;
+    }
+    size_t nexp;
+    char **exp = expected_values(r, ncols, &nexp);
     sort_values(exp, nexp, ncols, r->sort);
     char *why = NULL;
     if (nexp != o->nvalues) why = md_asprintf("%zu values, the file has %zu", o->nvalues, nexp);
@@ -674,6 +744,7 @@ static void run_file(const char *path) {
         }
         outcome_free(&o);
     }
+    labels_clear();
     md_dual_destroy(&R.dual);
     if (local) {
         duckdb_disconnect(&local);
