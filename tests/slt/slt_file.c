@@ -193,8 +193,9 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
 
     slt_file *f = md_calloc(1, sizeof *f);
     int skipping = 0; /* mode skip */
+    int no_data = 0;  /* a statement before needed a data file we do not have */
     int cond = 0;     /* skipif/onlyif for the next record: 1 run, -1 skip, 0 none */
-    for (size_t i = 0; i < l.n && !f->skip_file;) {
+    for (size_t i = 0; i < l.n;) { /* on after a failed require: its records are counted as skipped */
         const char *t = l.v[i];
         int line = (int)i + 1; /* of the expanded text: close to the file's for files without loops */
         if (blank(t) || t[0] == '#') {
@@ -226,7 +227,7 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
             for (size_t k = 0; k < sizeof supported_requires / sizeof *supported_requires && nw > 1; k++)
                 ok |= strcmp(w[1], supported_requires[k]) == 0;
             if (nw > 2 && strcmp(w[1], "vector_size") == 0) ok = atoi(w[2]) <= 2048;
-            if (!ok) f->skip_file = md_asprintf("require %s: not available here", nw > 1 ? w[1] : "?");
+            if (!ok && !f->skip_file) f->skip_file = md_asprintf("require %s: not available here", nw > 1 ? w[1] : "?");
         } else if (strcmp(w[0], "statement") == 0 || strcmp(w[0], "query") == 0) {
             slt_record r;
             memset(&r, 0, sizeof r);
@@ -264,8 +265,12 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
             else if (cond < 0) why = "skipif/onlyif: not for duckdb";
             else if (strstr(r.sql, "__TEST_DIR__") || strstr(r.sql, "__WORKING_DIRECTORY__"))
                 why = "needs the test runner's scratch directory";
-            else if (strstr(r.sql, "'data/") || strstr(r.sql, "\"data/"))
+            else if (strstr(r.sql, "'data/") || strstr(r.sql, "\"data/") || strstr(r.sql, "{DATA_DIR}")) {
                 why = "needs a data file of DuckDB's repository";
+                /* what a statement loads, the rest of the file reads */
+                if (r.kind == SLT_STATEMENT && r.expect != SLT_ERROR) no_data = 1;
+            } else if (no_data)
+                why = "follows a statement that needs a data file of DuckDB's repository";
             if (why) {
                 md_free(r.sql);
                 md_free(r.types);

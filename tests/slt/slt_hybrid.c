@@ -666,7 +666,8 @@ static void run_file(const char *path) {
     }
     if (f->skip_file) {
         long n = 0;
-        for (size_t i = 0; i < f->n; i++) n += f->records[i].kind == SLT_STATEMENT || f->records[i].kind == SLT_QUERY;
+        for (size_t i = 0; i < f->n; i++)
+            n += f->records[i].kind == SLT_STATEMENT || f->records[i].kind == SLT_QUERY || f->records[i].kind == SLT_SKIP;
         printf("SKIP %s: %s (%ld records)\n", path, f->skip_file, n);
         count_skip(f->skip_file, n);
         slt_file_free(&f);
