@@ -315,7 +315,6 @@ static const char *jstr(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Deliver lines of text as a one-column result through the local engine. */
 /* Append SQL string literal text of `t` (quotes doubled) to b. */
 static void put_literal(md_buf *b, const char *t) {
     md_buf_put_u8(b, '\'');

@@ -106,6 +106,7 @@ static int recv_query_frame(md_rclient *r, uint32_t id, int64_t *deadline, int *
             return rc;
         }
         md_free(why);
+        if (now_ms() < *deadline) continue; /* a signal ended the wait early */
         if (*cancelled) {
             *out_err = md_asprintf("the query did not end within %d ms of its cancel", CANCEL_GRACE_MS);
             return MD_ETIMEOUT;
@@ -273,7 +274,7 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
         case MD_MSG_ERROR: {
             cJSON *j = cJSON_ParseWithLength((const char *)payload, h.length);
             const char *code = json_str(j, "code"), *m = json_str(j, "message");
-            if (cancelled)
+            if (cancelled && code && strcmp(code, "CANCELLED") == 0)
                 *out_err = md_asprintf("TIMEOUT: the query ran longer than %d ms and was cancelled", r->timeout_ms);
             else
                 *out_err = md_asprintf("%s: %s", code ? code : "ERROR", m ? m : "no message");

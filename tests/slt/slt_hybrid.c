@@ -86,6 +86,7 @@ static struct {
     md_dual *dual;     /* RANDOM: the engine for the file */
     int local_active;  /* RANDOM: the engine's current database is the local one */
     long hybrid;       /* RANDOM: statements that were split */
+    char *plan_option; /* a planner option of the file the server refused (see skip_locked) */
 } R;
 
 static void count_skip(const char *reason, long n) {
@@ -358,6 +359,7 @@ static int skip_locked(const slt_file *f, size_t i, const char *name) {
                                     name);
             count_skip(why, 1);
             md_free(why);
+            if (!R.plan_option) R.plan_option = md_strdup(name); /* EXPLAIN would show the plan it chose */
             return 0;
         }
     }
@@ -374,8 +376,10 @@ static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
     if (session_option(sql, &local_only)) {
         if (local_only) return;
         duckdb_result r;
-        duckdb_query(local, sql, &r); /* the outcome is the server's, below */
+        duckdb_query(local, sql, &r); /* the outcome is the server's */
         duckdb_destroy_result(&r);
+        run_remote(sql, o); /* at the server whichever site is current */
+        return;
     }
     int where = placement_of(sql);
     if (where >= 0) use_site(where);
@@ -712,6 +716,12 @@ static void run_file(const char *path) {
             count_skip(r->reason, 1);
             continue;
         }
+        if (R.plan_option && r->kind == SLT_QUERY && strncasecmp(r->sql + strspn(r->sql, " \t\n"), "EXPLAIN", 7) == 0) {
+            char *why = md_asprintf("EXPLAIN after SET %s, which a server session may not change", R.plan_option);
+            count_skip(why, 1);
+            md_free(why);
+            continue;
+        }
         outcome o = {0};
         run(local, r->sql, &o);
         char *locked = r->kind == SLT_STATEMENT ? locked_option(o.error) : NULL;
@@ -746,6 +756,8 @@ static void run_file(const char *path) {
         outcome_free(&o);
     }
     labels_clear();
+    md_free(R.plan_option);
+    R.plan_option = NULL;
     md_dual_destroy(&R.dual);
     if (local) {
         duckdb_disconnect(&local);
