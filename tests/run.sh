@@ -77,7 +77,7 @@ if [ "${1:-}" != "--unit" ]; then
         for f in $files; do paths="$paths $slt_dir/$f"; done
         # shellcheck disable=SC2086
         out=$(timeout 900 build/slt-hybrid --placement "$placement" ${seed:+--seed "$seed"} $paths 2>&1); rc=$?
-        echo "$out" > "$log/slt-$placement${seed:+-$seed}-$(echo "$files" | tr ' ' '+').log"
+        echo "$out" > "$log/slt-$placement${seed:+-$seed}-$(echo "$files" | tr ' /' '+_').log"
         if [ "$rc" -eq 0 ]; then
             echo "  ok $name: $(echo "$out" | tail -1)"
             passed=$((passed + 1))
