@@ -43,12 +43,9 @@ static int scalar(duckdb_connection c, const char *fn, const char *arg, char **o
     md_buf q = MD_BUF_INIT;
     md_buf_append(&q, "SELECT ", 7);
     md_buf_append(&q, fn, strlen(fn));
-    md_buf_append(&q, "('", 2);
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'') md_buf_put_u8(&q, '\'');
-        md_buf_put_u8(&q, (uint8_t)*p);
-    }
-    md_buf_append(&q, "'::VARCHAR)::VARCHAR", 20);
+    md_buf_put_u8(&q, '(');
+    md_buf_put_quoted(&q, arg, '\'');
+    md_buf_append(&q, "::VARCHAR)::VARCHAR", 19);
     md_buf_put_u8(&q, 0);
     duckdb_result r;
     int rc = MD_ESQL;

@@ -315,16 +315,6 @@ static const char *jstr(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Append SQL string literal text of `t` (quotes doubled) to b. */
-static void put_literal(md_buf *b, const char *t) {
-    md_buf_put_u8(b, '\'');
-    for (const char *p = t; *p; p++) {
-        if (*p == '\'') md_buf_put_u8(b, '\'');
-        md_buf_put_u8(b, (uint8_t)*p);
-    }
-    md_buf_put_u8(b, '\'');
-}
-
 /* Answer a plan as DuckDB's EXPLAIN does: one row of explain_key (`key`)
  * and explain_value (`lines` joined by newlines, then `tail` if any). */
 static int answer_plan(md_dual *d, const char *key, const cJSON *lines, const char *tail,
@@ -340,9 +330,9 @@ static int answer_plan(md_dual *d, const char *key, const cJSON *lines, const ch
     md_buf_put_u8(&text, 0);
     md_buf b = MD_BUF_INIT;
     md_buf_append(&b, "SELECT ", 7);
-    put_literal(&b, key);
+    md_buf_put_quoted(&b, key, '\'');
     md_buf_append(&b, " AS explain_key, ", 17);
-    put_literal(&b, (const char *)text.data);
+    md_buf_put_quoted(&b, (const char *)text.data, '\'');
     md_buf_append(&b, " AS explain_value", 17);
     md_buf_put_u8(&b, 0);
     int rc = run_local(d, (const char *)b.data, hooks, out_err);

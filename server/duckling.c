@@ -963,12 +963,8 @@ static void start_session(int fd) {
 
 static char *sql_quote(const char *s) {
     md_buf b = MD_BUF_INIT;
-    md_buf_put_u8(&b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'') md_buf_put_u8(&b, '\'');
-        md_buf_put_u8(&b, (uint8_t)*s);
-    }
-    md_buf_append(&b, "'", 2);
+    md_buf_put_quoted(&b, s, '\'');
+    md_buf_put_u8(&b, 0);
     size_t n;
     return (char *)md_buf_detach(&b, &n);
 }

@@ -49,14 +49,6 @@ static int duck_error(duckdb_error_data e, char **out_err) {
 
 static void put(md_buf *b, const char *s) { md_buf_append(b, s, strlen(s)); }
 
-static void put_quoted(md_buf *b, const char *s, char q) {
-    md_buf_put_u8(b, (uint8_t)q);
-    for (; *s; s++) {
-        if (*s == q) md_buf_put_u8(b, (uint8_t)q);
-        md_buf_put_u8(b, (uint8_t)*s);
-    }
-    md_buf_put_u8(b, (uint8_t)q);
-}
 
 /* DuckDB's SQL spelling of type t (the C API has no printer of its own);
  * 0 for a type a table column cannot have. */
@@ -99,7 +91,7 @@ static int type_sql(duckdb_logical_type t, md_buf *b) {
         for (uint32_t i = 0; i < n; i++) {
             char *v = duckdb_enum_dictionary_value(t, i);
             if (i) put(b, ", ");
-            put_quoted(b, v ? v : "", '\'');
+            md_buf_put_quoted(b, v ? v : "", '\'');
             duckdb_free(v);
         }
         put(b, ")");
@@ -126,7 +118,7 @@ static int type_sql(duckdb_logical_type t, md_buf *b) {
             char *name = is_struct ? duckdb_struct_type_child_name(t, i) : duckdb_union_type_member_name(t, i);
             duckdb_logical_type c = is_struct ? duckdb_struct_type_child_type(t, i) : duckdb_union_type_member_type(t, i);
             if (i) put(b, ", ");
-            put_quoted(b, name ? name : "", '"');
+            md_buf_put_quoted(b, name ? name : "", '"');
             put(b, " ");
             ok = type_sql(c, b);
             duckdb_free(name);
@@ -157,7 +149,7 @@ static int create_table(md_upload *u, duckdb_data_chunk chunk, char **out_err) {
     idx_t n = duckdb_data_chunk_get_column_count(chunk);
     md_buf q = MD_BUF_INIT;
     put(&q, "CREATE OR REPLACE TEMP TABLE ");
-    put_quoted(&q, u->table, '"');
+    md_buf_put_quoted(&q, u->table, '"');
     put(&q, " (");
     int ok = 1;
     for (idx_t i = 0; i < n && ok; i++) {
@@ -171,10 +163,10 @@ static int create_table(md_upload *u, duckdb_data_chunk chunk, char **out_err) {
         if (i) put(&q, ", ");
         if (repeated) {
             char *unique = md_asprintf("%s_%llu", name, (unsigned long long)i);
-            put_quoted(&q, unique, '"');
+            md_buf_put_quoted(&q, unique, '"');
             md_free(unique);
         } else {
-            put_quoted(&q, name && *name ? name : fallback, '"');
+            md_buf_put_quoted(&q, name && *name ? name : fallback, '"');
         }
         put(&q, " ");
         ok = type_sql(t, &q);
@@ -423,7 +415,7 @@ void md_upload_end(md_upload **pu) {
     if (u->created && !u->finished) {
         md_buf q = MD_BUF_INIT;
         put(&q, "DROP TABLE IF EXISTS temp.main.");
-        put_quoted(&q, u->table, '"');
+        md_buf_put_quoted(&q, u->table, '"');
         md_buf_put_u8(&q, 0);
         duckdb_result r;
         duckdb_query(u->c, (const char *)q.data, &r);

@@ -36,6 +36,15 @@ void md_buf_pad(md_buf *b, size_t align) {
 
 void md_buf_put_u8(md_buf *b, uint8_t v) { md_buf_append(b, &v, 1); }
 
+void md_buf_put_quoted(md_buf *b, const char *s, char q) {
+    md_buf_put_u8(b, (uint8_t)q);
+    for (; *s; s++) {
+        if (*s == q) md_buf_put_u8(b, (uint8_t)q);
+        md_buf_put_u8(b, (uint8_t)*s);
+    }
+    md_buf_put_u8(b, (uint8_t)q);
+}
+
 void md_buf_put_u16le(md_buf *b, uint16_t v) {
     uint8_t t[2];
     md_set_u16le(t, v);

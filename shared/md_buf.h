@@ -36,6 +36,10 @@ void md_buf_put_u16le(md_buf *b, uint16_t v);
 void md_buf_put_u32le(md_buf *b, uint32_t v);
 void md_buf_put_u64le(md_buf *b, uint64_t v);
 
+/* Append `s` between quote characters q, each q inside doubled: a SQL
+ * string literal (q '\'') or quoted identifier (q '"'). */
+void md_buf_put_quoted(md_buf *b, const char *s, char q);
+
 /* Take the bytes: returns data (caller frees with md_free) and resets b. */
 uint8_t *md_buf_detach(md_buf *b, size_t *out_len);
 

@@ -330,37 +330,23 @@ static void put_ident(md_buf *b, const char *name) {
         md_buf_append(b, name, strlen(name));
         return;
     }
-    md_buf_put_u8(b, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"') md_buf_put_u8(b, '"');
-        md_buf_put_u8(b, (uint8_t)*p);
-    }
-    md_buf_put_u8(b, '"');
+    md_buf_put_quoted(b, name, '"');
 }
 
 static void put_str(md_buf *b, const char *s) { md_buf_append(b, s, strlen(s)); }
-
-static void put_quoted_string(md_buf *b, const char *s) {
-    md_buf_put_u8(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'') md_buf_put_u8(b, '\'');
-        md_buf_put_u8(b, (uint8_t)*s);
-    }
-    md_buf_put_u8(b, '\'');
-}
 
 /* How a relation is named in messages: its resolved name, or as written. */
 static char *rel_display(const md_sql_rel *rel, const md_route_rel *rr) {
     md_buf b = MD_BUF_INIT;
     if (rel->type == MD_SQL_REL_FILE) {
-        put_quoted_string(&b, rel->path);
+        md_buf_put_quoted(&b, rel->path, '\'');
     } else if (rel->type == MD_SQL_REL_FUNCTION) {
         for (int k = 0; k < rel->nparts; k++) {
             if (k) md_buf_put_u8(&b, '.');
             put_ident(&b, rel->parts[k]);
         }
         md_buf_put_u8(&b, '(');
-        if (rel->path) put_quoted_string(&b, rel->path);
+        if (rel->path) md_buf_put_quoted(&b, rel->path, '\'');
         else put_str(&b, "...");
         md_buf_put_u8(&b, ')');
     } else {

@@ -24,12 +24,8 @@ static void put_text(md_buf *b, const char *s) {
         put(b, "NULL::VARCHAR");
         return;
     }
-    md_buf_put_u8(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'') md_buf_put_u8(b, '\'');
-        md_buf_put_u8(b, (uint8_t)*s);
-    }
-    put(b, "'::VARCHAR");
+    md_buf_put_quoted(b, s, '\'');
+    put(b, "::VARCHAR");
 }
 
 static void put_int(md_buf *b, int64_t v, int null_if_zero) {

@@ -215,12 +215,9 @@ static int checkpoint(duckdb_connection c, const char *catalog, char **out_err) 
     duckdb_result r;
     int rc = MD_OK;
     md_buf q = MD_BUF_INIT;
-    md_buf_append(&q, "CHECKPOINT \"", 12);
-    for (const char *p = catalog; *p; p++) {
-        if (*p == '"') md_buf_put_u8(&q, '"');
-        md_buf_put_u8(&q, (uint8_t)*p);
-    }
-    md_buf_append(&q, "\"", 2); /* with the terminating NUL */
+    md_buf_append(&q, "CHECKPOINT ", 11);
+    md_buf_put_quoted(&q, catalog, '"');
+    md_buf_put_u8(&q, 0);
     int failed = duckdb_query(c, (const char *)q.data, &r) == DuckDBError;
     md_buf_free(&q);
     if (failed) {

@@ -73,14 +73,11 @@ static int teardown(void **state) {
 /* fn('arg') through DuckDB: the first cell, md_malloc'd. */
 static char *duck(fx *f, const char *fn, const char *arg) {
     md_buf q = MD_BUF_INIT;
-    char *head = md_asprintf("SELECT %s('", fn);
+    char *head = md_asprintf("SELECT %s(", fn);
     md_buf_append(&q, head, strlen(head));
     md_free(head);
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'') md_buf_put_u8(&q, '\'');
-        md_buf_put_u8(&q, (uint8_t)*p);
-    }
-    md_buf_append(&q, "'::VARCHAR)::VARCHAR", 20);
+    md_buf_put_quoted(&q, arg, '\'');
+    md_buf_append(&q, "::VARCHAR)::VARCHAR", 19);
     md_buf_put_u8(&q, 0);
     duckdb_result r;
     if (duckdb_query(f->c, (const char *)q.data, &r) == DuckDBError) fail_msg("%s: %s", fn, duckdb_result_error(&r));
