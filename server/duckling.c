@@ -18,13 +18,17 @@
  * holding s->write_mu, and clears `running` under s->mu before it sends the
  * request's last frame, so no PROGRESS follows a RESULT_END or ERROR.
  *
- * Sandbox (applied before any user SQL, in this order, then locked):
- * temp_directory, allowed_directories (the user's directory and scratch
- * directory), enable_external_access=false, autoinstall/autoload off,
- * progress bar on (not printed), TimeZone UTC, errors as JSON,
- * lock_configuration=true.  Read-only sessions run every statement in a
- * READ ONLY transaction and may not run statements that write files, attach
- * databases or manage transactions.
+ * Sandbox (applied before any user SQL, in this order): temp_directory,
+ * allowed_directories (the user's directory and scratch directory),
+ * enable_external_access=false, autoinstall/autoload off, progress bar on
+ * (not printed), TimeZone UTC, errors as JSON.  DuckDB itself then refuses
+ * to change external access, allowed paths or temp_directory.  The
+ * configuration is not locked (DuckDB 1.4's lock refuses every SET): a
+ * statement DuckDB types as SET or EXPLAIN runs only as the text
+ * shared/session_option.c writes from the allowlisted session options, and
+ * what a session set is reset when it ends.  Read-only sessions run every
+ * statement in a READ ONLY transaction and may not run statements that write
+ * files, attach databases or manage transactions.
  */
 #include "duckling.h"
 
@@ -54,6 +58,8 @@
 #include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
+#include "session_option.h"
+#include "sql_lexer.h"
 #include "storage/databases.h"
 #include "storage/db_statements.h"
 #include "storage/dbcommands.h"
@@ -87,6 +93,7 @@ typedef struct session {
     int cancel_requested;
     int catalog_changed; /* executor only: the running request changed the catalog */
     uint32_t pos_offset; /* executor only: byte offset of the running statement's text in the request */
+    uint64_t options_set; /* executor only: bit i = session option i (session_option.h) was set or reset */
     md_upload *upload;   /* executor only: the UPLOAD in progress (upload.h), of request upload_id */
     uint32_t upload_id;
     uint32_t upload_failed; /* executor only: a failed UPLOAD whose later frames are dropped (0: none) */
@@ -99,9 +106,8 @@ typedef struct session {
 
 static struct {
     duckdb_database db;
-    /* Connections configured before the configuration was locked (their
-     * session-local settings cannot be set afterwards); a session borrows
-     * one and gives it back reset. */
+    /* Connections with their session-local settings made (connection_steps);
+     * a session borrows one and gives it back reset. */
     duckdb_connection free_conns[MAX_SESSIONS];
     int nfree;
     uint32_t max_frame_bytes;
@@ -112,9 +118,10 @@ static struct {
     int live;
     md_databases *dbs;           /* the user's snapshot-stored databases (storage/databases.h) */
     md_sql_functions *functions; /* md_snapshots() and friends */
+    char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static void connection_release(duckdb_connection c);
+static void connection_release(duckdb_connection c, uint64_t options_set);
 
 static double now_ms_f(void) {
     struct timespec ts;
@@ -431,16 +438,96 @@ static void simple_query(duckdb_connection c, const char *sql) {
 }
 
 /*
+ * The text a request's statements came from, split by this process's lexer
+ * on first use: a statement DuckDB types as SET or EXPLAIN runs from its own
+ * text, read by shared/session_option.c, never as DuckDB extracted it (so a
+ * SET inside the files IMPORT DATABASE expands into never runs).
+ */
+typedef struct request_text {
+    const char *sql;
+    idx_t nduck;     /* statements DuckDB extracted from it */
+    int split;       /* spans below are filled (or the split failed: nspans 0) */
+    md_sql_token *toks;
+    md_sql_span *spans;
+    size_t nspans;
+} request_text;
+
+static void request_text_free(request_text *tx) {
+    md_free(tx->toks);
+    md_free(tx->spans);
+}
+
+/* Statement i's own text, or 0 when DuckDB's statements do not match this
+ * lexer's one for one (a PRAGMA or IMPORT DATABASE expanded into others). */
+static int statement_text(request_text *tx, idx_t i, const char **text, size_t *len) {
+    if (!tx->split) {
+        tx->split = 1;
+        size_t ntoks = 0;
+        if (md_sql_lex(tx->sql, strlen(tx->sql), 0, &tx->toks, &ntoks, NULL) == MD_OK)
+            md_sql_split(tx->toks, ntoks, &tx->spans, &tx->nspans);
+    }
+    if (tx->nspans != tx->nduck || i >= tx->nspans) return 0;
+    const md_sql_token *a = &tx->toks[tx->spans[i].first], *b = a + tx->spans[i].count - 1;
+    *text = tx->sql + a->off;
+    *len = b->off + b->len - a->off;
+    return 1;
+}
+
+/*
+ * Statement i of tx, prepared as *prep, is typed SET or EXPLAIN: replace
+ * *prep by the statement session_option.c writes from its text, or send the
+ * refusal.  *option gets the session option it sets (-1: none).  MD_OK, or
+ * the error code already sent.
+ */
+static int prepare_checked(session *s, uint32_t id, request_text *tx, idx_t i, duckdb_prepared_statement *prep,
+                           int *option) {
+    duckdb_statement_type type = duckdb_prepared_statement_type(*prep);
+    const char *text = NULL;
+    size_t len = 0;
+    char *run = NULL;
+    md_sql_error e = {.code = MD_EPERMISSION, .position = 0};
+    int rc;
+    *option = -1;
+    if (!statement_text(tx, i, &text, &len)) {
+        snprintf(e.message, sizeof e.message, "%s",
+                 "SET and EXPLAIN statements that a PRAGMA or IMPORT DATABASE expands into are not run on the "
+                 "server");
+        rc = MD_EPERMISSION;
+    } else if (type == DUCKDB_STATEMENT_TYPE_SET) {
+        md_session_set set;
+        rc = md_session_set_read(text, len, &set, &e);
+        run = set.sql;
+        *option = set.option;
+    } else {
+        rc = md_session_explain_check(text, len, &e);
+        if (rc == MD_OK) run = md_strndup(text, len);
+    }
+    if (rc != MD_OK) {
+        long pos = text ? (long)(s->pos_offset + (uint32_t)(text - tx->sql) + e.position) : -1;
+        return send_error(s, id, rc, e.message, pos, NULL) ? MD_EIO : rc;
+    }
+    duckdb_destroy_prepare(prep);
+    if (duckdb_prepare(s->conn, run, prep) == DuckDBError) {
+        rc = send_duckdb_error(s, id, duckdb_prepare_error(*prep)) ? MD_EIO : MD_ESQL;
+    } else if (duckdb_prepared_statement_type(*prep) != type) { /* cannot happen: the text was read as one */
+        rc = send_error(s, id, MD_EPERMISSION, "the statement changed kind when read again", -1, NULL) ? MD_EIO
+                                                                                                       : MD_EPERMISSION;
+    }
+    md_free(run);
+    return rc;
+}
+
+/*
  * Run extracted statement i of stmts as statement `index` of `total` of the
  * request (`final`: its last).  Returns MD_OK after RESULT_END was sent, or
  * an error code after an ERROR was sent (MD_EIO: the socket is gone).
  */
-static int run_statement(session *s, uint32_t id, duckdb_extracted_statements stmts, idx_t i, idx_t index,
-                         idx_t total, int final, double t0) {
+static int run_statement(session *s, uint32_t id, duckdb_extracted_statements stmts, request_text *tx, idx_t i,
+                         idx_t index, idx_t total, int final, double t0) {
     duckdb_prepared_statement prep = NULL;
     duckdb_pending_result pending = NULL;
     duckdb_result res;
-    int have_res = 0, in_ro_txn = 0, rc;
+    int have_res = 0, in_ro_txn = 0, rc, option = -1;
     stmt_stats st = {0, 0};
 
     if (s->read_only) {
@@ -457,7 +544,12 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         rc = send_duckdb_error(s, id, duckdb_prepare_error(prep)) ? MD_EIO : MD_ESQL;
         goto out;
     }
-    if (md_catalog_changes(duckdb_prepared_statement_type(prep))) s->catalog_changed = 1;
+    duckdb_statement_type type = duckdb_prepared_statement_type(prep);
+    if (type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+        rc = prepare_checked(s, id, tx, i, &prep, &option);
+        if (rc != MD_OK) goto out;
+    }
+    if (md_catalog_changes(type)) s->catalog_changed = 1;
     if (s->read_only) {
         const char *what = read_only_refusal(duckdb_prepared_statement_type(prep));
         if (what) {
@@ -483,6 +575,7 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
     }
     rc = stream_result(s, id, &res, &st);
     if (rc != MD_OK) goto out;
+    if (option >= 0) s->options_set |= (uint64_t)1 << option; /* put back when the session ends */
     if (in_ro_txn) {
         simple_query(s->conn, "COMMIT");
         in_ro_txn = 0;
@@ -553,8 +646,10 @@ static int run_duckdb_text(session *s, uint32_t id, const char *sql, uint32_t of
         }
     }
     if (total == 0) total = n; /* the whole request */
+    request_text tx = {.sql = sql, .nduck = n};
     for (idx_t i = 0; i < n && rc == MD_OK; i++)
-        rc = run_statement(s, id, stmts, i, index + i, total, last && i + 1 == n, t0);
+        rc = run_statement(s, id, stmts, &tx, i, index + i, total, last && i + 1 == n, t0);
+    request_text_free(&tx);
     duckdb_destroy_extracted(&stmts);
     s->pos_offset = 0;
     return rc;
@@ -921,7 +1016,7 @@ static void *reader_main(void *arg) {
         md_free(j);
     }
     md_upload_end(&s->upload); /* an unfinished upload's table goes */
-    connection_release(s->conn);
+    connection_release(s->conn, s->options_set);
     md_buf_free(&s->out);
     session_unlink(s);
     close(s->fd);
@@ -967,6 +1062,27 @@ static char *sql_quote(const char *s) {
     md_buf_put_u8(&b, 0);
     size_t n;
     return (char *)md_buf_detach(&b, &n);
+}
+
+/* One value of one query on c (malloc'd), or NULL. */
+static char *query_value(duckdb_connection c, const char *sql) {
+    duckdb_result r;
+    char *v = NULL;
+    if (duckdb_query(c, sql, &r) == DuckDBSuccess && duckdb_row_count(&r) > 0) {
+        char *d = duckdb_value_varchar(&r, 0, 0);
+        if (d) v = md_strdup(d);
+        duckdb_free(d);
+    }
+    duckdb_destroy_result(&r);
+    return v;
+}
+
+/* The value of session option i on c (malloc'd), or NULL. */
+static char *option_value(duckdb_connection c, int i) {
+    char *q = md_asprintf("SELECT current_setting('%s')::VARCHAR", md_session_option_name(i));
+    char *v = query_value(c, q);
+    md_free(q);
+    return v;
 }
 
 /* Run `steps` in order on c; returns NULL or a malloc'd sentence. */
@@ -1017,9 +1133,10 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
         g.free_conns[g.nfree++] = pc;
         err = run_steps(pc, connection_steps, sizeof connection_steps / sizeof *connection_steps);
     }
-    if (!err) {
-        const char *lock[] = {"SET GLOBAL lock_configuration = true"};
-        err = run_steps(c, lock, 1);
+    if (!err) { /* what connection_release puts back */
+        int n = md_session_option_count();
+        g.option_values = md_calloc((size_t)n, sizeof *g.option_values);
+        for (int i = 0; i < n; i++) g.option_values[i] = option_value(g.free_conns[0], i);
     }
     md_free(qs);
     md_free(qu);
@@ -1028,10 +1145,10 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
     return err;
 }
 
-/* The PRAGMAs that put back what a session may change with a PRAGMA under
- * the locked configuration (DuckDB's pragma functions set the connection's
- * options directly): the optimizer, DuckDB's verification modes, profiling,
- * and the progress settings connection_steps made. */
+/* The PRAGMAs that put back what a session may change with a PRAGMA (DuckDB's
+ * pragma functions set the connection's options directly, outside SET): the
+ * optimizer, DuckDB's verification modes, profiling, and the progress
+ * settings connection_steps made. */
 static const char *const pragma_resets[] = {
     "PRAGMA enable_optimizer",
     "PRAGMA disable_verification",
@@ -1047,9 +1164,10 @@ static const char *const pragma_resets[] = {
 /*
  * Give a connection back to the pool, its session state reset: open
  * transaction rolled back, temporary objects and variables dropped, the
- * options a PRAGMA may change put back, current database back to my_db.
+ * session options it set (bits of options_set) and the options a PRAGMA may
+ * change put back, current database back to my_db.
  */
-static void connection_release(duckdb_connection c) {
+static void connection_release(duckdb_connection c, uint64_t options_set) {
     simple_query(c, "ROLLBACK");
     duckdb_result r;
     const char *list =
@@ -1070,6 +1188,25 @@ static void connection_release(duckdb_connection c) {
         }
     }
     duckdb_destroy_result(&r);
+    for (int i = 0; i < md_session_option_count(); i++) {
+        if (!(options_set >> i & 1)) continue;
+        char *reset = md_asprintf("RESET %s %s", md_session_option_is_global(i) ? "GLOBAL" : "SESSION",
+                                  md_session_option_name(i));
+        simple_query(c, reset);
+        md_free(reset);
+        /* RESET gives DuckDB's default, not the duckling's (TimeZone: the
+         * machine's zone, where the duckling set UTC): set that instead */
+        char *now = option_value(c, i);
+        if (g.option_values[i] && (!now || strcmp(now, g.option_values[i]) != 0)) {
+            char *value = sql_quote(g.option_values[i]);
+            char *set = md_asprintf("SET %s %s = %s", md_session_option_is_global(i) ? "GLOBAL" : "SESSION",
+                                    md_session_option_name(i), value);
+            simple_query(c, set);
+            md_free(set);
+            md_free(value);
+        }
+        md_free(now);
+    }
     for (size_t i = 0; i < sizeof pragma_resets / sizeof *pragma_resets; i++) simple_query(c, pragma_resets[i]);
     simple_query(c, "USE my_db.main");
     pthread_mutex_lock(&g.mu);

@@ -3,7 +3,7 @@
 // killed mid-query, user isolation, persistence, limits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startServer, createToken, newDataDir, ROOT } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
 import { encodeFrame } from '../../ui/js/wire.js';
@@ -242,8 +242,13 @@ test('sandbox: escapes are refused with a clear error', async () => {
     "ATTACH '/tmp/y.db'": /Permission Error/,
     'INSTALL httpfs': /Permission Error|disabled/,
     "LOAD '/tmp/evil.duckdb_extension'": /disabled/,
-    "SET memory_limit = '100GB'": /configuration has been locked/,
-    'SET enable_external_access = true': /configuration has been locked/,
+    "SET memory_limit = '100GB'": /does not let a session change "memory_limit"/,
+    'SET enable_external_access = true': /does not let a session change "enable_external_access"/,
+    "PRAGMA temp_directory = '/tmp'": /does not let a session change "temp_directory"/,
+    "SET secret_directory = '/tmp'": /does not let a session change "secret_directory"/,
+    'SET GLOBAL lock_configuration = false': /does not let a session change "lock_configuration"/,
+    'RESET allowed_directories': /does not let a session change "allowed_directories"/,
+    'EXPLAIN ANALYZE SET threads = 64': /EXPLAIN of a SET statement is not run/,
     "SELECT * FROM glob('/etc/*')": /Permission Error/,
     "SELECT * FROM read_text('../bob/databases/my_db.duckdb')": /Permission Error|No files found/,
   };
@@ -253,6 +258,51 @@ test('sandbox: escapes are refused with a clear error', async () => {
     assert.match(r.error.message, re, sql);
   }
   await c.close();
+});
+
+test('sandbox: a SET inside the files IMPORT DATABASE reads is refused, what went before stays', async () => {
+  const dir = `${srv.dataDir}/users/alice/import_evil`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/schema.sql`, "CREATE TABLE imp_t (i INTEGER);\nSET memory_limit = '100GB';\n");
+  writeFileSync(`${dir}/load.sql`, '');
+  const c = await MdClient.connect(srv.url, alice);
+  const before = (await c.rows("SELECT current_setting('memory_limit') AS m"))[0].m;
+  const r = await c.query(`IMPORT DATABASE '${dir}'`);
+  assert.equal(r.error?.code, 'PERMISSION_DENIED', r.error?.message);
+  assert.match(r.error.message, /IMPORT DATABASE/);
+  assert.deepEqual(await c.rows("SELECT current_setting('memory_limit') AS m"), [{ m: before }]);
+  await c.close();
+});
+
+test('session options: SET holds for its session only and is put back when the session ends', async () => {
+  const nullsFirst = "SELECT x FROM (VALUES (1), (NULL)) t(x) ORDER BY x LIMIT 1";
+  const a = await MdClient.connect(srv.url, alice);
+  const b = await MdClient.connect(srv.url, alice);
+  await a.rows("SET default_null_order = 'nulls_first'");
+  await a.rows("PRAGMA default_order = 'DESC'");
+  await a.rows("SET TimeZone = 'Asia/Tokyo'");
+  await a.rows("SET disabled_optimizers = 'top_n'");
+  assert.deepEqual(await a.rows(nullsFirst), [{ x: null }]);
+  assert.deepEqual(await b.rows(nullsFirst), [{ x: 1 }]); // another session of the same user
+  assert.deepEqual(await a.rows("SELECT current_setting('TimeZone') AS tz, current_setting('default_order') AS o"),
+    [{ tz: 'Asia/Tokyo', o: 'DESC' }]);
+  assert.deepEqual(await b.rows("SELECT current_setting('TimeZone') AS tz"), [{ tz: 'UTC' }]);
+  // the one DuckDB-global option holds in the user's duckling until its session ends
+  assert.deepEqual(await b.rows("SELECT current_setting('disabled_optimizers') AS d"), [{ d: 'top_n' }]);
+  const g = await a.query("SET GLOBAL default_null_order = 'nulls_first'");
+  assert.equal(g.error?.code, 'PERMISSION_DENIED');
+  assert.match(g.error.message, /use SET default_null_order/);
+  await a.rows("SET VARIABLE v = 42");
+  assert.deepEqual(await a.rows("SELECT getvariable('v') AS v"), [{ v: 42 }]);
+  await a.close();
+  await b.close();
+  for (let i = 0; i < 3; i++) { // pooled connections come back clean
+    const c = await MdClient.connect(srv.url, alice);
+    assert.deepEqual(await c.rows(nullsFirst), [{ x: 1 }]);
+    assert.deepEqual(await c.rows("SELECT current_setting('TimeZone') AS tz, current_setting('default_order') "
+      + "LIKE 'ASC%' AS o, current_setting('disabled_optimizers') AS d"), [{ tz: 'UTC', o: true, d: '' }]);
+    await c.close();
+  }
 });
 
 test('read-only token: reads work, every kind of write is refused', async () => {

@@ -1,0 +1,74 @@
+/*
+ * session_option.h: the session options a user may change on the server,
+ * and how a duckling reads a statement that changes one.
+ *
+ * A duckling's DuckDB configuration is not locked (DuckDB 1.4's lock refuses
+ * every SET, `default_null_order` and `TimeZone` included).  Instead the
+ * duckling runs no statement DuckDB types as SET or EXPLAIN as DuckDB
+ * extracted it: it reads the statement's own text here and runs the text
+ * this module writes, or refuses.  So a SET that arrives some other way (the
+ * files IMPORT DATABASE expands into, EXPLAIN ANALYZE SET) never runs.
+ *
+ * What is allowed (the allowlist in session_option.c): options that change
+ * what a query means or how it is planned for this session alone, never a
+ * path, a resource limit, the storage, extensions, logging or the wire
+ * format.  Each such SET runs with SESSION scope, whatever scope was written,
+ * except for the one option DuckDB keeps only globally (disabled_optimizers),
+ * which changes the user's own duckling until the session ends.  SET
+ * VARIABLE, RESET VARIABLE and USE are always allowed.  DuckDB's own checks
+ * stay beneath this: with external access off it refuses, at run time,
+ * enable_external_access, allowed_directories, allowed_paths and
+ * temp_directory whatever the lock says.
+ *
+ * Statements read (tokens of shared/sql_lexer.h, comments ignored):
+ *   SET [SESSION|LOCAL|GLOBAL] name {= | TO} value
+ *   SET TIME ZONE value
+ *   RESET [SESSION|LOCAL|GLOBAL] name
+ *   PRAGMA name = value
+ *   SET VARIABLE name ..., RESET VARIABLE name, USE ...
+ * Names are matched without regard to case; a quoted name is unquoted.
+ */
+#ifndef MD_SESSION_OPTION_H
+#define MD_SESSION_OPTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sql_lexer.h"
+
+/* What a statement DuckDB typed as SET does, once read. */
+typedef struct md_session_set {
+    char *sql;   /* the statement to run in its place (md_malloc'd) */
+    int option;  /* index of the option set or reset (md_session_option_name),
+                    -1 for SET/RESET VARIABLE and USE */
+    int global;  /* the option is DuckDB-global: it holds for the user's
+                    other sessions until this one ends */
+} md_session_set;
+
+/*
+ * Read sql[0..len), one statement DuckDB typed as SET.  MD_OK: *out is
+ * filled (free out->sql with md_free).  Otherwise MD_EPERMISSION (an option
+ * not on the list, GLOBAL scope on a session option) or MD_ESQL (text this
+ * module cannot read), with a sentence in *err that names the option.
+ */
+int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql_error *err);
+
+/*
+ * Check sql[0..len), one statement DuckDB typed as EXPLAIN: MD_OK when the
+ * explained statement is not one that changes options (SET, RESET, PRAGMA,
+ * USE, IMPORT); MD_EPERMISSION with a sentence otherwise.
+ */
+int md_session_explain_check(const char *sql, size_t len, md_sql_error *err);
+
+/* The number of options on the list, and the canonical name of option i
+ * (NULL when out of range). */
+int md_session_option_count(void);
+const char *md_session_option_name(int i);
+
+/* 1 when option i is DuckDB-global (it cannot be set for one session). */
+int md_session_option_is_global(int i);
+
+/* The index of option `name` (any case), or -1 when it is not on the list. */
+int md_session_option_find(const char *name, size_t len);
+
+#endif
