@@ -312,13 +312,14 @@ static int session_option(const char *sql, int *local_only) {
 }
 
 /*
- * A server session may not change DuckDB's options (the duckling locks its
- * configuration: docs/architecture.md, "Sandbox").  When a file's SET or
- * PRAGMA is refused for that reason, the file cannot run as written on the
- * server.  For options that choose a plan, never a result, the file goes
- * on (its results must not change) and the statement is skipped; after any
- * other option the rest of the file is skipped, since its expected results
- * assume the option.  Either way the reason is counted and printed.
+ * A server session may change only the session options on the server's list
+ * (shared/session_option.h): not threads, memory_limit, checkpointing and
+ * the like.  When a file's SET or PRAGMA is refused for that reason, the
+ * file cannot run as written on the server.  For options that choose a plan
+ * or a resource, never a result, the file goes on (its results must not
+ * change) and the statement is skipped; after any other option the rest of
+ * the file is skipped, since its expected results assume the option.
+ * Either way the reason is counted and printed.
  */
 static const char *const plan_only_options[] = {
     "threads", "merge_join_threshold", "nested_loop_join_threshold", "asof_loop_join_threshold",
@@ -327,12 +328,12 @@ static const char *const plan_only_options[] = {
     "max_memory", "ordered_aggregate_threshold", "dynamic_or_filter_threshold", "debug_force_no_cross_product",
 };
 
-/* The option a "configuration has been locked" error names (malloc'd,
- * lower case), or NULL when `err` is another error. */
+/* The option the server's refusal of a SET names (malloc'd, lower case), or
+ * NULL when `err` is another error. */
 static char *locked_option(const char *err) {
-    static const char intro[] = "Cannot change configuration option \"";
+    static const char intro[] = "does not let a session change \"";
     const char *p = err ? strstr(err, intro) : NULL;
-    if (!p || !strstr(err, "configuration has been locked")) return NULL;
+    if (!p) return NULL;
     p += sizeof intro - 1;
     const char *q = strchr(p, '"');
     if (!q) return NULL;
@@ -366,7 +367,7 @@ static int skip_locked(const slt_file *f, size_t i, const char *name) {
     char *why = md_asprintf("the rest of a file after SET %s, which a server session may not change", name);
     count_skip(why, runnable_from(f, i));
     md_free(why);
-    printf("SKIP %s:%d and the rest of the file: SET %s is refused by the server's locked configuration\n", R.path,
+    printf("SKIP %s:%d and the rest of the file: the server refuses SET %s\n", R.path,
            f->records[i].line, name);
     return 1;
 }
