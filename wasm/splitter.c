@@ -41,7 +41,8 @@ enum {
     S_REMOTE = 2,  /* reads a relation on the server */
     S_CTE = 4,     /* references a CTE by name */
     S_UNKNOWN = 8, /* a table reference the router did not see */
-    S_ALIEN = 16   /* a node type the splitter does not know */
+    S_ALIEN = 16,  /* a node type the splitter does not know */
+    S_SETOP_ORDER = 32 /* a set operation over both sites whose ORDER BY names columns */
 };
 
 static unsigned site_bit(md_site s) { return s == MD_SITE_LOCAL ? S_LOCAL : s == MD_SITE_REMOTE ? S_REMOTE : 0; }
@@ -308,6 +309,28 @@ static int name_used(const sp *s, const char *name) {
 
 /* ---- pass 1: sites --------------------------------------------------------- */
 
+/* 1 when some object under n is a column reference. */
+static int has_column_ref(const cJSON *n) {
+    if (cJSON_IsObject(n) && streq(jstr(n, "class"), "COLUMN_REF")) return 1;
+    const cJSON *c;
+    if (cJSON_IsObject(n) || cJSON_IsArray(n))
+        cJSON_ArrayForEach(c, n) if (has_column_ref(c)) return 1;
+    return 0;
+}
+
+/* 1 for a set operation whose ORDER BY names columns: DuckDB may bind such a
+ * name in any branch's select list, even one that does not reach the
+ * output (`(SELECT x ... UNION ALL SELECT y ...) UNION ALL BY NAME ...
+ * ORDER BY y`), so no branch may be replaced by a bridge, which keeps only
+ * the output names. */
+static int setop_orders_by_name(const cJSON *node) {
+    if (!streq(jstr(node, "type"), "SET_OPERATION_NODE")) return 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, jget(node, "modifiers")) if (streq(jstr(m, "type"), "ORDER_MODIFIER") &&
+                                                      has_column_ref(jget(m, "orders"))) return 1;
+    return 0;
+}
+
 static unsigned sites(const sp *s, const cJSON *n) {
     unsigned out = 0;
     if (cJSON_IsObject(n)) {
@@ -332,6 +355,7 @@ static unsigned sites(const sp *s, const cJSON *n) {
         const cJSON *c;
         cJSON_ArrayForEach(c, n) out |= sites(s, c);
     }
+    if ((out & S_LOCAL) && (out & S_REMOTE) && is_query_node(n) && setop_orders_by_name(n)) out |= S_SETOP_ORDER;
     return out;
 }
 
@@ -1276,7 +1300,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
     collect_names(&s, top);
     unsigned all = sites(&s, jget(top, "node"));
     md_site write_site = rs->site; /* HYBRID: the target's site for a write, NONE for a query */
-    int fallback = (flags & MD_SPLIT_FALLBACK) || (all & (S_ALIEN | S_UNKNOWN));
+    int fallback = (flags & MD_SPLIT_FALLBACK) || (all & (S_ALIEN | S_UNKNOWN | S_SETOP_ORDER));
     char reason[300];
     cJSON *final = NULL;
     md_site root;
@@ -1295,6 +1319,9 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
         snprintf(reason, sizeof reason, "%s",
                  (flags & MD_SPLIT_FALLBACK) ? "a part moved whole did not run on its own, so every relation moves"
                  : (all & S_ALIEN)         ? "the statement uses a construct the splitter does not place (e.g. PIVOT)"
+                 : (all & S_SETOP_ORDER)
+                     ? "the ORDER BY of a set operation over both sites names columns, which DuckDB may find in any "
+                       "branch, so the branches stay whole and every relation moves"
                                            : "a table reference the catalog does not place");
     } else if (write_site != MD_SITE_NONE) {
         root = write_site;

@@ -245,11 +245,12 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
             } else {
                 r.kind = SLT_QUERY;
                 r.types = md_strdup(nw > 1 ? w[1] : "");
-                r.sort = nw > 2 && strcmp(w[2], "rowsort") == 0     ? SLT_ROWSORT
+                /* "sort" is DuckDB's other spelling of rowsort */
+                int rowsort = nw > 2 && (strcmp(w[2], "rowsort") == 0 || strcmp(w[2], "sort") == 0);
+                r.sort = rowsort                                    ? SLT_ROWSORT
                          : nw > 2 && strcmp(w[2], "valuesort") == 0 ? SLT_VALUESORT
                                                                     : SLT_NOSORT;
-                int has_mode = nw > 2 && (strcmp(w[2], "rowsort") == 0 || strcmp(w[2], "valuesort") == 0 ||
-                                          strcmp(w[2], "nosort") == 0);
+                int has_mode = rowsort || (nw > 2 && (strcmp(w[2], "valuesort") == 0 || strcmp(w[2], "nosort") == 0));
                 if (nw > (has_mode ? 3 : 2)) r.label = md_strdup(w[has_mode ? 3 : 2]);
                 r.sql = block(&l, &i, 1);
                 if (i < l.n && strcmp(l.v[i], "----") == 0) {

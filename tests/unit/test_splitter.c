@@ -272,6 +272,15 @@ static void what_would_change_an_answer_stays_put(void **state) {
     for (int i = 0; i < nbridges(p); i++) assert_null(strstr(str(bridge(p, i), "sql"), "FROM t"));
     assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "FROM t"));
     cJSON_Delete(p);
+    /* a set operation's ORDER BY may bind a name in any branch: the branches stay whole */
+    p = plan(f, "(SELECT k FROM dim UNION ALL SELECT grp FROM dim) UNION ALL BY NAME "
+                "(SELECT name FROM small UNION ALL SELECT k FROM small) ORDER BY grp, name", 0);
+    assert_string_equal(str(p, "mode"), "fallback");
+    assert_non_null(strstr(str(p, "reason"), "ORDER BY of a set operation"));
+    cJSON_Delete(p);
+    p = plan(f, "SELECT k FROM dim UNION ALL SELECT k FROM small ORDER BY 1", 0); /* by position: splits */
+    assert_string_equal(str(p, "mode"), "split");
+    cJSON_Delete(p);
     /* EXPLAIN ANALYZE CREATE VIEW over both sites is no CREATE TABLE ... AS */
     md_split_text tx;
     md_sql_error e;
