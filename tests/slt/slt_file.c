@@ -266,7 +266,8 @@ int slt_file_read(const char *path, slt_file **out, char **out_err) {
             else if (cond < 0) why = "skipif/onlyif: not for duckdb";
             else if (strstr(r.sql, "__TEST_DIR__") || strstr(r.sql, "__WORKING_DIRECTORY__"))
                 why = "needs the test runner's scratch directory";
-            else if (strstr(r.sql, "'data/") || strstr(r.sql, "\"data/") || strstr(r.sql, "{DATA_DIR}")) {
+            else if (strstr(r.sql, "'data/") || strstr(r.sql, "\"data/") || strstr(r.sql, "{DATA_DIR}") ||
+                     strstr(r.sql, "'test/sql/") || strstr(r.sql, "\"test/sql/")) {
                 why = "needs a data file of DuckDB's repository";
                 /* what a statement loads, the rest of the file reads */
                 if (r.kind == SLT_STATEMENT && r.expect != SLT_ERROR) no_data = 1;
