@@ -902,6 +902,7 @@ static int run_dual(client *cl, const char *sql) {
         int rc = md_dual_run(cl->dual, one, &hooks, &stats, &err);
         if (o.fmt) md_fmt_finish(o.fmt);
         md_fmt_destroy(&o.fmt);
+        if (rc == MD_OK && stats.notice[0]) fprintf(stderr, "notice: %s\n", stats.notice);
         if (rc == MD_OK && strcmp(stats.where, "hybrid") == 0)
             fprintf(stderr, "hybrid (%s): %d bridge%s moved %llu bytes to the server and %llu bytes from it, %.1f ms\n",
                     stats.mode, stats.bridges, stats.bridges == 1 ? "" : "s", (unsigned long long)stats.bytes_up,

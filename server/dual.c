@@ -587,6 +587,16 @@ int md_dual_run(md_dual *d, const char *sql, const md_dual_hooks *hooks, md_dual
         }
         md_free(stmt_sql);
         md_site site = rs->route == MD_ROUTE_LOCAL ? MD_SITE_LOCAL : MD_SITE_REMOTE;
+        if (rc == MD_OK && rs->mirror && (rs->route == MD_ROUTE_LOCAL || rs->route == MD_ROUTE_REMOTE)) {
+            /* a session option: the other site too, so split queries see it at both */
+            char *merr = NULL;
+            int mrc = site == MD_SITE_LOCAL ? run_remote(d, rs->text, NULL, &merr) : run_local(d, rs->text, NULL, &merr);
+            if (mrc != MD_OK)
+                snprintf(stats.notice, sizeof stats.notice, "%s ran %s; %s refused it: %s", st->verb,
+                         site == MD_SITE_LOCAL ? "locally" : "on the server",
+                         site == MD_SITE_LOCAL ? "the server" : "the local DuckDB", merr ? merr : "unknown error");
+            md_free(merr);
+        }
         if (rc != MD_OK) {
             char *ignored = NULL;
             md_router_set_state_json(d->router, saved, strlen(saved), &ignored);

@@ -52,6 +52,7 @@ typedef struct md_dual_stats {
     uint64_t bytes_up;    /* Arrow bytes moved browser -> server (all statements) */
     uint64_t bytes_down;  /* Arrow bytes moved server -> browser by bridges */
     int64_t bridge_rows;
+    char notice[300];     /* a session option the other site refused (it ran at its own), else "" */
 } md_dual_stats;
 
 /*

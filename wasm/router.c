@@ -24,6 +24,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "session_option.h"
 
 struct md_router {
     md_catalog *cat;
@@ -38,6 +39,15 @@ const char *md_route_name(md_route route) {
 #undef MD__ROUTE_NAME
     }
     return "";
+}
+
+/* 1 for SET/RESET of a session option on the server's list, SET/RESET
+ * VARIABLE and PRAGMA name = value of such an option. */
+static bool is_session_setting(const char *text) {
+    md_session_set set;
+    if (md_session_set_read(text, strlen(text), &set, NULL) != MD_OK) return false;
+    md_free(set.sql);
+    return true;
 }
 
 static char *dup_or_null(const char *s) { return s ? md_strdup(s) : NULL; }
@@ -652,6 +662,7 @@ static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
         }
         if (site == MD_SITE_NONE)
             site = (st->kind == MD_SQL_OTHER && strcmp(st->verb, "CREATE SECRET") == 0) ? MD_SITE_REMOTE : A;
+        if (st->kind == MD_SQL_OTHER && st->nrels == 0) rs->mirror = is_session_setting(rs->text);
         for (size_t k = 0; k < st->nrels; k++) { /* CREATE TEMP t: where its data comes from */
             if (!is_temp_create(&st->rels[k])) continue;
             md_route_rel *rr = &rs->rels[k];
@@ -790,6 +801,7 @@ static cJSON *stmt_json(size_t index, const md_sql_stmt *st, const md_route_stmt
     cJSON_AddStringToObject(o, "kind", md_sql_kind_name(st->kind));
     cJSON_AddStringToObject(o, "verb", st->verb);
     if (rs) cJSON_AddStringToObject(o, "route", md_route_name(rs->route));
+    if (rs && rs->mirror) cJSON_AddTrueToObject(o, "mirror");
     if (st->kind == MD_SQL_TRANSACTION && st->txn != MD_SQL_TXN_NONE)
         cJSON_AddStringToObject(o, "transaction", txn_names[st->txn]);
     if (st->kind == MD_SQL_USE) {

@@ -178,6 +178,9 @@ typedef struct md_route_stmt {
     char *use_database;     /* USE: the new current database and schema, owned */
     char *use_schema;
     char *attach_alias;     /* ATTACH: the name the database gets, owned (NULL for 'md:') */
+    bool mirror;            /* a session option or variable (shared/session_option.h): run it
+                               at the other site too, so a split query sees it at both; the
+                               statement's answer is its own site's */
 } md_route_stmt;
 
 typedef struct md_router_state {

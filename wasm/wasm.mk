@@ -18,10 +18,10 @@ WASM_OUT     := build/ui
 WASM_MJS     := $(WASM_OUT)/engine.mjs
 WASM_INC     := build/wasm/include
 CJSON_SRC    := build/cjson/src
-WASM_C       := shared/md_alloc.c shared/md_error.c shared/md_buf.c shared/sql_lexer.c \
+WASM_C       := shared/md_alloc.c shared/md_error.c shared/md_buf.c shared/sql_lexer.c shared/session_option.c \
                 shared/sql_classify.c wasm/catalog.c wasm/router.c wasm/json_exact.c wasm/splitter.c \
                 wasm/exports.c
-WASM_H       := $(wildcard shared/md_alloc.h shared/md_error.h shared/md_buf.h shared/sql_*.h wasm/*.h)
+WASM_H       := $(wildcard shared/md_alloc.h shared/md_error.h shared/md_buf.h shared/sql_*.h shared/session_option.h wasm/*.h)
 WASM_EXPORTS := md_wasm_alloc md_wasm_free md_wasm_engine_create md_wasm_engine_destroy \
                 md_wasm_catalog_set md_wasm_catalog_get md_wasm_route md_wasm_classify \
                 md_wasm_tokens md_wasm_state_get md_wasm_state_set md_wasm_split_prepare \

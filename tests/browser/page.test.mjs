@@ -275,6 +275,24 @@ test('cross-site writes move the rows once, in both directions', async () => {
   assert.deepEqual(r.rows, [['336']]);
 });
 
+test('a session option runs at both sites, so split queries see it at both', async () => {
+  let r = await runSql(page, "SET default_null_order = 'nulls_first'");
+  assert.equal(r.error, null);
+  assert.equal(r.site, 'remote');
+  r = await runSql(page, "SELECT current_setting('default_null_order') AS o");
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.rows, [['NULLS_FIRST']]);
+  r = await runSql(page, "SELECT current_setting('default_null_order') AS o FROM local_t LIMIT 1");
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['NULLS_FIRST']]);
+  r = await runSql(page, 'SET threads = 1'); // not a session option on the server's list: not mirrored, refused there
+  assert.equal(r.code, 'PERMISSION_DENIED');
+  r = await runSql(page, 'RESET default_null_order');
+  assert.equal(r.error, null);
+  r = await runSql(page, "SELECT current_setting('default_null_order') AS o FROM local_t LIMIT 1");
+  assert.deepEqual(r.rows, [['NULLS_LAST']]);
+});
+
 test('a statement that cannot combine both sites is refused with a clear message', async () => {
   let r = await runSql(page, 'CREATE TABLE remote_t AS SELECT 1 AS i');
   assert.equal(r.site, 'remote');

@@ -150,6 +150,7 @@ function statusText(r, totalMs) {
   else if (r.site !== 'local') parts.push(`${fmtBytes(r.bytes)} received`);
   if (r.rowCount > r.rows.length) parts.push(`first ${fmtInt.format(r.rows.length)} shown`);
   if (r.cacheTable) parts.push(`cached as ${r.cacheTable}`);
+  if (r.notice) parts.push(r.notice);
   return parts.join(' · ');
 }
 

@@ -185,6 +185,7 @@ export class Runtime extends EventTarget {
           const run = st.route === 'local' ? this.#runLocal(st, handlers)
             : st.route === 'hybrid' ? this.#runHybrid(st, handlers) : this.#runRemote(st, handlers);
           results.push(await run);
+          if (st.mirror) await this.#mirror(st, results.at(-1));
         } catch (e) {
           this.engine.setState(before);
           if (e.connectionReplaced) { // a new local connection: put back the local current database
@@ -218,6 +219,21 @@ export class Runtime extends EventTarget {
   /** Cancel the running statement.  Returns whether something was cancelled. */
   cancel() {
     return this.#running ? this.#running.cancel() : false;
+  }
+
+  /** A session option (st.mirror) ran at its site: run it at the other too,
+   * so that a split query sees it at both. The statement's answer stays its
+   * own site's; a refusal there (duckdb-wasm has no ICU for TimeZone) becomes
+   * the result's notice. */
+  async #mirror(st, result) {
+    const toLocal = st.route !== 'local';
+    try {
+      if (toLocal) await this.local.stream(st.sql, {});
+      else await this.remote.query(st.sql, {}).done;
+    } catch (e) {
+      result.notice = `${st.verb} ran ${toLocal ? 'on the server' : 'in the browser'}; `
+        + `${toLocal ? 'the browser' : 'the server'} refused it: ${e.message}`;
+    }
   }
 
   async #runLocal(st, handlers) {
