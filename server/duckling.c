@@ -474,10 +474,10 @@ static int statement_text(request_text *tx, idx_t i, const char **text, size_t *
 }
 
 /*
- * Statement i of tx, prepared as *prep, is typed SET or EXPLAIN: replace
- * *prep by the statement session_option.c writes from its text, or send the
- * refusal.  *option gets the session option it sets (-1: none).  MD_OK, or
- * the error code already sent.
+ * Statement i of tx, prepared as *prep, is typed SET (or VARIABLE_SET) or
+ * EXPLAIN: replace *prep by the statement session_option.c writes from its
+ * text, or send the refusal.  *option gets the session option it sets (-1:
+ * none).  MD_OK, or the error code already sent.
  */
 static int prepare_checked(session *s, uint32_t id, request_text *tx, idx_t i, duckdb_prepared_statement *prep,
                            int *option) {
@@ -493,7 +493,7 @@ static int prepare_checked(session *s, uint32_t id, request_text *tx, idx_t i, d
                  "SET and EXPLAIN statements that a PRAGMA or IMPORT DATABASE expands into are not run on the "
                  "server");
         rc = MD_EPERMISSION;
-    } else if (type == DUCKDB_STATEMENT_TYPE_SET) {
+    } else if (type != DUCKDB_STATEMENT_TYPE_EXPLAIN) { /* SET, VARIABLE_SET */
         md_session_set set;
         rc = md_session_set_read(text, len, &set, &e);
         run = set.sql;
@@ -545,7 +545,8 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         goto out;
     }
     duckdb_statement_type type = duckdb_prepared_statement_type(prep);
-    if (type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+    if (type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_VARIABLE_SET ||
+        type == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
         rc = prepare_checked(s, id, tx, i, &prep, &option);
         if (rc != MD_OK) goto out;
     }
