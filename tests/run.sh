@@ -93,8 +93,8 @@ local - sqlite_select4.test
 remote - sqlite_select4.test
 random 1 sqlite_select1.test sqlite_select2.test sqlite_select4.test
 random 2 sqlite_select1.test sqlite_select2.test sqlite_select4.test
-random 1 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test
-random 3 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test
+random 1 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
+random 3 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
 CASES
 fi
 
