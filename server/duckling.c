@@ -1065,25 +1065,50 @@ static char *sql_quote(const char *s) {
     return (char *)md_buf_detach(&b, &n);
 }
 
-/* One value of one query on c (malloc'd), or NULL. */
-static char *query_value(duckdb_connection c, const char *sql) {
+/* The value of session option i on c (malloc'd), or NULL. */
+static char *option_value(duckdb_connection c, int i) {
+    char *q = md_asprintf("SELECT current_setting('%s')::VARCHAR", md_session_option_name(i));
     duckdb_result r;
     char *v = NULL;
-    if (duckdb_query(c, sql, &r) == DuckDBSuccess && duckdb_row_count(&r) > 0) {
+    if (duckdb_query(c, q, &r) == DuckDBSuccess && duckdb_row_count(&r) > 0) {
         char *d = duckdb_value_varchar(&r, 0, 0);
         if (d) v = md_strdup(d);
         duckdb_free(d);
     }
     duckdb_destroy_result(&r);
+    md_free(q);
     return v;
 }
 
-/* The value of session option i on c (malloc'd), or NULL. */
-static char *option_value(duckdb_connection c, int i) {
-    char *q = md_asprintf("SELECT current_setting('%s')::VARCHAR", md_session_option_name(i));
-    char *v = query_value(c, q);
-    md_free(q);
-    return v;
+/* Keep every session option's value on c, a fresh connection, in
+ * g.option_values (what connection_release puts back), with one query.
+ * Returns NULL or a malloc'd sentence. */
+static char *read_option_values(duckdb_connection c) {
+    int n = md_session_option_count();
+    md_buf q = MD_BUF_INIT;
+    md_buf_append(&q, "SELECT ", 7);
+    for (int i = 0; i < n; i++) {
+        char *one = md_asprintf("%scurrent_setting('%s')::VARCHAR", i ? ", " : "", md_session_option_name(i));
+        md_buf_append(&q, one, strlen(one));
+        md_free(one);
+    }
+    md_buf_put_u8(&q, 0);
+    duckdb_result r;
+    char *err = NULL;
+    if (duckdb_query(c, (const char *)q.data, &r) == DuckDBError || duckdb_row_count(&r) != 1) {
+        const char *why = duckdb_result_error(&r);
+        err = md_asprintf("cannot read the session options' values: %s", why ? why : "no row");
+    } else {
+        g.option_values = md_calloc((size_t)n, sizeof *g.option_values);
+        for (int i = 0; i < n; i++) {
+            char *v = duckdb_value_varchar(&r, (idx_t)i, 0);
+            g.option_values[i] = v ? md_strdup(v) : NULL;
+            duckdb_free(v);
+        }
+    }
+    duckdb_destroy_result(&r);
+    md_buf_free(&q);
+    return err;
 }
 
 /* Run `steps` in order on c; returns NULL or a malloc'd sentence. */
@@ -1134,11 +1159,7 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
         g.free_conns[g.nfree++] = pc;
         err = run_steps(pc, connection_steps, sizeof connection_steps / sizeof *connection_steps);
     }
-    if (!err) { /* what connection_release puts back */
-        int n = md_session_option_count();
-        g.option_values = md_calloc((size_t)n, sizeof *g.option_values);
-        for (int i = 0; i < n; i++) g.option_values[i] = option_value(g.free_conns[0], i);
-    }
+    if (!err) err = read_option_values(g.free_conns[0]);
     md_free(qs);
     md_free(qu);
     md_free(temp);

@@ -180,50 +180,35 @@ static int write_statement(const toks *x, const char *verb, const char *scope, i
     return MD_OK;
 }
 
-/* SET ... after the SET at token 0. */
-static int read_set(const toks *x, md_session_set *out, md_sql_error *err) {
+/*
+ * SET ... or RESET ... (`reset`) after the verb at token 0: [scope] name,
+ * then for SET '=' or TO and a value, for RESET nothing.
+ */
+static int read_set_reset(const toks *x, int reset, md_session_set *out, md_sql_error *err) {
+    const char *verb = reset ? "RESET" : "SET";
     size_t i = 1;
-    if (is_word(x, i, "VARIABLE") && is_name(x, i + 1)) return MD_OK; /* SET VARIABLE v ... */
+    if (is_word(x, i, "VARIABLE") && is_name(x, i + 1) && (!reset || x->n == i + 2))
+        return MD_OK; /* SET VARIABLE v ..., RESET VARIABLE v */
     const char *scope = scope_at(x, i);
     if (scope) i++;
-    if (is_word(x, i, "TIME") && is_word(x, i + 1, "ZONE")) { /* SET TIME ZONE value */
+    if (!reset && is_word(x, i, "TIME") && is_word(x, i + 1, "ZONE")) { /* SET TIME ZONE value */
         if (i + 2 >= x->n) return fail(err, MD_ESQL, x->t[i].off, "SET TIME ZONE needs a value");
-        return write_statement(x, "SET", scope, md_session_option_find("TimeZone", 8), i + 2, out, err,
+        return write_statement(x, verb, scope, md_session_option_find("TimeZone", 8), i + 2, out, err,
                                x->t[i].off);
     }
-    if (!is_name(x, i)) return fail(err, MD_ESQL, i < x->n ? x->t[i].off : 0, "SET needs an option name");
+    if (!is_name(x, i)) return fail(err, MD_ESQL, i < x->n ? x->t[i].off : 0, "%s needs an option name", verb);
     char *shown = NULL;
     int opt = option_at(x, i, &shown);
     uint32_t pos = x->t[i].off;
     int rc;
-    if (opt < 0) {
+    if (opt < 0)
         rc = refused(err, pos, shown);
-    } else if (!(is_op(x, i + 1, "=") || is_word(x, i + 1, "TO")) || i + 2 >= x->n) {
-        rc = fail(err, MD_ESQL, pos, "SET %s needs '=' or TO and a value", shown);
-    } else {
-        rc = write_statement(x, "SET", scope, opt, i + 2, out, err, pos);
-    }
-    md_free(shown);
-    return rc;
-}
-
-static int read_reset(const toks *x, md_session_set *out, md_sql_error *err) {
-    size_t i = 1;
-    if (is_word(x, i, "VARIABLE") && is_name(x, i + 1) && x->n == i + 2) return MD_OK; /* RESET VARIABLE v */
-    const char *scope = scope_at(x, i);
-    if (scope) i++;
-    if (!is_name(x, i)) return fail(err, MD_ESQL, i < x->n ? x->t[i].off : 0, "RESET needs an option name");
-    char *shown = NULL;
-    int opt = option_at(x, i, &shown);
-    uint32_t pos = x->t[i].off;
-    int rc;
-    if (opt < 0) {
-        rc = refused(err, pos, shown);
-    } else if (i + 1 != x->n) {
+    else if (reset && i + 1 != x->n)
         rc = fail(err, MD_ESQL, x->t[i + 1].off, "RESET %s takes nothing after the name", shown);
-    } else {
-        rc = write_statement(x, "RESET", scope, opt, x->n, out, err, pos);
-    }
+    else if (!reset && (!(is_op(x, i + 1, "=") || is_word(x, i + 1, "TO")) || i + 2 >= x->n))
+        rc = fail(err, MD_ESQL, pos, "SET %s needs '=' or TO and a value", shown);
+    else
+        rc = write_statement(x, verb, scope, opt, reset ? x->n : i + 2, out, err, pos);
     md_free(shown);
     return rc;
 }
@@ -246,8 +231,8 @@ int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql
     toks x;
     int rc = lex(sql, len, &x, err);
     if (rc != MD_OK) return rc;
-    if (is_word(&x, 0, "SET")) rc = read_set(&x, out, err);
-    else if (is_word(&x, 0, "RESET")) rc = read_reset(&x, out, err);
+    if (is_word(&x, 0, "SET")) rc = read_set_reset(&x, 0, out, err);
+    else if (is_word(&x, 0, "RESET")) rc = read_set_reset(&x, 1, out, err);
     else if (is_word(&x, 0, "PRAGMA")) rc = read_pragma(&x, out, err);
     else if (is_word(&x, 0, "USE")) rc = MD_OK;
     else
