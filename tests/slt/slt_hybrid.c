@@ -16,7 +16,7 @@
  *
  * `--placement random [--seed N]` spreads the tables over both sites: each
  * CREATE TABLE runs in the local DuckDB or on the server as a hash of the
- * seed, the file and the table's name decides, and every statement then
+ * seed, the file (its name in the corpus) and the table's name decides, and every statement then
  * goes through the dual-execution engine (server/dual.c), which splits the
  * queries that read both sites.  Views are created where the tables they
  * read are (both sites: the server, where the view then fails to bind --
@@ -239,10 +239,19 @@ static void run_remote(const char *sql, outcome *o) {
 
 /* ---- random placement: the dual engine -------------------------------------------- */
 
+/* The file as the corpus names it (what follows the last "slt/"): the
+ * placement must not depend on where the corpus lies or how it was named. */
+static const char *corpus_name(const char *path) {
+    const char *key = path;
+    for (const char *p = strstr(path, "slt/"); p; p = strstr(p + 1, "slt/"))
+        if (p == path || p[-1] == '/') key = p + 4;
+    return key;
+}
+
 /* FNV-1a of the seed, the file and the name: the table's site. */
 static int goes_local(const char *name) {
     uint32_t h = 2166136261u ^ R.seed;
-    const char *parts[2] = {R.path, name};
+    const char *parts[2] = {corpus_name(R.path), name};
     for (int k = 0; k < 2; k++)
         for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) h = (h ^ (uint32_t)tolower(*p)) * 16777619u;
     h ^= h >> 15;
