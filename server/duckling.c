@@ -1192,15 +1192,18 @@ static const char *const pragma_resets[] = {
 static void connection_release(duckdb_connection c, uint64_t options_set) {
     simple_query(c, "ROLLBACK");
     duckdb_result r;
+    /* DuckDB 1.4 has no quote_ident: an identifier is quoted by hand */
+#define QUOTED(x) "'\"' || replace(" x ", '\"', '\"\"') || '\"'"
     const char *list =
-        "SELECT 'DROP ' || kind || ' IF EXISTS temp.' || quote_ident(schema_name) || '.' || quote_ident(name) "
-        "FROM (SELECT 'VIEW' AS kind, schema_name, view_name AS name FROM duckdb_views() WHERE temporary "
+        "SELECT 'DROP ' || kind || ' IF EXISTS temp.' || " QUOTED("schema_name") " || '.' || " QUOTED("name") " "
+        "FROM (SELECT 'VIEW' AS kind, schema_name, view_name AS name FROM duckdb_views() WHERE database_name = 'temp' "
         "UNION ALL SELECT 'TABLE', schema_name, table_name FROM duckdb_tables() WHERE temporary "
         "UNION ALL SELECT 'SEQUENCE', schema_name, sequence_name FROM duckdb_sequences() WHERE temporary "
         "UNION ALL SELECT DISTINCT CASE WHEN function_type = 'table_macro' THEN 'MACRO TABLE' ELSE 'MACRO' END, "
         "  schema_name, function_name FROM duckdb_functions() "
         "  WHERE database_name = 'temp' AND function_type IN ('macro', 'table_macro')) "
-        "UNION ALL SELECT 'RESET VARIABLE ' || quote_ident(name) FROM duckdb_variables()";
+        "UNION ALL SELECT 'RESET VARIABLE ' || " QUOTED("name") " FROM duckdb_variables()";
+#undef QUOTED
     if (duckdb_query(c, list, &r) == DuckDBSuccess) {
         idx_t n = duckdb_row_count(&r);
         for (idx_t i = 0; i < n; i++) {
@@ -1208,6 +1211,9 @@ static void connection_release(duckdb_connection c, uint64_t options_set) {
             if (stmt) simple_query(c, stmt);
             duckdb_free(stmt);
         }
+    } else { /* never expected: the next session would see this one's temp objects */
+        fprintf(stderr, "mdserver duckling: cannot list a closed session's temp objects: %s\n",
+                duckdb_result_error(&r));
     }
     duckdb_destroy_result(&r);
     for (int i = 0; i < md_session_option_count(); i++) {

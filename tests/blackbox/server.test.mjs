@@ -294,17 +294,27 @@ test('session options: SET holds for its session only and is put back when the s
   assert.match(g.error.message, /use SET default_null_order/);
   await a.rows("SET VARIABLE v = 42");
   assert.deepEqual(await a.rows("SELECT getvariable('v') AS v"), [{ v: 42 }]);
+  await a.rows('CREATE TEMP TABLE "odd ""name" AS SELECT 1 AS x; CREATE TEMP VIEW tv AS SELECT 1 AS x; '
+    + 'CREATE TEMP MACRO tm(a) AS a + 1; CREATE TEMP SEQUENCE ts');
   await a.close();
   await b.close();
   // the duckling ends a session after its socket closes, so the global one goes a moment later
   const probe = await MdClient.connect(srv.url, alice);
   await until(async () => (await probe.rows("SELECT current_setting('disabled_optimizers') AS d"))[0].d === '', 10000);
   await probe.close();
-  for (let i = 0; i < 3; i++) { // pooled connections come back clean
-    const c = await MdClient.connect(srv.url, alice);
+  // pooled connections come back clean: the pool is a stack, and a's connection is among the three
+  // released last (a, b, probe), so three sessions open at once get it
+  const fresh = await Promise.all([0, 1, 2].map(() => MdClient.connect(srv.url, alice)));
+  for (const c of fresh) {
     assert.deepEqual(await c.rows(nullsFirst), [{ x: 1 }]);
     assert.deepEqual(await c.rows("SELECT current_setting('TimeZone') AS tz, current_setting('default_order') "
       + "LIKE 'ASC%' AS o, current_setting('disabled_optimizers') AS d"), [{ tz: 'UTC', o: true, d: '' }]);
+    // nor do its temp objects or variables
+    assert.deepEqual(await c.rows("SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary) AS t, "
+      + "(SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp') AS v, "
+      + "(SELECT count(*) FROM duckdb_sequences() WHERE temporary) AS s, "
+      + "(SELECT count(*) FROM duckdb_functions() WHERE database_name = 'temp' AND function_type = 'macro') AS m, "
+      + "getvariable('v') AS var"), [{ t: 0n, v: 0n, s: 0n, m: 0n, var: null }]);
     await c.close();
   }
 });
