@@ -290,21 +290,58 @@ static int move_down(md_dual *d, const char *name, const char *relation, const c
     return rc;
 }
 
-static int move_up(md_dual *d, const char *name, const char *relation, const char *sql, step_stats *st,
-                   char **out_err) {
+/* An upload sent, its answer not read yet. */
+typedef struct pending_upload {
+    uint32_t id;
+    const char *relation;
+    uint64_t bytes;
+} pending_upload;
+
+/* L->R.  With `pending`, the upload is only sent and *pending says which,
+ * for run_pipelined. */
+static int move_up(md_dual *d, const char *name, const char *relation, const char *sql, pending_upload *pending,
+                   step_stats *st, char **out_err) {
     bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
     int64_t rows;
     int rc = local_arrow(d->local, sql, up_batch, &b, &rows, out_err);
     if (rc == MD_OK) {
         md_ipc_write_eos(&b.ipc);
         int64_t got;
-        rc = md_rclient_upload(d->remote, name, b.ipc.data, b.ipc.len, 0, &got, out_err);
+        if (pending) {
+            *pending = (pending_upload){0, relation, b.ipc.len};
+            rc = md_rclient_upload_send(d->remote, name, b.ipc.data, b.ipc.len, 0, &pending->id, out_err);
+        } else {
+            rc = md_rclient_upload(d->remote, name, b.ipc.data, b.ipc.len, 0, &got, out_err);
+        }
     }
     st->rows = b.rows;
     st->bytes = b.ipc.len;
     md_ipc_writer_destroy(&b.w);
     md_buf_free(&b.ipc);
     md_free(b.err);
+    return rc;
+}
+
+/* The final query at the server, sent after the uploads still pending[0..n)
+ * and before their answers are read: an upload's error is the statement's
+ * (the final query then fails too, and its answer is skipped). */
+static int run_pipelined(md_dual *d, const pending_upload *pending, size_t n, const char *sql,
+                         const md_dual_hooks *hooks, char **out_err) {
+    uint32_t id;
+    int rc = md_rclient_query_send(d->remote, sql, 0, &id, out_err);
+    for (size_t i = 0; i < n && rc == MD_OK; i++) {
+        int64_t rows;
+        rc = md_rclient_upload_recv(d->remote, pending[i].id, &rows, out_err);
+        if (rc != MD_OK) { /* name what was moving: the server knows only its temp table */
+            char size[32];
+            human(pending[i].bytes, size, sizeof size);
+            char *e = md_asprintf("moving %s (%s) to the server failed: %s", pending[i].relation, size, *out_err);
+            md_free(*out_err);
+            *out_err = e;
+        }
+    }
+    md_rclient_stats st;
+    if (rc == MD_OK) rc = md_rclient_query_recv(d->remote, id, hooks, &st, out_err);
     return rc;
 }
 
@@ -448,8 +485,9 @@ static void drop_bridges(md_dual *d, cJSON *bridges, md_site root) {
             duckdb_result r;
             duckdb_query(d->local, (const char *)b.data, &r);
             duckdb_destroy_result(&r);
-        } else {
-            run_remote(d, (const char *)b.data, NULL, &err);
+        } else { /* not awaited: the answer is skipped by the next request's wait */
+            uint32_t id;
+            md_rclient_query_send(d->remote, (const char *)b.data, MD_RCLIENT_NO_CATALOG, &id, &err);
         }
     }
     md_free(err);
@@ -485,12 +523,22 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         cJSON *actual = cJSON_CreateArray();
         const cJSON *br;
         int retry = 0;
+        int analyze = strcmp(explain, "analyze") == 0;
+        /* Into a server root, the uploads and the final query are sent back
+         * to back and their answers read after (the duckling runs them in
+         * order): no round trip per bridge.  EXPLAIN ANALYZE times each
+         * bridge, so there each waits for its answer. */
+        int pipelined = root == MD_SITE_REMOTE && !analyze;
+        pending_upload *pending = md_calloc((size_t)cJSON_GetArraySize(bridges) + 1, sizeof *pending);
+        size_t npending = 0;
         cJSON_ArrayForEach(br, bridges) {
             step_stats st = {0, 0, 0};
             double t0 = now_ms();
             int down = strcmp(jstr(br, "from"), "remote") == 0;
             rc = down ? move_down(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"), &st, out_err)
-                      : move_up(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"), &st, out_err);
+                      : move_up(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"),
+                                pipelined ? &pending[npending] : NULL, &st, out_err);
+            if (rc == MD_OK && !down && pipelined) npending++;
             st.ms = now_ms() - t0;
             if (down) stats->bytes_down += st.bytes;
             else stats->bytes_up += st.bytes;
@@ -502,6 +550,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             cJSON_AddItemToArray(actual, cJSON_CreateString(line));
             if (rc != MD_OK) {
                 retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
+                /* the uploads already sent: their answers are skipped, their tables dropped below */
                 break;
             }
         }
@@ -509,10 +558,10 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             snprintf(stats->mode, sizeof stats->mode, "%s", jstr(plan, "mode"));
             const char *fsql = jstr(cJSON_GetObjectItem(plan, "final"), "sql");
             double t0 = now_ms();
-            int analyze = strcmp(explain, "analyze") == 0;
             char *analyzed = NULL;
             if (analyze) rc = analyze_final(d, root, fsql, &analyzed, out_err);
-            else rc = root == MD_SITE_LOCAL ? run_local(d, fsql, hooks, out_err) : run_remote(d, fsql, hooks, out_err);
+            else if (root == MD_SITE_LOCAL) rc = run_local(d, fsql, hooks, out_err);
+            else rc = run_pipelined(d, pending, npending, fsql, hooks, out_err);
             /* A final query that does not bind (before any row: a column the
              * catalog cache did not know yet, a name taken for a column) runs
              * again as the fallback plan. */
@@ -531,6 +580,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             md_free(analyzed);
             if (rc == MD_OK && *jstr(plan, "prefix")) d->dirty[root] = 1;
         }
+        md_free(pending);
         drop_bridges(d, bridges, root);
         cJSON_Delete(actual);
         cJSON_Delete(plan);

@@ -74,6 +74,7 @@ typedef struct job {
     int type;  /* MD_MSG_QUERY, CATALOG, PARSE, DEPARSE or UPLOAD */
     char *sql; /* QUERY and PARSE: the SQL; DEPARSE: the request's JSON text; UPLOAD: the payload */
     size_t len; /* UPLOAD: payload bytes */
+    int quiet;  /* QUERY {"catalog": false}: no CATALOG(0) after it */
     struct job *next;
 } job;
 
@@ -92,6 +93,7 @@ typedef struct session {
     uint32_t running_id;
     int cancel_requested;
     int catalog_changed; /* executor only: the running request changed the catalog */
+    int upload_quiet;    /* executor only: the upload in progress said {"catalog": false} */
     uint32_t pos_offset; /* executor only: byte offset of the running statement's text in the request */
     uint64_t options_set; /* executor only: bit i = session option i (session_option.h) was set or reset */
     md_upload *upload;   /* executor only: the UPLOAD in progress (upload.h), of request upload_id */
@@ -772,6 +774,7 @@ static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
         } else {
             s->upload = md_upload_begin(s->conn, table->valuestring, g.max_result_bytes);
             s->upload_id = id;
+            s->upload_quiet = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(h, "catalog"));
         }
     } else if (!s->upload || s->upload_id != id) {
         code = MD_EINVAL;
@@ -794,7 +797,7 @@ static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
             md_free(t);
             send_json(s, MD_MSG_RESULT_END, id, end);
             md_upload_end(&s->upload);
-            s->catalog_changed = 1;
+            s->catalog_changed = !s->upload_quiet;
         }
     }
     if (code != MD_OK) {
@@ -833,7 +836,7 @@ static void *executor_main(void *arg) {
         } else {
             s->catalog_changed = 0;
             run_query(s, j->id, j->sql);
-            if (s->catalog_changed) send_catalog(s, 0);
+            if (s->catalog_changed && !j->quiet) send_catalog(s, 0);
         }
         md_free(j->sql);
         md_free(j);
@@ -887,7 +890,7 @@ static void handle_cancel(session *s, uint32_t id) {
  * `len` bytes for UPLOAD).  A full queue refuses a request, except UPLOAD
  * frames, which wait for room: the socket then stops being read, which
  * slows the sender down (backpressure). */
-static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t len) {
+static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t len, int quiet) {
     pthread_mutex_lock(&s->mu);
     while (type == MD_MSG_UPLOAD && s->queued >= MAX_QUEUED && !s->closing) pthread_cond_wait(&s->cv, &s->mu);
     if (s->queued >= MAX_QUEUED || s->closing) {
@@ -899,6 +902,7 @@ static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t l
         jb->type = type;
         jb->sql = sql;
         jb->len = len;
+        jb->quiet = quiet;
         sql = NULL;
         if (s->tail) s->tail->next = jb;
         else s->head = jb;
@@ -910,14 +914,16 @@ static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t l
     md_free(sql);
 }
 
-static void enqueue(session *s, uint32_t id, int type, char *sql) { enqueue_bytes(s, id, type, sql, 0); }
+static void enqueue(session *s, uint32_t id, int type, char *sql) { enqueue_bytes(s, id, type, sql, 0, 0); }
 
-/* QUERY and PARSE: a JSON object {"sql": "..."}, queued as a job of `type`. */
+/* QUERY and PARSE: a JSON object {"sql": "..."} (QUERY: also "catalog":
+ * false, no CATALOG(0) after it), queued as a job of `type`. */
 static void handle_sql_request(session *s, int type, uint32_t id, const uint8_t *payload, uint32_t len) {
     cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
     const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
     if (cJSON_IsString(sql)) {
-        enqueue(s, id, type, md_strdup(sql->valuestring));
+        int quiet = type == MD_MSG_QUERY && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "catalog"));
+        enqueue_bytes(s, id, type, md_strdup(sql->valuestring), 0, quiet);
     } else {
         char *m = md_asprintf("%s needs a JSON object with a string field \"sql\"", md_msg_name(type));
         send_error(s, id, MD_EINVAL, m, -1, NULL);
@@ -956,7 +962,7 @@ static void session_loop(session *s) {
         case MD_MSG_UPLOAD: {
             char *copy = md_malloc(h.length ? h.length : 1);
             memcpy(copy, payload, h.length);
-            enqueue_bytes(s, h.request_id, MD_MSG_UPLOAD, copy, h.length);
+            enqueue_bytes(s, h.request_id, MD_MSG_UPLOAD, copy, h.length, 0);
             break;
         }
         case MD_MSG_CANCEL: handle_cancel(s, h.request_id); break;

@@ -196,8 +196,7 @@ static int decode_batch(md_ipc_reader *rd, const struct ArrowSchema *schema, con
     return MD_OK;
 }
 
-int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hooks,
-                       md_rclient_stats *out_stats, char **out_err) {
+int md_rclient_query_send(md_rclient *r, const char *sql, unsigned flags, uint32_t *out_id, char **out_err) {
     if (!r->ws) {
         *out_err = md_strdup("the connection was closed after an earlier failure");
         return MD_EEOF;
@@ -206,9 +205,26 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
     if (r->next_id == 0) r->next_id = 1;
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "sql", sql);
+    if (flags & MD_RCLIENT_NO_CATALOG) cJSON_AddFalseToObject(q, "catalog");
     int rc = send_json(r, MD_MSG_QUERY, id, q, out_err);
-    if (rc != MD_OK) return rc;
+    if (rc == MD_OK) *out_id = id;
+    return rc;
+}
 
+int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hooks,
+                       md_rclient_stats *out_stats, char **out_err) {
+    uint32_t id;
+    int rc = md_rclient_query_send(r, sql, 0, &id, out_err);
+    return rc == MD_OK ? md_rclient_query_recv(r, id, hooks, out_stats, out_err) : rc;
+}
+
+int md_rclient_query_recv(md_rclient *r, uint32_t id, const md_rclient_hooks *hooks, md_rclient_stats *out_stats,
+                          char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
+    int rc = MD_OK;
     md_rclient_stats st = {0, 0, 0, 0, 0};
     md_ipc_reader *rd = NULL;
     struct ArrowSchema schema; /* of the current statement, for on_batch */
@@ -383,6 +399,13 @@ int md_rclient_request(md_rclient *r, int type, const char *json, char **out_tex
 
 int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
                       int64_t *out_rows, char **out_err) {
+    uint32_t id;
+    int rc = md_rclient_upload_send(r, table, ipc, len, frame_bytes, &id, out_err);
+    return rc == MD_OK ? md_rclient_upload_recv(r, id, out_rows, out_err) : rc;
+}
+
+int md_rclient_upload_send(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
+                           uint32_t *out_id, char **out_err) {
     if (!r->ws) {
         *out_err = md_strdup("the connection was closed after an earlier failure");
         return MD_EEOF;
@@ -395,7 +418,10 @@ int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size
         size_t n = len - off < frame_bytes ? len - off : frame_bytes;
         int first = off == 0, last = off + n == len;
         cJSON *h = cJSON_CreateObject();
-        if (first) cJSON_AddStringToObject(h, "table", table);
+        if (first) {
+            cJSON_AddStringToObject(h, "table", table);
+            cJSON_AddFalseToObject(h, "catalog"); /* the caller knows its table: no CATALOG(0) after it */
+        }
         if (last) cJSON_AddTrueToObject(h, "final");
         char *ht = cJSON_PrintUnformatted(h);
         cJSON_Delete(h);
@@ -411,9 +437,17 @@ int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size
         md_buf_free(&b);
         off += n;
     } while (rc == MD_OK && off < len);
-    if (rc != MD_OK) return rc;
+    if (rc == MD_OK) *out_id = id;
+    return rc;
+}
+
+int md_rclient_upload_recv(md_rclient *r, uint32_t id, int64_t *out_rows, char **out_err) {
+    if (!r->ws) {
+        *out_err = md_strdup("the connection was closed after an earlier failure");
+        return MD_EEOF;
+    }
     char *answer = NULL;
-    rc = await_answer(r, id, MD_MSG_RESULT_END, &answer, out_err);
+    int rc = await_answer(r, id, MD_MSG_RESULT_END, &answer, out_err);
     if (rc == MD_OK) {
         cJSON *j = cJSON_Parse(answer);
         *out_rows = (int64_t)json_num(j, "rows", 0);

@@ -1,7 +1,8 @@
 /*
  * rclient.h: a C client of mdserver's protocol, for programs that talk to a
- * server (the benchmarks, the sqllogictest runner): one WebSocket, one
- * request at a time, every result batch decoded from Arrow IPC into arrays.
+ * server (the benchmarks, the sqllogictest runner, the dual driver): one
+ * WebSocket, one request at a time or several pipelined (the _send and
+ * _recv halves), every result batch decoded from Arrow IPC into arrays.
  *
  * Conversation (shared/protocol.h): HELLO {protocol, token, client} ->
  * WELCOME once per connection; then per query QUERY(R) {sql} ->
@@ -70,6 +71,19 @@ int md_rclient_query(md_rclient *r, const char *sql, const md_rclient_hooks *hoo
                        md_rclient_stats *out_stats, char **out_err);
 
 /*
+ * md_rclient_query in two halves, for pipelining: _send sends the QUERY and
+ * gives its request id; _recv consumes that request's whole answer, as
+ * md_rclient_query does.  The duckling runs one session's requests in the
+ * order they arrive, so requests sent back to back are answered in that
+ * order; an answer nobody awaits is skipped when a later await reads past
+ * it (its errors too: send only what may fail unseen, such as a cleanup).
+ */
+#define MD_RCLIENT_NO_CATALOG 1u /* flags: no CATALOG(0) after this request, even if it changed the catalog */
+int md_rclient_query_send(md_rclient *r, const char *sql, unsigned flags, uint32_t *out_id, char **out_err);
+int md_rclient_query_recv(md_rclient *r, uint32_t id, const md_rclient_hooks *hooks, md_rclient_stats *out_stats,
+                          char **out_err);
+
+/*
  * One PING(id) -> PONG(id) round trip with an 8-byte payload (mdserver answers
  * PING itself, without the duckling: the WebSocket floor under every query).
  * Returns MD_OK or an MD_E… code with *out_err (caller frees).
@@ -89,11 +103,17 @@ int md_rclient_request(md_rclient *r, int type, const char *json, char **out_tex
 
 /*
  * UPLOAD an Arrow IPC stream ipc[0..len) into temp table `table` of the
- * session (server/upload.h), in frames of at most frame_bytes (0: 1 MiB).
+ * session (server/upload.h), in frames of at most frame_bytes (0: 1 MiB),
+ * asking for no CATALOG(0) after it (the caller knows the table it made).
  * MD_OK with *out_rows; errors as md_rclient_request.
  */
 int md_rclient_upload(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
                       int64_t *out_rows, char **out_err);
+
+/* md_rclient_upload in two halves, for pipelining as md_rclient_query_send. */
+int md_rclient_upload_send(md_rclient *r, const char *table, const uint8_t *ipc, size_t len, size_t frame_bytes,
+                           uint32_t *out_id, char **out_err);
+int md_rclient_upload_recv(md_rclient *r, uint32_t id, int64_t *out_rows, char **out_err);
 
 /* Close and free; *r becomes NULL (NULL allowed). */
 void md_rclient_close(md_rclient **r);

@@ -8,8 +8,10 @@
  *
  *   offset  size  field
  *   0       4     h: byte length of the JSON header, u32 little-endian
- *   4       h     JSON header: first frame {"table": "<name>"}; the last
- *                 frame {"final": true} (one frame may be both); others {}
+ *   4       h     JSON header: first frame {"table": "<name>"}, with
+ *                 "catalog": false for no CATALOG(0) after the upload (a
+ *                 bridge's table); the last frame {"final": true} (one
+ *                 frame may be both); others {}
  *   4+h     rest  the next bytes of one Arrow IPC stream (cut anywhere)
  *
  * The stream must hold its schema; a stream without a record batch makes

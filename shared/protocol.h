@@ -43,7 +43,10 @@
  *   C: CATALOG(R) {}  S: CATALOG(R) {databases: [...]}: what the session can
  *      see, in the shape documented in wasm/catalog.h.  After a request that
  *      changed the catalog (DDL, ATTACH, DETACH) the server also sends
- *      CATALOG(0) with the new catalog, after that request's last frame.
+ *      CATALOG(0) with the new catalog, after that request's last frame;
+ *      not when the request said "catalog": false (QUERY {sql, catalog},
+ *      UPLOAD's header {table, catalog}): the dual driver's bridge tables
+ *      and their DROPs, which the client knows about already.
  *   C: PING(R) any    S: PONG(R) with the same payload
  *
  * Requests of one connection run one at a time in arrival order.  Errors that

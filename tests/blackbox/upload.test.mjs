@@ -1,11 +1,16 @@
 // Black-box tests of UPLOAD (server/upload.c): an Arrow IPC stream, cut
 // into frames at arbitrary bytes, becomes a temp table of the session;
 // malformed uploads get one ERROR and leave nothing behind; the session
-// keeps working.
+// keeps working; a bridge's upload can ask for no catalog push, and one the
+// server refuses fails its split statement with the server's reason.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tableFromArrays, tableToIPC, vectorFromArray, Table, Field, Int32, Utf8, List, Struct } from 'apache-arrow';
-import { startServer, createToken } from '../lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, createToken, MDSERVER } from '../lib/server.mjs';
 import { MdClient } from '../lib/mdclient.mjs';
 import { MSG } from '../../ui/js/wire.js';
 
@@ -129,4 +134,63 @@ test('a read-only token cannot upload', async () => {
   ro.send(MSG.UPLOAD, id, payload({ table: 't', final: true }, tableToIPC(tableFromArrays({ x: Int32Array.from([1]) }), 'stream')));
   assert.equal((await answer).json.code, 'READ_ONLY');
   await ro.close();
+});
+
+test('"catalog": false: an upload or a DDL query made for a bridge pushes no CATALOG(0); others do', async () => {
+  const ipc = tableToIPC(tableFromArrays({ x: Int32Array.from([1, 2]) }), 'stream');
+  const pushes = () => c.frames.filter((f) => f.type === MSG.CATALOG && f.id === 0).length;
+  c.frames.length = 0;
+  const send = (header) => {
+    const id = c.nextId++;
+    const answer = new Promise((resolve) => c.requests.set(id, (f) => { c.requests.delete(id); resolve(f); }));
+    c.send(MSG.UPLOAD, id, payload(header, ipc));
+    return answer;
+  };
+  assert.equal((await send({ table: 'quiet_up', final: true, catalog: false })).type, MSG.RESULT_END);
+  const quiet = await c.query('DROP TABLE temp.main.quiet_up'); // answered after the upload: any push came before
+  assert.equal(quiet.error, null);
+  // the DROP itself pushed (a plain QUERY); the upload did not
+  await c.rows('SELECT 1');
+  assert.equal(pushes(), 1);
+  c.frames.length = 0;
+  assert.equal((await send({ table: 'loud_up', final: true })).type, MSG.RESULT_END);
+  await c.rows('SELECT 1');
+  assert.equal(pushes(), 1);
+  c.frames.length = 0;
+  const id = c.nextId++;
+  const answer = new Promise((resolve) => c.requests.set(id, (f) => { if (f.json?.final || f.type === MSG.ERROR) resolve(f); }));
+  c.send(MSG.QUERY, id, { sql: 'DROP TABLE temp.main.loud_up', catalog: false });
+  assert.equal((await answer).type, MSG.RESULT_END);
+  await c.rows('SELECT 1');
+  assert.equal(pushes(), 0);
+  c.requests.delete(id);
+});
+
+test('a split statement whose upload the server refuses fails with the server\'s reason, and nothing is left', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-up-'));
+  const run = (sql) => {
+    const r = spawnSync(MDSERVER, ['client', '--url', srv.url, '--token', token, '--local', path.join(dir, 'l.duckdb'),
+      '--format', 'csv', '-c', sql], { encoding: 'utf8', timeout: 60000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  try {
+    let r = run('CREATE OR REPLACE TABLE few AS SELECT range AS k FROM range(10)');
+    assert.equal(r.code, 0, r.err);
+    // 8 MiB of doubles at the browser's side: over the server's 4 MiB, within the client's own cap
+    r = run('CREATE TABLE l.wide AS SELECT range AS k, random() AS a, random() AS b FROM range(400000)');
+    assert.equal(r.code, 0, r.err);
+    // the upload goes out with the final query right behind it: the statement's error is the upload's,
+    // and the write behind it made nothing
+    r = run('CREATE TABLE copied AS SELECT w.* FROM l.wide w JOIN few USING (k)');
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /moving \S+ \(9\.\d MiB\) to the server failed: TOO_LARGE: .*4194304 bytes/);
+    r = run("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'copied'");
+    assert.equal(r.out, 'n\n0\n');
+    r = run('CREATE TABLE copied AS SELECT w.* FROM l.wide w JOIN few USING (k) WHERE w.k < 1000');
+    assert.equal(r.code, 0, r.err);
+    r = run('SELECT count(*) AS n FROM copied');
+    assert.equal(r.out, 'n\n10\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -174,10 +174,12 @@ export class RemoteSession extends EventTarget {
   /**
    * Send one QUERY.  handlers: onSchema(bytes), onBatch(bytes),
    * onProgress({percent, rows_processed, total_rows}), onEnd(resultEnd) per
-   * statement.  Returns {id, done, cancel()}; done resolves with the final
-   * RESULT_END payload plus {frameBytes}, or rejects with a RemoteError.
+   * statement; catalog: false asks for no CATALOG(0) after it.  Returns
+   * {id, done, cancel()}; done resolves with the final RESULT_END payload
+   * plus {frameBytes}, or rejects with a RemoteError.  The server runs a
+   * session's requests in the order sent.
    */
-  query(sql, { onSchema, onBatch, onProgress, onEnd } = {}) {
+  query(sql, { onSchema, onBatch, onProgress, onEnd, catalog = true } = {}) {
     const id = this.#nextId++;
     let frameBytes = 0;
     const done = new Promise((resolve, reject) => {
@@ -211,7 +213,7 @@ export class RemoteSession extends EventTarget {
         },
       });
       try {
-        this.#send(MSG.QUERY, id, { sql });
+        this.#send(MSG.QUERY, id, catalog ? { sql } : { sql, catalog: false });
       } catch (e) {
         this.#requests.delete(id);
         reject(e);
@@ -279,9 +281,9 @@ export class RemoteSession extends EventTarget {
    * Upload an Arrow IPC stream (bytes) into the session's temp table
    * `table` (server/upload.h), in frames of at most frameBytes.  Resolves
    * with the RESULT_END payload ({rows, bytes, table}); rejects with a
-   * RemoteError.
+   * RemoteError.  catalog: false asks for no CATALOG(0) after it.
    */
-  upload(table, ipc, { frameBytes = 1 << 20 } = {}) {
+  upload(table, ipc, { frameBytes = 1 << 20, catalog = true } = {}) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#requests.set(id, {
@@ -297,7 +299,10 @@ export class RemoteSession extends EventTarget {
         const enc = new TextEncoder();
         for (let off = 0, first = true; first || off < ipc.length; first = false) {
           const end = Math.min(ipc.length, off + frameBytes);
-          const header = enc.encode(JSON.stringify({ ...(first ? { table } : {}), ...(end >= ipc.length ? { final: true } : {}) }));
+          const header = enc.encode(JSON.stringify({
+            ...(first ? { table } : {}), ...(first && !catalog ? { catalog: false } : {}),
+            ...(end >= ipc.length ? { final: true } : {}),
+          }));
           const body = new Uint8Array(4 + header.length + (end - off));
           new DataView(body.buffer).setUint32(0, header.length, true);
           body.set(header, 4);

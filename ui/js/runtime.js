@@ -310,15 +310,22 @@ export class Runtime extends EventTarget {
       const hybrid = { mode: plan.mode, reason: plan.reason, root: plan.root, bytesUp: 0, bytesDown: 0, bridges: [] };
       if (plan.explain === 'plan') return this.#plan(st, 'dual_plan', plan.plan_text.join('\n'), hybrid, t0);
       let retry = false;
+      // Into a server root, the uploads and the final query are sent back to back and awaited after
+      // (the server runs them in order): no round trip per bridge.  EXPLAIN ANALYZE times each.
+      const pipelined = plan.root !== 'local' && plan.explain !== 'analyze';
+      const uploads = [];
       try {
         for (const b of plan.bridges) {
           const b0 = performance.now();
           const moved = b.from === 'remote' ? await this.#bridgeDown(b) : await this.#bridgeUp(b);
           if (b.from === 'remote') hybrid.bytesDown += moved.bytes;
           else hybrid.bytesUp += moved.bytes;
+          if (pipelined && moved.done) uploads.push(moved.done);
+          else await moved.done;
           hybrid.bridges.push({ ...b, rows: moved.rows, bytes: moved.bytes, ms: performance.now() - b0 });
         }
       } catch (e) {
+        await Promise.allSettled(uploads);
         await this.#dropBridges(plan);
         retry = attempt === 0 && e.code === 'SQL_ERROR' && /Binder Error|not found in FROM|does not exist/.test(e.message);
         if (!retry) throw e;
@@ -334,7 +341,12 @@ export class Runtime extends EventTarget {
         let out;
         try {
           const h = analyze ? {} : handlers; // the plan is the answer, not the final step's rows
-          out = plan.root === 'local' ? await this.#runLocal(fin, h) : await this.#runRemote(fin, h);
+          const final = plan.root === 'local' ? this.#runLocal(fin, h) : this.#runRemote(fin, h);
+          if (uploads.length) { // an upload's error is the statement's (the final query then fails too)
+            final.catch(() => {});
+            await Promise.all(uploads);
+          }
+          out = await final;
         } catch (e) {
           // A final query that does not bind runs again as the fallback plan.
           if (attempt === 0 && e.code === 'SQL_ERROR' && /Binder Error|not found in FROM|does not exist/.test(e.message)) {
@@ -379,13 +391,17 @@ export class Runtime extends EventTarget {
     return { rows: end.rows, bytes: end.frameBytes ?? bytes };
   }
 
-  /** Browser -> server: a fragment's result uploaded into the session's temp.main.<name>. */
+  /**
+   * Browser -> server: a fragment's result uploaded into the session's temp.main.<name>.  Resolves
+   * once it is sent, with done: the upload's answer.
+   */
   async #bridgeUp(b) {
     const table = await this.local.query(b.sql);
     const ipc = tableToIPC(table, 'stream'); // an empty result is its schema alone: an empty table upstream
     if (ipc.length > this.bridgeCap) throw this.#tooLarge(b, ipc.length);
-    await this.remote.upload(b.name, ipc);
-    return { rows: table.numRows, bytes: ipc.length };
+    const done = this.remote.upload(b.name, ipc, { catalog: false });
+    done.catch(() => {}); // awaited by the caller; never an unhandled rejection meanwhile
+    return { rows: table.numRows, bytes: ipc.length, done };
   }
 
   #tooLarge(b, bytes) {
@@ -399,8 +415,9 @@ export class Runtime extends EventTarget {
     if (plan.root === 'local') {
       for (const n of names) await this.local.query(`DROP TABLE IF EXISTS ${ident(CACHE_DB)}.main.${ident(n)}`).catch(() => {});
     } else {
+      // not awaited: the server runs it before this session's next request
       const sql = names.map((n) => `DROP TABLE IF EXISTS temp.main.${ident(n)}`).join('; ');
-      await new Promise((resolve) => { this.remote.query(sql, {}).done.then(resolve, resolve); });
+      this.remote.query(sql, { catalog: false }).done.catch(() => {});
     }
   }
 
