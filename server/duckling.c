@@ -697,12 +697,18 @@ static void run_query(session *s, uint32_t id, const char *sql) {
         send_error(s, id, MD_ESQL, perr.message, perr.position, "Parser");
         return;
     }
+    int rc = md_session_calls_check(sql, strlen(sql), &perr);
+    if (rc != MD_OK) {
+        set_running(s, 0, 0);
+        send_error(s, id, rc, perr.message, perr.position, NULL);
+        md_dbscript_free(&scr);
+        return;
+    }
     if (!scr || scr->ours == 0) { /* all DuckDB's: one parse of the whole text */
-        run_duckdb_text(s, id, sql, 0, 0, 0, 1, t0);
+        rc = run_duckdb_text(s, id, sql, 0, 0, 0, 1, t0);
     } else {
         for (size_t i = 0; i < scr->n; i++) {
             const md_dbscript_stmt *ds = &scr->stmts[i];
-            int rc;
             if (ds->st.kind != MD_DBSTMT_NONE) {
                 rc = run_db_statement(s, id, sql, ds, i, scr->n, t0);
             } else {
@@ -1217,9 +1223,20 @@ static void connection_release(duckdb_connection c, uint64_t options_set) {
             if (stmt) simple_query(c, stmt);
             duckdb_free(stmt);
         }
-    } else { /* never expected: the next session would see this one's temp objects */
-        fprintf(stderr, "mdserver duckling: cannot list a closed session's temp objects: %s\n",
-                duckdb_result_error(&r));
+    } else {
+        /* The next session would see this one's temp objects: this connection
+         * cannot go back to the pool.  The one way seen: a call of DuckDB's
+         * logging functions that md_session_calls_check cannot see (a name
+         * built at run time, a view made elsewhere) pointed the database's
+         * log at a file outside the sandbox, and from then on every query of
+         * every connection fails with a Permission Error.  Either way this
+         * duckling is of no more use: it exits at once, and the pool starts
+         * a fresh one at the user's next request (committed changes are in
+         * the WAL). */
+        fprintf(stderr, "mdserver duckling: cannot clean a closed session's connection (%s); exiting so that a "
+                        "fresh duckling takes over\n", duckdb_result_error(&r));
+        fflush(stderr);
+        _exit(3);
     }
     duckdb_destroy_result(&r);
     for (int i = 0; i < md_session_option_count(); i++) {

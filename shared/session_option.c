@@ -287,3 +287,41 @@ out:
     md_free(x.t);
     return rc;
 }
+
+/* ---- functions that change the server's state ---------------------------------------- */
+
+/* DuckDB functions whose effect is the whole database's (its logging), named
+ * anywhere in a request: a log file outside the sandbox makes every later
+ * query of the duckling fail with a Permission Error. */
+static const char *const server_functions[] = {"enable_logging", "disable_logging", "truncate_duckdb_logs"};
+
+/* The index in server_functions of the name sql[0..n) (any case), or -1. */
+static int server_function(const char *sql, size_t n) {
+    for (size_t k = 0; k < sizeof server_functions / sizeof *server_functions; k++)
+        if (strlen(server_functions[k]) == n && strncasecmp(sql, server_functions[k], n) == 0) return (int)k;
+    return -1;
+}
+
+int md_session_calls_check(const char *sql, size_t len, md_sql_error *err) {
+    md_sql_token *t = NULL;
+    size_t n = 0;
+    if (md_sql_lex(sql, len, 0, &t, &n, NULL) != MD_OK) return MD_OK; /* DuckDB reports the text's error */
+    int rc = MD_OK;
+    for (size_t i = 0; i < n && rc == MD_OK; i++) {
+        const char *w = sql + t[i].off;
+        size_t wl = t[i].len;
+        if (t[i].type == MD_TOK_QIDENT && wl >= 2) { /* "enable_logging": a quoted name calls it too */
+            w++;
+            wl -= 2;
+        } else if (t[i].type != MD_TOK_IDENT && t[i].type != MD_TOK_KEYWORD) {
+            continue;
+        }
+        int k = server_function(w, wl);
+        if (k >= 0)
+            rc = fail(err, MD_EPERMISSION, t[i].off,
+                      "the server does not let a session call %s: DuckDB's logging belongs to the server",
+                      server_functions[k]);
+    }
+    md_free(t);
+    return rc;
+}

@@ -60,6 +60,17 @@ int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql
  */
 int md_session_explain_check(const char *sql, size_t len, md_sql_error *err);
 
+/*
+ * Check a whole request sql[0..len) for a name of DuckDB's logging
+ * functions (enable_logging, disable_logging, truncate_duckdb_logs), quoted
+ * or not, anywhere a name may stand: MD_OK, or MD_EPERMISSION with a
+ * sentence and the name's position.  Text the lexer cannot read is left to
+ * DuckDB's parser.  A name built at run time (query() of a concatenated
+ * string, a view made elsewhere) is not seen here; the duckling notices
+ * what such a call does to it (duckling.c).
+ */
+int md_session_calls_check(const char *sql, size_t len, md_sql_error *err);
+
 /* The number of options on the list, and the canonical name of option i
  * (NULL when out of range). */
 int md_session_option_count(void);

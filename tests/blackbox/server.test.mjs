@@ -3,7 +3,7 @@
 // killed mid-query, user isolation, persistence, limits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startServer, createToken, newDataDir, ROOT } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
 import { encodeFrame } from '../../ui/js/wire.js';
@@ -272,6 +272,30 @@ test('sandbox: a SET inside the files IMPORT DATABASE reads is refused, what wen
   assert.match(r.error.message, /IMPORT DATABASE/);
   assert.deepEqual(await c.rows("SELECT current_setting('memory_limit') AS m"), [{ m: before }]);
   await c.close();
+});
+
+test('sandbox: DuckDB\'s logging functions are refused; one reached at run time costs a fresh duckling, no data', async () => {
+  const logger = createToken(srv.dataDir, 'logger');
+  const outside = `${srv.dataDir}-outside-logs`; // not under the user's directory
+  let c = await MdClient.connect(srv.url, logger);
+  const r = await c.query(`CALL enable_logging(storage_path := '${outside}')`);
+  assert.equal(r.error?.code, 'PERMISSION_DENIED', r.error?.message);
+  assert.match(r.error.message, /call enable_logging: DuckDB's logging belongs to the server/);
+  await c.rows('CREATE TABLE kept AS SELECT 7 AS x');
+  // a name built at run time is not seen in the text: the log then points outside the sandbox, every
+  // query of the duckling fails, and when the session ends the duckling exits for a fresh one
+  await c.query(`SELECT * FROM query('SELECT * FROM enable_' || 'logging(storage_path := ''${outside}'')')`);
+  await c.close();
+  await until(async () => {
+    try {
+      c = await MdClient.connect(srv.url, logger);
+      const q = await Promise.race([c.query('SELECT x FROM kept'),
+        new Promise((resolve) => setTimeout(() => resolve({ error: 'no answer in 5 s' }), 5000))]);
+      await c.close();
+      return !q.error && q.results[0].table.toArray()[0].x === 7;
+    } catch { return false; }
+  }, 20000);
+  assert.equal(existsSync(outside), false);
 });
 
 test('session options: SET holds for its session only and is put back when the session ends', async () => {

@@ -126,6 +126,24 @@ static void explain_of_a_setting_is_refused(void **state) {
         assert_int_equal(md_session_explain_check(no[i], strlen(no[i]), &e), MD_EPERMISSION);
 }
 
+static void logging_functions_are_refused_wherever_named(void **state) {
+    (void)state;
+    md_sql_error e;
+    const char *ok[] = {"SELECT 1", "SELECT 'enable_logging' AS s", "SELECT * FROM duckdb_logs",
+                        "-- enable_logging\nSELECT 1", "SELECT enable_logging_x FROM t", "SELECT 'unterminated"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (md_session_calls_check(ok[i], strlen(ok[i]), &e) != MD_OK) fail_msg("<%s>: %s", ok[i], e.message);
+    const char *no[] = {"CALL enable_logging(storage_path := '/x')", "SELECT 1; SELECT * FROM Disable_Logging()",
+                        "select * from \"ENABLE_LOGGING\"()", "CALL truncate_duckdb_logs()",
+                        "CREATE VIEW v AS SELECT * FROM enable_logging()", "PREPARE p AS CALL enable_logging()"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        assert_int_equal(md_session_calls_check(no[i], strlen(no[i]), &e), MD_EPERMISSION);
+        assert_non_null(strstr(e.message, "logging belongs to the server"));
+    }
+    assert_int_equal(md_session_calls_check(no[1], strlen(no[1]), &e), MD_EPERMISSION);
+    assert_int_equal(e.position, 24); /* the name's byte */
+}
+
 static void the_list_is_consistent(void **state) {
     (void)state;
     int n = md_session_option_count();
@@ -146,6 +164,7 @@ int main(void) {
         cmocka_unit_test(server_options_are_refused),
         cmocka_unit_test(text_not_read_is_refused),
         cmocka_unit_test(explain_of_a_setting_is_refused),
+        cmocka_unit_test(logging_functions_are_refused_wherever_named),
         cmocka_unit_test(the_list_is_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
