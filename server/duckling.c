@@ -705,7 +705,7 @@ static void run_query(session *s, uint32_t id, const char *sql) {
         return;
     }
     if (!scr || scr->ours == 0) { /* all DuckDB's: one parse of the whole text */
-        rc = run_duckdb_text(s, id, sql, 0, 0, 0, 1, t0);
+        run_duckdb_text(s, id, sql, 0, 0, 0, 1, t0);
     } else {
         for (size_t i = 0; i < scr->n; i++) {
             const md_dbscript_stmt *ds = &scr->stmts[i];

@@ -67,7 +67,8 @@ int md_session_explain_check(const char *sql, size_t len, md_sql_error *err);
  * sentence and the name's position.  Text the lexer cannot read is left to
  * DuckDB's parser.  A name built at run time (query() of a concatenated
  * string, a view made elsewhere) is not seen here; the duckling notices
- * what such a call does to it (duckling.c).
+ * what such a call did when that session ends (duckling.c,
+ * connection_release) and exits for a fresh one.
  */
 int md_session_calls_check(const char *sql, size_t len, md_sql_error *err);
 
