@@ -473,10 +473,11 @@ static int make_plan(md_dual *d, const char *sql, unsigned flags, unsigned qid, 
 static void drop_bridges(md_dual *d, cJSON *bridges, md_site root) {
     md_buf b = MD_BUF_INIT;
     const cJSON *br;
-    cJSON_ArrayForEach(br, bridges) {
-        char *q = md_asprintf("DROP TABLE IF EXISTS temp.main.\"%s\";", jstr(br, "name"));
-        md_buf_append(&b, q, strlen(q));
-        md_free(q);
+    cJSON_ArrayForEach(br, bridges) { /* a table named by value is a bridge under that name: any bytes */
+        static const char drop[] = "DROP TABLE IF EXISTS temp.main.";
+        md_buf_append(&b, drop, sizeof drop - 1);
+        md_buf_put_quoted(&b, jstr(br, "name"), '"');
+        md_buf_put_u8(&b, ';');
     }
     md_buf_put_u8(&b, 0);
     char *err = NULL;

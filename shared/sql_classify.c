@@ -258,13 +258,95 @@ static void add_cut(cx *c, uint32_t start, uint32_t end) {
     st->cuts[st->ncuts++] = (md_sql_cut){start, end};
 }
 
+/* A table named by value (see sql_classify.h), parts[0..n) taken. */
+static void add_named_table(cx *c, char **parts, int n, uint32_t start, uint32_t end) {
+    if (n == 1 && is_cte(c, parts[0])) {
+        md_free(parts[0]);
+        return;
+    }
+    md_sql_rel *r = add_rel(c, MD_SQL_REL_TABLE, MD_SQL_READ, start, end);
+    r->dynamic = true;
+    r->nparts = n;
+    for (int k = 0; k < n; k++) r->parts[k] = parts[k];
+}
+
+/* A string value naming a table: "t", "s.t" or "d.s.t" (no quoting inside). */
+static void add_named_string(cx *c, const md_sql_token *t) {
+    char *v = md_sql_token_value(c->sql, t, NULL);
+    char *parts[3];
+    int n = 0;
+    for (char *p = v, *dot; n < 3; p = dot + 1) {
+        dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0) break;
+        parts[n++] = md_strndup(p, len);
+        if (!dot) {
+            add_named_table(c, parts, n, t->off, t->off + t->len);
+            n = 0;
+            break;
+        }
+    }
+    for (int k = 0; k < n; k++) md_free(parts[k]); /* empty part or more than three: not a name */
+    md_free(v);
+}
+
+/* The SQL string of query('...'): every table it reads. */
+static void add_query_tables(cx *c, const md_sql_token *t) {
+    size_t len;
+    char *v = md_sql_token_value(c->sql, t, &len);
+    md_sql_script *inner;
+    md_sql_error e;
+    if (md_sql_classify(v, len, &inner, &e) == MD_OK) {
+        for (size_t i = 0; i < inner->nstmts; i++) {
+            md_sql_stmt *st = &inner->stmts[i];
+            for (size_t k = 0; k < st->nrels; k++) {
+                md_sql_rel *r = &st->rels[k];
+                if (r->type != MD_SQL_REL_TABLE || !(r->access & MD_SQL_READ)) continue;
+                add_named_table(c, r->parts, r->nparts, t->off, t->off + t->len);
+                r->nparts = 0; /* moved */
+            }
+        }
+        md_sql_script_free(&inner);
+    }
+    md_free(v);
+}
+
+/* Positional argument tokens [j, k) of table function `fname` (not a file
+ * function): the tables it may name by value. */
+static void named_tables(cx *c, const char *fname, size_t j, size_t k) {
+    const md_sql_token *a = &c->t[j];
+    if (k == j + 1 && a->type == MD_TOK_STRING) {
+        if (strcasecmp(fname, "query") == 0) add_query_tables(c, a);
+        else add_named_string(c, a);
+        return;
+    }
+    if (punct(c, a, '[') && punct(c, &c->t[k - 1], ']')) { /* ['t1', 't2'] */
+        for (size_t i = j + 1; i + 1 < k; i += 2) {
+            if (c->t[i].type != MD_TOK_STRING || !(punct(c, &c->t[i + 1], ',') || i + 2 == k)) return;
+        }
+        for (size_t i = j + 1; i + 1 < k; i += 2) add_named_string(c, &c->t[i]);
+        return;
+    }
+    /* a bare name, one to three parts */
+    size_t ntok = k - j;
+    if (ntok % 2 == 0 || ntok > 5) return;
+    for (size_t i = j; i < k; i++)
+        if ((i - j) % 2 ? !punct(c, &c->t[i], '.') : !is_name(&c->t[i], i == j)) return;
+    char *parts[3];
+    int n = 0;
+    for (size_t i = j; i < k; i += 2) parts[n++] = md_sql_token_value(c->sql, &c->t[i], NULL);
+    add_named_table(c, parts, n, a->off, c->t[k - 1].off + c->t[k - 1].len);
+}
+
 /*
  * The arguments of a table function call whose '(' is at token index `open`:
  * the first positional argument of a file function (a string, or a list of
- * strings: the first is kept; any other expression leaves the path unknown) and md_run => 'local'|'remote'|'auto'.  Sets
- * the relation's end to the call's ')'.  Does not move the cursor.
+ * strings: the first is kept; any other expression leaves the path unknown), md_run => 'local'|'remote'|'auto',
+ * and for other functions the tables named by value.  Sets the relation's end
+ * to the call's ')'.  Does not move the cursor.
  */
-static void function_args(cx *c, md_sql_rel *r, size_t open) {
+static void function_args(cx *c, size_t ri, size_t open) {
+    md_sql_rel *r = &c->st->rels[ri]; /* found again after each add_rel */
     const char *fname = r->parts[r->nparts - 1];
     int file_fn = is_file_function(fname);
     size_t j = open + 1, argi = 0, positional = 0;
@@ -305,10 +387,13 @@ static void function_args(cx *c, md_sql_rel *r, size_t open) {
                 else add_cut(c, a->off, last->off + last->len);
             }
             md_free(pname);
-        } else if (a && positional++ == 0 && file_fn) {
+        } else if (a && file_fn && positional++ == 0) {
             if (a->type == MD_TOK_STRING && j + 1 == k) r->path = md_sql_token_value(c->sql, a, NULL);
             else if (punct(c, a, '[') && j + 1 < k && c->t[j + 1].type == MD_TOK_STRING)
                 r->path = md_sql_token_value(c->sql, &c->t[j + 1], NULL);
+        } else if (a && !file_fn) {
+            named_tables(c, fname, j, k);
+            r = &c->st->rels[ri];
         }
         argi++;
         if (k >= c->n || !punct(c, &c->t[k], ',')) {
@@ -339,7 +424,7 @@ static int table_ref(cx *c, unsigned access) {
     if (!parse_name(c, &nm, 3)) return 0;
     if (punct_at(c, 0, '(')) {
         md_sql_rel *r = rel_from_name(c, MD_SQL_REL_FUNCTION, MD_SQL_READ, &nm);
-        function_args(c, r, c->i);
+        function_args(c, (size_t)(r - c->st->rels), c->i);
         return 1;
     }
     if (nm.nparts == 1 && is_cte(c, nm.parts[0])) {

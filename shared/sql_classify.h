@@ -30,6 +30,17 @@
  * is IS DISTINCT FROM.  A '(' where a table is expected that does not start a
  * query is a parenthesised join.
  *
+ * Tables named by value: a table function other than a file function may
+ * take a table's name as a value -- query_table('t'), query('SELECT ... FROM
+ * t'), pragma_table_info('t'), or a table macro handed t (a bare name there
+ * is a string to DuckDB) -- and read that table when it runs, where no parse
+ * tree shows a reference.  Each such argument that could name a table -- a
+ * string, a dotted name, a list of strings, and for query() every table its
+ * SQL string reads -- is recorded as a TABLE relation with `dynamic` set,
+ * spanning the argument, right after its function.  Whether it names a
+ * table is for the catalog to say (wasm/router.c drops the ones it does not
+ * know); a CTE name in scope is not recorded.
+ *
  * Invariants: every md_sql_stmt's span and every relation's span lie inside
  * the text given to md_sql_classify(); statements are in text order; a
  * script holds no empty statement.
@@ -98,6 +109,7 @@ typedef struct md_sql_rel {
     char *parts[3];         /* unquoted names as written (case kept); owned */
     char *path;             /* FILE: the file; FUNCTION: its first file argument or NULL */
     md_sql_run run;         /* FUNCTION: md_run => ...; AUTO otherwise */
+    bool dynamic;           /* TABLE named only as a value: see "Tables named by value" */
 } md_sql_rel;
 
 typedef enum md_sql_txn { MD_SQL_TXN_NONE, MD_SQL_TXN_BEGIN, MD_SQL_TXN_COMMIT, MD_SQL_TXN_ROLLBACK } md_sql_txn;

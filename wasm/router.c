@@ -603,6 +603,10 @@ static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
     for (size_t k = 0; k < st->nrels; k++) {
         res o;
         resolve(x, &st->rels[k], &o);
+        if (st->rels[k].dynamic && (o.code != MD_OK || !o.found)) { /* a value that names no table */
+            set_res(&o, MD_SITE_NONE, "none", false, NULL, NULL, NULL);
+            o.code = MD_OK;
+        }
         md_route_rel *rr = &rs->rels[k];
         rr->site = o.site;
         rr->resolution = o.how ? o.how : "none";
@@ -776,6 +780,7 @@ static cJSON *rel_json(const md_sql_rel *rel, const md_route_rel *rr) {
     if (rel->effect != MD_SQL_EFFECT_NONE)
         cJSON_AddStringToObject(o, "effect", rel->effect == MD_SQL_EFFECT_CREATE ? "create" : "drop");
     if (rel->temporary) cJSON_AddTrueToObject(o, "temporary");
+    if (rel->dynamic) cJSON_AddTrueToObject(o, "dynamic");
     if (rr) {
         if (rr->site != MD_SITE_NONE) cJSON_AddStringToObject(o, "site", md_site_name(rr->site));
         else cJSON_AddNullToObject(o, "site");

@@ -42,7 +42,8 @@ enum {
     S_CTE = 4,     /* references a CTE by name */
     S_UNKNOWN = 8, /* a table reference the router did not see */
     S_ALIEN = 16,  /* a node type the splitter does not know */
-    S_SETOP_ORDER = 32 /* a set operation over both sites whose ORDER BY names columns */
+    S_SETOP_ORDER = 32, /* a set operation over both sites whose ORDER BY names columns */
+    S_DYNAMIC = 64      /* a table function naming tables by value: it runs at the root */
 };
 
 static unsigned site_bit(md_site s) { return s == MD_SITE_LOCAL ? S_LOCAL : s == MD_SITE_REMOTE ? S_REMOTE : 0; }
@@ -103,18 +104,22 @@ static cJSON *new_select_node(cJSON *from) {
     return n;
 }
 
-static cJSON *new_temp_ref(const char *db, const char *name, const char *alias) {
+static cJSON *new_table_ref(const char *db, const char *schema, const char *name, const char *alias) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "type", "BASE_TABLE");
     cJSON_AddStringToObject(r, "alias", alias ? alias : "");
     cJSON_AddNullToObject(r, "sample");
     cJSON_AddItemToObject(r, "query_location", raw_location());
-    cJSON_AddStringToObject(r, "schema_name", "main");
+    cJSON_AddStringToObject(r, "schema_name", schema);
     cJSON_AddStringToObject(r, "table_name", name);
     cJSON_AddItemToObject(r, "column_name_alias", cJSON_CreateArray());
     cJSON_AddStringToObject(r, "catalog_name", db);
     cJSON_AddNullToObject(r, "at_clause");
     return r;
+}
+
+static cJSON *new_temp_ref(const char *db, const char *name, const char *alias) {
+    return new_table_ref(db, "main", name, alias);
 }
 
 static cJSON *new_star(void) {
@@ -182,15 +187,20 @@ typedef struct leaf {
     char display[200];         /* db.schema.table, or the function's name */
     char db[64], schema[64], table[64]; /* resolved names of a table ("" otherwise) */
     int moved_bare;            /* moved without an alias: qualified column names must follow */
+    uint32_t end;              /* byte offset of the reference's end */
+    /* A table named by value (sql_classify.h) inside the call of leaf
+     * `owner`: it moves whole under its own name (move_named_tables). */
+    int dynamic, nparts, owner;
 } leaf;
 
 typedef struct bridge {
-    char name[48];
+    char name[64];
     md_site from;
     char relation[200];
     int ncolumns;              /* -1: every column */
     int nfilters;
     double rows, bytes;        /* estimates */
+    char alias[64];            /* a table named by value: the name the root must find it under */
     cJSON *stmt;               /* {"node": ..., "named_param_map": []}, owned */
     char *key;                 /* the node printed, to find equal bridges */
 } bridge;
@@ -209,6 +219,7 @@ typedef struct sp {
     int all_columns;           /* *, COLUMNS(*), #n or NATURAL JOIN somewhere */
     char **star_rels;          /* relations named by rel.* */
     size_t nstar_rels;
+    const md_catalog *cat;
     /* The plan being made. */
     md_site root, other;
     unsigned query_id;
@@ -226,7 +237,7 @@ static const leaf *find_leaf(const sp *s, const cJSON *ref) {
     int64_t pos = md_json_exact_int(jget(ref, "query_location"), -1);
     if (pos < 0) return NULL;
     for (size_t k = 0; k < s->nleaves; k++)
-        if (s->leaves[k].pos == (uint64_t)pos) return &s->leaves[k];
+        if (!s->leaves[k].dynamic && s->leaves[k].pos == (uint64_t)pos) return &s->leaves[k];
     return NULL;
 }
 
@@ -331,6 +342,26 @@ static int setop_orders_by_name(const cJSON *node) {
     return 0;
 }
 
+/* The bridge that moved table-by-value `d` to the root, or NULL. */
+static const bridge *named_bridge(const sp *s, const leaf *d) {
+    for (size_t k = 0; d->site == s->other && k < s->nbr; k++)
+        if (ieq(s->br[k].alias, d->table)) return &s->br[k];
+    return NULL;
+}
+
+/* What the tables a function call names by value add to its site set: each
+ * one's site until it has moved to the root. */
+static unsigned dynamic_sites(const sp *s, const leaf *fn) {
+    unsigned out = 0;
+    for (size_t k = 0; k < s->nleaves; k++) {
+        const leaf *d = &s->leaves[k];
+        if (!d->dynamic || d->owner != (int)(fn - s->leaves)) continue;
+        out |= S_DYNAMIC;
+        if (!named_bridge(s, d)) out |= site_bit(d->site);
+    }
+    return out;
+}
+
 static unsigned sites(const sp *s, const cJSON *n) {
     unsigned out = 0;
     if (cJSON_IsObject(n)) {
@@ -341,7 +372,7 @@ static unsigned sites(const sp *s, const cJSON *n) {
                 /* a bridge already made: read at the root */
             } else if (streq(type, "BASE_TABLE") || streq(type, "TABLE_FUNCTION")) {
                 const leaf *l = ref_leaf(s, n);
-                if (l) out |= site_bit(l->site);
+                if (l) out |= site_bit(l->site) | dynamic_sites(s, l);
                 else if (is_cte_ref(s, n))
                     out |= S_CTE;
                 else if (streq(type, "BASE_TABLE"))
@@ -799,6 +830,43 @@ static void bridge_leaf(sp *s, cJSON *parent, cJSON *ref, const leaf *l, const s
 
 static void rewrite_node(sp *s, cJSON *parent, cJSON *node, const scope *up);
 
+/*
+ * Each table named by value that is at the other site moves whole, before
+ * anything else, into the root under the name the value gives: a bridge
+ * temp.main.<name> (DuckDB looks in temp first for a one-part name), or,
+ * where the root keeps its bridges elsewhere (the page's md_cache), a bridge
+ * the driver shows under that name with a temporary view ("alias" in the
+ * plan).  Its SQL stays whole: the call that names it runs at the root.
+ */
+static void move_named_tables(sp *s) {
+    for (size_t k = 0; k < s->nleaves; k++) {
+        const leaf *d = &s->leaves[k];
+        if (!d->dynamic || d->site != s->other || named_bridge(s, d)) continue;
+        if (d->nparts != 1) {
+            s->refused = "a table named by value with its schema or database (as in query_table('db.main.t')) is "
+                         "at the other site, where that name cannot be given to it: name it by its table name "
+                         "alone, or move it first with CREATE TABLE ... AS";
+            continue;
+        }
+        const md_cat_db *temp = md_catalog_db(s->cat, s->root, "temp");
+        if (md_catalog_table(md_catalog_schema(temp, "main"), d->table)) {
+            s->refused = "a table named by value is at the other site, and the site that runs the statement has a "
+                         "temporary table of that name, which moving it would replace: drop or rename one of them";
+            continue;
+        }
+        cJSON *node = new_select_node(new_table_ref(d->db, d->schema, d->table, ""));
+        cJSON_AddItemToArray(jget(node, "select_list"), new_star());
+        double rows = d->tab && d->tab->rows >= 0 ? (double)d->tab->rows : DEFAULT_ROWS, width = 0;
+        for (size_t c = 0; d->tab && c < d->tab->ncolumns; c++) width += type_width(d->tab->columns[c].type);
+        add_bridge(s, node, d->display, -1, 0, rows, rows * (width > 0 ? width : 32));
+        bridge *b = &s->br[s->nbr - 1]; /* new: no bridge exists before these */
+        md_free(b->key); /* never shared: the final query does not name it */
+        b->key = NULL;
+        snprintf(b->alias, sizeof b->alias, "%s", d->table);
+        if (streq(s->bridge_db, "temp")) snprintf(b->name, sizeof b->name, "%s", d->table);
+    }
+}
+
 /* Expression subqueries inside e: each may move whole or be rewritten. */
 static void rewrite_exprs(sp *s, cJSON *e, const scope *sc) {
     if (!cJSON_IsObject(e) && !cJSON_IsArray(e)) return;
@@ -856,7 +924,7 @@ static void rewrite_node(sp *s, cJSON *parent, cJSON *node, const scope *up) {
     if (!cJSON_IsObject(node)) return;
     unsigned st = sites(s, node);
     if (!(st & site_bit(s->other))) return;
-    if (!(st & (site_bit(s->root) | S_CTE | S_UNKNOWN | S_ALIEN))) {
+    if (!(st & (site_bit(s->root) | S_CTE | S_UNKNOWN | S_ALIEN | S_DYNAMIC))) {
         if (self_contained(s, node) && !calls_volatile(node)) {
             bridge_node(s, parent, node, "subquery");
             return;
@@ -1013,6 +1081,16 @@ static void explain_ref(xp *x, const cJSON *ref, md_site site, int depth) {
               alias && *alias ? alias : "");
     } else if (streq(type, "TABLE_FUNCTION")) {
         xline(x, site, depth, "TABLE FUNCTION %s", jstr(jget(ref, "function"), "function_name"));
+        const leaf *fn = ref_leaf(x->s, ref);
+        for (size_t k = 0; fn && k < x->s->nleaves; k++) {
+            const leaf *d = &x->s->leaves[k];
+            const bridge *b = d->dynamic && d->owner == (int)(fn - x->s->leaves) ? named_bridge(x->s, d) : NULL;
+            if (!b) continue;
+            char bytes[32];
+            human_bytes(b->bytes, bytes, sizeof bytes);
+            xline(x, site, depth + 1, "BRIDGE %s %c->%c %s as %s, named by value (est. %.0f rows, %s)", b->name,
+                  site_letter(b->from), site_letter(site), b->relation, b->alias, b->rows, bytes);
+        }
     } else if (streq(type, "JOIN")) {
         xline(x, site, depth, "JOIN %s%s", jstr(ref, "join_type"), streq(jstr(ref, "ref_type"), "CROSS") ? " (cross)" : "");
         explain_subqueries(x, jget(ref, "condition"), site, depth + 1);
@@ -1098,6 +1176,7 @@ static cJSON *plan_for(sp *s, const cJSON *top_stmt, md_site root, int fallback)
     for (size_t k = 0; k < s->nleaves; k++) s->leaves[k].moved_bare = 0;
     cJSON *copy = cJSON_Duplicate(top_stmt, 1);
     cJSON *node = jget(copy, "node");
+    move_named_tables(s);
     if (fallback) {
         rewrite_leaves(s, copy, node);
     } else {
@@ -1261,18 +1340,26 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
     }
     /* The relations, placed. */
     const md_catalog *cat = md_router_catalog(r);
+    s.cat = cat;
     for (size_t k = 0; k < st->nrels; k++) {
         const md_sql_rel *rel = &st->rels[k];
         const md_route_rel *rr = &rs->rels[k];
         if (!(rel->access & MD_SQL_READ) || rel->type == MD_SQL_REL_SCHEMA || rel->type == MD_SQL_REL_DATABASE)
             continue;
+        if (rel->dynamic && rr->site == MD_SITE_NONE) continue; /* a value that names no table */
         int64_t pos = parse_offset(st, rel->start, tx.query_start);
         if (pos < 0) continue; /* the write target */
         s.leaves = md_realloc(s.leaves, (s.nleaves + 1) * sizeof *s.leaves);
         leaf *l = &s.leaves[s.nleaves++];
         memset(l, 0, sizeof *l);
         l->pos = (uint32_t)pos;
+        l->end = (uint32_t)parse_offset(st, rel->end, tx.query_start);
         l->site = rr->site;
+        l->dynamic = rel->dynamic;
+        l->nparts = rel->nparts;
+        l->owner = -1;
+        if (rel->dynamic && (!rr->table || strlen(rr->table) >= sizeof l->table))
+            s.refused = "a table named by value has a name longer than 63 bytes";
         if (rr->database && rr->table && rr->site != MD_SITE_NONE) {
             const md_cat_db *db = md_catalog_db(cat, rr->site, rr->database);
             l->tab = md_catalog_table(md_catalog_schema(db, rr->schema ? rr->schema : "main"), rr->table);
@@ -1285,6 +1372,18 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
             snprintf(l->schema, sizeof l->schema, "%s", rr->schema ? rr->schema : "main");
             snprintf(l->table, sizeof l->table, "%s", rr->table);
         }
+    }
+    /* A table named by value belongs to the innermost call around it. */
+    for (size_t k = 0; k < s.nleaves; k++) {
+        leaf *d = &s.leaves[k];
+        if (!d->dynamic) continue;
+        for (size_t f = 0; f < s.nleaves; f++) {
+            const leaf *fn = &s.leaves[f];
+            if (!fn->dynamic && fn->pos <= d->pos && d->end <= fn->end &&
+                (d->owner < 0 || fn->pos >= s.leaves[d->owner].pos))
+                d->owner = (int)f;
+        }
+        if (d->owner < 0) s.refused = "a table named by value outside a table function call";
     }
     size_t epos = 0;
     if (md_json_exact_parse(ast, ast_len, &tree, &epos) != MD_OK) {
@@ -1336,7 +1435,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
         cJSON *fr = plan_for(&alt, top, MD_SITE_REMOTE, 0);
         double bl = total_bytes(&s), br = total_bytes(&alt);
         char a[32], b[32];
-        if (br < bl) {
+        if (alt.refused ? 0 : s.refused ? 1 : br < bl) { /* a root that cannot work loses */
             human_bytes(br, a, sizeof a);
             human_bytes(bl, b, sizeof b);
             snprintf(reason, sizeof reason, "the browser's side is smaller: about %s moves to the server instead of %s",
@@ -1400,6 +1499,7 @@ int md_split_plan(md_router *r, const char *sql, size_t len, const char *ast, si
         cJSON_AddStringToObject(o, "from", md_site_name(b->from));
         cJSON_AddStringToObject(o, "to", md_site_name(root));
         cJSON_AddStringToObject(o, "relation", b->relation);
+        if (b->alias[0]) cJSON_AddStringToObject(o, "alias", b->alias);
         cJSON_AddNumberToObject(o, "columns", b->ncolumns);
         cJSON_AddNumberToObject(o, "filters", b->nfilters);
         cJSON_AddNumberToObject(o, "est_rows", (double)(int64_t)b->rows);

@@ -289,6 +289,12 @@ static void routing_defaults(void **state) {
     expect_rel(r, "FROM read_csv('s3://b/x.csv', md_run => 'local')", MD_ROUTE_LOCAL, MD_SITE_LOCAL, "md_run", -1, NULL);
     expect_rel(r, "FROM range(3, md_run => 'local')", MD_ROUTE_LOCAL, MD_SITE_LOCAL, "md_run", -1, NULL);
     expect_refused(r, "FROM range(3, md_run => 'elsewhere')", MD_ROUTE_ERROR, MD_EINVAL, "md_run must be", 24);
+    /* a table named by value is placed where it is; a value naming none places nothing */
+    expect_route(r, "FROM pragma_table_info('lt')", MD_ROUTE_LOCAL);
+    expect_route(r, "FROM query_table(lt)", MD_ROUTE_LOCAL);
+    expect_route(r, "FROM query('SELECT * FROM memory.lt')", MD_ROUTE_LOCAL);
+    expect_route(r, "FROM query_table('no_such', 'no.such.db.x')", MD_ROUTE_REMOTE);
+    expect_route(r, "FROM top_k(lt, 2) JOIN orders ON true", MD_ROUTE_HYBRID);
     expect_route(r, "CREATE SECRET (TYPE s3)", MD_ROUTE_REMOTE);
     expect_route(r, "CREATE SECRET s IN MD (TYPE s3)", MD_ROUTE_SERVER);
     expect_route(r, "CREATE SNAPSHOT OF my_db", MD_ROUTE_SERVER);

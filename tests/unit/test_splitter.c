@@ -4,7 +4,7 @@
  * DuckDB plays the server's PARSE (json_serialize_sql) and DEPARSE
  * (json_deserialize_sql).  Checked: which side moves, what a bridge holds
  * (pushed filters, pruned columns, a subquery whole), the fallback,
- * correlated subqueries, writes,
+ * correlated subqueries, writes, tables named by value,
  * numbers beyond 2^53, and the SQL each part gets.
  */
 #include <setjmp.h>
@@ -288,6 +288,49 @@ static void what_would_change_an_answer_stays_put(void **state) {
     assert_int_equal(md_split_prepare(v, strlen(v), &tx, &e), MD_EUNSUPPORTED);
 }
 
+/* query_table('t'), a macro handed t: the table moves whole into the root
+ * under its own name, and the call stays at the root. */
+static void a_table_named_by_value_moves_under_its_name(void **state) {
+    fx *f = *state;
+    cJSON *p = plan(f, "SELECT * FROM query_table('small') JOIN dim USING (k)", 0);
+    assert_string_equal(str(p, "root"), "local");
+    assert_int_equal(nbridges(p), 1);
+    const cJSON *b = bridge(p, 0);
+    assert_string_equal(str(b, "name"), "small"); /* temp.main.small: found first */
+    assert_string_equal(str(b, "alias"), "small");
+    assert_string_equal(str(b, "relation"), "my_db.main.small");
+    assert_non_null(strstr(str(b, "sql"), "my_db.main.small"));
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "query_table('small')"));
+    int shown = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(p, "plan_text")) shown |= strstr(l->valuestring, "as small, named by value") != NULL;
+    assert_true(shown);
+    cJSON_Delete(p);
+    /* the page keeps bridges in md_cache: a bridge of its own name, shown under the value's */
+    p = plan(f, "SELECT * FROM query_table('small') JOIN dim USING (k)", MD_SPLIT_LOCAL_CACHE);
+    assert_string_equal(str(bridge(p, 0), "name"), "__md_b7_0");
+    assert_string_equal(str(bridge(p, 0), "alias"), "small");
+    cJSON_Delete(p);
+    /* a write: the root is the target's site; the macro's call runs there whole */
+    p = plan(f, "CREATE TABLE w AS SELECT * FROM top_k(dim, grp, 2)", 0);
+    assert_string_equal(str(p, "root"), "remote");
+    assert_string_equal(str(bridge(p, 0), "from"), "local");
+    assert_string_equal(str(bridge(p, 0), "name"), "dim");
+    assert_non_null(strstr(str(cJSON_GetObjectItem(p, "final"), "sql"), "top_k(dim, grp, 2)"));
+    cJSON_Delete(p);
+    /* refused: a qualified name cannot be given to a temporary table */
+    md_sql_error e;
+    const char *q = "INSERT INTO fact SELECT * FROM query_table('memory.main.dim')";
+    md_split_text tx;
+    assert_int_equal(md_split_prepare(q, strlen(q), &tx, &e), MD_OK);
+    char *ast = duck(f, "json_serialize_sql", tx.query);
+    md_split_text_free(&tx);
+    char *out = NULL;
+    assert_int_equal(md_split_plan(f->r, q, strlen(q), ast, strlen(ast), 0, 1, &out, &e), MD_EUNSUPPORTED);
+    assert_non_null(strstr(e.message, "named by value with its schema or database"));
+    md_free(ast);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -300,6 +343,7 @@ int main(void) {
         T(numbers_stay_exact),
         T(statements_that_cannot_split_say_why),
         T(what_would_change_an_answer_stays_put),
+        T(a_table_named_by_value_moves_under_its_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

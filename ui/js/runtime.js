@@ -324,6 +324,13 @@ export class Runtime extends EventTarget {
           else await moved.done;
           hybrid.bridges.push({ ...b, rows: moved.rows, bytes: moved.bytes, ms: performance.now() - b0 });
         }
+        // A table the statement names by value (query_table('t')) is found under its own name: in the
+        // browser its bridge is an md_cache table, shown in temp under that name.
+        for (const b of plan.bridges) {
+          if (b.alias && b.alias !== b.name) {
+            await this.local.query(`CREATE TEMP VIEW ${ident(b.alias)} AS SELECT * FROM ${ident(CACHE_DB)}.main.${ident(b.name)}`);
+          }
+        }
       } catch (e) {
         await Promise.allSettled(uploads);
         await this.#dropBridges(plan);
@@ -413,6 +420,9 @@ export class Runtime extends EventTarget {
     const names = plan.bridges.map((b) => b.name);
     if (!names.length) return;
     if (plan.root === 'local') {
+      for (const b of plan.bridges) {
+        if (b.alias && b.alias !== b.name) await this.local.query(`DROP VIEW IF EXISTS temp.main.${ident(b.alias)}`).catch(() => {});
+      }
       for (const n of names) await this.local.query(`DROP TABLE IF EXISTS ${ident(CACHE_DB)}.main.${ident(n)}`).catch(() => {});
     } else {
       // not awaited: the server runs it before this session's next request
