@@ -275,6 +275,30 @@ test('cross-site writes move the rows once, in both directions', async () => {
   assert.deepEqual(r.rows, [['336']]);
 });
 
+test('a table named only by value (query_table) moves under its own name, in both directions', async () => {
+  // server -> browser: the bridge is an md_cache table, and a temp view gives it the name the value says
+  let r = await runSql(page, "CREATE TABLE memory.main.by_value AS SELECT count(*) AS n, sum(amount) AS s FROM query_table('orders') WHERE id < 100");
+  assert.equal(r.error, null);
+  r = await runSql(page, 'SELECT n, s FROM memory.main.by_value');
+  assert.equal(r.site, 'local');
+  assert.deepEqual(r.rows, [['100', '7425.0']]);
+  r = await runSql(page, "CREATE TABLE memory.main.by_value2 AS SELECT count(*) AS n FROM query_table('orders')"); // its view was dropped
+  assert.equal(r.error, null);
+  // browser -> server: uploaded as temp.main.big_orders for the final query to find
+  r = await runSql(page, "CREATE TABLE my_db.main.by_value_up AS SELECT * FROM query_table('big_orders')");
+  assert.equal(r.error, null);
+  r = await runSql(page, 'SELECT count(*) FROM by_value_up');
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.rows, [['336']]);
+  // nothing of either move is left under those names
+  r = await runSql(page, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'big_orders'");
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.rows, [['0']]);
+  r = await runSql(page, "SELECT count(*) FROM query_table('orders')");
+  assert.equal(r.site, 'remote');
+  assert.deepEqual(r.rows, [['5000']]);
+});
+
 test('a session option runs at both sites, so split queries see it at both', async () => {
   let r = await runSql(page, "SET default_null_order = 'nulls_first'");
   assert.equal(r.error, null);

@@ -295,6 +295,8 @@ static void routing_defaults(void **state) {
     expect_route(r, "FROM query('SELECT * FROM memory.lt')", MD_ROUTE_LOCAL);
     expect_route(r, "FROM query_table('no_such', 'no.such.db.x')", MD_ROUTE_REMOTE);
     expect_route(r, "FROM top_k(lt, 2) JOIN orders ON true", MD_ROUTE_HYBRID);
+    expect_route(r, "CREATE MACRO memory.main.m(lt) AS TABLE FROM query_table(lt)", MD_ROUTE_LOCAL);
+    expect_route(r, "CREATE MACRO memory.main.m(orders) AS TABLE FROM query_table(orders)", MD_ROUTE_LOCAL);
     expect_route(r, "CREATE SECRET (TYPE s3)", MD_ROUTE_REMOTE);
     expect_route(r, "CREATE SECRET s IN MD (TYPE s3)", MD_ROUTE_SERVER);
     expect_route(r, "CREATE SNAPSHOT OF my_db", MD_ROUTE_SERVER);
