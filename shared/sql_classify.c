@@ -311,16 +311,26 @@ static void add_query_tables(cx *c, const md_sql_token *t) {
     md_free(v);
 }
 
+/* Built-in table functions whose values are never table names. */
+static int takes_no_table_name(const char *fname) {
+    static const char *const names[] = {"unnest", "range", "generate_series", "repeat", "repeat_row", "json_each",
+                                        "json_tree", "sql_auto_complete", "which_secret"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (strcasecmp(fname, names[k]) == 0) return 1;
+    return 0;
+}
+
 /* Positional argument tokens [j, k) of table function `fname` (not a file
  * function): the tables it may name by value. */
 static void named_tables(cx *c, const char *fname, size_t j, size_t k) {
     const md_sql_token *a = &c->t[j];
+    if (takes_no_table_name(fname)) return;
     if (k == j + 1 && a->type == MD_TOK_STRING) {
         if (strcasecmp(fname, "query") == 0) add_query_tables(c, a);
         else add_named_string(c, a);
         return;
     }
-    if (punct(c, a, '[') && punct(c, &c->t[k - 1], ']')) { /* ['t1', 't2'] */
+    if (strcasecmp(fname, "query_table") == 0 && punct(c, a, '[') && punct(c, &c->t[k - 1], ']')) { /* ['t1', 't2'] */
         for (size_t i = j + 1; i + 1 < k; i += 2) {
             if (c->t[i].type != MD_TOK_STRING || !(punct(c, &c->t[i + 1], ',') || i + 2 == k)) return;
         }

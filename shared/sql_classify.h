@@ -35,11 +35,12 @@
  * t'), pragma_table_info('t'), or a table macro handed t (a bare name there
  * is a string to DuckDB) -- and read that table when it runs, where no parse
  * tree shows a reference.  Each such argument that could name a table -- a
- * string, a dotted name, a list of strings, and for query() every table its
- * SQL string reads -- is recorded as a TABLE relation with `dynamic` set,
+ * string, a dotted name, query_table's list of strings, and for query() every
+ * table its SQL string reads -- is recorded as a TABLE relation with `dynamic` set,
  * spanning the argument, right after its function.  Whether it names a
  * table is for the catalog to say (wasm/router.c drops the ones it does not
- * know); a CTE name in scope is not recorded.
+ * know); a CTE name in scope is not recorded, nor are the values of built-in
+ * functions that take no table name (unnest, range, repeat_row, json_each...).
  *
  * Invariants: every md_sql_stmt's span and every relation's span lie inside
  * the text given to md_sql_classify(); statements are in text order; a

@@ -140,6 +140,8 @@ static void tables_named_by_value(void **state) {
         /* not names: expressions, named arguments, too many parts, empty parts,
          * a CTE in scope, a file function's arguments */
         {"FROM range(n + 1)", "query FROM | r function range"},
+        {"FROM unnest(['a', 'b']), repeat_row('a', num_rows = 2), f(['a'])",
+         "query FROM | r function unnest; r function repeat_row; r function f"},
         {"FROM f(x := 't', 'a.b.c.d', 'a..b', t::VARCHAR)", "query FROM | r function f"},
         {"WITH c AS (SELECT 1) FROM query_table('c')", "query SELECT | r function query_table"},
         {"FROM read_csv('x.csv', names = ['a'])", "query FROM | r function read_csv(x.csv)"},
@@ -181,7 +183,7 @@ static void joins_and_set_operations(void **state) {
          "query SELECT | r table a; r table b; r table c; r table d; r table e; r table f"},
         {"FROM (a JOIN b ON true) JOIN c ON (a.x = c.x)", "query FROM | r table a; r table b; r table c"},
         {"FROM a, LATERAL (SELECT * FROM b WHERE b.x = a.x) l", "query FROM | r table a; r table b"},
-        {"FROM a CROSS JOIN LATERAL unnest(a.l) u", "query FROM | r table a; r function unnest; r table a.l byvalue"},
+        {"FROM a CROSS JOIN LATERAL unnest(a.l) u", "query FROM | r table a; r function unnest"},
         /* a VALUES list in FROM is no table; its rows may hold subqueries */
         {"FROM VALUES ('A', 1), ('B', (SELECT max(x) FROM u)) t(a, b), w", "query FROM | r table u; r table w"},
         {"SELECT * FROM a UNION SELECT * FROM b EXCEPT FROM c INTERSECT (SELECT 1 FROM d)",
