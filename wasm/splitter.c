@@ -1085,6 +1085,10 @@ static void explain_ref(xp *x, const cJSON *ref, md_site site, int depth) {
         for (size_t k = 0; fn && k < x->s->nleaves; k++) {
             const leaf *d = &x->s->leaves[k];
             const bridge *b = d->dynamic && d->owner == (int)(fn - x->s->leaves) ? named_bridge(x->s, d) : NULL;
+            for (size_t j = 0; b && j < k; j++) { /* named twice in the call: shown once */
+                const leaf *e = &x->s->leaves[j];
+                if (e->dynamic && e->owner == d->owner && named_bridge(x->s, e) == b) b = NULL;
+            }
             if (!b) continue;
             char bytes[32];
             human_bytes(b->bytes, bytes, sizeof bytes);
