@@ -473,7 +473,7 @@ static int make_plan(md_dual *d, const char *sql, unsigned flags, unsigned qid, 
 static void drop_bridges(md_dual *d, cJSON *bridges, md_site root) {
     md_buf b = MD_BUF_INIT;
     const cJSON *br;
-    cJSON_ArrayForEach(br, bridges) { /* a table named by value is a bridge under that name: any bytes */
+    cJSON_ArrayForEach(br, bridges) { /* quoted: a table named by value moves under the user's name */
         static const char drop[] = "DROP TABLE IF EXISTS temp.main.";
         md_buf_append(&b, drop, sizeof drop - 1);
         md_buf_put_quoted(&b, jstr(br, "name"), '"');

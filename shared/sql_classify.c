@@ -324,7 +324,10 @@ static int takes_no_table_name(const char *fname) {
  * function): the tables it may name by value. */
 static void named_tables(cx *c, const char *fname, size_t j, size_t k) {
     const md_sql_token *a = &c->t[j];
-    if (takes_no_table_name(fname)) return;
+    /* in a macro's body a name handed to query_table() is its parameter */
+    if (takes_no_table_name(fname) || strcmp(c->st->verb, "CREATE MACRO") == 0 ||
+        strcmp(c->st->verb, "CREATE FUNCTION") == 0)
+        return;
     if (k == j + 1 && a->type == MD_TOK_STRING) {
         if (strcasecmp(fname, "query") == 0) add_query_tables(c, a);
         else add_named_string(c, a);

@@ -40,7 +40,8 @@
  * spanning the argument, right after its function.  Whether it names a
  * table is for the catalog to say (wasm/router.c drops the ones it does not
  * know); a CTE name in scope is not recorded, nor are the values of built-in
- * functions that take no table name (unnest, range, repeat_row, json_each...).
+ * functions that take no table name (unnest, range, repeat_row, json_each...),
+ * nor anything in the body of CREATE MACRO / FUNCTION (its parameters).
  *
  * Invariants: every md_sql_stmt's span and every relation's span lie inside
  * the text given to md_sql_classify(); statements are in text order; a

@@ -603,10 +603,7 @@ static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
     for (size_t k = 0; k < st->nrels; k++) {
         res o;
         resolve(x, &st->rels[k], &o);
-        /* A value that names no table, or one in a macro's body (there a
-         * name handed to query_table() is the macro's parameter). */
-        if (st->rels[k].dynamic && (o.code != MD_OK || !o.found || strcmp(st->verb, "CREATE MACRO") == 0 ||
-                                    strcmp(st->verb, "CREATE FUNCTION") == 0)) {
+        if (st->rels[k].dynamic && (o.code != MD_OK || !o.found)) { /* a value that names no table */
             set_res(&o, MD_SITE_NONE, "none", false, NULL, NULL, NULL);
             o.code = MD_OK;
         }

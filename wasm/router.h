@@ -75,8 +75,7 @@
  *   - a table named by value (query_table('t'), query('... t'), a macro
  *     handed t: sql_classify.h) is placed like a table reference when the
  *     catalog knows it, and places nothing otherwise (never an error: the
- *     value may be no table name at all) or in CREATE MACRO / FUNCTION (a
- *     name there is the macro's parameter), so pragma_table_info('t') runs
+ *     value may be no table name at all), so pragma_table_info('t') runs
  *     where t is, and a statement that also reads the other site is HYBRID;
  *   - a statement whose relations place nothing (SELECT 1, SET, PRAGMA,
  *     SHOW DATABASES, CALL, INSTALL) runs at the active site: the site of the

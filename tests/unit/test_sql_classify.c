@@ -143,6 +143,7 @@ static void tables_named_by_value(void **state) {
         {"FROM unnest(['a', 'b']), repeat_row('a', num_rows = 2), f(['a'])",
          "query FROM | r function unnest; r function repeat_row; r function f"},
         {"FROM f(x := 't', 'a.b.c.d', 'a..b', t::VARCHAR)", "query FROM | r function f"},
+        {"CREATE MACRO m(t) AS TABLE FROM query_table(t)", "ddl CREATE MACRO | w object m +create; r function query_table"},
         {"WITH c AS (SELECT 1) FROM query_table('c')", "query SELECT | r function query_table"},
         {"FROM read_csv('x.csv', names = ['a'])", "query FROM | r function read_csv(x.csv)"},
     };

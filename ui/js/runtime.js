@@ -58,6 +58,10 @@ function byteToIndex(str, byte) {
   return i;
 }
 
+/** A bridge of a table named by value whose table has another name (the page's md_cache): the
+ * final query finds it through a temp view named as the value says. */
+const needsView = (b) => b.alias && b.alias !== b.name;
+
 function fail(code, message, position) {
   const e = new Error(message);
   e.code = code;
@@ -326,10 +330,8 @@ export class Runtime extends EventTarget {
         }
         // A table the statement names by value (query_table('t')) is found under its own name: in the
         // browser its bridge is an md_cache table, shown in temp under that name.
-        for (const b of plan.bridges) {
-          if (b.alias && b.alias !== b.name) {
-            await this.local.query(`CREATE TEMP VIEW ${ident(b.alias)} AS SELECT * FROM ${ident(CACHE_DB)}.main.${ident(b.name)}`);
-          }
+        for (const b of plan.bridges.filter(needsView)) {
+          await this.local.query(`CREATE TEMP VIEW ${ident(b.alias)} AS SELECT * FROM ${ident(CACHE_DB)}.main.${ident(b.name)}`);
         }
       } catch (e) {
         await Promise.allSettled(uploads);
@@ -420,8 +422,8 @@ export class Runtime extends EventTarget {
     const names = plan.bridges.map((b) => b.name);
     if (!names.length) return;
     if (plan.root === 'local') {
-      for (const b of plan.bridges) {
-        if (b.alias && b.alias !== b.name) await this.local.query(`DROP VIEW IF EXISTS temp.main.${ident(b.alias)}`).catch(() => {});
+      for (const b of plan.bridges.filter(needsView)) {
+        await this.local.query(`DROP VIEW IF EXISTS temp.main.${ident(b.alias)}`).catch(() => {});
       }
       for (const n of names) await this.local.query(`DROP TABLE IF EXISTS ${ident(CACHE_DB)}.main.${ident(n)}`).catch(() => {});
     } else {
