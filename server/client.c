@@ -64,6 +64,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 #include "result_format.h"
 #include "sql_classify.h"
@@ -107,17 +108,7 @@ typedef struct client {
     md_dual *dual;
 } client;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static double now_ms_f(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -292,14 +283,14 @@ static int client_connect(client *cl) {
         print_conn_error("cannot send HELLO", err);
         goto fail;
     }
-    int64_t deadline = now_ms() + HELLO_TIMEOUT_MS;
+    int64_t deadline = md_now_ms() + HELLO_TIMEOUT_MS;
     for (;;) {
         uint8_t *frame = NULL;
         md_frame_header h;
-        int left = (int)(deadline - now_ms());
+        int left = (int)(deadline - md_now_ms());
         rc = recv_frame(cl, left > 0 ? left : 0, &frame, &h, &err);
         if (rc == MD_ETIMEOUT) {
-            if (now_ms() < deadline) continue;
+            if (md_now_ms() < deadline) continue;
             print_conn_error("the server did not answer HELLO in time", NULL);
             goto fail;
         }
@@ -445,7 +436,7 @@ static int on_end(client *cl, stmt *st, const cJSON *j) {
     progress_clear(cl);
     int rc = MD_OK;
     if (cl->count) {
-        printf("%lld\t%llu\t%.3f\n", (long long)st->rows, (unsigned long long)st->bytes, now_ms_f() - st->t0);
+        printf("%lld\t%llu\t%.3f\n", (long long)st->rows, (unsigned long long)st->bytes, md_now_ms_f() - st->t0);
         fflush(stdout);
     } else if (st->fmt) {
         rc = md_fmt_finish(st->fmt);
@@ -454,7 +445,7 @@ static int on_end(client *cl, stmt *st, const cJSON *j) {
     if (st->reader && server_rows >= 0 && (int64_t)server_rows != st->rows)
         fprintf(stderr, "Warning: the server reported %.0f rows, %lld arrived\n", server_rows, (long long)st->rows);
     stmt_reset(st);
-    st->t0 = now_ms_f();
+    st->t0 = md_now_ms_f();
     return rc;
 }
 
@@ -486,8 +477,8 @@ static int run_query(client *cl, const char *sql) {
         return EXIT_CONN;
     }
     stmt st = {0};
-    st.t0 = now_ms_f();
-    int64_t started = now_ms();
+    st.t0 = md_now_ms_f();
+    int64_t started = md_now_ms();
     double pct = -1, done = 0, total = 0;
     bool cancel_sent = false;
     int result = EXIT_OK;
@@ -513,7 +504,7 @@ static int run_query(client *cl, const char *sql) {
         md_frame_header h;
         rc = recv_frame(cl, POLL_SLICE_MS, &frame, &h, &err);
         if (rc == MD_ETIMEOUT) {
-            if (!cancel_sent) progress_show(cl, pct, done, total, now_ms() - started);
+            if (!cancel_sent) progress_show(cl, pct, done, total, md_now_ms() - started);
             continue;
         }
         if (rc != MD_OK) {
@@ -546,7 +537,7 @@ static int run_query(client *cl, const char *sql) {
             done = json_num(j, "rows_processed", 0);
             total = json_num(j, "total_rows", 0);
             cJSON_Delete(j);
-            if (!cancel_sent) progress_show(cl, pct, done, total, now_ms() - started);
+            if (!cancel_sent) progress_show(cl, pct, done, total, md_now_ms() - started);
             break;
         }
         case MD_MSG_RESULT_END: {
@@ -589,7 +580,7 @@ static int run_query(client *cl, const char *sql) {
     md_free(err);
     if (result == EXIT_OK && st.display_failed) result = EXIT_SQL;
     if (result == EXIT_CONN) client_disconnect(cl);
-    if (cl->timer && result != EXIT_CONN) printf("Run Time (s): real %.3f\n", (double)(now_ms() - started) / 1000.0);
+    if (cl->timer && result != EXIT_CONN) printf("Run Time (s): real %.3f\n", (double)(md_now_ms() - started) / 1000.0);
     fflush(stdout);
     return result;
 }
@@ -898,7 +889,7 @@ static int run_dual(client *cl, const char *sql) {
         md_dual_hooks hooks = {dual_batch, NULL, &o};
         md_dual_stats stats;
         char *err = NULL;
-        double t0 = now_ms_f();
+        double t0 = md_now_ms_f();
         int rc = md_dual_run(cl->dual, one, &hooks, &stats, &err);
         if (o.fmt) md_fmt_finish(o.fmt);
         md_fmt_destroy(&o.fmt);
@@ -906,9 +897,9 @@ static int run_dual(client *cl, const char *sql) {
         if (rc == MD_OK && strcmp(stats.where, "hybrid") == 0)
             fprintf(stderr, "hybrid (%s): %d bridge%s moved %llu bytes to the server and %llu bytes from it, %.1f ms\n",
                     stats.mode, stats.bridges, stats.bridges == 1 ? "" : "s", (unsigned long long)stats.bytes_up,
-                    (unsigned long long)stats.bytes_down, now_ms_f() - t0);
+                    (unsigned long long)stats.bytes_down, md_now_ms_f() - t0);
         else if (rc == MD_OK && cl->timer)
-            fprintf(stderr, "Run Time: %.3f s (%s)\n", (now_ms_f() - t0) / 1000.0, stats.where);
+            fprintf(stderr, "Run Time: %.3f s (%s)\n", (md_now_ms_f() - t0) / 1000.0, stats.where);
         if (rc != MD_OK) {
             fprintf(stderr, "Error: %s\n", err ? err : md_strerror(rc));
             status = rc == MD_ESQL || rc == MD_EUNSUPPORTED || rc == MD_ETOO_LARGE || rc == MD_EINVAL ||

@@ -20,6 +20,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 #include "router.h"
 #include "splitter.h"
@@ -38,11 +39,6 @@ struct md_dual {
     int dirty[3]; /* indexed by md_site */
 };
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 /* ---- catalogs ----------------------------------------------------------------- */
 
@@ -534,13 +530,13 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         size_t npending = 0;
         cJSON_ArrayForEach(br, bridges) {
             step_stats st = {0, 0, 0};
-            double t0 = now_ms();
+            double t0 = md_now_ms_f();
             int down = strcmp(jstr(br, "from"), "remote") == 0;
             rc = down ? move_down(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"), &st, out_err)
                       : move_up(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"),
                                 pipelined ? &pending[npending] : NULL, &st, out_err);
             if (rc == MD_OK && !down && pipelined) npending++;
-            st.ms = now_ms() - t0;
+            st.ms = md_now_ms_f() - t0;
             if (down) stats->bytes_down += st.bytes;
             else stats->bytes_up += st.bytes;
             stats->bridge_rows += st.rows;
@@ -558,7 +554,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
         if (rc == MD_OK) {
             snprintf(stats->mode, sizeof stats->mode, "%s", jstr(plan, "mode"));
             const char *fsql = jstr(cJSON_GetObjectItem(plan, "final"), "sql");
-            double t0 = now_ms();
+            double t0 = md_now_ms_f();
             char *analyzed = NULL;
             if (analyze) rc = analyze_final(d, root, fsql, &analyzed, out_err);
             else if (root == MD_SITE_LOCAL) rc = run_local(d, fsql, hooks, out_err);
@@ -569,7 +565,7 @@ static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, m
             retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
             char line[200];
             snprintf(line, sizeof line, "FINAL (%c): %.1f ms, its plan:", root == MD_SITE_LOCAL ? 'L' : 'R',
-                     now_ms() - t0);
+                     md_now_ms_f() - t0);
             cJSON_AddItemToArray(actual, cJSON_CreateString(line));
             if (rc == MD_OK && analyze) {
                 cJSON *lines = cJSON_Duplicate(cJSON_GetObjectItem(plan, "plan_text"), 1);

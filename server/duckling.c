@@ -57,6 +57,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 #include "session_option.h"
 #include "sql_lexer.h"
@@ -125,11 +126,6 @@ static struct {
 
 static void connection_release(duckdb_connection c, uint64_t options_set);
 
-static double now_ms_f(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- sending ------------------------------------------------------------ */
 
@@ -336,7 +332,7 @@ static int gather_chunk(session *s, uint32_t id, duckdb_arrow_options opts, duck
         rc = send_error(s, id, MD_EUNSUPPORTED, duckdb_error_data_message(ed), -1, NULL) ? MD_EIO : MD_ESQL;
     duckdb_destroy_error_data(&ed);
     if (rc != MD_OK) return rc;
-    if (gr->n++ == 0) gr->since_ms = now_ms_f();
+    if (gr->n++ == 0) gr->since_ms = md_now_ms_f();
     gr->rows += n;
     return MD_OK;
 }
@@ -389,7 +385,7 @@ static int stream_result(session *s, uint32_t id, duckdb_result *res, stmt_stats
     int sent_first = 0;
     for (;;) {
         if (g_rows.n > 0 && (!sent_first || g_rows.rows >= COALESCE_ROWS || g_rows.n == COALESCE_ARRAYS ||
-                             now_ms_f() - g_rows.since_ms >= COALESCE_MS)) {
+                             md_now_ms_f() - g_rows.since_ms >= COALESCE_MS)) {
             if ((rc = emit_batch(s, id, w, &g_rows, st)) != MD_OK) goto done;
             sent_first = 1;
         }
@@ -604,7 +600,7 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
     cJSON_AddNumberToObject(end, "statements", (double)total);
     cJSON_AddNumberToObject(end, "rows", (double)st.rows);
     cJSON_AddNumberToObject(end, "bytes", (double)st.bytes);
-    cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
+    cJSON_AddNumberToObject(end, "ms", md_now_ms_f() - t0);
     cJSON_AddBoolToObject(end, "final", final);
     rc = send_json(s, MD_MSG_RESULT_END, id, end) ? MD_EIO : MD_OK;
 out:
@@ -621,7 +617,7 @@ static void send_empty_end(session *s, uint32_t id, double t0) {
     cJSON_AddNumberToObject(end, "statements", 0);
     cJSON_AddNumberToObject(end, "rows", 0);
     cJSON_AddNumberToObject(end, "bytes", 0);
-    cJSON_AddNumberToObject(end, "ms", now_ms_f() - t0);
+    cJSON_AddNumberToObject(end, "ms", md_now_ms_f() - t0);
     cJSON_AddBoolToObject(end, "final", 1);
     send_json(s, MD_MSG_RESULT_END, id, end);
 }
@@ -688,7 +684,7 @@ static int run_db_statement(session *s, uint32_t id, const char *sql, const md_d
 }
 
 static void run_query(session *s, uint32_t id, const char *sql) {
-    double t0 = now_ms_f();
+    double t0 = md_now_ms_f();
     set_running(s, 1, id);
     md_dbscript *scr = NULL;
     md_sql_error perr;

@@ -37,6 +37,7 @@
 #include "frame_io.h"
 #include "md_alloc.h"
 #include "md_error.h"
+#include "md_time.h"
 
 #define START_TIMEOUT_MS 120000
 #define STOP_GRACE_MS 10000
@@ -66,11 +67,6 @@ struct md_pool {
     pthread_t reaper;
 };
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void mkdirs(const char *path) {
     char *tmp = md_strdup(path);
@@ -256,7 +252,7 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
             }
             /* It died under us: make sure it is gone, then start a new one. */
             kill(d->pid, SIGKILL);
-            stop_entry(d, now_ms());
+            stop_entry(d, md_now_ms());
             continue;
         }
         if (count_processes(p) >= p->cfg.max_ducklings) {
@@ -271,7 +267,7 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
                                        p->cfg.max_ducklings);
                 break;
             }
-            stop_entry(idle, now_ms());
+            stop_entry(idle, md_now_ms());
             pthread_cond_wait(&p->cv, &p->mu);
             continue;
         }
@@ -298,8 +294,8 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         d->pid = pid;
         d->control_fd = fd;
         d->state = LIVE;
-        d->idle_since_ms = now_ms();
-        if (p->closing) stop_entry(d, now_ms());
+        d->idle_since_ms = md_now_ms();
+        if (p->closing) stop_entry(d, md_now_ms());
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -310,7 +306,7 @@ void md_pool_close_channel(md_pool *p, uint64_t ticket) {
     pthread_mutex_lock(&p->mu);
     for (duckling *d = p->list; d; d = d->next) {
         if (d->ticket == ticket) {
-            if (d->sessions > 0 && --d->sessions == 0) d->idle_since_ms = now_ms();
+            if (d->sessions > 0 && --d->sessions == 0) d->idle_since_ms = md_now_ms();
             break;
         }
     }
@@ -338,7 +334,7 @@ static void reap_once(md_pool *p) {
             }
         }
     }
-    int64_t now = now_ms();
+    int64_t now = md_now_ms();
     for (duckling *d = p->list; d; d = d->next) {
         if (d->state == LIVE && d->sessions == 0 && p->cfg.idle_timeout_s >= 0 &&
             now - d->idle_since_ms >= (int64_t)p->cfg.idle_timeout_s * 1000) {
@@ -388,7 +384,7 @@ void md_pool_destroy(md_pool **pp) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     p->closing = 1;
-    int64_t now = now_ms();
+    int64_t now = md_now_ms();
     for (duckling *d = p->list; d; d = d->next) stop_entry(d, now);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);

@@ -19,6 +19,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 #include "ws_client.h"
 
@@ -76,11 +77,6 @@ static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h,
     return recv_frame_within(r, -1, out_data, out_h, out_err);
 }
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void md_rclient_set_timeout(md_rclient *r, int timeout_ms) {
     r->timeout_ms = timeout_ms;
@@ -96,7 +92,7 @@ static int recv_query_frame(md_rclient *r, uint32_t id, int64_t *deadline, int *
     for (;;) {
         int wait = -1;
         if (*deadline) {
-            int64_t left = *deadline - now_ms();
+            int64_t left = *deadline - md_now_ms();
             wait = left > 0 ? (int)left : 0;
         }
         char *why = NULL;
@@ -106,7 +102,7 @@ static int recv_query_frame(md_rclient *r, uint32_t id, int64_t *deadline, int *
             return rc;
         }
         md_free(why);
-        if (now_ms() < *deadline) continue; /* a signal ended the wait early */
+        if (md_now_ms() < *deadline) continue; /* a signal ended the wait early */
         if (*cancelled) {
             *out_err = md_asprintf("the query did not end within %d ms of its cancel", CANCEL_GRACE_MS);
             return MD_ETIMEOUT;
@@ -117,7 +113,7 @@ static int recv_query_frame(md_rclient *r, uint32_t id, int64_t *deadline, int *
         rc = md_ws_send_binary(r->ws, frame, sizeof frame, NULL, 0, out_err);
         if (rc != MD_OK) return rc;
         *cancelled = 1;
-        *deadline = now_ms() + CANCEL_GRACE_MS;
+        *deadline = md_now_ms() + CANCEL_GRACE_MS;
     }
 }
 
@@ -229,7 +225,7 @@ int md_rclient_query_recv(md_rclient *r, uint32_t id, const md_rclient_hooks *ho
     md_ipc_reader *rd = NULL;
     struct ArrowSchema schema; /* of the current statement, for on_batch */
     memset(&schema, 0, sizeof schema);
-    int64_t deadline = r->timeout_ms > 0 ? now_ms() + r->timeout_ms : 0;
+    int64_t deadline = r->timeout_ms > 0 ? md_now_ms() + r->timeout_ms : 0;
     int cancelled = 0;
     for (;;) {
         uint8_t *f = NULL;

@@ -48,6 +48,7 @@
 
 #include "md_alloc.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -82,15 +83,10 @@ struct md_ws {
     char *close_why;
 };
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int remaining_ms(int64_t deadline) {
     if (deadline < 0) return -1;
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - md_now_ms();
     return left < 0 ? 0 : (int)(left > 1000000000 ? 1000000000 : left);
 }
 
@@ -114,7 +110,7 @@ static void random_bytes(uint8_t *p, size_t n) {
             if (errno == EINTR) continue;
             /* No entropy source: fall back to a weak mix, masks only need
              * to be unpredictable to intermediaries, not secret. */
-            for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(rand() ^ (now_ms() >> (i % 8)));
+            for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(rand() ^ (md_now_ms() >> (i % 8)));
             return;
         }
         p += k;
@@ -434,7 +430,7 @@ int md_ws_connect(const char *url, int timeout_ms, size_t max_message, md_ws **o
     ws_url u;
     int rc = parse_url(url, &u, out_err);
     if (rc != MD_OK) return rc;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+    int64_t deadline = md_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
     int fd = -1;
     rc = tcp_connect(&u, deadline, &fd, out_err);
     if (rc != MD_OK) return rc;
@@ -592,7 +588,7 @@ static int finish_control(md_ws *ws, char **out_err) {
 }
 
 int md_ws_recv(md_ws *ws, int timeout_ms, uint8_t **out_data, size_t *out_len, char **out_err) {
-    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : md_now_ms() + timeout_ms;
     for (;;) {
         if (ws->state == ST_CLOSED) {
             set_err(out_err, "%s", ws->close_why ? ws->close_why : "the connection is closed");
@@ -689,7 +685,7 @@ void md_ws_close(md_ws **wsp) {
             if (send_frame(ws, OP_CLOSE, p, 2, NULL, 0) == MD_OK) {
                 ws->close_sent = true;
                 /* Wait briefly for the server's CLOSE, dropping data. */
-                int64_t deadline = now_ms() + 1000;
+                int64_t deadline = md_now_ms() + 1000;
                 while (ws->state != ST_CLOSED && remaining_ms(deadline) > 0) {
                     uint8_t *m = NULL;
                     size_t ml;
