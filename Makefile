@@ -4,11 +4,17 @@ SHELL := /bin/bash
 
 CC      ?= gcc
 DUCKDB  := build/duckdb
+# civetweb 1.15: Debian's source with our patch (scripts/patches), unpacked by
+# `make deps` and compiled here: WebSockets, IPv6, OpenSSL 3 linked (TLS), no
+# CGI, and threads with a 1 MiB stack (Debian's build gives them 100 KB).
+CIVETWEB := build/civetweb/src
+CIVETWEB_CFLAGS = $(OPT) -g -Wno-deprecated-declarations -DNDEBUG -DUSE_WEBSOCKET -DUSE_IPV6 -DNO_CGI -DOPENSSL_API_3_0 -DNO_SSL_DL \
+                   -DUSE_STACK_SIZE=1048576 -I$(CIVETWEB)/include
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
-           -D_GNU_SOURCE -Ishared -Iserver -isystem $(DUCKDB) -MMD -MP
-LIBS    := -L$(DUCKDB) -lduckdb -lcivetweb -lcjson -lsqlite3 -lmbedcrypto -lreadline -lpthread -lm
+           -D_GNU_SOURCE -Ishared -Iserver -isystem $(CIVETWEB)/include -isystem $(DUCKDB) -MMD -MP
+LIBS    := -L$(DUCKDB) -lduckdb -lcjson -lsqlite3 -lmbedcrypto -lssl -lcrypto -lreadline -lpthread -ldl -lm
 RPATH   := -Wl,-rpath,'$$ORIGIN/build/duckdb'
 
 # One object list per binary.
@@ -32,7 +38,7 @@ ifdef ASAN
   LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
+LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o) $(OBJ)/civetweb.o
 SHARED_OBJ := $(SHARED_SRC:%.c=$(OBJ)/%.o)
 MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 
@@ -85,9 +91,16 @@ $(DUCKDB)/duckdb.h $(DUCKDB)/libduckdb.so:
 deps:                                             ## install what is missing (apt, npm, DuckDB 1.4.4)
 	scripts/deps.sh
 
-$(OBJ)/%.o: %.c | $(DUCKDB)/duckdb.h
+$(OBJ)/%.o: %.c | $(DUCKDB)/duckdb.h $(CIVETWEB)/src/civetweb.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CIVETWEB)/src/civetweb.c: scripts/patches/civetweb-1.15-limits.patch
+	scripts/deps.sh
+	@touch $@
+$(OBJ)/civetweb.o: $(CIVETWEB)/src/civetweb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CIVETWEB_CFLAGS) $(filter -fsanitize% -fno-omit%,$(CFLAGS)) -c $< -o $@
 
 $(OBJ)/libmd.a: $(LIB_OBJ)
 	@rm -f $@

@@ -7,15 +7,16 @@
 #   - DuckDB 1.4.4: libduckdb.so from the pinned npm bindings package (in the
 #     lockfile) and duckdb.h from the duckdb@1.4.4 npm tarball, checked by SHA-1;
 #   - emscripten: the version in emsdk.lock (scripts/check-emsdk.sh);
-#   - cJSON for the WASM build: the Debian source package of the installed
-#     libcjson-dev version, patched, under build/cjson/src.
+#   - cJSON (for the WASM build) and civetweb (compiled into mdserver with
+#     our patch): the Debian source packages of the installed -dev versions,
+#     patched, under build/cjson/src and build/civetweb/src.
 # Usage: scripts/deps.sh [--bench]   (--bench adds the benchmark peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(gcc make pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libmbedtls-dev
           libcmocka-dev libreadline-dev libssl-dev emscripten clang
-          patch xz-utils    # unpack and patch the cJSON source (below)
+          patch xz-utils    # unpack and patch the cJSON and civetweb sources (below)
           chromium)         # browser tests (driven by playwright-core, never a downloaded browser)
 # Commands that may come from elsewhere (e.g. a newer Node.js): installed from
 # Debian only when the command is missing.   command:package
@@ -67,15 +68,22 @@ if [ ! -f build/duckdb/duckdb.h ]; then
     rm -f "build/dl/$tgz"
 fi
 
-# cJSON source for the WASM build (the native build links Debian's libcjson):
-# the Debian source package of the very version libcjson-dev has, fetched with
-# a private deb-src list under build/apt, its debian/patches applied, unpacked
-# under build/cjson/src.  Never committed (build/ is ignored).
-cjson_version=$(dpkg-query -W -f='${source:Version}' libcjson-dev)
-if [ ! -f build/cjson/src/cJSON.c ] || [ "$(cat build/cjson/src/.debian-version 2>/dev/null)" != "$cjson_version" ]; then
-    say "fetching the cJSON $cjson_version Debian source package (for the WASM build)"
-    mkdir -p build/apt/lists/partial build/cjson/dl
-    apt_dir=$PWD/build/apt
+# Debian source packages, fetched with a private deb-src list under build/apt
+# at the very version of the installed -dev package, Debian's own patches
+# applied, then ours (scripts/patches/NAME-*.patch), unpacked under
+# build/NAME/src.  Never committed (build/ is ignored).
+#   cJSON:    for the WASM build (the native build links Debian's libcjson);
+#   civetweb: compiled into mdserver with our limits patch (a frame judged
+#             by its declared length before buffering, an idle hook,
+#             connections refusable before their request is read).
+debian_source() {  # debian_source SOURCE-PACKAGE DEV-PACKAGE DEST
+    local pkg=$1 dev=$2 dest=$3 version stamp
+    version=$(dpkg-query -W -f='${source:Version}' "$dev")
+    stamp="$version $(find scripts/patches -name "$pkg-*.patch" -exec cat {} + | sha1sum | cut -d' ' -f1)"
+    [ -d "$dest/src" ] && [ "$(cat "$dest/src/.debian-version" 2>/dev/null)" = "$stamp" ] && return 0
+    say "fetching the $pkg $version Debian source package"
+    mkdir -p build/apt/lists/partial "$dest/dl"
+    local apt_dir=$PWD/build/apt src_list
     if [ -f /etc/apt/sources.list.d/debian.sources ]; then
         sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$apt_dir/debsrc.sources"
         src_list=$apt_dir/debsrc.sources
@@ -83,25 +91,33 @@ if [ ! -f build/cjson/src/cJSON.c ] || [ "$(cat build/cjson/src/.debian-version 
         sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > "$apt_dir/debsrc.list"
         src_list=$apt_dir/debsrc.list
     fi
-    apt_opts=(-o "Dir::Etc::SourceList=$src_list" -o Dir::Etc::SourceParts=/dev/null
-              -o "Dir::State::Lists=$apt_dir/lists" -o APT::Sandbox::User="$(id -un)")
-    apt-get -q "${apt_opts[@]}" update >/dev/null
-    rm -rf build/cjson/dl/* build/cjson/src build/cjson/unpack
-    (cd build/cjson/dl && apt-get -q "${apt_opts[@]}" source --download-only "cjson=$cjson_version" >/dev/null)
-    mkdir -p build/cjson/unpack
-    tar -xzf build/cjson/dl/cjson_*.orig.tar.gz -C build/cjson/unpack
-    src=$(find build/cjson/unpack -mindepth 1 -maxdepth 1 -type d | head -1)
-    tar -xJf build/cjson/dl/cjson_*.debian.tar.xz -C "$src"
+    local apt_opts=(-o "Dir::Etc::SourceList=$src_list" -o Dir::Etc::SourceParts=/dev/null
+                    -o "Dir::State::Lists=$apt_dir/lists" -o APT::Sandbox::User="$(id -un)")
+    [ -n "${apt_src_updated:-}" ] || apt-get -q "${apt_opts[@]}" update >/dev/null
+    apt_src_updated=1
+    rm -rf "$dest"/dl/* "$dest/src" "$dest/unpack"
+    (cd "$dest/dl" && apt-get -q "${apt_opts[@]}" source --download-only "$pkg=$version" >/dev/null)
+    mkdir -p "$dest/unpack"
+    tar -xf "$dest"/dl/"$pkg"_*.orig.tar.* -C "$dest/unpack"
+    local src patch opts
+    src=$(find "$dest/unpack" -mindepth 1 -maxdepth 1 -type d | head -1)
+    tar -xf "$dest"/dl/"$pkg"_*.debian.tar.* -C "$src"
     if [ -f "$src/debian/patches/series" ]; then
         while read -r patch opts; do
             case "$patch" in ''|'#'*) continue ;; esac
             patch -d "$src" ${opts:--p1} --forward --batch --quiet < "$src/debian/patches/$patch"
         done < "$src/debian/patches/series"
     fi
-    mv "$src" build/cjson/src
-    rm -rf build/cjson/unpack
-    echo "$cjson_version" > build/cjson/src/.debian-version
-fi
+    for patch in scripts/patches/"$pkg"-*.patch; do
+        [ -f "$patch" ] || continue
+        patch -d "$src" -p1 --forward --batch --quiet < "$patch"
+    done
+    mv "$src" "$dest/src"
+    rm -rf "$dest/unpack"
+    echo "$stamp" > "$dest/src/.debian-version"
+}
+debian_source cjson libcjson-dev build/cjson
+debian_source civetweb libcivetweb-dev build/civetweb
 
 scripts/check-emsdk.sh
 say "all dependencies present"

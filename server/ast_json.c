@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_guard.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
@@ -91,7 +92,8 @@ int md_ast_parse(duckdb_connection c, const char *sql, char **out_json, md_ast_e
 }
 
 int md_ast_deparse(duckdb_connection c, const char *request, size_t len, char **out_sql, md_ast_error *out_err) {
-    cJSON *j = cJSON_ParseWithLength(request, len); /* the shape only: DuckDB reads the text itself */
+    /* the shape only: DuckDB reads the text itself */
+    cJSON *j = md_json_parse(request, len, MD_JSON_TREE_DEPTH, NULL);
     const cJSON *stmts = cJSON_GetObjectItemCaseSensitive(j, "statements");
     int ok = cJSON_IsArray(stmts) && cJSON_GetArraySize(stmts) > 0;
     cJSON_Delete(j);

@@ -54,6 +54,7 @@
 #include "ast_json.h"
 #include "catalog_query.h"
 #include "frame_io.h"
+#include "json_guard.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
@@ -105,7 +106,10 @@ typedef struct session {
     struct session *next_live; /* g_sessions list, under g_mu */
 } session;
 
-#define MAX_SESSIONS 64
+#define MAX_SESSIONS MD_DUCKLING_MAX_SESSIONS
+/* A session closed by its client gives its connection back a moment after
+ * the pool counted it gone: a new session waits this long for one. */
+#define SESSION_CONN_WAIT_MS 3000
 
 static struct {
     duckdb_database db;
@@ -515,6 +519,21 @@ static int prepare_checked(session *s, uint32_t id, request_text *tx, idx_t i, d
     return rc;
 }
 
+/* Statement i of tx is typed PRAGMA (a pragma call): MD_OK when it is on
+ * session_option.c's allowlist, or the error code already sent. */
+static int pragma_checked(session *s, uint32_t id, request_text *tx, idx_t i) {
+    const char *text = NULL;
+    size_t len = 0;
+    md_sql_error e = {.code = MD_EPERMISSION, .position = 0};
+    int rc = statement_text(tx, i, &text, &len) ? md_session_pragma_check(text, len, &e) : MD_EPERMISSION;
+    if (rc == MD_OK) return MD_OK;
+    if (!text)
+        snprintf(e.message, sizeof e.message, "%s",
+                 "a PRAGMA that IMPORT DATABASE or another PRAGMA expands into is not run on the server");
+    long pos = text ? (long)(s->pos_offset + (uint32_t)(text - tx->sql) + e.position) : -1;
+    return send_error(s, id, rc, e.message, pos, NULL) ? MD_EIO : rc;
+}
+
 /*
  * Run extracted statement i of stmts as statement `index` of `total` of the
  * request (`final`: its last).  Returns MD_OK after RESULT_END was sent, or
@@ -546,6 +565,9 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
     if (type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_VARIABLE_SET ||
         type == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
         rc = prepare_checked(s, id, tx, i, &prep, &option);
+        if (rc != MD_OK) goto out;
+    } else if (type == DUCKDB_STATEMENT_TYPE_PRAGMA) {
+        rc = pragma_checked(s, id, tx, i);
         if (rc != MD_OK) goto out;
     }
     if (md_catalog_changes(type)) s->catalog_changed = 1;
@@ -750,7 +772,7 @@ static void run_ast(session *s, uint32_t id, int type, const char *text) {
  * RESULT_END after the final frame, or the first ERROR. */
 static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
     uint32_t hlen = len >= 4 ? md_get_u32le(p) : 0;
-    cJSON *h = len >= 4 && hlen <= len - 4 ? cJSON_ParseWithLength((const char *)p + 4, hlen) : NULL;
+    cJSON *h = len >= 4 && hlen <= len - 4 ? md_json_parse(p + 4, hlen, MD_JSON_CONTROL_DEPTH, NULL) : NULL;
     const cJSON *table = cJSON_GetObjectItemCaseSensitive(h, "table");
     int final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "final"));
     int code = MD_OK;
@@ -921,7 +943,7 @@ static void enqueue(session *s, uint32_t id, int type, char *sql) { enqueue_byte
 /* QUERY and PARSE: a JSON object {"sql": "..."} (QUERY: also "catalog":
  * false, no CATALOG(0) after it), queued as a job of `type`. */
 static void handle_sql_request(session *s, int type, uint32_t id, const uint8_t *payload, uint32_t len) {
-    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+    cJSON *j = md_json_parse(payload, len, MD_JSON_CONTROL_DEPTH, NULL);
     const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
     if (cJSON_IsString(sql)) {
         int quiet = type == MD_MSG_QUERY && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "catalog"));
@@ -1043,6 +1065,11 @@ static void start_session(int fd) {
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_lock(&g.mu);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += SESSION_CONN_WAIT_MS / 1000;
+    while (g.nfree == 0 && pthread_cond_timedwait(&g.cv, &g.mu, &deadline) != ETIMEDOUT) {
+    }
     if (g.nfree == 0) {
         pthread_mutex_unlock(&g.mu);
         md_frame_send_error(fd, 0, MD_EBUSY, "this user already has the maximum number of open sessions; "
@@ -1258,6 +1285,7 @@ static void connection_release(duckdb_connection c, uint64_t options_set) {
     simple_query(c, "USE my_db.main");
     pthread_mutex_lock(&g.mu);
     g.free_conns[g.nfree++] = c;
+    pthread_cond_broadcast(&g.cv);
     pthread_mutex_unlock(&g.mu);
 }
 

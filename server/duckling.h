@@ -21,6 +21,10 @@
 
 #define MD_DUCKLING_CONTROL_FD 3
 
+/* Sessions one duckling serves at once (one DuckDB connection each); the
+ * pool refuses a user's next session with SERVER_BUSY. */
+#define MD_DUCKLING_MAX_SESSIONS 64
+
 /* Entry point of `mdserver duckling ...`; argv[0] is "duckling".  Returns the
  * process exit status. */
 int md_duckling_main(int argc, char **argv);

@@ -4,11 +4,19 @@
  * Settings that matter (DESIGN section 11): tcp_nodelay (else small
  * messages wait ~44 ms), wasm/mjs MIME types (a wrong wasm type makes
  * duckdb-wasm hang), no directory listing, COOP/COEP so the page is
- * cross-origin isolated, no CORS header at all.  Each open WebSocket holds a
- * civetweb worker thread, so num_threads = max_connections + headroom for
- * plain HTTP and for politely refusing connections over the limit.
- * WebSocket keep-alive: civetweb pings a client idle for 30 s, so a long
- * query whose client sends nothing is not mistaken for a dead connection.
+ * cross-origin isolated, no CORS header at all; a Content-Security-Policy,
+ * no framing and no Referer (a URL never carries a token to another site).  Each open WebSocket holds a
+ * civetweb worker thread, so num_threads = max_connections + the
+ * unauthenticated budget + headroom for plain HTTP and for politely
+ * refusing connections over the limits.
+ *
+ * civetweb is our patched build (scripts/patches): a connection over its
+ * address's budget is closed before its request is read (init_connection,
+ * admission.h); a request's headers must arrive within REQUEST_TIMEOUT_MS;
+ * WebSocket frames are judged by their declared length before civetweb
+ * buffers them, and every second of silence asks the session whether the
+ * connection may stay (session.c: the HELLO deadline, pings every 30 s so a
+ * long query whose client sends nothing is not mistaken for a dead one).
  */
 #include "http.h"
 
@@ -21,6 +29,37 @@
 #include "session.h"
 
 #define HTTP_HEADROOM_THREADS 16
+/* Headers of a request, and each network write, must make progress within this. */
+#define REQUEST_TIMEOUT_MS "10000"
+/* How often a silent WebSocket's session is asked whether it may stay. */
+#define WEBSOCKET_TICK_MS "1000"
+
+/* What the page may load and run: only this origin's scripts (and
+ * WebAssembly), styles, workers and connections (the WebSocket included);
+ * never framed by another page, never a plugin or a form post elsewhere. */
+#define CONTENT_SECURITY_POLICY                                                                  \
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "               \
+    "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; " \
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/* Marks a connection counted in its address's budget (connection data). */
+static char address_counted;
+
+static int on_connection_open(const struct mg_connection *conn, void **conn_data) {
+    md_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (!md_admission_address_open(srv->admission, mg_get_request_info(conn)->remote_addr)) {
+        *conn_data = NULL;
+        return 1; /* refused: civetweb closes it unread */
+    }
+    *conn_data = &address_counted;
+    return 0;
+}
+
+static void on_connection_close(const struct mg_connection *conn) {
+    md_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (mg_get_user_connection_data(conn) == &address_counted)
+        md_admission_address_close(srv->admission, mg_get_request_info(conn)->remote_addr);
+}
 
 static int healthz(struct mg_connection *conn, void *srvp) {
     md_server *srv = srvp;
@@ -42,7 +81,8 @@ int md_http_start(md_server *srv, int *out_port, char **out_err) {
     char ports[300], threads[16];
     snprintf(ports, sizeof ports, "%s:%d", srv->cfg.bind, srv->cfg.port);
     if (strchr(srv->cfg.bind, ':')) snprintf(ports, sizeof ports, "[%s]:%d", srv->cfg.bind, srv->cfg.port);
-    snprintf(threads, sizeof threads, "%d", srv->cfg.max_connections + HTTP_HEADROOM_THREADS);
+    snprintf(threads, sizeof threads, "%d",
+             srv->cfg.max_connections + srv->cfg.max_unauthenticated + HTTP_HEADROOM_THREADS);
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", threads,
@@ -54,16 +94,23 @@ int md_http_start(md_server *srv, int *out_port, char **out_err) {
         "Cross-Origin-Opener-Policy: same-origin\r\n"
         "Cross-Origin-Embedder-Policy: require-corp\r\n"
         "Cross-Origin-Resource-Policy: same-origin\r\n"
-        "X-Content-Type-Options: nosniff",
-        "websocket_timeout_ms", "30000",
+        "X-Content-Type-Options: nosniff\r\n"
+        "Content-Security-Policy: " CONTENT_SECURITY_POLICY "\r\n"
+        "X-Frame-Options: DENY\r\n"
+        "Referrer-Policy: no-referrer",
+        "websocket_timeout_ms", WEBSOCKET_TICK_MS,
         "enable_websocket_ping_pong", "yes",
-        "request_timeout_ms", "30000",
+        "request_timeout_ms", REQUEST_TIMEOUT_MS,
         "enable_keep_alive", "yes",
         NULL,
     };
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.log_message = log_message;
+    cb.init_connection = on_connection_open;
+    cb.connection_close = on_connection_close;
+    cb.websocket_frame_begin = md_session_frame_begin;
+    cb.websocket_idle = md_session_idle;
     struct mg_init_data init = {.callbacks = &cb, .user_data = srv, .configuration_options = options};
     struct mg_error_data err = {0};
     char errtext[256] = "";

@@ -42,6 +42,9 @@
 #define START_TIMEOUT_MS 120000
 #define STOP_GRACE_MS 10000
 #define REAP_INTERVAL_MS 200
+/* A duckling stopped (SIGSTOP, a debugger) this long is killed and replaced:
+ * its user's requests get DUCKLING_FAILED instead of waiting for ever. */
+#define STOPPED_GRACE_MS 5000
 
 enum { STARTING, LIVE, STOPPING };
 
@@ -54,6 +57,7 @@ typedef struct duckling {
     int sessions;
     int64_t idle_since_ms;
     int64_t kill_at_ms;
+    int64_t stopped_since_ms; /* first seen stopped (0: running) */
     struct duckling *next;
 } duckling;
 
@@ -243,6 +247,13 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
             pthread_cond_wait(&p->cv, &p->mu); /* wait for it to be ready or gone */
             continue;
         }
+        if (d && d->sessions >= MD_DUCKLING_MAX_SESSIONS) {
+            rc = MD_EBUSY;
+            *out_err = md_asprintf("user %s already has the maximum of %d sessions open; close a tab or a client "
+                                   "and try again",
+                                   user, MD_DUCKLING_MAX_SESSIONS);
+            break;
+        }
         if (d) { /* LIVE */
             if (attach_session(d, user, read_only, out_fd) == MD_OK) {
                 d->sessions++;
@@ -313,7 +324,22 @@ void md_pool_close_channel(md_pool *p, uint64_t ticket) {
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Reap exited ducklings; stop idle ones; kill ones that will not stop. */
+/* Is process `pid` stopped (state T or t in /proc/PID/stat)? */
+static int process_stopped(pid_t pid) {
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')'); /* the command name may hold anything */
+    return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+}
+
+/* Reap exited ducklings; stop idle ones; kill ones that will not stop or
+ * that stay stopped. */
 static void reap_once(md_pool *p) {
     int status;
     pid_t pid;
@@ -342,6 +368,17 @@ static void reap_once(md_pool *p) {
             stop_entry(d, now);
         } else if (d->state == STOPPING && now >= d->kill_at_ms && d->pid > 0) {
             kill(d->pid, SIGKILL);
+        } else if (d->state == LIVE && d->pid > 0) {
+            if (!process_stopped(d->pid)) {
+                d->stopped_since_ms = 0;
+            } else if (!d->stopped_since_ms) {
+                d->stopped_since_ms = now;
+            } else if (now - d->stopped_since_ms >= STOPPED_GRACE_MS) {
+                fprintf(stderr, "mdserver: duckling for user %s (pid %d) has been stopped for %d s: killing it\n",
+                        d->user, (int)d->pid, STOPPED_GRACE_MS / 1000);
+                kill(d->pid, SIGKILL);
+                stop_entry(d, now);
+            }
         }
     }
 }

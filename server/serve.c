@@ -21,6 +21,7 @@
 
 #include "http.h"
 #include "md_alloc.h"
+#include "md_buf.h"
 #include "md_error.h"
 #include "protocol.h"
 #include "server.h"
@@ -40,6 +41,12 @@ static void usage(FILE *f) {
             "  --data-dir DIR         where databases and metadata live (default ./mdserver-data)\n"
             "  --ui-dir DIR           static web UI files (default: build/ui/ beside the binary)\n"
             "  --max-connections N    open WebSocket connections accepted at once (default 64)\n"
+            "  --max-unauthenticated N  of those, how many may be waiting to say HELLO (default 32)\n"
+            "  --max-per-address N    TCP connections at once from one address, an IPv6 /64 counting\n"
+            "                         as one (default 32; 0: no limit)\n"
+            "  --hello-timeout MS     close a WebSocket that has not authenticated by then (default 5000)\n"
+            "  --allow-origin ORIGIN  a web page origin (scheme://host:port) allowed to open sessions\n"
+            "                         besides the server's own; repeat for more\n"
             "  --max-frame-bytes N    largest message a client may send (default %u)\n"
             "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
             "  --threads N            DuckDB threads per duckling (default: number of cores)\n"
@@ -86,6 +93,10 @@ int md_serve_main(int argc, char **argv) {
     srv.cfg.port = DEFAULT_PORT;
     srv.cfg.data_dir = "mdserver-data";
     srv.cfg.max_connections = 64;
+    srv.cfg.max_unauthenticated = 32;
+    srv.cfg.max_per_address = 32;
+    srv.cfg.hello_timeout_ms = 5000;
+    md_buf origins = MD_BUF_INIT;
     srv.cfg.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     srv.cfg.max_result_bytes = 8ULL << 30;
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -102,6 +113,8 @@ int md_serve_main(int argc, char **argv) {
         {"max-result-bytes", required_argument, 0, 'r'}, {"threads", required_argument, 0, 't'},
         {"memory-limit", required_argument, 0, 'm'},  {"idle-timeout", required_argument, 0, 'i'},
         {"max-ducklings", required_argument, 0, 'x'}, {"help", no_argument, 0, 'h'},
+        {"max-unauthenticated", required_argument, 0, 'U'}, {"max-per-address", required_argument, 0, 'A'},
+        {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -118,16 +131,28 @@ int md_serve_main(int argc, char **argv) {
         case 'm': srv.cfg.duckling_memory = optarg; break;
         case 'i': srv.cfg.idle_timeout_s = atoi(optarg); break;
         case 'x': srv.cfg.max_ducklings = atoi(optarg); break;
-        case 'h': usage(stdout); md_free(mem); return 0;
-        default: usage(stderr); md_free(mem); return 2;
+        case 'U': srv.cfg.max_unauthenticated = atoi(optarg); break;
+        case 'A': srv.cfg.max_per_address = atoi(optarg); break;
+        case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
+        case 'O':
+            if (origins.len) md_buf_append(&origins, ",", 1);
+            md_buf_append(&origins, optarg, strlen(optarg));
+            break;
+        case 'h': usage(stdout); md_free(mem); md_buf_free(&origins); return 0;
+        default: usage(stderr); md_free(mem); md_buf_free(&origins); return 2;
         }
     }
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
-        srv.cfg.max_frame_bytes < 1024) {
+        srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
+        srv.cfg.hello_timeout_ms < 100) {
         usage(stderr);
         md_free(mem);
+        md_buf_free(&origins);
         return 2;
     }
+    md_buf_append(&origins, "", 1); /* NUL-terminated */
+    srv.cfg.allow_origins = (const char *)origins.data;
+    srv.admission = md_admission_create(srv.cfg.max_per_address, srv.cfg.max_unauthenticated);
 
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -203,6 +228,8 @@ out:
     md_gc_thread_stop(&gc);
     md_pool_destroy(&srv.pool);
     md_meta_close(&srv.meta);
+    md_admission_destroy(&srv.admission);
+    md_buf_free(&origins);
     if (status == 0) fprintf(stderr, "mdserver: stopped\n");
     md_free(err);
     md_free(mem);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "admission.h"
 #include "meta.h"
 #include "pool.h"
 
@@ -18,6 +19,10 @@ typedef struct md_server_config {
     const char *data_dir;      /* default ./mdserver-data */
     const char *ui_dir;        /* static files; default <binary's dir>/ui */
     int max_connections;       /* open WebSockets accepted at once */
+    int max_unauthenticated;   /* of which at most this many before HELLO */
+    int max_per_address;       /* TCP connections at once from one address (IPv6: one /64) */
+    int hello_timeout_ms;      /* a WebSocket that has not said HELLO by then is closed */
+    const char *allow_origins; /* comma-separated Origins allowed besides the server's own */
     uint32_t max_frame_bytes;  /* largest frame a client may send */
     uint64_t max_result_bytes; /* largest result of one query (0: unlimited) */
     int duckling_threads;
@@ -30,6 +35,7 @@ typedef struct md_server {
     md_server_config cfg;
     md_meta *meta;
     md_pool *pool;
+    md_admission *admission; /* connection budgets (admission.h) */
     struct mg_context *http;
     atomic_int ws_active; /* WebSockets open now, refused ones included */
     atomic_int ready;     /* 1 once /healthz may say so */

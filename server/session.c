@@ -3,8 +3,12 @@
  *
  * State machine:
  *   NEW --HELLO with a valid token--> READY --WebSocket close--> gone
- *    |  \--anything else: ERROR, close
- *    \--over the connection limit: ERROR SERVER_BUSY, close
+ *    |  \--anything else, or no HELLO within hello_timeout_ms: ERROR, close
+ *    \--over the connection limit or the unauthenticated budget:
+ *        ERROR SERVER_BUSY, close
+ * Before that, md_session_connect refuses with HTTP 403 an upgrade whose
+ * Origin is neither the server's own nor one allowed by --allow-origin
+ * (a request without Origin is not from a browser page and may go on).
  *
  * Threads: civetweb's connection thread runs the callbacks (frames from the
  * client); the pump thread copies frames from the duckling channel to the
@@ -16,12 +20,21 @@
  * final frame (RESULT_END with final=true, or ERROR) passes the pump, so when
  * a duckling dies every unfinished request gets an ERROR DUCKLING_FAILED.
  *
- * Frame checks, in order, before anything is processed: WebSocket opcode
- * (binary only), message size (accumulated over continuation frames, bounded
- * by max_frame_bytes + header), header (magic, version, flags, known type,
- * length bound), header length equal to the message's, then who may send the
- * type.  Bad frames get an ERROR and the connection stays usable; protocol
- * violations (no HELLO first, a server-only message type) close it.
+ * Frame checks, in order, before anything is processed: the declared
+ * length of each WebSocket frame, before civetweb reads its payload
+ * (md_session_frame_begin: before HELLO a message may be at most
+ * PREAUTH_MAX_MESSAGE bytes or the connection closes; after it, a message
+ * over max_frame_bytes + header is kept only as its first bytes, so its
+ * request id is known, and answered TOO_LARGE); WebSocket opcode (binary
+ * only); header (magic, version, flags, known type, length bound), header
+ * length equal to the message's, then who may send the type.  Bad frames
+ * get an ERROR and the connection stays usable; protocol violations (no
+ * HELLO first, a server-only message type) close it.  JSON payloads read
+ * here are parsed only after their nesting is bounded (json_guard.h).
+ *
+ * Idle connections: civetweb calls md_session_idle each websocket timeout
+ * (a second, http.c); it closes a connection that has not authenticated
+ * by its deadline and asks for a PING every PING_INTERVAL_MS otherwise.
  */
 #include "session.h"
 
@@ -34,10 +47,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "frame_io.h"
+#include "json_guard.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "protocol.h"
 #include "token.h"
 #include "version.h"
@@ -45,17 +61,28 @@
 #define MAX_PENDING 128
 /* Largest frame a duckling may send us: results stream in batches. */
 #define MAX_DUCKLING_FRAME (1u << 31)
+/* Largest message before HELLO: a HELLO is a few hundred bytes. */
+#define PREAUTH_MAX_MESSAGE 4096u
+/* An idle authenticated connection is pinged this often. */
+#define PING_INTERVAL_MS 30000
+/* Control frames (close, ping, pong) carry at most this much (RFC 6455). */
+#define MAX_CONTROL_PAYLOAD 125
 
 typedef struct md_session {
     md_server *srv;
     struct mg_connection *conn;
-    int refused;
+    void *conn_data;      /* what http.c left on the connection (its address budget) */
+    char *refused;        /* why the session is refused (SERVER_BUSY), or NULL */
+    int unauth_counted;   /* holds a place in the unauthenticated budget */
+    int64_t opened_ms, last_ping_ms;
     int authed;
     char *user;
     int read_only;
     /* Reassembly of a fragmented WebSocket message. */
     md_buf msg;
     int msg_too_large;
+    uint32_t msg_id;          /* request id of the message being received */
+    uint64_t msg_declared;    /* its declared length so far (md_session_frame_begin) */
     /* Duckling channel: owned by the connection thread; the pump reads it. */
     int chan_fd;
     uint64_t ticket;
@@ -227,8 +254,22 @@ static int channel_ensure(md_session *s, char **out_err) {
     return MD_OK;
 }
 
+/* The connection leaves the unauthenticated budget (authenticated or gone). */
+static void leave_unauth(md_session *s) {
+    if (!s->unauth_counted) return;
+    s->unauth_counted = 0;
+    md_admission_unauth_leave(s->srv->admission);
+}
+
 static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
-    cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+    const char *why = NULL;
+    cJSON *j = md_json_parse(payload, len, MD_JSON_CONTROL_DEPTH, &why);
+    if (!j) {
+        char *m = md_asprintf("HELLO must be a JSON object {\"protocol\": 1, \"token\": ...}: %s; closing", why);
+        send_error(s, 0, MD_EPROTOCOL, m);
+        md_free(m);
+        return 0;
+    }
     const cJSON *proto = cJSON_GetObjectItemCaseSensitive(j, "protocol");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "token");
     int ok = 0;
@@ -247,6 +288,7 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
             s->user = user;
             s->read_only = ro;
             s->authed = 1;
+            leave_unauth(s);
             ok = 1;
             cJSON *w = cJSON_CreateObject();
             cJSON_AddNumberToObject(w, "protocol", MD_PROTOCOL_VERSION);
@@ -332,32 +374,114 @@ static int handle_frame(md_session *s, const uint8_t *frame, size_t n) {
     }
 }
 
+/* Is the page that opened this WebSocket allowed to?  No Origin: not a
+ * browser page (the terminal client, the tests).  Otherwise the Origin must
+ * be the server's own (scheme and Host of this very request) or one of the
+ * --allow-origin list (comma-separated, compared without regard to case). */
+static int origin_allowed(const struct mg_connection *conn, const char *allow) {
+    const char *origin = mg_get_header(conn, "Origin");
+    if (!origin) return 1;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *host = mg_get_header(conn, "Host");
+    if (host) {
+        const char *scheme = ri->is_ssl ? "https://" : "http://";
+        size_t sl = strlen(scheme);
+        if (strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0) return 1;
+    }
+    size_t ol = strlen(origin);
+    for (const char *p = allow; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == ol && strncasecmp(p, origin, n) == 0) return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 int md_session_connect(const struct mg_connection *conn, void *srvp) {
     md_server *srv = srvp;
+    if (!origin_allowed(conn, srv->cfg.allow_origins)) {
+        static const char body[] =
+            "This page's origin may not open a session on this server; start mdserver with "
+            "--allow-origin ORIGIN to allow it.\n";
+        mg_printf((struct mg_connection *)conn,
+                  "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                  "Connection: close\r\n\r\n%s",
+                  sizeof body - 1, body);
+        return 1;
+    }
     md_session *s = md_calloc(1, sizeof *s);
     s->srv = srv;
     s->chan_fd = -1;
+    s->opened_ms = s->last_ping_ms = md_now_ms();
+    s->conn_data = mg_get_user_connection_data(conn);
     pthread_mutex_init(&s->mu, NULL);
-    if (atomic_fetch_add(&srv->ws_active, 1) >= srv->cfg.max_connections) s->refused = 1;
+    if (atomic_fetch_add(&srv->ws_active, 1) >= srv->cfg.max_connections)
+        s->refused = md_asprintf("the server already has its maximum of %d connections open; try again later",
+                                 srv->cfg.max_connections);
+    else if (!md_admission_unauth_enter(srv->admission))
+        s->refused = md_asprintf("the server already has its maximum of %d connections waiting to authenticate; "
+                                 "try again later",
+                                 srv->cfg.max_unauthenticated);
+    else
+        s->unauth_counted = 1;
     mg_set_user_connection_data(conn, s);
     return 0;
+}
+
+static void close_with(md_session *s, int code, const char *message) {
+    send_error(s, 0, code, message);
+    mg_websocket_write(s->conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf5", 2); /* 1013: try again later */
 }
 
 void md_session_ready(struct mg_connection *conn, void *srvp) {
     md_session *s = mg_get_user_connection_data(conn);
     s->conn = conn;
-    if (s->refused) {
-        char *m = md_asprintf("the server already has its maximum of %d connections open; try again later",
-                              s->srv->cfg.max_connections);
-        send_error(s, 0, MD_EBUSY, m);
-        md_free(m);
-        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf5", 2); /* 1013: try again later */
+    if (s->refused) close_with(s, MD_EBUSY, s->refused);
+}
+
+int md_session_frame_begin(struct mg_connection *conn, int header_byte, unsigned long long length) {
+    md_session *s = mg_get_user_connection_data(conn);
+    int opcode = header_byte & 0x0f;
+    if (!s || s->refused) return MG_WEBSOCKET_FRAME_CLOSE;
+    if (opcode >= MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+        return length <= MAX_CONTROL_PAYLOAD ? MG_WEBSOCKET_FRAME_READ : MG_WEBSOCKET_FRAME_CLOSE;
+    if (opcode != MG_WEBSOCKET_OPCODE_CONTINUATION) s->msg_declared = 0;
+    s->msg_declared += length;
+    if (!s->authed) {
+        if (s->msg_declared > PREAUTH_MAX_MESSAGE) {
+            char *m = md_asprintf("a message before HELLO may be at most %u bytes (this one declares %llu); closing",
+                                  PREAUTH_MAX_MESSAGE, (unsigned long long)s->msg_declared);
+            send_error(s, 0, MD_ETOO_LARGE, m);
+            md_free(m);
+            return MG_WEBSOCKET_FRAME_CLOSE;
+        }
+        return MG_WEBSOCKET_FRAME_READ;
     }
+    uint64_t limit = (uint64_t)s->srv->cfg.max_frame_bytes + MD_FRAME_HEADER_SIZE;
+    return s->msg_declared > limit ? MG_WEBSOCKET_FRAME_TRUNCATE : MG_WEBSOCKET_FRAME_READ;
+}
+
+int md_session_idle(struct mg_connection *conn) {
+    md_session *s = mg_get_user_connection_data(conn);
+    if (!s || s->refused) return 0;
+    int64_t now = md_now_ms();
+    if (!s->authed && now - s->opened_ms >= s->srv->cfg.hello_timeout_ms) {
+        char *m = md_asprintf("no HELLO within %d ms of connecting; closing", s->srv->cfg.hello_timeout_ms);
+        send_error(s, 0, MD_ETIMEOUT, m);
+        md_free(m);
+        return 0;
+    }
+    if (s->authed && now - s->last_ping_ms >= PING_INTERVAL_MS) {
+        s->last_ping_ms = now;
+        return 2;
+    }
+    return 1;
 }
 
 int md_session_data(struct mg_connection *conn, int flags, char *data, size_t len, void *srvp) {
     md_session *s = mg_get_user_connection_data(conn);
-    int opcode = flags & 0x0f, fin = flags & 0x80;
+    int opcode = flags & 0x0f, fin = flags & 0x80, truncated = flags & MG_WEBSOCKET_FLAG_TRUNCATED;
     switch (opcode) {
     case MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE:
         mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, data, len >= 2 ? 2 : 0);
@@ -368,7 +492,7 @@ int md_session_data(struct mg_connection *conn, int flags, char *data, size_t le
     case MG_WEBSOCKET_OPCODE_PONG: return 1;
     case MG_WEBSOCKET_OPCODE_TEXT:
         send_error(s, 0, MD_EBAD_FRAME, "text WebSocket messages are not part of the protocol: send binary frames");
-        return !s->refused;
+        return !s->refused && s->authed;
     default: break;
     }
     if (s->refused) return 0;
@@ -376,21 +500,12 @@ int md_session_data(struct mg_connection *conn, int flags, char *data, size_t le
     if (opcode == MG_WEBSOCKET_OPCODE_BINARY) {
         s->msg.len = 0;
         s->msg_too_large = 0;
+        s->msg_id = len >= 12 ? md_get_u32le((const uint8_t *)data + 8) : 0;
     }
     /* Fast path: a whole message in one WebSocket frame. */
-    if (fin && opcode == MG_WEBSOCKET_OPCODE_BINARY) {
-        if (len > limit) {
-            uint32_t id = len >= 12 ? md_get_u32le((const uint8_t *)data + 8) : 0;
-            char *m = md_asprintf("message of %zu bytes exceeds the limit of %u bytes per frame", len,
-                                  s->srv->cfg.max_frame_bytes);
-            send_error(s, id, MD_ETOO_LARGE, m);
-            md_free(m);
-            return 1;
-        }
-        return handle_frame(s, (const uint8_t *)data, len);
-    }
+    if (fin && opcode == MG_WEBSOCKET_OPCODE_BINARY && !truncated) return handle_frame(s, (const uint8_t *)data, len);
     if (!s->msg_too_large) {
-        if (s->msg.len + len > limit) {
+        if (truncated || s->msg.len + len > limit) {
             s->msg_too_large = 1;
             md_buf_free(&s->msg);
         } else {
@@ -401,7 +516,7 @@ int md_session_data(struct mg_connection *conn, int flags, char *data, size_t le
     int keep = 1;
     if (s->msg_too_large) {
         char *m = md_asprintf("message exceeds the limit of %u bytes per frame", s->srv->cfg.max_frame_bytes);
-        send_error(s, 0, MD_ETOO_LARGE, m);
+        send_error(s, s->msg_id, MD_ETOO_LARGE, m);
         md_free(m);
     } else {
         keep = handle_frame(s, s->msg.data, s->msg.len);
@@ -419,10 +534,13 @@ void md_session_close(const struct mg_connection *conn, void *srvp) {
     s->closing = 1;
     pthread_mutex_unlock(&s->mu);
     channel_release(s);
+    leave_unauth(s);
     atomic_fetch_sub(&srv->ws_active, 1);
     md_buf_free(&s->msg);
     md_free(s->user);
+    md_free(s->refused);
     pthread_mutex_destroy(&s->mu);
-    mg_set_user_connection_data(conn, NULL);
+    /* what http.c keeps on the connection goes back, for its close callback */
+    mg_set_user_connection_data(conn, s->conn_data);
     md_free(s);
 }

@@ -24,6 +24,15 @@ void md_session_ready(struct mg_connection *conn, void *srv);
  * connection open, 0 to close it. */
 int md_session_data(struct mg_connection *conn, int flags, char *data, size_t len, void *srv);
 
+/* civetweb (patched) frame hook: judge a WebSocket frame by its declared
+ * length before its payload is read.  Returns an MG_WEBSOCKET_FRAME_* value. */
+int md_session_frame_begin(struct mg_connection *conn, int header_byte, unsigned long long length);
+
+/* civetweb (patched) idle hook: the connection received nothing for a
+ * websocket timeout.  Returns 0 to close it (no HELLO by the deadline),
+ * 1 to wait on, 2 to wait on after a PING. */
+int md_session_idle(struct mg_connection *conn);
+
 /* civetweb close callback: release everything the session holds. */
 void md_session_close(const struct mg_connection *conn, void *srv);
 

@@ -288,6 +288,29 @@ out:
     return rc;
 }
 
+/* Pragma calls a session may make (md_session_pragma_check). */
+static const char *const allowed_pragmas[] = {"enable_optimizer", "disable_optimizer"};
+
+int md_session_pragma_check(const char *sql, size_t len, md_sql_error *err) {
+    toks x;
+    int rc = lex(sql, len, &x, err);
+    if (rc != MD_OK) return rc;
+    if (!is_word(&x, 0, "PRAGMA") || !is_name(&x, 1)) {
+        rc = fail(err, MD_EPERMISSION, 0,
+                  "a PRAGMA that does not come from the text sent (IMPORT DATABASE or a PRAGMA that expands into "
+                  "statements) is not run on the server");
+    } else {
+        char *name = md_strndup(x.sql + x.t[1].off, x.t[1].len);
+        rc = MD_EPERMISSION;
+        for (size_t k = 0; k < sizeof allowed_pragmas / sizeof *allowed_pragmas; k++)
+            if (strcasecmp(name, allowed_pragmas[k]) == 0) rc = MD_OK;
+        if (rc != MD_OK) refused(err, x.t[1].off, name);
+        md_free(name);
+    }
+    md_free(x.t);
+    return rc;
+}
+
 /* ---- functions that change the server's state ---------------------------------------- */
 
 /* DuckDB functions whose effect is the whole database's (its logging), named

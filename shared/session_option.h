@@ -61,6 +61,17 @@ int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql
 int md_session_explain_check(const char *sql, size_t len, md_sql_error *err);
 
 /*
+ * Check sql[0..len), one statement DuckDB typed as PRAGMA (a pragma call
+ * that neither expands into a query, like PRAGMA table_info, nor assigns,
+ * like PRAGMA name = value, which DuckDB types SET): MD_OK for a pragma on
+ * the allowlist (enable_optimizer, disable_optimizer: how this session's
+ * queries are planned, put back when it ends); MD_EPERMISSION with a
+ * sentence naming it otherwise (profiling writes SQL into the server's log,
+ * checkpoint and verification modes belong to the server).
+ */
+int md_session_pragma_check(const char *sql, size_t len, md_sql_error *err);
+
+/*
  * Check a whole request sql[0..len) for a name of DuckDB's logging
  * functions (enable_logging, disable_logging, truncate_duckdb_logs), quoted
  * or not, anywhere a name may stand: MD_OK, or MD_EPERMISSION with a

@@ -63,6 +63,10 @@ test('HTTP: /healthz, UI with COOP/COEP and MIME types, no directory listing', a
   assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.equal(page.headers.get('access-control-allow-origin'), null);
+  assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(page.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+  assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
   const js = await fetch(`${srv.http}/js/wire.js`);
   assert.match(js.headers.get('content-type'), /javascript/);
   const dir = await fetch(`${srv.http}/js/`);

@@ -17,6 +17,8 @@ before(async () => {
   browser = await launch();
   page = browser.page;
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // the page's Content-Security-Policy must never have to block anything it does
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
 });
 after(async () => {
   await browser?.close();
@@ -37,6 +39,19 @@ test('a bad token shows the login form with the reason; a good one logs in and l
   await page.goto(`${srv.http}/`);
   await page.evaluate(() => window.mdPage.ready);
   assert.match(await page.textContent(sel('connection')), /pageuser/);
+  // a login link opened in this logged-in tab leaves the address bar at once
+  await page.evaluate((t) => { location.hash = `token=${t}`; }, token);
+  await page.waitForFunction(() => !location.hash.includes('token='));
+  assert.match(await page.textContent(sel('connection')), /pageuser/);
+});
+
+test('a token in the query string is never used (it reaches Referer headers and logs), only removed', async () => {
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(`${srv.http}/?token=${token}`);
+  await page.waitForSelector(`${sel('login')}:not([hidden])`);
+  assert.equal(new URL(page.url()).search, '', 'the token is removed from the address bar');
+  assert.equal(await page.evaluate(() => localStorage.getItem('mdserver.token')), null);
+  await openPage(page, srv.http, token);
 });
 
 test('a remote query runs on the server and its result is cached in the browser', async () => {

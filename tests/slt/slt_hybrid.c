@@ -304,10 +304,12 @@ static int placement_of(const char *sql) {
 
 /* A session option (SET, RESET, PRAGMA naming no table): 1.  Under random
  * placement it must hold at both sites, since a split query runs at both;
- * it is run on the local connection too.  PRAGMA enable_verification (a
- * device of DuckDB's own runner: every query is re-run several ways and
- * compared) is not run: DuckDB 1.4's appender, which the bridges use, fails
- * under it ("syntax error at or near -" for negative values). */
+ * it is run on the local connection too.  PRAGMA enable_verification and
+ * the verify_ pragmas (devices of DuckDB's own runner: every query is re-run
+ * several ways and compared) run only on the local connection: the server
+ * refuses them (they are not a session's to set), and DuckDB 1.4's appender,
+ * which the bridges use, fails under enable_verification ("syntax error at
+ * or near -" for negative values). */
 static int session_option(const char *sql, int *local_only) {
     md_sql_script *sc;
     md_sql_error e;
@@ -316,7 +318,7 @@ static int session_option(const char *sql, int *local_only) {
               (strncmp(sc->stmts[0].verb, "SET", 3) == 0 || strncmp(sc->stmts[0].verb, "RESET", 5) == 0 ||
                strncmp(sc->stmts[0].verb, "PRAGMA", 6) == 0);
     md_sql_script_free(&sc);
-    *local_only = yes && strcasestr(sql, "_verification") != NULL;
+    *local_only = yes && (strcasestr(sql, "_verification") || strcasestr(sql, "verify_"));
     return yes;
 }
 

@@ -126,6 +126,21 @@ static void explain_of_a_setting_is_refused(void **state) {
         assert_int_equal(md_session_explain_check(no[i], strlen(no[i]), &e), MD_EPERMISSION);
 }
 
+static void pragma_calls_are_allow_listed(void **state) {
+    (void)state;
+    md_sql_error e;
+    const char *ok[] = {"PRAGMA enable_optimizer", "pragma DISABLE_OPTIMIZER", "PRAGMA disable_optimizer;"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (md_session_pragma_check(ok[i], strlen(ok[i]), &e) != MD_OK) fail_msg("<%s>: %s", ok[i], e.message);
+    const char *no[] = {"PRAGMA enable_profiling", "PRAGMA disable_checkpoint_on_shutdown",
+                        "PRAGMA enable_verification", "pragma verify_external", "SELECT 1", "PRAGMA"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_int_equal(md_session_pragma_check(no[i], strlen(no[i]), &e), MD_EPERMISSION);
+    assert_int_equal(md_session_pragma_check("PRAGMA enable_profiling", 23, &e), MD_EPERMISSION);
+    assert_int_equal(e.position, 7);
+    assert_non_null(strstr(e.message, "does not let a session change \"enable_profiling\""));
+}
+
 static void logging_functions_are_refused_wherever_named(void **state) {
     (void)state;
     md_sql_error e;
@@ -164,6 +179,7 @@ int main(void) {
         cmocka_unit_test(server_options_are_refused),
         cmocka_unit_test(text_not_read_is_refused),
         cmocka_unit_test(explain_of_a_setting_is_refused),
+        cmocka_unit_test(pragma_calls_are_allow_listed),
         cmocka_unit_test(logging_functions_are_refused_wherever_named),
         cmocka_unit_test(the_list_is_consistent),
     };

@@ -2,9 +2,11 @@
 // Cancel, progress, status line, error with its position, first rows, CSV
 // files dropped or picked.  Everything it runs goes through runtime.js.
 //
-// Token: taken once from the URL (#token=… or ?token=…, then removed from
-// the address bar), kept in localStorage; a token the server refuses is
-// forgotten and the login form comes back.
+// Token: taken once from the URL fragment (#token=…, then removed from the
+// address bar, also in a tab already logged in), kept in localStorage; a
+// token the server refuses is forgotten and the login form comes back.  A
+// token in the query string (?token=…) is never used, only removed: the
+// query string reaches the server's request line and other sites' Referer.
 //
 // For automation window.mdPage exposes {runtime, ready} (ready resolves when
 // the session is up), the elements carry data-testid attributes, and
@@ -31,17 +33,18 @@ function fmtBytes(n) {
 }
 const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
-/** The token from the URL (once) or from storage; the URL loses it. */
+/** The token of the URL's fragment, if any, stored; the address bar loses
+ * every token it shows.  Returns the stored token. */
 function takeToken() {
   const url = new URL(location.href);
   const hash = new URLSearchParams(url.hash.slice(1));
-  const fromUrl = hash.get('token') ?? url.searchParams.get('token');
-  if (fromUrl) {
-    localStorage.setItem(TOKEN_KEY, fromUrl);
+  const fromUrl = hash.get('token');
+  if (fromUrl) localStorage.setItem(TOKEN_KEY, fromUrl);
+  if (fromUrl !== null || url.searchParams.has('token')) {
     url.searchParams.delete('token');
     hash.delete('token');
-    url.hash = hash.toString();
-    history.replaceState(null, '', url.pathname + url.search + (url.hash.length > 1 ? url.hash : ''));
+    const rest = hash.toString();
+    history.replaceState(null, '', url.pathname + url.search + (rest ? `#${rest}` : ''));
   }
   return localStorage.getItem(TOKEN_KEY);
 }
@@ -324,9 +327,14 @@ function startFromUrlOrStorage() {
   start(token).then(resolveReady, (e) => { if (e.code !== 'AUTH_FAILED') rejectReady(e); })
     .finally(() => { starting = false; });
 }
-// A login link opened in a tab that shows the login form changes only the
-// fragment: take the token from it.
+// A login link opened in an open tab changes only the fragment: the token
+// leaves the address bar at once; a tab showing the login form logs in
+// with it, a tab logged in with another token starts over with the new one.
 window.addEventListener('hashchange', () => {
-  if (!runtime && !starting && /token=/.test(location.hash)) startFromUrlOrStorage();
+  if (!/token=/.test(location.hash)) return;
+  const before = localStorage.getItem(TOKEN_KEY);
+  const token = takeToken();
+  if (!runtime && !starting) startFromUrlOrStorage();
+  else if (token !== before) location.reload();
 });
 startFromUrlOrStorage();

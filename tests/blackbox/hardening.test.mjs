@@ -1,0 +1,269 @@
+// Hardening: what an outsider with no token, and a user with one, must not
+// be able to do to a real ./mdserver on 127.0.0.1 (issue 15; docs/security.md).
+// Each test is one finding; each failed against the server before the fix.
+// Attackers connect from their own loopback addresses (127.0.0.0/8 is all
+// this machine's), so the per-address budget separates them from real users.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startServer, createToken } from '../lib/server.mjs';
+import { MdClient, MSG } from '../lib/mdclient.mjs';
+import { encodeFrame } from '../../ui/js/wire.js';
+import { rawWebSocket, tcpConnect, closed, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
+
+const HELLO_TIMEOUT_MS = 1500;
+const MAX_FRAME = 1 << 20;
+let srv, alice;
+
+before(async () => {
+  srv = await startServer({
+    args: ['--hello-timeout', String(HELLO_TIMEOUT_MS), '--max-per-address', '8', '--max-unauthenticated', '12',
+           '--max-frame-bytes', String(MAX_FRAME), '--allow-origin', 'http://allowed.example:8080'],
+  });
+  alice = createToken(srv.dataDir, 'alice');
+});
+
+after(async () => { await srv?.stop({ removeData: true }); });
+
+/** The server is up and serves a real user from 127.0.0.1. */
+async function serverServes() {
+  assert.equal(srv.proc.exitCode, null, 'the server is still running');
+  const h = await fetch(`${srv.http}/healthz`, { signal: AbortSignal.timeout(3000) });
+  assert.equal(h.status, 200);
+  const c = await MdClient.connect(srv.url, alice);
+  assert.deepEqual(await c.rows('SELECT 42 AS answer'), [{ answer: 42 }]);
+  await c.close();
+}
+
+function nested(depth) { return '['.repeat(depth) + ']'.repeat(depth); }
+
+test('a deeply nested HELLO is refused with an error; the server stays up', async () => {
+  // ~640 nested '[' (656 bytes) overflowed a civetweb thread's stack: every session lost.
+  for (const depth of [700, 2000]) {
+    const ws = await rawWebSocket(srv.port);
+    assert.equal(ws.status, 101);
+    const hello = `{"protocol":1,"token":"x","junk":${nested(depth)}}`;
+    ws.sock.write(frame(2, encodeFrame(MSG.HELLO, 0, new TextEncoder().encode(hello))));
+    const f = await ws.next();
+    assert.equal(f?.json?.code, 'PROTOCOL_ERROR', `depth ${depth}`);
+    assert.match(f.json.message, /nests deeper/);
+    await ws.closed;
+  }
+  await serverServes();
+});
+
+test('deeply nested JSON after HELLO (QUERY, UPLOAD header, DEPARSE) gets an error, never a crash', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const deep = nested(100000);
+  const q = await c.request(MSG.QUERY, new TextEncoder().encode(`{"sql":"SELECT 1","x":${deep}}`));
+  assert.equal(q.json.code, 'INVALID_ARGUMENT');
+  const d = await c.request(MSG.DEPARSE, new TextEncoder().encode(`{"statements":${deep}}`));
+  assert.equal(d.json.code, 'INVALID_ARGUMENT');
+  const header = new TextEncoder().encode(`{"table":"t","final":true,"x":${deep}}`);
+  const up = new Uint8Array(4 + header.length);
+  new DataView(up.buffer).setUint32(0, header.length, true);
+  up.set(header, 4);
+  const u = await c.request(MSG.UPLOAD, up);
+  assert.equal(u.json.code, 'BAD_FRAME');
+  assert.deepEqual(await c.rows('SELECT 1 AS still'), [{ still: 1 }]);
+  await c.close();
+  await serverServes();
+});
+
+test("Origin: another site's page cannot open a session; the server's own and allowed origins can", async () => {
+  const tryOrigin = (origin) => new Promise((resolve) => {
+    const ws = new WebSocket(srv.url, { origin });
+    ws.once('open', () => { ws.close(); resolve(101); });
+    ws.once('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy(); });
+    ws.once('error', () => resolve('error'));
+  });
+  assert.equal(await tryOrigin('http://evil.example'), 403);
+  assert.equal(await tryOrigin(`http://127.0.0.1:${srv.port}.evil.example`), 403);
+  assert.equal(await tryOrigin(`http://127.0.0.1:${srv.port}`), 101);
+  assert.equal(await tryOrigin('http://allowed.example:8080'), 101);
+  const raw = await rawWebSocket(srv.port, { origin: 'http://evil.example' });
+  assert.equal(raw.status, 403);
+  assert.match(raw.head, /--allow-origin/);
+  raw.sock.destroy();
+});
+
+test('a socket that never says HELLO is closed at the deadline with a clear error', async () => {
+  const t0 = Date.now();
+  const ws = await rawWebSocket(srv.port, { localAddress: '127.0.0.2' });
+  assert.equal(ws.status, 101);
+  const f = await ws.next(HELLO_TIMEOUT_MS + 5000);
+  assert.equal(f?.json?.code, 'TIMEOUT');
+  assert.match(f.json.message, /no HELLO within 1500 ms/);
+  await ws.closed;
+  const took = Date.now() - t0;
+  assert.ok(took >= HELLO_TIMEOUT_MS - 100 && took < HELLO_TIMEOUT_MS + 3000, `closed after ${took} ms`);
+});
+
+test('a stalled frame before HELLO is also ended by the deadline', async () => {
+  const ws = await rawWebSocket(srv.port, { localAddress: '127.0.0.2' });
+  ws.sock.write(frameHeader(2, 200)); // declares 200 bytes, sends none
+  ws.sock.write(Buffer.alloc(10));
+  const f = await ws.next(HELLO_TIMEOUT_MS + 5000);
+  assert.equal(f?.json?.code, 'TIMEOUT');
+  await ws.closed;
+});
+
+test('pre-auth lock-out: idle sockets from one address cannot keep real users out', async () => {
+  // 40 sockets that never say HELLO, from one address: only its budget (8) is admitted.
+  const attempts = await Promise.allSettled(
+    Array.from({ length: 40 }, () => rawWebSocket(srv.port, { localAddress: '127.0.0.3' })));
+  const upgraded = attempts.filter((a) => a.status === 'fulfilled' && a.value.status === 101).map((a) => a.value);
+  assert.ok(upgraded.length <= 8, `${upgraded.length} sockets from one address were admitted`);
+  // a real user from elsewhere gets in at once, while they are open
+  const t0 = Date.now();
+  await serverServes();
+  assert.ok(Date.now() - t0 < 3000);
+  // and the idle ones are gone after the deadline
+  await Promise.all(upgraded.map((w) => w.closed));
+  for (const a of attempts) if (a.status === 'fulfilled') a.value.sock.destroy();
+});
+
+test('pre-auth lock-out: the unauthenticated budget refuses with SERVER_BUSY, and frees itself', async () => {
+  // 12 waiting sockets from 12 addresses fill the budget of 12.
+  const waiting = [];
+  for (let i = 0; i < 12; i++) waiting.push(await rawWebSocket(srv.port, { localAddress: `127.0.1.${i + 1}` }));
+  const over = await rawWebSocket(srv.port, { localAddress: '127.0.1.100' });
+  const f = await over.next();
+  assert.equal(f?.json?.code, 'SERVER_BUSY');
+  assert.match(f.json.message, /maximum of 12 connections waiting to authenticate/);
+  await over.closed;
+  await Promise.all(waiting.map((w) => w.closed)); // the deadline ends them
+  await serverServes();
+});
+
+test('unfinished HTTP handshakes do not hang /healthz or the page', async () => {
+  const socks = [];
+  const attempts = await Promise.allSettled(Array.from({ length: 100 }, async () => {
+    const s = await tcpConnect(srv.port, { localAddress: '127.0.0.4' });
+    s.on('error', () => {});
+    s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // never ends its headers
+    socks.push(s);
+  }));
+  assert.ok(attempts.length === 100);
+  const t0 = Date.now();
+  const h = await fetch(`${srv.http}/healthz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(h.status, 200);
+  const page = await fetch(`${srv.http}/`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(page.status, 200);
+  assert.ok(Date.now() - t0 < 3000, `healthz and / took ${Date.now() - t0} ms`);
+  // over the address's budget, connections were closed unread
+  const closedNow = socks.filter((s) => s.destroyed || s.readableEnded).length;
+  await Promise.all(socks.map((s) => Promise.race([closed(s), new Promise((r) => setTimeout(r, 50))])));
+  const closedSoon = socks.filter((s) => s.destroyed || s.readableEnded).length;
+  assert.ok(Math.max(closedNow, closedSoon) >= 100 - 8 - 2, `${closedSoon} of 100 closed`);
+  for (const s of socks) s.destroy();
+  await serverServes();
+});
+
+test('pre-auth memory: a frame declaring 400 MB is refused by its header, before buffering', async () => {
+  const before = await rssBytes(srv.proc.pid);
+  const ws = await rawWebSocket(srv.port, { localAddress: '127.0.0.5' });
+  ws.sock.on('error', () => {});
+  ws.sock.write(frameHeader(2, 400 * 1024 * 1024));
+  ws.sock.write(Buffer.alloc(1024, 7));
+  const f = await ws.next();
+  assert.equal(f?.json?.code, 'TOO_LARGE');
+  assert.match(f.json.message, /before HELLO may be at most 4096 bytes \(this one declares 419430400\)/);
+  // whatever the client goes on sending is never held
+  const chunk = Buffer.alloc(1 << 20, 7);
+  for (let i = 0; i < 64 && !ws.sock.destroyed; i++) {
+    if (!ws.sock.write(chunk)) await new Promise((r) => { ws.sock.once('drain', r); ws.sock.once('close', r); });
+  }
+  await ws.closed;
+  const grew = (await rssBytes(srv.proc.pid)) - before;
+  assert.ok(grew < 32 * 1024 * 1024, `the server grew by ${(grew / 1048576).toFixed(1)} MB`);
+  await serverServes();
+});
+
+test('after HELLO, a frame over --max-frame-bytes is dropped as it arrives: TOO_LARGE for its id, memory flat', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const before = await rssBytes(srv.proc.pid);
+  const size = 256 * 1024 * 1024;
+  const big = new Uint8Array(size);
+  big.set(encodeFrame(MSG.QUERY, 77, new Uint8Array(0)).subarray(0, 16));
+  new DataView(big.buffer).setUint32(12, size - 16, true);
+  c.sendRaw(big);
+  const f = await c.next(60000);
+  assert.equal(f.json.code, 'TOO_LARGE');
+  assert.equal(f.id, 77);
+  const grew = (await rssBytes(srv.proc.pid)) - before;
+  assert.ok(grew < 32 * 1024 * 1024, `the server grew by ${(grew / 1048576).toFixed(1)} MB for a 256 MB frame`);
+  assert.deepEqual(await c.rows('SELECT 3 AS usable'), [{ usable: 3 }]);
+  await c.close();
+});
+
+test("a user's session over the duckling's 64 gets SERVER_BUSY, and the others keep working", async () => {
+  const s = await startServer({ args: ['--max-per-address', '0', '--max-connections', '80'] });
+  try {
+    const tok = createToken(s.dataDir, 'dora');
+    const clients = [];
+    for (let i = 0; i < 64; i++) {
+      const c = await MdClient.connect(s.url, tok);
+      assert.deepEqual(await c.rows(`SELECT ${i} AS i`), [{ i }]);
+      clients.push(c);
+    }
+    const extra = await MdClient.connect(s.url, tok);
+    const r = await extra.query('SELECT 1');
+    assert.equal(r.error?.code, 'SERVER_BUSY');
+    assert.match(r.error.message, /already has the maximum of 64 sessions open/);
+    // nobody else lost anything
+    assert.deepEqual(await clients[0].rows('SELECT 0 AS ok'), [{ ok: 0 }]);
+    assert.deepEqual(await clients[63].rows('SELECT 63 AS ok'), [{ ok: 63 }]);
+    // once a session closes, the next one gets in
+    await clients.pop().close();
+    let ok = null;
+    for (let i = 0; i < 100 && !ok; i++) {
+      const again = await extra.query('SELECT 2 AS two');
+      if (!again.error) ok = again;
+      else await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(ok, 'a session got in after one closed');
+    await Promise.all([...clients, extra].map((c) => c.close()));
+  } finally {
+    await s.stop({ removeData: true });
+  }
+});
+
+test('a stopped (SIGSTOP) duckling is killed and replaced: its requests get DUCKLING_FAILED, not a hang', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  await c.rows('CREATE OR REPLACE TABLE kept AS SELECT 5 AS v');
+  const ducklings = srv.children();
+  assert.equal(ducklings.length, 1, 'one duckling (alice)');
+  process.kill(ducklings[0], 'SIGSTOP');
+  const t0 = Date.now();
+  const r = await c.query('SELECT 1');
+  const took = Date.now() - t0;
+  assert.equal(r.error?.code, 'DUCKLING_FAILED');
+  assert.ok(took < 15000, `answered after ${took} ms`);
+  assert.match(srv.stderr, /has been stopped for 5 s: killing it/);
+  // the next request gets a fresh duckling and the committed table
+  assert.deepEqual(await c.rows('SELECT v FROM kept'), [{ v: 5 }]);
+  await c.close();
+});
+
+test('PRAGMAs are allow-listed: profiling, checkpoint and verification modes are refused; query pragmas work', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  for (const p of ['enable_profiling', 'enable_profile', 'disable_checkpoint_on_shutdown', 'enable_verification',
+    'verify_external', 'enable_object_cache', 'enable_print_progress_bar', 'disable_progress_bar', 'force_checkpoint']) {
+    const r = await c.query(`PRAGMA ${p}`);
+    assert.equal(r.error?.code, 'PERMISSION_DENIED', p);
+    assert.match(r.error.message, new RegExp(`does not let a session change "${p}"`, 'i'));
+    assert.equal(r.error.position, 7);
+  }
+  // the SQL of later queries never reaches the server's log
+  const marker = `marker_${Date.now()}`;
+  assert.deepEqual(await c.rows(`SELECT 1 AS ${marker}`), [{ [marker]: 1 }]);
+  assert.doesNotMatch(srv.stderr, new RegExp(marker));
+  // what a session may do
+  await c.rows('PRAGMA disable_optimizer');
+  await c.rows('PRAGMA enable_optimizer');
+  await c.rows('CREATE OR REPLACE TABLE pragma_t (a INTEGER, b VARCHAR)');
+  const info = await c.rows("PRAGMA table_info('pragma_t')");
+  assert.deepEqual(info.map((r) => r.name), ['a', 'b']);
+  await c.close();
+});
