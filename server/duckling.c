@@ -40,6 +40,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@
 #include "md_buf.h"
 #include "md_error.h"
 #include "md_time.h"
+#include "path_guard.h"
 #include "protocol.h"
 #include "session_option.h"
 #include "sql_lexer.h"
@@ -70,12 +72,20 @@
 
 #define PROGRESS_INTERVAL_MS 100
 #define MAX_QUEUED 64
+/* Request bytes (SQL text, upload payloads) a session's queued and running
+ * jobs may hold, and all of the user's sessions together, in frames of
+ * max_frame_bytes: the duckling's memory outside DuckDB's memory_limit. */
+#define SESSION_QUEUE_FRAMES 2
+#define USER_QUEUE_FRAMES 4
+/* How often an UPLOAD waiting for room looks again. */
+#define QUEUE_WAIT_MS 50
 
 typedef struct job {
     uint32_t id;
     int type;  /* MD_MSG_QUERY, CATALOG, PARSE, DEPARSE or UPLOAD */
     char *sql; /* QUERY and PARSE: the SQL; DEPARSE: the request's JSON text; UPLOAD: the payload */
     size_t len; /* UPLOAD: payload bytes */
+    size_t bytes; /* what it holds against the queue budgets */
     int quiet;  /* QUERY {"catalog": false}: no CATALOG(0) after it */
     struct job *next;
 } job;
@@ -91,6 +101,7 @@ typedef struct session {
     md_buf out;               /* executor only: frames not yet written */
     job *head, *tail;
     int queued;
+    uint64_t queued_bytes; /* held by this session's queued and running jobs */
     int running;
     uint32_t running_id;
     int cancel_requested;
@@ -126,6 +137,9 @@ static struct {
     md_databases *dbs;           /* the user's snapshot-stored databases (storage/databases.h) */
     md_sql_functions *functions; /* md_snapshots() and friends */
     char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
+    char *user_dir;              /* the working directory, canonical */
+    char *databases_dir;         /* where the working files of the user's databases are (path_guard.h) */
+    _Atomic uint64_t queued_bytes; /* held by every session's queued and running jobs */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void connection_release(duckdb_connection c, uint64_t options_set);
@@ -716,6 +730,7 @@ static void run_query(session *s, uint32_t id, const char *sql) {
         return;
     }
     int rc = md_session_calls_check(sql, strlen(sql), &perr);
+    if (rc == MD_OK) rc = md_path_guard_check(sql, strlen(sql), g.user_dir, g.databases_dir, &perr);
     if (rc != MD_OK) {
         set_running(s, 0, 0);
         send_error(s, id, rc, perr.message, perr.position, NULL);
@@ -833,6 +848,28 @@ static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
     cJSON_Delete(h);
 }
 
+/* Hold n request bytes for a job of session s (s->mu held): 1, or 0 when
+ * the session's or the user's budget has no room. */
+static int reserve_bytes(session *s, size_t n) {
+    uint64_t session_budget = (uint64_t)SESSION_QUEUE_FRAMES * (g.max_frame_bytes + MD_FRAME_HEADER_SIZE);
+    uint64_t user_budget = (uint64_t)USER_QUEUE_FRAMES * (g.max_frame_bytes + MD_FRAME_HEADER_SIZE);
+    if (s->queued_bytes + n > session_budget) return 0;
+    uint64_t cur = atomic_load(&g.queued_bytes);
+    do {
+        if (cur + n > user_budget) return 0;
+    } while (!atomic_compare_exchange_weak(&g.queued_bytes, &cur, cur + n));
+    s->queued_bytes += n;
+    return 1;
+}
+
+/* Free a job that left the queue or finished, and the bytes it held (s->mu held). */
+static void job_free(session *s, job *j) {
+    s->queued_bytes -= j->bytes;
+    atomic_fetch_sub(&g.queued_bytes, j->bytes);
+    md_free(j->sql);
+    md_free(j);
+}
+
 static void *executor_main(void *arg) {
     session *s = arg;
     for (;;) {
@@ -862,8 +899,10 @@ static void *executor_main(void *arg) {
             run_query(s, j->id, j->sql);
             if (s->catalog_changed && !j->quiet) send_catalog(s, 0);
         }
-        md_free(j->sql);
-        md_free(j);
+        pthread_mutex_lock(&s->mu);
+        job_free(s, j);
+        pthread_cond_broadcast(&s->cv); /* a reader waiting for room (UPLOAD) */
+        pthread_mutex_unlock(&s->mu);
     }
     return NULL;
 }
@@ -902,8 +941,7 @@ static void handle_cancel(session *s, uint32_t id) {
             *pp = j->next;
             if (s->tail == j) s->tail = prev;
             s->queued--;
-            md_free(j->sql);
-            md_free(j);
+            job_free(s, j);
             send_error(s, id, MD_ECANCELLED, NULL, -1, NULL);
         }
     }
@@ -911,21 +949,41 @@ static void handle_cancel(session *s, uint32_t id) {
 }
 
 /* Queue a request for the executor; takes ownership of sql (may be NULL;
- * `len` bytes for UPLOAD).  A full queue refuses a request, except UPLOAD
- * frames, which wait for room: the socket then stops being read, which
- * slows the sender down (backpressure). */
+ * `len` bytes for UPLOAD).  A full queue (MAX_QUEUED jobs, or the bytes of
+ * reserve_bytes) refuses a request, except UPLOAD frames, which wait for
+ * room: the socket then stops being read, which slows the sender down
+ * (backpressure). */
 static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t len, int quiet) {
+    size_t bytes = len ? len : sql ? strlen(sql) + 1 : 0;
+    int room = 0;
     pthread_mutex_lock(&s->mu);
-    while (type == MD_MSG_UPLOAD && s->queued >= MAX_QUEUED && !s->closing) pthread_cond_wait(&s->cv, &s->mu);
-    if (s->queued >= MAX_QUEUED || s->closing) {
+    for (;;) {
+        room = !s->closing && s->queued < MAX_QUEUED && reserve_bytes(s, bytes);
+        if (room || type != MD_MSG_UPLOAD || s->closing) break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += QUEUE_WAIT_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &until); /* the user's other sessions free bytes too */
+    }
+    if (!room) {
+        int many = s->queued >= MAX_QUEUED;
         pthread_mutex_unlock(&s->mu);
-        send_error(s, id, MD_EBUSY, "too many queries queued on this connection: wait for results", -1, NULL);
+        send_error(s, id, MD_EBUSY,
+                   many ? "too many queries queued on this connection: wait for results"
+                        : "too many request bytes are waiting on this connection or this user's others: wait "
+                          "for results",
+                   -1, NULL);
     } else {
         job *jb = md_calloc(1, sizeof *jb);
         jb->id = id;
         jb->type = type;
         jb->sql = sql;
         jb->len = len;
+        jb->bytes = bytes;
         jb->quiet = quiet;
         sql = NULL;
         if (s->tail) s->tail->next = jb;
@@ -1043,8 +1101,7 @@ static void *reader_main(void *arg) {
     while (s->head) {
         job *j = s->head;
         s->head = j->next;
-        md_free(j->sql);
-        md_free(j);
+        job_free(s, j);
     }
     md_upload_end(&s->upload); /* an unfinished upload's table goes */
     connection_release(s->conn, s->options_set);
@@ -1170,8 +1227,11 @@ static const char *const connection_steps[] = {
 /* Apply the sandbox and fill the connection pool; returns NULL or a
  * malloc'd sentence. */
 static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char *scratch_dir) {
-    char *qs = sql_quote(scratch_dir), *qu = sql_quote(user_dir);
-    char *temp = md_asprintf("SET GLOBAL temp_directory = %s", qs);
+    /* allowed_directories are prefixes: the trailing slash keeps /x/alice
+     * from allowing /x/alice2 */
+    char *us = md_asprintf("%s/", user_dir), *ss = md_asprintf("%s/", scratch_dir);
+    char *qs = sql_quote(ss), *qu = sql_quote(us), *qt = sql_quote(scratch_dir);
+    char *temp = md_asprintf("SET GLOBAL temp_directory = %s", qt);
     char *allowed = md_asprintf("SET GLOBAL allowed_directories = [%s, %s]", qu, qs);
     const char *global_steps[] = {
         temp,
@@ -1195,6 +1255,9 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
         err = run_steps(pc, connection_steps, sizeof connection_steps / sizeof *connection_steps);
     }
     if (!err) err = read_option_values(g.free_conns[0]);
+    md_free(us);
+    md_free(ss);
+    md_free(qt);
     md_free(qs);
     md_free(qu);
     md_free(temp);
@@ -1373,7 +1436,7 @@ int md_duckling_main(int argc, char **argv) {
     signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
     /* Work inside the user's directory (DuckDB's sandbox still needs paths
      * in user SQL to be absolute and under an allowed directory). */
-    if (chdir(user_dir) != 0) {
+    if (chdir(user_dir) != 0 || !(g.user_dir = realpath(".", NULL))) {
         char *m = md_asprintf("cannot enter the user directory %s", user_dir);
         report(0, m);
         md_free(m);
@@ -1392,7 +1455,12 @@ int md_duckling_main(int argc, char **argv) {
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
     int rc = md_databases_open(data_dir, user, user_dir, g.db, &g.dbs, &err);
-    if (rc == MD_OK) rc = md_databases_attach_all(g.dbs, NULL, &err);
+    if (rc == MD_OK) {
+        char *real = realpath(md_databases_dir(g.dbs), NULL);
+        g.databases_dir = md_strdup(real ? real : md_databases_dir(g.dbs));
+        free(real);
+        rc = md_databases_attach_all(g.dbs, NULL, &err);
+    }
     if (rc == MD_OK) rc = md_sql_functions_register(setup, data_dir, user, &g.functions, &err);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
@@ -1440,5 +1508,7 @@ int md_duckling_main(int argc, char **argv) {
     duckdb_close(&g.db);
     md_sql_functions_free(&g.functions);
     md_databases_free(&g.dbs); /* the leases go after DuckDB closed the files */
+    free(g.user_dir);
+    md_free(g.databases_dir);
     return 0;
 }

@@ -128,9 +128,8 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
     snprintf(result, sizeof result, "%llu", (unsigned long long)p->cfg.max_result_bytes);
     mkdirs(user_dir);
     mkdirs(scratch);
-    char *user_dir_slash = md_asprintf("%s/", user_dir), *scratch_slash = md_asprintf("%s/", scratch);
-    char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir_slash,
-                    "--scratch-dir", scratch_slash, "--memory-limit", (char *)p->cfg.memory_limit,
+    char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir,
+                    "--scratch-dir", scratch, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
                     "--data-dir", (char *)p->cfg.data_dir, "--user", (char *)user, NULL};
     int sv[2];
@@ -192,8 +191,6 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
 out:
     md_free(user_dir);
     md_free(scratch);
-    md_free(user_dir_slash);
-    md_free(scratch_slash);
     return rc;
 }
 

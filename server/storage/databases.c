@@ -918,6 +918,8 @@ md_dbmeta *md_databases_meta(md_databases *d) { return d->meta; }
 
 const char *md_databases_owner(const md_databases *d) { return d->owner; }
 
+const char *md_databases_dir(const md_databases *d) { return d->db_dir; }
+
 int md_databases_lookup(md_databases *d, const char *name, int64_t *out_id, int64_t *out_head) {
     db_found f;
     int rc = lookup(d, name, &f);

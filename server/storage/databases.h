@@ -145,6 +145,9 @@ md_dbmeta *md_databases_meta(md_databases *d);
 /* The user whose databases these are. */
 const char *md_databases_owner(const md_databases *d);
 
+/* The directory holding the working files of the user's databases. */
+const char *md_databases_dir(const md_databases *d);
+
 /* The owner's live database `name`: MD_OK with *out_id and *out_head;
  * MD_ENOT_FOUND; MD_EIO. */
 int md_databases_lookup(md_databases *d, const char *name, int64_t *out_id, int64_t *out_head);

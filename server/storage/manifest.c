@@ -9,7 +9,19 @@
 #include "md_alloc.h"
 #include "md_error.h"
 
-static const uint8_t MAGIC[8] = {'M', 'D', 'S', 'N', 'A', 'P', 0, 1};
+static const uint8_t MAGIC[8] = {'M', 'D', 'S', 'N', 'A', 'P', 0, MD_MANIFEST_VERSION};
+
+void md_manifest_space_of(const char *owner, md_hash *out) {
+    static const char domain[] = "mdserver block space v1\n";
+    size_t dl = sizeof domain - 1, ol = strlen(owner);
+    char *text = md_malloc(dl + ol);
+    memcpy(text, domain, dl);
+    memcpy(text + dl, owner, ol);
+    md_hash_of(text, dl + ol, out);
+    md_free(text);
+}
+
+size_t md_manifest_block_prefix(const md_manifest *m) { return m->version >= 2 ? MD_HASH_SIZE : 0; }
 
 uint32_t md_manifest_entry_count(uint64_t file_size, uint32_t header_size, uint32_t block_size) {
     if (file_size <= header_size) return 1;
@@ -31,8 +43,10 @@ void md_manifest_entry_range(const md_manifest *m, uint32_t i, uint64_t *out_off
     *out_len = (uint32_t)(end - off);
 }
 
-md_manifest *md_manifest_new(uint64_t file_size) {
+md_manifest *md_manifest_new(uint64_t file_size, const md_hash *space) {
     md_manifest *m = md_calloc(1, sizeof *m);
+    m->version = MD_MANIFEST_VERSION;
+    m->space = *space;
     m->file_size = file_size;
     m->header_size = MD_MANIFEST_HEADER_SIZE;
     m->block_size = MD_MANIFEST_BLOCK_SIZE;
@@ -77,6 +91,7 @@ void md_manifest_encode(const md_manifest *m, uint8_t **out, size_t *out_len) {
     put_u32(p + 20, m->block_size);
     put_u32(p + 24, m->count);
     put_u32(p + 28, 0);
+    memcpy(p + 32, m->space.b, MD_HASH_SIZE);
     memcpy(p + MD_MANIFEST_PREFIX, m->entries, (size_t)m->count * MD_HASH_SIZE);
     *out = p;
     *out_len = len;
@@ -88,9 +103,12 @@ static int corrupt(char **out_err, const char *what) {
 }
 
 int md_manifest_decode(const uint8_t *data, size_t len, md_manifest **out, char **out_err) {
-    if (len < MD_MANIFEST_PREFIX) return corrupt(out_err, "shorter than its 32-byte prefix");
+    if (len < MD_MANIFEST_PREFIX_V1) return corrupt(out_err, "shorter than its 32-byte prefix");
     if (memcmp(data, MAGIC, 7) != 0) return corrupt(out_err, "wrong magic");
-    if (data[7] != MAGIC[7]) return corrupt(out_err, "unknown format version");
+    uint8_t version = data[7];
+    if (version != 1 && version != 2) return corrupt(out_err, "unknown format version");
+    size_t prefix = version == 1 ? MD_MANIFEST_PREFIX_V1 : MD_MANIFEST_PREFIX;
+    if (len < prefix) return corrupt(out_err, "shorter than its 64-byte prefix");
     uint64_t file_size = get_u64(data + 8);
     uint32_t header_size = get_u32(data + 16), block_size = get_u32(data + 20);
     uint32_t count = get_u32(data + 24);
@@ -98,15 +116,17 @@ int md_manifest_decode(const uint8_t *data, size_t len, md_manifest **out, char 
     if (get_u32(data + 28) != 0) return corrupt(out_err, "reserved field is not zero");
     if (count != md_manifest_entry_count(file_size, header_size, block_size))
         return corrupt(out_err, "entry count does not match the file size");
-    if ((len - MD_MANIFEST_PREFIX) / MD_HASH_SIZE != count || (len - MD_MANIFEST_PREFIX) % MD_HASH_SIZE != 0)
+    if ((len - prefix) / MD_HASH_SIZE != count || (len - prefix) % MD_HASH_SIZE != 0)
         return corrupt(out_err, "length does not match the entry count");
     md_manifest *m = md_calloc(1, sizeof *m);
+    m->version = version;
+    if (version >= 2) memcpy(m->space.b, data + 32, MD_HASH_SIZE);
     m->file_size = file_size;
     m->header_size = header_size;
     m->block_size = block_size;
     m->count = count;
     m->entries = md_malloc((size_t)count * sizeof *m->entries);
-    memcpy(m->entries, data + MD_MANIFEST_PREFIX, (size_t)count * MD_HASH_SIZE);
+    memcpy(m->entries, data + prefix, (size_t)count * MD_HASH_SIZE);
     *out = m;
     return MD_OK;
 }

@@ -53,9 +53,11 @@ static int fail(char **out_err, int code, char *message) {
 
 /* ---- capture -------------------------------------------------------------- */
 
-/* A bitmap of the entries to read: NULL dirty means all of them. */
+/* A bitmap of the entries to read: NULL dirty means all of them, and so
+ * does a prev whose blocks lie in another block space (manifest.h). */
 static uint8_t *read_set(const md_manifest *m, const md_manifest *prev, const uint32_t *dirty, uint32_t ndirty) {
     uint8_t *set = md_calloc((m->count + 7) / 8, 1);
+    if (prev && (prev->version != m->version || !md_hash_equal(&prev->space, &m->space))) prev = NULL;
     for (uint32_t i = 0; i < m->count; i++) {
         int reuse = prev && dirty && i < prev->count && prev->header_size == m->header_size &&
                     prev->block_size == m->block_size;
@@ -73,7 +75,8 @@ static uint8_t *read_set(const md_manifest *m, const md_manifest *prev, const ui
     return set;
 }
 
-int md_snapshot_capture(md_objstore *store, const char *path, const md_manifest *prev, const uint32_t *dirty,
+int md_snapshot_capture(md_objstore *store, const char *path, const md_hash *space, const md_manifest *prev,
+                        const uint32_t *dirty,
                         uint32_t ndirty, md_manifest **out_manifest, md_hash *out_name,
                         md_capture_stats *out_stats, char **out_err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,9 +86,11 @@ int md_snapshot_capture(md_objstore *store, const char *path, const md_manifest 
         close(fd);
         return fail(out_err, MD_EIO, md_asprintf("cannot stat %s: %s", path, strerror(errno)));
     }
-    md_manifest *m = md_manifest_new((uint64_t)st.st_size);
+    md_manifest *m = md_manifest_new((uint64_t)st.st_size, space);
     uint8_t *set = read_set(m, prev, dirty, ndirty);
-    uint8_t *buf = md_malloc(m->block_size > m->header_size ? m->block_size : m->header_size);
+    /* each block is stored as space || bytes (manifest.h) */
+    uint8_t *buf = md_malloc(MD_HASH_SIZE + (m->block_size > m->header_size ? m->block_size : m->header_size));
+    memcpy(buf, space->b, MD_HASH_SIZE);
     md_capture_stats stats = {0, 0, 0};
     int rc = MD_OK;
     for (uint32_t i = 0; i < m->count && rc == MD_OK; i++) {
@@ -96,14 +101,14 @@ int md_snapshot_capture(md_objstore *store, const char *path, const md_manifest 
         uint64_t off;
         uint32_t len;
         md_manifest_entry_range(m, i, &off, &len);
-        rc = read_full(fd, buf, len, off);
+        rc = read_full(fd, buf + MD_HASH_SIZE, len, off);
         if (rc != MD_OK) {
             rc = fail(out_err, MD_EIO, md_asprintf("cannot read %s at %llu: %s", path, (unsigned long long)off,
                                                    errno ? strerror(errno) : "unexpected end of file"));
             break;
         }
         int added = 0;
-        rc = md_objstore_put(store, buf, len, &m->entries[i], &added);
+        rc = md_objstore_put(store, buf, MD_HASH_SIZE + len, &m->entries[i], &added);
         if (rc != MD_OK) {
             rc = fail(out_err, rc, md_asprintf("cannot store block %u of %s", i, path));
             break;
@@ -150,6 +155,31 @@ int md_snapshot_load_manifest(md_objstore *store, const md_hash *name, md_manife
     return rc;
 }
 
+/* ---- reading blocks ----------------------------------------------------------- */
+
+/* Entry i of m, its block's bytes alone: *out_data (md_malloc'd) of the
+ * entry's length.  MD_OK; MD_ENOT_FOUND; MD_ECORRUPT (the object does not
+ * hash to its name, lies in another block space, or has the wrong length);
+ * MD_EIO. */
+static int get_block(md_objstore *store, const md_manifest *m, uint32_t i, void **out_data, size_t *out_len) {
+    void *data;
+    size_t len;
+    int rc = md_objstore_get(store, &m->entries[i], &data, &len);
+    if (rc != MD_OK) return rc;
+    size_t prefix = md_manifest_block_prefix(m);
+    uint64_t off;
+    uint32_t want;
+    md_manifest_entry_range(m, i, &off, &want);
+    if (len != prefix + want || memcmp(data, m->space.b, prefix) != 0) {
+        md_free(data);
+        return MD_ECORRUPT;
+    }
+    if (prefix) memmove(data, (uint8_t *)data + prefix, want);
+    *out_data = data;
+    *out_len = want;
+    return MD_OK;
+}
+
 /* ---- materialize ------------------------------------------------------------ */
 
 /* fsync the directory holding `path` (a rename into it is then durable). */
@@ -187,7 +217,7 @@ int md_snapshot_materialize(md_objstore *store, const md_manifest *m, const md_m
         uint32_t i = idx ? idx[k] : k;
         void *data;
         size_t len;
-        rc = md_objstore_get(store, &m->entries[i], &data, &len);
+        rc = get_block(store, m, i, &data, &len);
         if (rc != MD_OK) {
             char hex[MD_HASH_HEX_SIZE + 1];
             md_hash_hex(&m->entries[i], hex);
@@ -197,9 +227,7 @@ int md_snapshot_materialize(md_objstore *store, const md_manifest *m, const md_m
         uint64_t off;
         uint32_t want;
         md_manifest_entry_range(m, i, &off, &want);
-        if (len != want) {
-            rc = fail(out_err, MD_ECORRUPT, md_asprintf("block %u holds %zu bytes, the manifest says %u", i, len, want));
-        } else if (write_full(fd, data, len, off) != MD_OK) {
+        if (write_full(fd, data, len, off) != MD_OK) {
             rc = fail(out_err, MD_EIO, md_asprintf("cannot write %s: %s", path, strerror(errno)));
         } else {
             written++;
@@ -230,14 +258,10 @@ int md_snapshot_verify(md_objstore *store, const md_manifest *m, md_verify_cb cb
     for (uint32_t i = 0; i < m->count; i++) {
         void *data;
         size_t len;
-        int rc = md_objstore_get(store, &m->entries[i], &data, &len);
+        int rc = get_block(store, m, i, &data, &len);
         if (rc == MD_OK) {
-            uint64_t off;
-            uint32_t want;
-            md_manifest_entry_range(m, i, &off, &want);
             md_free(data);
-            if (len == want) continue;
-            rc = MD_ECORRUPT;
+            continue;
         }
         if (rc == MD_EIO) return MD_EIO;
         bad++;
@@ -372,14 +396,11 @@ int md_snapshot_fsck(md_objstore *store, const md_hash *names, size_t n, md_fsck
             set_add(&seen, &m->entries[i]);
             void *data;
             size_t len;
-            int brc = md_objstore_get(store, &m->entries[i], &data, &len);
+            int brc = get_block(store, m, i, &data, &len);
             uint64_t off;
             uint32_t want;
             md_manifest_entry_range(m, i, &off, &want);
-            if (brc == MD_OK) {
-                md_free(data);
-                if (len != want) brc = MD_ECORRUPT;
-            }
+            if (brc == MD_OK) md_free(data);
             st.blocks++;
             st.bytes += want;
             if (brc == MD_EIO) rc = MD_EIO;
@@ -390,7 +411,8 @@ int md_snapshot_fsck(md_objstore *store, const md_hash *names, size_t n, md_fsck
                 md_hash_hex(&m->entries[i], hex);
                 char *msg = md_asprintf("block %s: %s", hex,
                                         brc == MD_ENOT_FOUND ? "missing"
-                                        : brc == MD_ECORRUPT ? "damaged (its bytes do not match its hash or length)"
+                                        : brc == MD_ECORRUPT ? "damaged (its bytes do not match its hash, length or "
+                                                               "block space)"
                                                              : md_strerror(brc));
                 cb(ctx, k, i, brc, msg);
                 md_free(msg);

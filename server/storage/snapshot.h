@@ -39,7 +39,8 @@ typedef struct md_capture_stats {
 } md_capture_stats;
 
 /*
- * Capture the file at `path` into `store`.  `prev` (optional) is the
+ * Capture the file at `path` into `store`, its blocks in block space
+ * `space` (manifest.h: the owner's).  `prev` (optional) is the
  * manifest of the snapshot the file was at before; `dirty` (optional, with
  * `ndirty` entries) lists the entries written since -- entries outside it
  * that `prev` has are taken from `prev` without reading the file.  Pass
@@ -48,7 +49,8 @@ typedef struct md_capture_stats {
  * manifest object's name), *out_stats (optional).  MD_EIO / MD_ECORRUPT
  * with *out_err (caller frees).
  */
-int md_snapshot_capture(md_objstore *store, const char *path, const md_manifest *prev, const uint32_t *dirty,
+int md_snapshot_capture(md_objstore *store, const char *path, const md_hash *space, const md_manifest *prev,
+                        const uint32_t *dirty,
                         uint32_t ndirty, md_manifest **out_manifest, md_hash *out_name,
                         md_capture_stats *out_stats, char **out_err);
 

@@ -37,6 +37,7 @@ struct md_dbwriter {
     int64_t head;          /* snapshot id, 0 before the first */
     md_manifest *head_m;   /* its manifest, NULL before the first */
     md_hash head_name;
+    md_hash space;         /* the owner's block space (manifest.h) */
     md_dirty *dirty;       /* NULL until the working file exists */
     int need_full;         /* marks were lost (a failed capture): read everything next time */
     pthread_mutex_t mu;      /* everything above; held across a whole commit */
@@ -171,6 +172,7 @@ int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname
     w->work_path = md_strdup(work_path);
     w->wal_path = md_asprintf("%s.wal", work_path);
     w->holder = holder_name();
+    md_manifest_space_of(owner, &w->space);
     char *store_dir = md_asprintf("%s/store", data_dir);
     int rc = md_objstore_open_dir(store_dir, &w->store, out_err);
     md_free(store_dir);
@@ -271,7 +273,7 @@ int md_dbwriter_recover(md_dbwriter *w, duckdb_connection c, const char *catalog
         uint32_t *ignored, n; /* the full read below covers them */
         md_dirty_take(w->dirty, &ignored, &n);
         md_free(ignored);
-        rc = md_snapshot_capture(w->store, w->work_path, NULL, NULL, 0, &m, &name, &stats, out_err);
+        rc = md_snapshot_capture(w->store, w->work_path, &w->space, NULL, NULL, 0, &m, &name, &stats, out_err);
     }
     if (rc == MD_OK) {
         if (w->head_m && md_hash_equal(&name, &w->head_name)) md_manifest_free(&m);
@@ -359,7 +361,7 @@ int md_dbwriter_commit(md_dbwriter *w, duckdb_connection c, const char *catalog,
         md_capture_stats stats;
         int use_marks = w->head_m && !w->need_full;
         static const uint32_t none[1] = {0}; /* no marks (only the WAL changed): read nothing, not everything */
-        rc = md_snapshot_capture(w->store, w->work_path, w->head_m, use_marks ? (marks ? marks : none) : NULL,
+        rc = md_snapshot_capture(w->store, w->work_path, &w->space, w->head_m, use_marks ? (marks ? marks : none) : NULL,
                                  nmarks, &m, &name, &stats, out_err);
         if (rc == MD_OK && md_dirty_pending(w->dirty)) { /* written during the read */
             md_manifest_free(&m);

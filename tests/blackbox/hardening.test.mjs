@@ -267,3 +267,96 @@ test('PRAGMAs are allow-listed: profiling, checkpoint and verification modes are
   assert.deepEqual(info.map((r) => r.name), ['a', 'b']);
   await c.close();
 });
+
+test("queued request bytes are bounded per session and per user: SERVER_BUSY, and the duckling's memory stays flat", async () => {
+  // --max-frame-bytes 1 MiB here: a session may hold 2 frames' worth, the user 4.
+  const forever = 'SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3';
+  const big = (n) => `SELECT ${n} AS n -- ${'x'.repeat(900 * 1024)}`;
+  const sessions = await Promise.all([0, 1, 2].map(() => MdClient.connect(srv.url, alice)));
+  const duckling = srv.children()[0];
+  const before = await rssBytes(duckling);
+  const long = sessions.map((c) => c.query(forever));
+  const answers = [];
+  for (const [k, c] of sessions.entries()) {
+    const n = k === 2 ? 1 : 3;
+    for (let i = 0; i < n; i++) answers.push({ k, i, r: c.query(big(i)) });
+  }
+  // refusals come at once, while the long queries still hold the executors
+  const refused = [];
+  for (const a of answers) {
+    const r = await Promise.race([a.r, new Promise((res) => setTimeout(() => res(null), 3000))]);
+    if (r?.error) refused.push({ k: a.k, i: a.i, code: r.error.code, message: r.error.message });
+  }
+  // session 0 and 1: the third big query is over the session's budget;
+  // session 2: its one big query is over the user's budget (4 frames)
+  assert.deepEqual(refused.map((x) => `${x.k}:${x.i}:${x.code}`).sort(), ['0:2:SERVER_BUSY', '1:2:SERVER_BUSY', '2:0:SERVER_BUSY']);
+  for (const x of refused) assert.match(x.message, /request bytes are waiting/);
+  const grew = (await rssBytes(duckling)) - before;
+  assert.ok(grew < 64 * 1024 * 1024, `the duckling grew by ${(grew / 1048576).toFixed(1)} MB`);
+  for (const [k, c] of sessions.entries()) c.cancel(long[k].id);
+  for (const l of long) assert.equal((await l).error?.code, 'CANCELLED');
+  for (const a of answers) {
+    const r = await a.r;
+    if (!r.error) assert.equal(Number(r.results[0].table.getChild('n').get(0)), a.i);
+  }
+  await Promise.all(sessions.map((c) => c.close()));
+});
+
+test("no dedup oracle: what a user's snapshot adds does not depend on another user's data", async () => {
+  const bob = createToken(srv.dataDir, 'bob');
+  const a = await MdClient.connect(srv.url, alice);
+  const b = await MdClient.connect(srv.url, bob);
+  const table = (v) => `CREATE TABLE secret AS SELECT hash('${v}', i) AS h FROM range(100000) t(i)`;
+  const added = async (c, db) => Number((await c.rows(
+    `SELECT bytes_added FROM md_snapshots('${db}') ORDER BY snapshot_id DESC LIMIT 1`))[0].bytes_added);
+  await a.rows('CREATE DATABASE vault');
+  await a.rows('USE vault');
+  await a.rows(table('the-secret-4711'));
+  // bob builds the same database, guessing right, then wrong (after a first one of his own, so
+  // that what his databases share, the file header, is stored already): before, the right guess
+  // added 0 bytes
+  await b.rows('CREATE DATABASE primer');
+  await b.rows('USE primer');
+  await b.rows(table('something else'));
+  await b.rows('CREATE DATABASE vault');
+  await b.rows('USE vault');
+  await b.rows(table('the-secret-4711'));
+  const right = await added(b, 'vault');
+  await b.rows('CREATE DATABASE vault2');
+  await b.rows('USE vault2');
+  await b.rows(table('the-secret-0000'));
+  const wrong = await added(b, 'vault2');
+  assert.ok(right > 1000000, `a right guess added ${right} bytes`);
+  assert.equal(right, wrong);
+  // within one user, blocks are still stored once: a clone adds nothing
+  await b.rows('CREATE DATABASE vault3 FROM vault');
+  const snaps = await b.rows("SELECT bytes_added FROM md_snapshots('vault3')");
+  assert.ok(snaps.every((r) => Number(r.bytes_added) === 0), JSON.stringify(snaps.map((r) => Number(r.bytes_added))));
+  await a.close();
+  await b.close();
+});
+
+test("a user cannot attach, copy to or export into the server's own database files, under any spelling", async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  await c.rows('CREATE DATABASE IF NOT EXISTS v3');
+  const dbs = await c.rows("SELECT path FROM duckdb_databases() WHERE database_name = 'v3'");
+  assert.equal(dbs.length, 1);
+  assert.doesNotMatch(dbs[0].path, /\/\//, 'the server attaches canonical paths');
+  const file = `${srv.dataDir}/users/alice/databases/v3.duckdb`;
+  for (const sql of [`ATTACH '${file}' AS x`, `ATTACH '${file.replace('/databases', '//databases')}' AS x`,
+    "ATTACH 'databases/v3.duckdb' AS x", "ATTACH './databases/../databases/v3.duckdb' (READ_ONLY)",
+    `ATTACH 'file://${file}' AS x`, "COPY (SELECT 1) TO 'databases/v3.duckdb'",
+    "EXPORT DATABASE 'databases/out'"]) {
+    const r = await c.query(sql);
+    assert.equal(r.error?.code, 'PERMISSION_DENIED', sql);
+    assert.match(r.error.message, /may not name the server's own database files/, sql);
+  }
+  // the database is intact and still takes writes through its snapshots
+  await c.rows('CREATE OR REPLACE TABLE v3.t AS SELECT 7 AS v');
+  assert.deepEqual(await c.rows('SELECT v FROM v3.t'), [{ v: 7 }]);
+  // the user's own files still work
+  await c.rows(`ATTACH '${srv.dataDir}/users/alice/mine.duckdb' AS mine`);
+  await c.rows('CREATE TABLE mine.t AS SELECT 1 AS one');
+  await c.rows('DETACH mine');
+  await c.close();
+});

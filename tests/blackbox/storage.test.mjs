@@ -128,7 +128,8 @@ test('fsck verifies every snapshot and names a damaged block; gc frees only unre
   let victim = null;
   for (const d of readdirSync(root)) {
     for (const f of readdirSync(`${root}/${d}`)) {
-      if (statSync(`${root}/${d}/${f}`).size === 262144) victim = `${root}/${d}/${f}`;
+      // a full block: its 256 KiB behind the 32-byte block space (server/storage/manifest.h)
+      if (statSync(`${root}/${d}/${f}`).size === 32 + 262144) victim = `${root}/${d}/${f}`;
     }
   }
   assert.ok(victim, 'a full block exists');

@@ -31,6 +31,9 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
+/* Block spaces of two users (manifest.h), set in main(). */
+static md_hash ALICE, BOB;
+
 typedef struct fixture {
     char dir[64];
     char *store_dir;
@@ -214,7 +217,7 @@ static void entry_count_and_ranges_follow_duckdb_blocks(void **state) {
     assert_int_equal(md_manifest_entry_count(H + 1, H, B), 2);
     assert_int_equal(md_manifest_entry_count(H + 3ull * B, H, B), 4);
     assert_int_equal(md_manifest_entry_count(H + 3ull * B + 7, H, B), 5);
-    md_manifest *m = md_manifest_new(H + 2ull * B + 100);
+    md_manifest *m = md_manifest_new(H + 2ull * B + 100, &ALICE);
     assert_int_equal(m->count, 4);
     uint64_t off;
     uint32_t len;
@@ -232,18 +235,21 @@ static void entry_count_and_ranges_follow_duckdb_blocks(void **state) {
 }
 
 static void manifest_round_trip_and_bad_encodings(void **state) {
-    md_manifest *m = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE);
+    md_manifest *m = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE, &ALICE);
     for (uint32_t i = 0; i < m->count; i++) md_hash_of(&i, sizeof i, &m->entries[i]);
     uint8_t *enc;
     size_t len;
     md_manifest_encode(m, &enc, &len);
-    assert_int_equal(len, 32 + 4 * 32);
-    assert_memory_equal(enc, "MDSNAP\0\1", 8);
+    assert_int_equal(len, 64 + 4 * 32);
+    assert_memory_equal(enc, "MDSNAP\0\2", 8);
+    assert_memory_equal(enc + 32, ALICE.b, 32);
     md_manifest *back = NULL;
     char *err = NULL;
     assert_int_equal(md_manifest_decode(enc, len, &back, &err), MD_OK);
     assert_int_equal(back->file_size, m->file_size);
     assert_int_equal(back->count, m->count);
+    assert_int_equal(back->version, 2);
+    assert_true(md_hash_equal(&back->space, &ALICE));
     assert_memory_equal(back->entries, m->entries, m->count * sizeof *m->entries);
     md_manifest_free(&back);
 
@@ -254,11 +260,12 @@ static void manifest_round_trip_and_bad_encodings(void **state) {
         const char *why;
     } bad[] = {
         {0, 'X', len, "magic"},
-        {7, 2, len, "version"},
+        {7, 3, len, "version"},
         {8, 0xff, len, "entry count does not match"}, /* file size */
         {24, 9, len, "entry count does not match"},
         {28, 1, len, "reserved"},
         {0, 0, len - 1, "length"},
+        {0, 0, 40, "shorter than its 64-byte prefix"},
         {0, 0, 20, "shorter"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
@@ -277,8 +284,8 @@ static void manifest_round_trip_and_bad_encodings(void **state) {
 }
 
 static void diff_lists_changed_and_new_entries(void **state) {
-    md_manifest *a = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE);
-    md_manifest *b = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 5ull * MD_MANIFEST_BLOCK_SIZE);
+    md_manifest *a = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE, &ALICE);
+    md_manifest *b = md_manifest_new(MD_MANIFEST_HEADER_SIZE + 5ull * MD_MANIFEST_BLOCK_SIZE, &ALICE);
     for (uint32_t i = 0; i < a->count; i++) md_hash_of(&i, sizeof i, &a->entries[i]);
     for (uint32_t i = 0; i < b->count; i++) md_hash_of(&i, sizeof i, &b->entries[i]);
     uint32_t x = 99;
@@ -310,11 +317,11 @@ static void capture_stores_only_changed_blocks_and_materializes_exactly(void **s
     md_hash n1;
     md_capture_stats st;
     char *err = NULL;
-    assert_int_equal(md_snapshot_capture(f->store, v1, NULL, NULL, 0, &m1, &n1, &st, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, v1, &ALICE, NULL, NULL, 0, &m1, &n1, &st, &err), MD_OK);
     assert_int_equal(m1->count, 5);
     assert_int_equal(st.blocks_read, 5);
     assert_int_equal(st.blocks_added, 5);
-    assert_int_equal(st.bytes_added, MD_MANIFEST_HEADER_SIZE + 4ull * MD_MANIFEST_BLOCK_SIZE + 32 + 5 * 32);
+    assert_int_equal(st.bytes_added, MD_MANIFEST_HEADER_SIZE + 4ull * MD_MANIFEST_BLOCK_SIZE + 64 + 5 * 32);
 
     /* v2: the header and block 2 rewritten, one block and a short tail appended */
     uint32_t seeds2[] = {11, 2, 33, 4, 5, 66, 77};
@@ -324,14 +331,14 @@ static void capture_stores_only_changed_blocks_and_materializes_exactly(void **s
     uint32_t dirty[] = {0, 2};
     md_manifest *m2 = NULL;
     md_hash n2;
-    assert_int_equal(md_snapshot_capture(f->store, v1, m1, dirty, 2, &m2, &n2, &st, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, v1, &ALICE, m1, dirty, 2, &m2, &n2, &st, &err), MD_OK);
     assert_int_equal(m2->count, 7);
     assert_int_equal(st.blocks_read, 4);  /* 0, 2 (dirty) and 5, 6 (new) */
     assert_int_equal(st.blocks_added, 4);
     /* a full read finds the same manifest: the dirty set was complete */
     md_manifest *m2full = NULL;
     md_hash n2full;
-    assert_int_equal(md_snapshot_capture(f->store, v1, NULL, NULL, 0, &m2full, &n2full, &st, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, v1, &ALICE, NULL, NULL, 0, &m2full, &n2full, &st, &err), MD_OK);
     assert_true(md_hash_equal(&n2, &n2full));
     assert_int_equal(st.blocks_added, 0);
     assert_int_equal(st.bytes_added, 0);
@@ -364,6 +371,91 @@ static void capture_stores_only_changed_blocks_and_materializes_exactly(void **s
     md_free(out);
 }
 
+static void block_spaces_keep_users_apart(void **state) {
+    fixture *f = *state;
+    uint32_t seeds[] = {1, 2, 3, 4};
+    char *path = write_db_file(f, "same.db", seeds, 3, 0);
+    md_manifest *ma = NULL, *mb = NULL, *again = NULL;
+    md_hash na, nb, nagain;
+    md_capture_stats st;
+    char *err = NULL;
+    assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, NULL, NULL, 0, &ma, &na, &st, &err), MD_OK);
+    assert_int_equal(st.blocks_added, 4);
+    /* the same bytes in bob's space are new objects: nothing says alice has them */
+    assert_int_equal(md_snapshot_capture(f->store, path, &BOB, NULL, NULL, 0, &mb, &nb, &st, &err), MD_OK);
+    assert_int_equal(st.blocks_added, 4);
+    assert_int_equal(st.bytes_added, MD_MANIFEST_HEADER_SIZE + 3ull * MD_MANIFEST_BLOCK_SIZE + 64 + 4 * 32);
+    for (uint32_t i = 0; i < ma->count; i++) assert_false(md_hash_equal(&ma->entries[i], &mb->entries[i]));
+    /* within one space, blocks are stored once */
+    assert_int_equal(md_snapshot_capture(f->store, path, &BOB, NULL, NULL, 0, &again, &nagain, &st, &err), MD_OK);
+    assert_int_equal(st.blocks_added, 0);
+    assert_int_equal(st.bytes_added, 0);
+    /* each materializes to the file; a manifest claiming another space is refused */
+    char *out = md_asprintf("%s/out.db", f->dir);
+    assert_int_equal(md_snapshot_materialize(f->store, mb, NULL, out, NULL, &err), MD_OK);
+    assert_same_file(out, path);
+    ma->space = BOB;
+    assert_int_equal(md_snapshot_materialize(f->store, ma, NULL, out, NULL, &err), MD_ECORRUPT);
+    md_free(err);
+    md_manifest_free(&ma);
+    md_manifest_free(&mb);
+    md_manifest_free(&again);
+    md_free(out);
+    md_free(path);
+}
+
+static void version_1_manifests_are_read_and_their_next_capture_moves_into_a_space(void **state) {
+    fixture *f = *state;
+    uint32_t seeds[] = {5, 6, 7};
+    char *path = write_db_file(f, "old.db", seeds, 2, 0);
+    /* what an older server stored: each block under SHA-256(bytes), a version 1 manifest */
+    size_t n;
+    uint8_t *file = slurp(path, &n);
+    md_manifest *shape = md_manifest_new(n, &ALICE);
+    uint8_t *enc = md_malloc(32 + (size_t)shape->count * 32);
+    memcpy(enc, "MDSNAP\0\1", 8);
+    for (int i = 0; i < 8; i++) enc[8 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    for (int i = 0; i < 4; i++) {
+        enc[16 + i] = (uint8_t)(MD_MANIFEST_HEADER_SIZE >> (8 * i));
+        enc[20 + i] = (uint8_t)(MD_MANIFEST_BLOCK_SIZE >> (8 * i));
+        enc[24 + i] = (uint8_t)(shape->count >> (8 * i));
+        enc[28 + i] = 0;
+    }
+    for (uint32_t i = 0; i < shape->count; i++) {
+        uint64_t off;
+        uint32_t len;
+        md_manifest_entry_range(shape, i, &off, &len);
+        md_hash h;
+        assert_int_equal(md_objstore_put(f->store, file + off, len, &h, NULL), MD_OK);
+        memcpy(enc + 32 + i * 32, h.b, 32);
+    }
+    md_manifest *old = NULL;
+    char *err = NULL;
+    assert_int_equal(md_manifest_decode(enc, 32 + (size_t)shape->count * 32, &old, &err), MD_OK);
+    assert_int_equal(old->version, 1);
+    char *out = md_asprintf("%s/restored.db", f->dir);
+    assert_int_equal(md_snapshot_materialize(f->store, old, NULL, out, NULL, &err), MD_OK);
+    assert_same_file(out, path);
+    uint32_t nbad = 9;
+    assert_int_equal(md_snapshot_verify(f->store, old, NULL, NULL, &nbad), MD_OK);
+    assert_int_equal(nbad, 0);
+    /* a capture that would reuse its entries reads every block into alice's space */
+    uint32_t dirty[] = {1};
+    md_manifest *m = NULL;
+    md_hash name;
+    md_capture_stats st;
+    assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, old, dirty, 1, &m, &name, &st, &err), MD_OK);
+    assert_int_equal(st.blocks_read, m->count);
+    assert_int_equal(m->version, 2);
+    md_manifest_free(&m);
+    md_manifest_free(&old);
+    md_manifest_free(&shape);
+    md_free(enc);
+    md_free(file);
+    md_free(out);
+    md_free(path);
+}
+
 typedef struct bad_list {
     uint32_t entries[8];
     int codes[8];
@@ -383,7 +475,7 @@ static void verify_reports_missing_and_damaged_blocks(void **state) {
     md_manifest *m = NULL;
     md_hash name;
     char *err = NULL;
-    assert_int_equal(md_snapshot_capture(f->store, path, NULL, NULL, 0, &m, &name, NULL, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, NULL, NULL, 0, &m, &name, NULL, &err), MD_OK);
     bad_list bad = {.n = 0};
     uint32_t nbad = 99;
     assert_int_equal(md_snapshot_verify(f->store, m, note_bad, &bad, &nbad), MD_OK);
@@ -422,8 +514,8 @@ static void sweep_keeps_what_roots_reach_and_removes_the_rest(void **state) {
     md_manifest *m1 = NULL, *m2 = NULL;
     md_hash n1, n2, orphan;
     char *err = NULL;
-    assert_int_equal(md_snapshot_capture(f->store, p1, NULL, NULL, 0, &m1, &n1, NULL, &err), MD_OK);
-    assert_int_equal(md_snapshot_capture(f->store, p2, NULL, NULL, 0, &m2, &n2, NULL, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, p1, &ALICE, NULL, NULL, 0, &m1, &n1, NULL, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, p2, &ALICE, NULL, NULL, 0, &m2, &n2, NULL, &err), MD_OK);
     /* an interrupted commit: a block no manifest names */
     assert_int_equal(md_objstore_put(f->store, "orphan", 6, &orphan, NULL), MD_OK);
     /* blocks: 4 + 2 new; manifests 2; orphan 1 */
@@ -442,7 +534,8 @@ static void sweep_keeps_what_roots_reach_and_removes_the_rest(void **state) {
     assert_int_equal(count_objects(f->store), 8);
     assert_int_equal(md_snapshot_sweep(f->store, &n2, 1, 0, 0, &st, &err), MD_OK);
     assert_int_equal(st.objects_removed, 3);
-    assert_int_equal(st.bytes_removed, 2ull * MD_MANIFEST_BLOCK_SIZE + 32 + 4 * 32);
+    /* blocks are stored behind their 32-byte space */
+    assert_int_equal(st.bytes_removed, 2ull * (32 + MD_MANIFEST_BLOCK_SIZE) + 64 + 4 * 32);
     assert_int_equal(count_objects(f->store), 5);
     uint32_t nbad;
     assert_int_equal(md_snapshot_verify(f->store, m2, NULL, NULL, &nbad), MD_OK);
@@ -492,7 +585,7 @@ static void tracked_writes_cover_every_change_duckdb_makes(void **state) {
     assert_int_equal(md_dirty_track(path, &d, &err), MD_OK);
     md_manifest *prev = NULL;
     md_hash name;
-    assert_int_equal(md_snapshot_capture(f->store, path, NULL, NULL, 0, &prev, &name, NULL, &err), MD_OK);
+    assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, NULL, NULL, 0, &prev, &name, NULL, &err), MD_OK);
     const char *changes[] = {
         "INSERT INTO t VALUES (-1, -3, 'one row')",
         "INSERT INTO t VALUES (-2, -6, 'another row')",
@@ -510,8 +603,8 @@ static void tracked_writes_cover_every_change_duckdb_makes(void **state) {
         md_dirty_take(d, &dirty, &n);
         md_manifest *tracked_m = NULL, *full_m = NULL;
         md_hash tracked_name, full_name;
-        assert_int_equal(md_snapshot_capture(f->store, path, prev, dirty, n, &tracked_m, &tracked_name, NULL, &err), MD_OK);
-        assert_int_equal(md_snapshot_capture(f->store, path, NULL, NULL, 0, &full_m, &full_name, NULL, &err), MD_OK);
+        assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, prev, dirty, n, &tracked_m, &tracked_name, NULL, &err), MD_OK);
+        assert_int_equal(md_snapshot_capture(f->store, path, &ALICE, NULL, NULL, 0, &full_m, &full_name, NULL, &err), MD_OK);
         if (!md_hash_equal(&tracked_name, &full_name)) fail_msg("after '%s' the tracked capture missed a change", changes[k]);
         if (k == 0) small_commit_entries = n;
         md_free(dirty);
@@ -740,7 +833,7 @@ static void snapshot_cache_builds_patches_and_evicts(void **state) {
         char file[16];
         snprintf(file, sizeof file, "v%d.db", v);
         src[v] = write_db_file(f, file, seeds, 10, 1000);
-        assert_int_equal(md_snapshot_capture(f->store, src[v], NULL, NULL, 0, &m[v], &name[v], NULL, &err), MD_OK);
+        assert_int_equal(md_snapshot_capture(f->store, src[v], &ALICE, NULL, NULL, 0, &m[v], &name[v], NULL, &err), MD_OK);
     }
     char *dir = md_asprintf("%s/cache", f->dir);
     md_snapcache *c = NULL;
@@ -830,6 +923,8 @@ static void named_snapshots_copy_the_head_and_dropped_databases_are_listed(void 
 }
 
 int main(void) {
+    md_manifest_space_of("alice", &ALICE);
+    md_manifest_space_of("bob", &BOB);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_hex_round_trip),
         cmocka_unit_test_setup_teardown(objects_are_stored_once_by_content, setup, teardown),
@@ -840,6 +935,9 @@ int main(void) {
         cmocka_unit_test(diff_lists_changed_and_new_entries),
         cmocka_unit_test_setup_teardown(capture_stores_only_changed_blocks_and_materializes_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(verify_reports_missing_and_damaged_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(block_spaces_keep_users_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(version_1_manifests_are_read_and_their_next_capture_moves_into_a_space, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(sweep_keeps_what_roots_reach_and_removes_the_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(tracked_writes_cover_every_change_duckdb_makes, setup, teardown),
         cmocka_unit_test_setup_teardown(databases_names_drop_and_undrop, setup, teardown),
