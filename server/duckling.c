@@ -79,6 +79,12 @@
 #define USER_QUEUE_FRAMES 4
 /* How often an UPLOAD waiting for room looks again. */
 #define QUEUE_WAIT_MS 50
+/* A query asked to stop (CANCEL, its statement_timeout, its client gone)
+ * that still runs this long later cannot be stopped: the duckling exits
+ * with this status, its user's requests get DUCKLING_FAILED, and the pool
+ * starts a fresh one (committed data is in DuckDB's WAL and the store). */
+#define CANCEL_GRACE_MS 10000
+#define EXIT_STUCK 75
 
 typedef struct job {
     uint32_t id;
@@ -105,6 +111,10 @@ typedef struct session {
     int running;
     uint32_t running_id;
     int cancel_requested;
+    int64_t timeout_ms;     /* SET statement_timeout (0: the server's) */
+    int64_t run_started_ms; /* when the running query started */
+    int64_t stop_asked_ms;  /* when it was asked to stop (0: not yet) */
+    int timed_out;          /* it was stopped by its statement_timeout */
     int catalog_changed; /* executor only: the running request changed the catalog */
     int upload_quiet;    /* executor only: the upload in progress said {"catalog": false} */
     uint32_t pos_offset; /* executor only: byte offset of the running statement's text in the request */
@@ -130,6 +140,7 @@ static struct {
     int nfree;
     uint32_t max_frame_bytes;
     uint64_t max_result_bytes;
+    int64_t max_timeout_ms; /* --statement-timeout: a session's default and largest (0: none) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     session *sessions;
@@ -143,6 +154,7 @@ static struct {
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void connection_release(duckdb_connection c, uint64_t options_set);
+static int send_stopped(session *s, uint32_t id);
 
 
 /* ---- sending ------------------------------------------------------------ */
@@ -208,8 +220,11 @@ static int send_duckdb_error(session *s, uint32_t id, const char *err) {
         const char *t = type->valuestring;
         int code = MD_ESQL;
         char *why = NULL;
-        if (strcmp(t, "Interrupt") == 0) code = MD_ECANCELLED;
-        else if (strcmp(t, "Permission") == 0) code = MD_EPERMISSION;
+        if (strcmp(t, "Interrupt") == 0) {
+            cJSON_Delete(j);
+            return send_stopped(s, id);
+        }
+        if (strcmp(t, "Permission") == 0) code = MD_EPERMISSION;
         else if (strstr(msg->valuestring, "read-only mode")) {
             /* a snapshot, or a database another process writes: say which */
             const char *q = strstr(msg->valuestring, "database \"");
@@ -441,10 +456,64 @@ done:
 
 static void set_running(session *s, int running, uint32_t id) {
     pthread_mutex_lock(&s->mu);
+    if (running && !s->running) {
+        s->run_started_ms = md_now_ms();
+        s->stop_asked_ms = 0;
+        s->timed_out = 0;
+    }
     s->running = running;
     s->running_id = id;
     s->last_percent = -1;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ms as seconds for a message: "30 s", "1.5 s" (buf of 32 bytes). */
+static const char *seconds_text(int64_t ms, char *buf) {
+    if (ms % 1000 == 0) snprintf(buf, 32, "%lld s", (long long)(ms / 1000));
+    else snprintf(buf, 32, "%.3f s", (double)ms / 1000.0);
+    return buf;
+}
+
+/* The statement_timeout in force for s (0: none). */
+static int64_t effective_timeout(const session *s) { return s->timeout_ms > 0 ? s->timeout_ms : g.max_timeout_ms; }
+
+/* The ERROR for a query that was stopped: TIMEOUT when its statement_timeout
+ * stopped it, CANCELLED otherwise.  Returns send_error's result. */
+static int send_stopped(session *s, uint32_t id) {
+    pthread_mutex_lock(&s->mu);
+    int timed_out = s->timed_out;
+    int64_t limit = effective_timeout(s);
+    pthread_mutex_unlock(&s->mu);
+    if (!timed_out) return send_error(s, id, MD_ECANCELLED, NULL, -1, NULL);
+    char sec[32];
+    char *m = md_asprintf("the query ran longer than its statement_timeout (%s) and was stopped; "
+                          "SET statement_timeout = '...' allows longer, up to the server's limit",
+                          seconds_text(limit, sec));
+    int rc = send_error(s, id, MD_ETIMEOUT, m, -1, NULL);
+    md_free(m);
+    return rc;
+}
+
+/* Called by the session's reader about every PROGRESS_INTERVAL_MS while the
+ * session is busy: a query past its statement_timeout is interrupted; one
+ * that was asked to stop CANCEL_GRACE_MS ago and still runs ends the
+ * process (see CANCEL_GRACE_MS). */
+static void check_deadlines(session *s) {
+    pthread_mutex_lock(&s->mu);
+    int64_t now = md_now_ms(), limit = effective_timeout(s);
+    if (s->running && !s->stop_asked_ms && limit > 0 && now - s->run_started_ms > limit) {
+        s->timed_out = 1;
+        s->cancel_requested = 1;
+        s->stop_asked_ms = now;
+        duckdb_interrupt(s->conn);
+    }
+    int stuck = s->running && s->stop_asked_ms && now - s->stop_asked_ms > CANCEL_GRACE_MS;
+    pthread_mutex_unlock(&s->mu);
+    if (stuck) {
+        fprintf(stderr, "mdserver duckling: a query did not stop within %d s of being asked to; exiting so that "
+                        "the server starts a fresh engine\n", CANCEL_GRACE_MS / 1000);
+        _exit(EXIT_STUCK);
+    }
 }
 
 static void simple_query(duckdb_connection c, const char *sql) {
@@ -599,12 +668,12 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
         goto out;
     }
     if (is_cancelled(s)) {
-        rc = send_error(s, id, MD_ECANCELLED, NULL, -1, NULL) ? MD_EIO : MD_ECANCELLED;
+        rc = send_stopped(s, id) ? MD_EIO : MD_ECANCELLED;
         goto out;
     }
     have_res = 1;
     if (duckdb_execute_pending(pending, &res) == DuckDBError) {
-        rc = is_cancelled(s) ? (send_error(s, id, MD_ECANCELLED, NULL, -1, NULL) ? MD_EIO : MD_ECANCELLED)
+        rc = is_cancelled(s) ? (send_stopped(s, id) ? MD_EIO : MD_ECANCELLED)
                              : (send_duckdb_error(s, id, duckdb_result_error(&res)) ? MD_EIO : MD_ESQL);
         goto out;
     }
@@ -691,9 +760,33 @@ static int run_duckdb_text(session *s, uint32_t id, const char *sql, uint32_t of
 }
 
 /* One of the server's database statements (storage/dbcommands.h). */
+/* SET/RESET statement_timeout: kept in the session; answered with the value
+ * now in force, in milliseconds. */
+static int run_set_timeout(session *s, uint32_t id, const md_dbscript_stmt *ds, idx_t index, idx_t total,
+                           double t0) {
+    int64_t want = ds->st.timeout_ms;
+    if (g.max_timeout_ms > 0 && want > g.max_timeout_ms) {
+        char sec[32];
+        char *m = md_asprintf("statement_timeout may be at most %s on this server (mdserver --statement-timeout)",
+                              seconds_text(g.max_timeout_ms, sec));
+        int rc = send_error(s, id, MD_EPERMISSION, m, ds->start, NULL) ? MD_EIO : MD_EPERMISSION;
+        md_free(m);
+        return rc;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->timeout_ms = want;
+    int64_t now_in_force = effective_timeout(s);
+    pthread_mutex_unlock(&s->mu);
+    char *answer = md_asprintf("SELECT %lld::BIGINT AS statement_timeout_ms", (long long)now_in_force);
+    int rc = run_duckdb_text(s, id, answer, ds->start, index, total, index + 1 == total, t0);
+    md_free(answer);
+    return rc;
+}
+
 static int run_db_statement(session *s, uint32_t id, const char *sql, const md_dbscript_stmt *ds, idx_t index,
                             idx_t total, double t0) {
     int last = index + 1 == total;
+    if (ds->st.kind == MD_DBSTMT_SET_TIMEOUT) return run_set_timeout(s, id, ds, index, total, t0);
     if (s->read_only && ds->st.kind != MD_DBSTMT_SHOW_DATABASES) {
         char *m = md_asprintf("this token is read-only: %s statements are not allowed", md_dbstmt_verb(ds->st.kind));
         int rc = send_error(s, id, MD_EREAD_ONLY, m, ds->start, NULL) ? MD_EIO : MD_EREAD_ONLY;
@@ -929,6 +1022,7 @@ static void handle_cancel(session *s, uint32_t id) {
     pthread_mutex_lock(&s->mu);
     if (s->running && s->running_id == id) {
         s->cancel_requested = 1;
+        if (!s->stop_asked_ms) s->stop_asked_ms = md_now_ms();
         duckdb_interrupt(s->conn);
     } else {
         job **pp = &s->head, *prev = NULL;
@@ -1024,6 +1118,7 @@ static void session_loop(session *s) {
         if (pr < 0 && errno != EINTR) return;
         if (pr <= 0) {
             send_progress(s);
+            check_deadlines(s);
             continue;
         }
         md_frame_header h;
@@ -1094,7 +1189,16 @@ static void *reader_main(void *arg) {
         if (s->running) duckdb_interrupt(s->conn);
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        pthread_join(s->executor, NULL);
+        /* the client is gone: its query stops within the grace, or the
+         * process goes (no core stays busy for a client that left) */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CANCEL_GRACE_MS / 1000;
+        if (pthread_timedjoin_np(s->executor, NULL, &until) != 0) {
+            fprintf(stderr, "mdserver duckling: a query did not stop within %d s of its client leaving; exiting so "
+                            "that the server starts a fresh engine\n", CANCEL_GRACE_MS / 1000);
+            _exit(EXIT_STUCK);
+        }
     } else {
         md_free(frame);
     }
@@ -1405,6 +1509,7 @@ int md_duckling_main(int argc, char **argv) {
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
         {"max-result-bytes", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'D'},
+        {"statement-timeout", required_argument, 0, 'T'},
         {"user", required_argument, 0, 'U'},             {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -1416,6 +1521,7 @@ int md_duckling_main(int argc, char **argv) {
         case 't': threads = atoi(optarg); break;
         case 'f': g.max_frame_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'r': g.max_result_bytes = strtoull(optarg, NULL, 10); break;
+        case 'T': g.max_timeout_ms = strtoll(optarg, NULL, 10); break;
         case 'D': data_dir = optarg; break;
         case 'U': user = optarg; break;
         default: return 2;

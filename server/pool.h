@@ -24,6 +24,7 @@ typedef struct md_pool_config {
     int max_ducklings;         /* at most this many processes at once */
     uint32_t max_frame_bytes;  /* largest request frame a duckling accepts */
     uint64_t max_result_bytes; /* largest result a query may return (0: no limit) */
+    int64_t statement_timeout_ms; /* a query's default and largest run time (0: none) */
 } md_pool_config;
 
 /* Create the pool (strings are copied) and its reaper thread. */

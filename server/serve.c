@@ -49,6 +49,8 @@ static void usage(FILE *f) {
             "                         besides the server's own; repeat for more\n"
             "  --max-frame-bytes N    largest message a client may send (default %u)\n"
             "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
+            "  --statement-timeout S  stop a query that runs longer (default 3600; 0: none); a session may\n"
+            "                         SET statement_timeout lower\n"
             "  --threads N            DuckDB threads per duckling (default: number of cores)\n"
             "  --memory-limit SIZE    DuckDB memory limit per duckling, e.g. 4GB (default: half of RAM)\n"
             "  --idle-timeout SECS    stop a user's duckling after this long unused (default 900)\n"
@@ -99,6 +101,7 @@ int md_serve_main(int argc, char **argv) {
     md_buf origins = MD_BUF_INIT;
     srv.cfg.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     srv.cfg.max_result_bytes = 8ULL << 30;
+    srv.cfg.statement_timeout_s = 3600;
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     srv.cfg.idle_timeout_s = 900;
     srv.cfg.max_ducklings = 16;
@@ -115,6 +118,7 @@ int md_serve_main(int argc, char **argv) {
         {"max-ducklings", required_argument, 0, 'x'}, {"help", no_argument, 0, 'h'},
         {"max-unauthenticated", required_argument, 0, 'U'}, {"max-per-address", required_argument, 0, 'A'},
         {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
+        {"statement-timeout", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -132,6 +136,7 @@ int md_serve_main(int argc, char **argv) {
         case 'i': srv.cfg.idle_timeout_s = atoi(optarg); break;
         case 'x': srv.cfg.max_ducklings = atoi(optarg); break;
         case 'U': srv.cfg.max_unauthenticated = atoi(optarg); break;
+        case 'S': srv.cfg.statement_timeout_s = atoi(optarg); break;
         case 'A': srv.cfg.max_per_address = atoi(optarg); break;
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
         case 'O':
@@ -144,7 +149,7 @@ int md_serve_main(int argc, char **argv) {
     }
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
         srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
-        srv.cfg.hello_timeout_ms < 100) {
+        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0) {
         usage(stderr);
         md_free(mem);
         md_buf_free(&origins);
@@ -195,6 +200,7 @@ int md_serve_main(int argc, char **argv) {
         .max_ducklings = srv.cfg.max_ducklings,
         .max_frame_bytes = srv.cfg.max_frame_bytes,
         .max_result_bytes = srv.cfg.max_result_bytes,
+        .statement_timeout_ms = (int64_t)srv.cfg.statement_timeout_s * 1000,
     };
     md_pool_create(&pc, &srv.pool);
     /* storage gc: now (what interrupted commits left) and every hour; only

@@ -25,6 +25,7 @@ typedef struct md_server_config {
     const char *allow_origins; /* comma-separated Origins allowed besides the server's own */
     uint32_t max_frame_bytes;  /* largest frame a client may send */
     uint64_t max_result_bytes; /* largest result of one query (0: unlimited) */
+    int statement_timeout_s;   /* a query's default and largest run time (0: none) */
     int duckling_threads;
     const char *duckling_memory;
     int idle_timeout_s;

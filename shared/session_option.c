@@ -11,59 +11,61 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "md_alloc.h"
 #include "md_error.h"
 
-/* name, DuckDB-global (cannot be set for one session) */
+/* name, DuckDB-global (cannot be set for one session), largest value (0: no cap) */
 static const struct {
     const char *name;
     int global;
+    long long max;
 } options[] = {
     /* what a query means */
-    {"Calendar", 0},
-    {"TimeZone", 0},
-    {"default_collation", 0},
-    {"default_null_order", 0},
-    {"null_order", 0},
-    {"default_order", 0},
-    {"integer_division", 0},
-    {"ieee_floating_point_ops", 0},
-    {"old_implicit_casting", 0},
-    {"preserve_insertion_order", 0},
-    {"preserve_identifier_case", 0},
-    {"order_by_non_integer_literal", 0},
-    {"scalar_subquery_error_on_multiple_rows", 0},
-    {"disable_timestamptz_casts", 0},
-    {"binary_as_string", 0},
-    {"lambda_syntax", 0},
-    {"enable_view_dependencies", 0},
-    {"enable_macro_dependencies", 0},
-    {"max_expression_depth", 0},
-    {"pivot_limit", 0},
-    {"catalog_error_max_schemas", 0},
-    {"explain_output", 0},
-    {"schema", 0},
-    {"search_path", 0},
+    {"Calendar", 0, 0},
+    {"TimeZone", 0, 0},
+    {"default_collation", 0, 0},
+    {"default_null_order", 0, 0},
+    {"null_order", 0, 0},
+    {"default_order", 0, 0},
+    {"integer_division", 0, 0},
+    {"ieee_floating_point_ops", 0, 0},
+    {"old_implicit_casting", 0, 0},
+    {"preserve_insertion_order", 0, 0},
+    {"preserve_identifier_case", 0, 0},
+    {"order_by_non_integer_literal", 0, 0},
+    {"scalar_subquery_error_on_multiple_rows", 0, 0},
+    {"disable_timestamptz_casts", 0, 0},
+    {"binary_as_string", 0, 0},
+    {"lambda_syntax", 0, 0},
+    {"enable_view_dependencies", 0, 0},
+    {"enable_macro_dependencies", 0, 0},
+    {"max_expression_depth", 0, MD_MAX_EXPRESSION_DEPTH},
+    {"pivot_limit", 0, 0},
+    {"catalog_error_max_schemas", 0, 0},
+    {"explain_output", 0, 0},
+    {"schema", 0, 0},
+    {"search_path", 0, 0},
     /* how it is planned */
-    {"pivot_filter_threshold", 0},
-    {"ordered_aggregate_threshold", 0},
-    {"merge_join_threshold", 0},
-    {"nested_loop_join_threshold", 0},
-    {"asof_loop_join_threshold", 0},
-    {"prefer_range_joins", 0},
-    {"perfect_ht_threshold", 0},
-    {"dynamic_or_filter_threshold", 0},
-    {"late_materialization_max_rows", 0},
-    {"index_scan_max_count", 0},
-    {"index_scan_percentage", 0},
-    {"debug_force_external", 0},
-    {"debug_force_no_cross_product", 0},
-    {"debug_asof_iejoin", 0},
-    {"debug_window_mode", 0},
-    {"disabled_optimizers", 1},
+    {"pivot_filter_threshold", 0, 0},
+    {"ordered_aggregate_threshold", 0, 0},
+    {"merge_join_threshold", 0, 0},
+    {"nested_loop_join_threshold", 0, 0},
+    {"asof_loop_join_threshold", 0, 0},
+    {"prefer_range_joins", 0, 0},
+    {"perfect_ht_threshold", 0, 0},
+    {"dynamic_or_filter_threshold", 0, 0},
+    {"late_materialization_max_rows", 0, 0},
+    {"index_scan_max_count", 0, 0},
+    {"index_scan_percentage", 0, 0},
+    {"debug_force_external", 0, 0},
+    {"debug_force_no_cross_product", 0, 0},
+    {"debug_asof_iejoin", 0, 0},
+    {"debug_window_mode", 0, 0},
+    {"disabled_optimizers", 1, 0},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof *options))
 
@@ -164,6 +166,17 @@ static const char *scope_at(const toks *x, size_t i) {
 static int write_statement(const toks *x, const char *verb, const char *scope, int opt, size_t value,
                            md_session_set *out, md_sql_error *err, uint32_t pos) {
     if (!scope) scope = options[opt].global ? "GLOBAL" : "SESSION";
+    if (options[opt].max > 0 && value < x->n) { /* a capped option: one whole number, in range */
+        char *text = value + 1 == x->n ? md_sql_token_value(x->sql, &x->t[value], NULL) : NULL;
+        char *end = NULL;
+        long long v = text ? strtoll(text, &end, 10) : -1;
+        int ok = text && *text && end && *end == 0 && v >= 0 && v <= options[opt].max;
+        md_free(text);
+        if (!ok)
+            return fail(err, MD_EPERMISSION, x->t[value].off,
+                        "SET %s takes a whole number from 0 to %lld on this server", options[opt].name,
+                        options[opt].max);
+    }
     if (strcmp(scope, "GLOBAL") == 0 && !options[opt].global)
         return fail(err, MD_EPERMISSION, pos,
                     "%s GLOBAL %s is not available on the server: use %s %s, which holds for this session", verb,
@@ -177,6 +190,51 @@ static int write_statement(const toks *x, const char *verb, const char *scope, i
     }
     out->option = opt;
     out->global = options[opt].global;
+    return MD_OK;
+}
+
+/* Milliseconds of a duration: a number (milliseconds) or a string with a
+ * unit; -1 when it is neither. */
+static int64_t duration_ms(const toks *x, size_t i) {
+    if (i + 1 != x->n || (x->t[i].type != MD_TOK_NUMBER && x->t[i].type != MD_TOK_STRING)) return -1;
+    char *text = md_sql_token_value(x->sql, &x->t[i], NULL);
+    char *end = NULL;
+    double v = strtod(text, &end);
+    while (end && *end == ' ') end++;
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"", 1},          {"ms", 1},           {"s", 1e3},       {"sec", 1e3},  {"second", 1e3},
+                 {"seconds", 1e3}, {"min", 6e4},        {"minute", 6e4},  {"minutes", 6e4},
+                 {"h", 3.6e6},     {"hour", 3.6e6},     {"hours", 3.6e6}};
+    double scale = -1;
+    if (end != text)
+        for (size_t k = 0; k < sizeof units / sizeof *units; k++)
+            if (strcasecmp(end, units[k].unit) == 0) scale = units[k].ms;
+    md_free(text);
+    if (scale < 0 || !(v >= 0) || v * scale > 1e15) return -1;
+    return (int64_t)(v * scale);
+}
+
+/* SET/RESET [scope] statement_timeout ...: the server's own setting. */
+static int read_timeout(const toks *x, int reset, const char *scope, size_t i, md_session_set *out,
+                        md_sql_error *err) {
+    uint32_t pos = x->t[i].off;
+    if (scope && strcmp(scope, "GLOBAL") == 0)
+        return fail(err, MD_EPERMISSION, pos, "statement_timeout holds for one session: SET it without GLOBAL");
+    out->server_setting = 1;
+    if (reset) {
+        if (i + 1 != x->n) return fail(err, MD_ESQL, x->t[i + 1].off, "RESET statement_timeout takes nothing after it");
+        out->timeout_ms = 0;
+        return MD_OK;
+    }
+    if (!(is_op(x, i + 1, "=") || is_word(x, i + 1, "TO")) || i + 2 >= x->n)
+        return fail(err, MD_ESQL, pos, "SET statement_timeout needs '=' or TO and a value");
+    int64_t ms = duration_ms(x, i + 2);
+    if (ms < 0)
+        return fail(err, MD_ESQL, x->t[i + 2].off,
+                    "statement_timeout takes milliseconds or a string with a unit, like '30s' or '5min'");
+    out->timeout_ms = ms;
     return MD_OK;
 }
 
@@ -197,6 +255,7 @@ static int read_set_reset(const toks *x, int reset, md_session_set *out, md_sql_
                                x->t[i].off);
     }
     if (!is_name(x, i)) return fail(err, MD_ESQL, i < x->n ? x->t[i].off : 0, "%s needs an option name", verb);
+    if (is_word(x, i, "statement_timeout")) return read_timeout(x, reset, scope, i, out, err);
     char *shown = NULL;
     int opt = option_at(x, i, &shown);
     uint32_t pos = x->t[i].off;
@@ -228,6 +287,8 @@ int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql
     out->sql = NULL;
     out->option = -1;
     out->global = 0;
+    out->server_setting = 0;
+    out->timeout_ms = 0;
     toks x;
     int rc = lex(sql, len, &x, err);
     if (rc != MD_OK) return rc;
@@ -239,7 +300,7 @@ int md_session_set_read(const char *sql, size_t len, md_session_set *out, md_sql
         rc = fail(err, MD_EPERMISSION, 0,
                   "a SET statement that does not come from the text sent (IMPORT DATABASE or a PRAGMA that "
                   "expands into statements) is not run on the server");
-    if (rc == MD_OK && !out->sql) out->sql = md_strndup(sql, len); /* VARIABLE, USE: as written */
+    if (rc == MD_OK && !out->sql && !out->server_setting) out->sql = md_strndup(sql, len); /* VARIABLE, USE */
     md_free(x.t);
     if (rc != MD_OK) {
         md_free(out->sql);

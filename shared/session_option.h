@@ -27,6 +27,17 @@
  *   PRAGMA name = value
  *   SET VARIABLE name ..., RESET VARIABLE name, USE ...
  * Names are matched without regard to case; a quoted name is unquoted.
+ *
+ * Options that cost the server without bound are capped: SET
+ * max_expression_depth takes a whole number up to MD_MAX_EXPRESSION_DEPTH
+ * (DuckDB's default; a deep expression is bound and planned without
+ * checking for a cancel).
+ *
+ * One setting is the server's own, not DuckDB's: SET [SESSION]
+ * statement_timeout {= | TO} value and RESET statement_timeout.  The value
+ * is milliseconds (a number) or a string with a unit ('250ms', '30s',
+ * '5min', '2h'); the duckling stops a request that runs longer (and
+ * cannot be raised past the server's --statement-timeout).
  */
 #ifndef MD_SESSION_OPTION_H
 #define MD_SESSION_OPTION_H
@@ -36,13 +47,19 @@
 
 #include "sql_lexer.h"
 
+#define MD_MAX_EXPRESSION_DEPTH 1000
+
 /* What a statement DuckDB typed as SET does, once read. */
 typedef struct md_session_set {
-    char *sql;   /* the statement to run in its place (md_malloc'd) */
+    char *sql;   /* the statement to run in its place (md_malloc'd); NULL for
+                    a server setting */
     int option;  /* index of the option set or reset (md_session_option_name),
                     -1 for SET/RESET VARIABLE and USE */
     int global;  /* the option is DuckDB-global: it holds for the user's
                     other sessions until this one ends */
+    int server_setting;  /* SET/RESET statement_timeout: kept by the server
+                            itself, for this session, not by DuckDB */
+    int64_t timeout_ms;  /* its value: milliseconds, 0 for RESET */
 } md_session_set;
 
 /*

@@ -41,13 +41,17 @@ const char *md_route_name(md_route route) {
     return "";
 }
 
-/* 1 for SET/RESET of a session option on the server's list, SET/RESET
- * VARIABLE and PRAGMA name = value of such an option. */
-static bool is_session_setting(const char *text) {
+/* What a statement sets: SESSION_OPTION for SET/RESET of a session option
+ * on the server's list, SET/RESET VARIABLE and PRAGMA name = value of such
+ * an option (run at both sites); SERVER_SETTING for one the server keeps
+ * itself (statement_timeout: run there only); NOT_A_SETTING otherwise. */
+enum setting_kind { NOT_A_SETTING, SESSION_OPTION, SERVER_SETTING };
+
+static enum setting_kind setting_of(const char *text) {
     md_session_set set;
-    if (md_session_set_read(text, strlen(text), &set, NULL) != MD_OK) return false;
+    if (md_session_set_read(text, strlen(text), &set, NULL) != MD_OK) return NOT_A_SETTING;
     md_free(set.sql);
-    return true;
+    return set.server_setting ? SERVER_SETTING : SESSION_OPTION;
 }
 
 static char *dup_or_null(const char *s) { return s ? md_strdup(s) : NULL; }
@@ -664,9 +668,12 @@ static void route_stmt(rx *x, const md_sql_stmt *st, md_route_stmt *rs) {
                 return;
             }
         }
+        enum setting_kind setting = st->kind == MD_SQL_OTHER && st->nrels == 0 ? setting_of(rs->text) : NOT_A_SETTING;
         if (site == MD_SITE_NONE)
-            site = (st->kind == MD_SQL_OTHER && strcmp(st->verb, "CREATE SECRET") == 0) ? MD_SITE_REMOTE : A;
-        if (st->kind == MD_SQL_OTHER && st->nrels == 0) rs->mirror = is_session_setting(rs->text);
+            site = (st->kind == MD_SQL_OTHER && strcmp(st->verb, "CREATE SECRET") == 0) || setting == SERVER_SETTING
+                       ? MD_SITE_REMOTE
+                       : A;
+        rs->mirror = setting == SESSION_OPTION;
         for (size_t k = 0; k < st->nrels; k++) { /* CREATE TEMP t: where its data comes from */
             if (!is_temp_create(&st->rels[k])) continue;
             md_route_rel *rr = &rs->rels[k];

@@ -14,6 +14,7 @@
 
 #include "md_alloc.h"
 #include "md_error.h"
+#include "session_option.h"
 
 typedef struct cursor {
     const char *sql;
@@ -316,6 +317,20 @@ int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbst
             st.all = all;
             rc = end(&c);
         }
+    } else if (word_at(&c, 0, "SET") || word_at(&c, 0, "RESET")) {
+        md_session_set set;
+        const md_sql_token *last = &toks[n - 1];
+        md_sql_error e;
+        int src = md_session_set_read(sql + toks[0].off, last->off + last->len - toks[0].off, &set, &e);
+        if (src == MD_OK && set.server_setting) {
+            st.kind = MD_DBSTMT_SET_TIMEOUT;
+            st.timeout_ms = set.timeout_ms;
+        } else if (src != MD_OK && (word_at(&c, 1, "statement_timeout") || word_at(&c, 2, "statement_timeout"))) {
+            e.position += toks[0].off;
+            if (out_err) *out_err = e;
+            rc = e.code;
+        }
+        md_free(set.sql);
     } else if (accept(&c, "REFRESH")) {
         if (accept(&c, "DATABASES")) {
             st.kind = MD_DBSTMT_REFRESH;

@@ -12,6 +12,9 @@
  *   DETACH [DATABASE] [IF EXISTS] alias   (ours only if alias is an md: attachment)
  *   SHOW [ALL] DATABASES
  *   REFRESH DATABASE db | REFRESH DATABASES
+ *   SET [SESSION] statement_timeout ... | RESET statement_timeout
+ *          a setting the server keeps for the session, not DuckDB
+ *          (shared/session_option.h reads it)
  *
  * `FROM 'md:other'` and `OF 'md:db'` are accepted for the names.  Two
  * DuckDB statements are looked at before DuckDB runs them, because they
@@ -44,6 +47,7 @@
     STMT(DETACH,          "DETACH")                   \
     STMT(SHOW_DATABASES,  "SHOW DATABASES")           \
     STMT(REFRESH,         "REFRESH DATABASE")         \
+    STMT(SET_TIMEOUT,     "SET statement_timeout")    \
     STMT(ATTACH_FILE,     "ATTACH")                   \
     STMT(ALTER_OTHER,     "ALTER DATABASE")
 
@@ -66,6 +70,7 @@ typedef struct md_dbstmt {
     int if_exists;       /* DROP / DETACH */
     int all;             /* SHOW ALL DATABASES */
     int retention_days;  /* ALTER DATABASE ... SET SNAPSHOT_RETENTION_DAYS */
+    int64_t timeout_ms;  /* SET statement_timeout: milliseconds; 0 for RESET (the server's) */
 } md_dbstmt;
 
 /*

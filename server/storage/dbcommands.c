@@ -328,6 +328,7 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
     char *status = NULL;
     switch (st->kind) {
     case MD_DBSTMT_NONE:
+    case MD_DBSTMT_SET_TIMEOUT: /* the session's, not a database's: the duckling keeps it */
         *out_err = md_strdup("not a database statement");
         return MD_EINVAL;
     case MD_DBSTMT_CREATE_DATABASE:

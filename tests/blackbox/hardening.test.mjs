@@ -360,3 +360,42 @@ test("a user cannot attach, copy to or export into the server's own database fil
   await c.rows('DETACH mine');
   await c.close();
 });
+
+test('a runaway query is stopped: capped options, statement_timeout, the server default', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  // the option that let an expression run for minutes is capped
+  for (const sql of ['SET max_expression_depth = 100000000', "SET max_expression_depth = '1e9'",
+    'SET max_expression_depth = 1001']) {
+    const r = await c.query(sql);
+    assert.equal(r.error?.code, 'PERMISSION_DENIED', sql);
+    assert.match(r.error.message, /takes a whole number from 0 to 1000/);
+  }
+  await c.rows('SET max_expression_depth = 500');
+  // a session's statement_timeout stops a query, with its own error; the session goes on
+  assert.deepEqual(await c.rows("SET statement_timeout = '1s'"), [{ statement_timeout_ms: 1000n }]);
+  const t0 = Date.now();
+  const r = await c.query('SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3');
+  const took = Date.now() - t0;
+  assert.equal(r.error?.code, 'TIMEOUT');
+  assert.match(r.error.message, /longer than its statement_timeout \(1 s\)/);
+  assert.ok(took >= 900 && took < 8000, `stopped after ${took} ms`);
+  assert.deepEqual(await c.rows('SELECT 1 AS alive'), [{ alive: 1 }]);
+  // never past the server's limit (--statement-timeout, 3600 s by default); RESET goes back to it
+  const over = await c.query("SET statement_timeout = '2h'");
+  assert.equal(over.error?.code, 'PERMISSION_DENIED');
+  assert.match(over.error.message, /at most 3600 s on this server/);
+  assert.deepEqual(await c.rows('RESET statement_timeout'), [{ statement_timeout_ms: 3600000n }]);
+  const bad = await c.query("SET statement_timeout = 'soon'");
+  assert.equal(bad.error?.code, 'SQL_ERROR');
+  await c.close();
+  // the server's own limit applies to sessions that set nothing
+  const s = await startServer({ args: ['--statement-timeout', '1'] });
+  try {
+    const d = await MdClient.connect(s.url, createToken(s.dataDir, 'dora'));
+    const q = await d.query('SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3');
+    assert.equal(q.error?.code, 'TIMEOUT');
+    await d.close();
+  } finally {
+    await s.stop({ removeData: true });
+  }
+});

@@ -126,6 +126,31 @@ static void explain_of_a_setting_is_refused(void **state) {
         assert_int_equal(md_session_explain_check(no[i], strlen(no[i]), &e), MD_EPERMISSION);
 }
 
+static void capped_options_and_the_statement_timeout(void **state) {
+    (void)state;
+    allowed("SET max_expression_depth = 1000", "SET SESSION max_expression_depth = 1000", "max_expression_depth");
+    refused("SET max_expression_depth = 100000000", MD_EPERMISSION, "from 0 to 1000");
+    refused("SET max_expression_depth = 10 + 1", MD_EPERMISSION, "whole number");
+    refused("PRAGMA max_expression_depth = 1e9", MD_EPERMISSION, "whole number");
+    const struct {
+        const char *sql;
+        int64_t ms;
+    } ok[] = {{"SET statement_timeout = 1500", 1500}, {"SET statement_timeout TO '30s'", 30000},
+              {"set session statement_timeout = '5 min'", 300000}, {"SET statement_timeout = '250ms'", 250},
+              {"SET statement_timeout = '1.5h'", 5400000}, {"RESET statement_timeout", 0}};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        md_session_set set;
+        md_sql_error e;
+        if (md_session_set_read(ok[i].sql, strlen(ok[i].sql), &set, &e) != MD_OK) fail_msg("<%s>: %s", ok[i].sql, e.message);
+        assert_true(set.server_setting);
+        assert_null(set.sql);
+        assert_int_equal(set.timeout_ms, ok[i].ms);
+    }
+    refused("SET statement_timeout = 'soon'", MD_ESQL, "milliseconds or a string with a unit");
+    refused("SET statement_timeout = '-5s'", MD_ESQL, "a unit");
+    refused("SET GLOBAL statement_timeout = 5", MD_EPERMISSION, "without GLOBAL");
+}
+
 static void pragma_calls_are_allow_listed(void **state) {
     (void)state;
     md_sql_error e;
@@ -179,6 +204,7 @@ int main(void) {
         cmocka_unit_test(server_options_are_refused),
         cmocka_unit_test(text_not_read_is_refused),
         cmocka_unit_test(explain_of_a_setting_is_refused),
+        cmocka_unit_test(capped_options_and_the_statement_timeout),
         cmocka_unit_test(pragma_calls_are_allow_listed),
         cmocka_unit_test(logging_functions_are_refused_wherever_named),
         cmocka_unit_test(the_list_is_consistent),
