@@ -13,6 +13,13 @@
  * is started only once the user's previous process has exited, so two
  * processes never open the same database file.
  *
+ * Sessions do not pin engines: when every process slot is taken and a user
+ * without a duckling needs one, a duckling without sessions goes first, then
+ * one whose sessions have had no request in flight for EVICT_IDLE_MS (the
+ * least recently busy).  Its sessions stay connected; their next request
+ * starts a fresh duckling (session.c tells the client that the session's
+ * temporary state was reset).
+ *
  * All fields are guarded by p->mu; a STARTING entry is filled in by the thread
  * that started it, with the lock released while the duckling boots.
  */
@@ -45,6 +52,9 @@
 /* A duckling stopped (SIGSTOP, a debugger) this long is killed and replaced:
  * its user's requests get DUCKLING_FAILED instead of waiting for ever. */
 #define STOPPED_GRACE_MS 5000
+/* Sessions without a request in flight this long do not keep their
+ * duckling from a user who needs a process slot. */
+#define EVICT_IDLE_MS 5000
 
 enum { STARTING, LIVE, STOPPING };
 
@@ -55,6 +65,8 @@ typedef struct duckling {
     int control_fd;
     int state;
     int sessions;
+    int busy;               /* sessions with a request in flight */
+    int64_t last_busy_ms;   /* when busy last went to 0 */
     int64_t idle_since_ms;
     int64_t kill_at_ms;
     int64_t stopped_since_ms; /* first seen stopped (0: running) */
@@ -266,10 +278,26 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
             continue;
         }
         if (count_processes(p) >= p->cfg.max_ducklings) {
+            /* the victim: a duckling without sessions, else one whose
+             * sessions have all been idle EVICT_IDLE_MS; the longest idle */
             duckling *idle = NULL;
-            for (duckling *e = p->list; e; e = e->next)
-                if (e->state == LIVE && e->sessions == 0 && (!idle || e->idle_since_ms < idle->idle_since_ms))
+            int64_t now = md_now_ms(), idle_since = 0;
+            for (duckling *e = p->list; e; e = e->next) {
+                if (e->state != LIVE) continue;
+                int empty = e->sessions == 0;
+                if (!empty && (e->busy > 0 || now - e->last_busy_ms < EVICT_IDLE_MS)) continue;
+                int64_t since = empty ? e->idle_since_ms : e->last_busy_ms;
+                int better = !idle || (empty && idle->sessions > 0) ||
+                             (empty == (idle->sessions == 0) && since < idle_since);
+                if (better) {
                     idle = e;
+                    idle_since = since;
+                }
+            }
+            if (idle && idle->sessions > 0)
+                fprintf(stderr, "mdserver: stopping the duckling of user %s (pid %d), whose %d sessions are idle, "
+                                "for user %s\n",
+                        idle->user, (int)idle->pid, idle->sessions, user);
             if (!idle) {
                 rc = MD_EBUSY;
                 *out_err = md_asprintf("the server is running its maximum of %d query engines, all busy; "
@@ -304,12 +332,23 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         d->pid = pid;
         d->control_fd = fd;
         d->state = LIVE;
-        d->idle_since_ms = md_now_ms();
+        d->idle_since_ms = d->last_busy_ms = md_now_ms();
         if (p->closing) stop_entry(d, md_now_ms());
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
     return rc;
+}
+
+void md_pool_session_busy(md_pool *p, uint64_t ticket, int busy) {
+    pthread_mutex_lock(&p->mu);
+    for (duckling *d = p->list; d; d = d->next) {
+        if (d->ticket != ticket) continue;
+        if (busy) d->busy++;
+        else if (d->busy > 0 && --d->busy == 0) d->last_busy_ms = md_now_ms();
+        break;
+    }
+    pthread_mutex_unlock(&p->mu);
 }
 
 void md_pool_close_channel(md_pool *p, uint64_t ticket) {

@@ -41,6 +41,11 @@ int md_pool_create(const md_pool_config *cfg, md_pool **out);
 int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_fd, uint64_t *out_ticket,
                          char **out_err);
 
+/* A session on the duckling of `ticket` now has a request in flight (busy
+ * 1) or none left (busy 0); calls pair up.  Ducklings whose sessions all
+ * stayed idle a while may be stopped for another user (pool.c). */
+void md_pool_session_busy(md_pool *p, uint64_t ticket, int busy);
+
 /* The caller closed the channel that md_pool_open_channel gave with `ticket`. */
 void md_pool_close_channel(md_pool *p, uint64_t ticket);
 

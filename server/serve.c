@@ -52,16 +52,29 @@ static void usage(FILE *f) {
             "  --statement-timeout S  stop a query that runs longer (default 3600; 0: none); a session may\n"
             "                         SET statement_timeout lower\n"
             "  --threads N            DuckDB threads per duckling (default: number of cores)\n"
-            "  --memory-limit SIZE    DuckDB memory limit per duckling, e.g. 4GB (default: half of RAM)\n"
+            "  --memory-limit SIZE    DuckDB memory limit per duckling, e.g. 4GB (default: 80%% of RAM\n"
+            "                         divided by --max-ducklings)\n"
             "  --idle-timeout SECS    stop a user's duckling after this long unused (default 900)\n"
-            "  --max-ducklings N      duckling processes at once (default 16)\n",
+            "  --max-ducklings N      duckling processes at once (default 8); sessions with nothing\n"
+            "                         running do not hold theirs when another user needs one\n",
             DEFAULT_PORT, MD_DEFAULT_MAX_FRAME_BYTES);
 }
 
-static char *default_memory_limit(void) {
+/* Share of the machine's memory all ducklings together may use by default. */
+#define DEFAULT_MEMORY_SHARE 0.8
+
+/* MiB of memory in the machine (4096 when unknown). */
+static unsigned long long ram_mb(void) {
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    unsigned long long mb = pages > 0 && psize > 0 ? (unsigned long long)pages * (unsigned long long)psize / 2 / (1 << 20) : 4096;
-    return md_asprintf("%lluMB", mb);
+    return pages > 0 && psize > 0 ? (unsigned long long)pages * (unsigned long long)psize / (1 << 20) : 4096;
+}
+
+/* Each duckling's default memory_limit: DEFAULT_MEMORY_SHARE of the
+ * machine's memory split between --max-ducklings, so that all of them at
+ * their limit never overcommit it (at least 256 MB). */
+static char *default_memory_limit(int max_ducklings) {
+    unsigned long long mb = (unsigned long long)((double)ram_mb() * DEFAULT_MEMORY_SHARE / (max_ducklings > 0 ? max_ducklings : 1));
+    return md_asprintf("%lluMB", mb < 256 ? 256 : mb);
 }
 
 static int first_run(md_server *srv, const char *url_base) {
@@ -104,9 +117,8 @@ int md_serve_main(int argc, char **argv) {
     srv.cfg.statement_timeout_s = 3600;
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     srv.cfg.idle_timeout_s = 900;
-    srv.cfg.max_ducklings = 16;
-    char *mem = default_memory_limit();
-    srv.cfg.duckling_memory = mem;
+    srv.cfg.max_ducklings = 8;
+    char *mem = NULL;
     const char *ui_dir = NULL;
 
     static const struct option longopts[] = {
@@ -155,6 +167,7 @@ int md_serve_main(int argc, char **argv) {
         md_buf_free(&origins);
         return 2;
     }
+    if (!srv.cfg.duckling_memory) srv.cfg.duckling_memory = mem = default_memory_limit(srv.cfg.max_ducklings);
     md_buf_append(&origins, "", 1); /* NUL-terminated */
     srv.cfg.allow_origins = (const char *)origins.data;
     srv.admission = md_admission_create(srv.cfg.max_per_address, srv.cfg.max_unauthenticated);
@@ -215,6 +228,7 @@ int md_serve_main(int argc, char **argv) {
     char *url = md_asprintf("http://%s:%d", host, port);
     printf("mdserver %s (DuckDB %s) listening on %s\n", MD_SERVER_VERSION, md_duckdb_version(), url);
     printf("  WebSocket: ws://%s:%d/ws   data: %s\n", host, port, srv.cfg.data_dir);
+    printf("  Query engines: up to %d at once, memory_limit %s each\n", srv.cfg.max_ducklings, srv.cfg.duckling_memory);
     if (first_run(&srv, url) != MD_OK) {
         fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");
         md_free(url);

@@ -19,6 +19,11 @@
  * Requests forwarded to the duckling are remembered in `pending` until their
  * final frame (RESULT_END with final=true, or ERROR) passes the pump, so when
  * a duckling dies every unfinished request gets an ERROR DUCKLING_FAILED.
+ * Whether any is pending is what the pool knows of the session
+ * (md_pool_session_busy): an idle session's duckling may be stopped for
+ * another user.  The session stays; its next request opens a channel to a
+ * fresh duckling, after an ERROR(0) SESSION_RESET that says its temporary
+ * state is gone.
  *
  * Frame checks, in order, before anything is processed: the declared
  * length of each WebSocket frame, before civetweb reads its payload
@@ -90,6 +95,7 @@ typedef struct md_session {
     int pump_started;
     pthread_mutex_t mu; /* guards everything below */
     int chan_dead;
+    int engine_lost;   /* the channel ended with nothing pending: say so on reopening */
     int closing;
     uint32_t pending[MAX_PENDING];
     int npending;
@@ -123,6 +129,7 @@ static void pending_add(md_session *s, uint32_t id) {
             return;
         }
     if (s->npending < MAX_PENDING) s->pending[s->npending++] = id;
+    if (s->npending == 1) md_pool_session_busy(s->srv->pool, s->ticket, 1);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -131,6 +138,7 @@ static void pending_remove(md_session *s, uint32_t id) {
     for (int i = 0; i < s->npending; i++) {
         if (s->pending[i] == id) {
             s->pending[i] = s->pending[--s->npending];
+            if (s->npending == 0) md_pool_session_busy(s->srv->pool, s->ticket, 0);
             break;
         }
     }
@@ -214,6 +222,8 @@ static void *pump_main(void *arg) {
     uint32_t ids[MAX_PENDING];
     memcpy(ids, s->pending, sizeof(uint32_t) * (size_t)n);
     s->npending = 0;
+    if (n > 0) md_pool_session_busy(s->srv->pool, s->ticket, 0);
+    if (!closing) s->engine_lost = 1; /* its state went with it, requests or not */
     pthread_mutex_unlock(&s->mu);
     if (!closing) {
         for (int i = 0; i < n; i++)
@@ -246,6 +256,11 @@ static int channel_ensure(md_session *s, char **out_err) {
     uint64_t ticket;
     int rc = md_pool_open_channel(s->srv->pool, s->user, s->read_only, &fd, &ticket, out_err);
     if (rc != MD_OK) return rc;
+    pthread_mutex_lock(&s->mu);
+    int lost = s->engine_lost;
+    s->engine_lost = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (lost) send_error(s, 0, MD_ESESSION_RESET, NULL);
     s->chan_fd = fd;
     s->ticket = ticket;
     s->chan_dead = 0;

@@ -34,7 +34,9 @@
     XX(INTERNAL,        -19, "INTERNAL",          "internal error")                          \
     XX(TIMEOUT,         -20, "TIMEOUT",           "timed out")                               \
     XX(DISCONNECTED,    -21, "DISCONNECTED",      "the connection to the server was lost")    \
-    XX(LOCKED,          -22, "DATABASE_LOCKED",   "another session is writing to this database")
+    XX(LOCKED,          -22, "DATABASE_LOCKED",   "another session is writing to this database")\
+    XX(SESSION_RESET,   -23, "SESSION_RESET",     "the session's query engine was restarted: its " \
+                                                  "temporary tables, settings and USE were reset")
 
 enum {
     MD_OK = 0,

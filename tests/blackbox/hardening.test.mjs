@@ -5,6 +5,7 @@
 // this machine's), so the per-address budget separates them from real users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { startServer, createToken } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
@@ -398,4 +399,60 @@ test('a runaway query is stopped: capped options, statement_timeout, the server 
   } finally {
     await s.stop({ removeData: true });
   }
+});
+
+test('open sessions do not pin query engines: an idle one is stopped for another user, a busy one never', async () => {
+  const s = await startServer({ args: ['--max-ducklings', '2'] });
+  try {
+    const [u1, u2, u3] = ['pin1', 'pin2', 'pin3'].map((u) => createToken(s.dataDir, u));
+    const c1 = await MdClient.connect(s.url, u1);
+    const c2 = await MdClient.connect(s.url, u2);
+    const c3 = await MdClient.connect(s.url, u3);
+    await c1.rows('CREATE TEMP TABLE scratch AS SELECT 1 AS x');
+    await c1.rows('CREATE OR REPLACE TABLE kept AS SELECT 2 AS y');
+    await c2.rows('SELECT 1');
+    // pin2 is busy; pin1 only has its session open
+    const long = c2.query('SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3');
+    let r = await c3.query('SELECT 3 AS z');
+    assert.equal(r.error?.code, 'SERVER_BUSY', 'right after use, no engine is idle long enough');
+    let served = null;
+    const t0 = Date.now();
+    while (!served && Date.now() - t0 < 20000) {
+      r = await c3.query('SELECT 3 AS z');
+      if (!r.error) served = r;
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.ok(served, 'pin3 got an engine once pin1 had been idle');
+    assert.match(s.stderr, /stopping the duckling of user pin1 .* whose 1 sessions are idle, for user pin3/);
+    // the busy query was never touched
+    c2.cancel(long.id);
+    assert.equal((await long).error?.code, 'CANCELLED');
+    // pin1's session is still open: its next request gets a fresh engine, after a notice
+    let got = null;
+    for (let i = 0; i < 80 && !got; i++) {
+      const q = await c1.query('SELECT y FROM kept');
+      if (!q.error) got = q;
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.ok(got, "pin1's session works again");
+    const notice = c1.frames.find((f) => f.type === MSG.ERROR && f.json?.code === 'SESSION_RESET');
+    assert.ok(notice, 'the client is told its temporary state was reset');
+    const temp = await c1.query('SELECT x FROM scratch');
+    assert.match(temp.error?.message ?? '', /scratch/);
+    await Promise.all([c1, c2, c3].map((c) => c.close()));
+  } finally {
+    await s.stop({ removeData: true });
+  }
+});
+
+test('the default memory_limit does not overcommit the machine: engines x limit <= 80% of RAM', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  const [{ limit }] = await c.rows("SELECT current_setting('memory_limit') AS limit");
+  await c.close();
+  const m = srv.stdout.match(/Query engines: up to (\d+) at once, memory_limit (\d+)MB each/);
+  assert.ok(m, srv.stdout);
+  const total = Number(m[1]) * Number(m[2]) * 1048576;
+  const ram = Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+) kB/)[1]) * 1024;
+  assert.ok(total <= 0.8 * ram + 8 * 1048576, `${m[1]} x ${m[2]} MB on ${(ram / 2 ** 30).toFixed(1)} GiB`);
+  assert.match(limit, /(GiB|MiB)/);
 });
