@@ -21,6 +21,8 @@
 #include "http.h"
 
 #include <civetweb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +44,18 @@
     "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; " \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+/* Headers of every response civetweb serves (the page and its files). */
+#define PAGE_HEADERS                                           \
+    "Cross-Origin-Opener-Policy: same-origin\r\n"              \
+    "Cross-Origin-Embedder-Policy: require-corp\r\n"           \
+    "Cross-Origin-Resource-Policy: same-origin\r\n"            \
+    "X-Content-Type-Options: nosniff\r\n"                      \
+    "Content-Security-Policy: " CONTENT_SECURITY_POLICY "\r\n" \
+    "X-Frame-Options: DENY\r\n"                                \
+    "Referrer-Policy: no-referrer"
+/* With TLS: browsers keep to https for this host. */
+#define HSTS_HEADER "Strict-Transport-Security: max-age=31536000"
+
 /* Marks a connection counted in its address's budget (connection data). */
 static char address_counted;
 
@@ -53,6 +67,26 @@ static int on_connection_open(const struct mg_connection *conn, void **conn_data
     }
     *conn_data = &address_counted;
     return 0;
+}
+
+/* civetweb's TLS set-up: the certificate (chain) and key of --tls-cert and
+ * --tls-key, from two files.  1: done; -1: they cannot be used (civetweb
+ * then refuses to start, and log_message has said why). */
+static int load_tls(void *ssl_ctx, void *srvp) {
+    md_server *srv = srvp;
+    SSL_CTX *ctx = ssl_ctx;
+    if (SSL_CTX_use_certificate_chain_file(ctx, srv->cfg.tls_cert) != 1) {
+        fprintf(stderr, "mdserver: cannot use the TLS certificate %s: %s\n", srv->cfg.tls_cert,
+                ERR_reason_error_string(ERR_get_error()));
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, srv->cfg.tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        fprintf(stderr, "mdserver: cannot use the TLS key %s (with %s): %s\n", srv->cfg.tls_key, srv->cfg.tls_cert,
+                ERR_reason_error_string(ERR_get_error()));
+        return -1;
+    }
+    return 1;
 }
 
 static void on_connection_close(const struct mg_connection *conn) {
@@ -79,8 +113,9 @@ static int log_message(const struct mg_connection *conn, const char *message) {
 
 int md_http_start(md_server *srv, int *out_port, char **out_err) {
     char ports[300], threads[16];
-    snprintf(ports, sizeof ports, "%s:%d", srv->cfg.bind, srv->cfg.port);
-    if (strchr(srv->cfg.bind, ':')) snprintf(ports, sizeof ports, "[%s]:%d", srv->cfg.bind, srv->cfg.port);
+    const char *tls = srv->cfg.tls_cert ? "s" : ""; /* civetweb: a port ending in s speaks TLS */
+    snprintf(ports, sizeof ports, "%s:%d%s", srv->cfg.bind, srv->cfg.port, tls);
+    if (strchr(srv->cfg.bind, ':')) snprintf(ports, sizeof ports, "[%s]:%d%s", srv->cfg.bind, srv->cfg.port, tls);
     snprintf(threads, sizeof threads, "%d",
              srv->cfg.max_connections + srv->cfg.max_unauthenticated + HTTP_HEADROOM_THREADS);
     const char *options[] = {
@@ -90,18 +125,12 @@ int md_http_start(md_server *srv, int *out_port, char **out_err) {
         "enable_directory_listing", "no",
         "tcp_nodelay", "1",
         "extra_mime_types", ".wasm=application/wasm,.mjs=text/javascript,.js=text/javascript",
-        "additional_header",
-        "Cross-Origin-Opener-Policy: same-origin\r\n"
-        "Cross-Origin-Embedder-Policy: require-corp\r\n"
-        "Cross-Origin-Resource-Policy: same-origin\r\n"
-        "X-Content-Type-Options: nosniff\r\n"
-        "Content-Security-Policy: " CONTENT_SECURITY_POLICY "\r\n"
-        "X-Frame-Options: DENY\r\n"
-        "Referrer-Policy: no-referrer",
+        "additional_header", srv->cfg.tls_cert ? PAGE_HEADERS "\r\n" HSTS_HEADER : PAGE_HEADERS,
         "websocket_timeout_ms", WEBSOCKET_TICK_MS,
         "enable_websocket_ping_pong", "yes",
         "request_timeout_ms", REQUEST_TIMEOUT_MS,
         "enable_keep_alive", "yes",
+        "ssl_protocol_version", "4", /* TLS 1.2 and later */
         NULL,
     };
     struct mg_callbacks cb;
@@ -111,6 +140,7 @@ int md_http_start(md_server *srv, int *out_port, char **out_err) {
     cb.connection_close = on_connection_close;
     cb.websocket_frame_begin = md_session_frame_begin;
     cb.websocket_idle = md_session_idle;
+    if (srv->cfg.tls_cert) cb.init_ssl = load_tls;
     struct mg_init_data init = {.callbacks = &cb, .user_data = srv, .configuration_options = options};
     struct mg_error_data err = {0};
     char errtext[256] = "";

@@ -47,6 +47,8 @@ static void usage(FILE *f) {
             "  --hello-timeout MS     close a WebSocket that has not authenticated by then (default 5000)\n"
             "  --allow-origin ORIGIN  a web page origin (scheme://host:port) allowed to open sessions\n"
             "                         besides the server's own; repeat for more\n"
+            "  --tls-cert FILE        PEM certificate (chain): serve https and wss (needs --tls-key)\n"
+            "  --tls-key FILE         PEM private key of --tls-cert\n"
             "  --max-frame-bytes N    largest message a client may send (default %u)\n"
             "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
             "  --statement-timeout S  stop a query that runs longer (default 3600; 0: none); a session may\n"
@@ -130,7 +132,8 @@ int md_serve_main(int argc, char **argv) {
         {"max-ducklings", required_argument, 0, 'x'}, {"help", no_argument, 0, 'h'},
         {"max-unauthenticated", required_argument, 0, 'U'}, {"max-per-address", required_argument, 0, 'A'},
         {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
-        {"statement-timeout", required_argument, 0, 'S'},
+        {"statement-timeout", required_argument, 0, 'S'}, {"tls-cert", required_argument, 0, 'C'},
+        {"tls-key", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -149,6 +152,8 @@ int md_serve_main(int argc, char **argv) {
         case 'x': srv.cfg.max_ducklings = atoi(optarg); break;
         case 'U': srv.cfg.max_unauthenticated = atoi(optarg); break;
         case 'S': srv.cfg.statement_timeout_s = atoi(optarg); break;
+        case 'C': srv.cfg.tls_cert = optarg; break;
+        case 'K': srv.cfg.tls_key = optarg; break;
         case 'A': srv.cfg.max_per_address = atoi(optarg); break;
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
         case 'O':
@@ -161,7 +166,7 @@ int md_serve_main(int argc, char **argv) {
     }
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
         srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
-        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0) {
+        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || !srv.cfg.tls_cert != !srv.cfg.tls_key) {
         usage(stderr);
         md_free(mem);
         md_buf_free(&origins);
@@ -225,9 +230,10 @@ int md_serve_main(int argc, char **argv) {
         goto out;
     }
     const char *host = strcmp(srv.cfg.bind, "0.0.0.0") == 0 ? "127.0.0.1" : srv.cfg.bind;
-    char *url = md_asprintf("http://%s:%d", host, port);
+    const char *s = srv.cfg.tls_cert ? "s" : "";
+    char *url = md_asprintf("http%s://%s:%d", s, host, port);
     printf("mdserver %s (DuckDB %s) listening on %s\n", MD_SERVER_VERSION, md_duckdb_version(), url);
-    printf("  WebSocket: ws://%s:%d/ws   data: %s\n", host, port, srv.cfg.data_dir);
+    printf("  WebSocket: ws%s://%s:%d/ws   data: %s\n", s, host, port, srv.cfg.data_dir);
     printf("  Query engines: up to %d at once, memory_limit %s each\n", srv.cfg.max_ducklings, srv.cfg.duckling_memory);
     if (first_run(&srv, url) != MD_OK) {
         fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");

@@ -23,6 +23,8 @@ typedef struct md_server_config {
     int max_per_address;       /* TCP connections at once from one address (IPv6: one /64) */
     int hello_timeout_ms;      /* a WebSocket that has not said HELLO by then is closed */
     const char *allow_origins; /* comma-separated Origins allowed besides the server's own */
+    const char *tls_cert;      /* PEM certificate (chain): serve https and wss (with tls_key) */
+    const char *tls_key;       /* PEM private key */
     uint32_t max_frame_bytes;  /* largest frame a client may send */
     uint64_t max_result_bytes; /* largest result of one query (0: unlimited) */
     int statement_timeout_s;   /* a query's default and largest run time (0: none) */

@@ -5,9 +5,11 @@
 // this machine's), so the per-address budget separates them from real users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { startServer, createToken } from '../lib/server.mjs';
+import { startServer, createToken, newDataDir, httpGet } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
 import { encodeFrame } from '../../ui/js/wire.js';
 import { rawWebSocket, tcpConnect, closed, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
@@ -455,4 +457,34 @@ test('the default memory_limit does not overcommit the machine: engines x limit 
   const ram = Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+) kB/)[1]) * 1024;
   assert.ok(total <= 0.8 * ram + 8 * 1048576, `${m[1]} x ${m[2]} MB on ${(ram / 2 ** 30).toFixed(1)} GiB`);
   assert.match(limit, /(GiB|MiB)/);
+});
+
+test('TLS: --tls-cert and --tls-key serve https and wss; plain HTTP on that port gets nothing; a bad key stops the start', async () => {
+  const dir = newDataDir('tls');
+  const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const ca = readFileSync(cert);
+  const s = await startServer({ args: ['--tls-cert', cert, '--tls-key', key], ca });
+  try {
+    assert.match(s.stdout, /listening on https:\/\/127\.0\.0\.1:\d+/);
+    assert.match(s.stdout, /WebSocket: wss:\/\//);
+    assert.match(s.stdout, /Log in: +https:\/\/127\.0\.0\.1:\d+\/#token=mdt_/);
+    const h = await httpGet(`${s.http}/healthz`, { ca });
+    assert.equal(h.status, 200);
+    const page = await httpGet(`${s.http}/`, { ca });
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+    assert.match(page.headers['strict-transport-security'] ?? '', /max-age=\d+/);
+    // an untrusted certificate is refused by the client, plain HTTP gets no answer
+    await assert.rejects(httpGet(`${s.http}/healthz`), /self[- ]signed|unable to verify|certificate/i);
+    await assert.rejects(httpGet(`http://127.0.0.1:${s.port}/healthz`));
+    const c = await MdClient.connect(s.url, createToken(s.dataDir, 'tess'), { ca });
+    assert.deepEqual(await c.rows('SELECT 42 AS answer'), [{ answer: 42 }]);
+    await c.close();
+  } finally {
+    await s.stop({ removeData: true });
+  }
+  await assert.rejects(startServer({ args: ['--tls-cert', cert, '--tls-key', cert], ca }), /cannot use the TLS key/);
+  rmSync(dir, { recursive: true, force: true });
 });

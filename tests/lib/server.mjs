@@ -1,6 +1,8 @@
 // tests/lib/server.mjs: start a real ./mdserver on 127.0.0.1 with a fresh data
 // directory, create tokens with `./mdserver token create`, stop it by PID.
 import { spawn, execFileSync } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
 import { mkdtempSync, rmSync, readFileSync, readdirSync, mkdirSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,8 +25,25 @@ export function createToken(dataDir, user, { readOnly = false } = {}) {
   return execFileSync(MDSERVER, args, { encoding: 'utf8' }).trim();
 }
 
-/** Start a server (port 0: a free one); resolves once it printed its URL and /healthz says ok. */
-export async function startServer({ dataDir = newDataDir(), port: listenPort = 0, args = [] } = {}) {
+/** GET url (http or https, trusting `ca` if given); resolves to {status, body}. */
+export function httpGet(url, { ca } = {}) {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url, { ca }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Start a server (port 0: a free one); resolves once it printed its URL and
+ * /healthz says ok.  `ca`: the PEM certificate to trust when the server
+ * serves TLS (--tls-cert).
+ */
+export async function startServer({ dataDir = newDataDir(), port: listenPort = 0, args = [], ca } = {}) {
   const proc = spawn(MDSERVER, ['serve', '--port', String(listenPort), '--data-dir', dataDir, ...UI_ARGS, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -33,11 +52,11 @@ export async function startServer({ dataDir = newDataDir(), port: listenPort = 0
     stderr += d;
     appendFileSync(`${LOG_DIR}/servers.log`, d);
   });
-  const port = await new Promise((res, rej) => {
+  const { scheme, port } = await new Promise((res, rej) => {
     const onData = (d) => {
       stdout += d;
-      const m = stdout.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) { proc.stdout.off('data', onData); res(Number(m[1])); }
+      const m = stdout.match(/listening on (https?):\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { proc.stdout.off('data', onData); res({ scheme: m[1], port: Number(m[2]) }); }
     };
     proc.stdout.on('data', onData);
     proc.on('exit', (code) => rej(new Error(`mdserver exited with ${code} before listening:\n${stderr}`)));
@@ -45,8 +64,8 @@ export async function startServer({ dataDir = newDataDir(), port: listenPort = 0
   proc.stdout.on('data', (d) => { stdout += d; });
   const server = {
     proc, port, dataDir,
-    url: `ws://127.0.0.1:${port}/ws`,
-    http: `http://127.0.0.1:${port}`,
+    url: `${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    http: `${scheme}://127.0.0.1:${port}`,
     get stdout() { return stdout; },
     get stderr() { return stderr; },
     /** PIDs of this server's child processes (its ducklings). */
@@ -77,7 +96,7 @@ export async function startServer({ dataDir = newDataDir(), port: listenPort = 0
   };
   for (let i = 0; i < 100; i++) {
     try {
-      const r = await fetch(`${server.http}/healthz`);
+      const r = await httpGet(`${server.http}/healthz`, { ca });
       if (r.status === 200) return server;
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 50));
