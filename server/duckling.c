@@ -69,6 +69,7 @@
 #include "storage/dbcommands.h"
 #include "storage/sql_functions.h"
 #include "upload.h"
+#include "upload_wire.h"
 
 #define PROGRESS_INTERVAL_MS 100
 #define MAX_QUEUED 64
@@ -876,43 +877,42 @@ static void run_ast(session *s, uint32_t id, int type, const char *text) {
     md_free(e.message);
 }
 
-/* One UPLOAD frame (upload.h says the layout).  Answers once per upload:
+/* One UPLOAD frame (upload_wire.h says the layout).  Answers once per upload:
  * RESULT_END after the final frame, or the first ERROR. */
 static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
-    uint32_t hlen = len >= 4 ? md_get_u32le(p) : 0;
-    cJSON *h = len >= 4 && hlen <= len - 4 ? md_json_parse(p + 4, hlen, MD_JSON_CONTROL_DEPTH, NULL) : NULL;
-    const cJSON *table = cJSON_GetObjectItemCaseSensitive(h, "table");
-    int final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "final"));
-    int code = MD_OK;
-    char *err = NULL;
+    md_upload_frame fr;
+    const char *why = NULL;
+    int code = md_upload_frame_decode(p, len, &fr, &why);
+    int final = fr.final;
+    char *err = code != MD_OK ? md_strdup(why) : NULL;
     if (s->upload_failed == id) { /* already answered with an ERROR */
         if (final) s->upload_failed = 0;
-        cJSON_Delete(h);
+        md_upload_frame_free(&fr);
+        md_free(err);
         return;
     }
-    if (!h) {
-        code = MD_EBAD_FRAME;
-        err = md_strdup("an UPLOAD payload starts with the 4-byte length of a JSON header, then the header");
+    if (code != MD_OK) {
+        /* err says why */
     } else if (s->read_only) {
         code = MD_EREAD_ONLY;
         err = md_strdup("this token is read-only: UPLOAD is not allowed");
-    } else if (cJSON_IsString(table)) {
+    } else if (fr.table) {
         if (s->upload) {
             code = MD_EBUSY;
             err = md_asprintf("upload %u is still in progress on this connection", s->upload_id);
-        } else if (!*table->valuestring) {
+        } else if (!*fr.table) {
             code = MD_EINVAL;
             err = md_strdup("the upload's table name is empty");
         } else {
-            s->upload = md_upload_begin(s->conn, table->valuestring, g.max_result_bytes);
+            s->upload = md_upload_begin(s->conn, fr.table, g.max_result_bytes);
             s->upload_id = id;
-            s->upload_quiet = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(h, "catalog"));
+            s->upload_quiet = fr.quiet;
         }
     } else if (!s->upload || s->upload_id != id) {
         code = MD_EINVAL;
         err = md_strdup("the first UPLOAD frame of a request names its table: {\"table\": \"name\"}");
     }
-    if (code == MD_OK) code = md_upload_feed(s->upload, p + 4 + hlen, len - 4 - hlen, &err);
+    if (code == MD_OK) code = md_upload_feed(s->upload, fr.ipc, fr.ipc_len, &err);
     int64_t rows = 0;
     uint64_t bytes = 0;
     if (code == MD_OK && final) {
@@ -938,7 +938,7 @@ static void run_upload(session *s, uint32_t id, const uint8_t *p, size_t len) {
         if (!final) s->upload_failed = id;
     }
     md_free(err);
-    cJSON_Delete(h);
+    md_upload_frame_free(&fr);
 }
 
 /* Hold n request bytes for a job of session s (s->mu held): 1, or 0 when

@@ -3,16 +3,9 @@
  * table of its session (the local-to-remote bridge of dual execution,
  * DESIGN 7).
  *
- * Wire shape: one request id, one or more UPLOAD frames in order; each
- * payload is
- *
- *   offset  size  field
- *   0       4     h: byte length of the JSON header, u32 little-endian
- *   4       h     JSON header: first frame {"table": "<name>"}, with
- *                 "catalog": false for no CATALOG(0) after the upload (a
- *                 bridge's table); the last frame {"final": true} (one
- *                 frame may be both); others {}
- *   4+h     rest  the next bytes of one Arrow IPC stream (cut anywhere)
+ * Wire shape: one request id, one or more UPLOAD frames in order, each
+ * payload a JSON header and the next bytes of one Arrow IPC stream
+ * (upload_wire.h).
  *
  * The stream must hold its schema; a stream without a record batch makes
  * an empty table of the schema's columns.  The answer is

@@ -114,8 +114,10 @@ int md_manifest_decode(const uint8_t *data, size_t len, md_manifest **out, char 
     uint32_t count = get_u32(data + 24);
     if (header_size == 0 || block_size == 0) return corrupt(out_err, "zero header or block size");
     if (get_u32(data + 28) != 0) return corrupt(out_err, "reserved field is not zero");
-    if (count != md_manifest_entry_count(file_size, header_size, block_size))
-        return corrupt(out_err, "entry count does not match the file size");
+    /* in 64 bits: a huge file size must not wrap around to a small count */
+    uint64_t rest = file_size > header_size ? file_size - header_size : 0;
+    uint64_t want = 1 + rest / block_size + (rest % block_size != 0);
+    if (want > UINT32_MAX || count != want) return corrupt(out_err, "entry count does not match the file size");
     if ((len - prefix) / MD_HASH_SIZE != count || (len - prefix) % MD_HASH_SIZE != 0)
         return corrupt(out_err, "length does not match the entry count");
     md_manifest *m = md_calloc(1, sizeof *m);

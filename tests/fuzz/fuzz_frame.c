@@ -2,17 +2,23 @@
  * fuzz_frame.c: libFuzzer target for what the server does with untrusted
  * client bytes before anything else: split the input into frames with the
  * header codec (shared/protocol.c) exactly as a WebSocket message would be
- * checked, and parse JSON payloads of control messages with cJSON.
+ * checked, parse JSON payloads of control messages through the depth guard
+ * (shared/json_guard.c, as session.c and the duckling do), and decode
+ * UPLOAD payloads (server/upload_wire.c).
  * Invariants checked: a decoded header never claims more bytes than the
- * limit or than the input holds once the length check passed.
+ * limit or than the input holds once the length check passed; an UPLOAD's
+ * Arrow bytes lie inside its payload.
+ * fuzz-sources: server/upload_wire.c
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_guard.h"
 #include "md_error.h"
 #include "protocol.h"
+#include "upload_wire.h"
 
 #define LIMIT 4096u
 
@@ -28,11 +34,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (h.length > LIMIT) abort();
         if (h.length > size - MD_FRAME_HEADER_SIZE) return 0;
         if (!md_msg_name(h.type) || !md_msg_origin(h.type)) abort();
-        cJSON *j = cJSON_ParseWithLength((const char *)data + MD_FRAME_HEADER_SIZE, h.length);
-        if (j) {
-            char *s = cJSON_PrintUnformatted(j);
-            free(s);
-            cJSON_Delete(j);
+        const uint8_t *payload = data + MD_FRAME_HEADER_SIZE;
+        if (h.type == MD_MSG_UPLOAD) {
+            md_upload_frame fr;
+            if (md_upload_frame_decode(payload, h.length, &fr, &why) == MD_OK) {
+                if (fr.ipc < payload || fr.ipc + fr.ipc_len != payload + h.length) abort();
+                md_upload_frame_free(&fr);
+            } else if (!why) {
+                abort();
+            }
+        } else {
+            cJSON *j = md_json_parse(payload, h.length, MD_JSON_CONTROL_DEPTH, &why);
+            if (j) {
+                char *s = cJSON_PrintUnformatted(j);
+                free(s);
+                cJSON_Delete(j);
+            } else if (!why) {
+                abort();
+            }
         }
         data += MD_FRAME_HEADER_SIZE + h.length;
         size -= MD_FRAME_HEADER_SIZE + h.length;

@@ -281,6 +281,19 @@ static void manifest_round_trip_and_bad_encodings(void **state) {
     }
     md_free(enc);
     md_manifest_free(&m);
+
+    /* found by fuzz_manifest: a file size of 2^63 + 0x700... + 12 KiB made the
+     * 32-bit entry count wrap around to 1, and the manifest was accepted */
+    md_manifest *one = md_manifest_new(MD_MANIFEST_HEADER_SIZE, &ALICE);
+    md_manifest_encode(one, &enc, &len);
+    const uint64_t huge = 0x8700000000003000ull;
+    for (int i = 0; i < 8; i++) enc[8 + i] = (uint8_t)(huge >> (8 * i));
+    err = NULL;
+    assert_int_equal(md_manifest_decode(enc, len, &back, &err), MD_ECORRUPT);
+    assert_non_null(strstr(err, "entry count does not match"));
+    md_free(err);
+    md_free(enc);
+    md_manifest_free(&one);
 }
 
 static void diff_lists_changed_and_new_entries(void **state) {
