@@ -55,7 +55,7 @@ test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
 .PHONY: all deps run test bench asan fuzz clean help unit ui slt
-all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/slt-hybrid  ## build ./mdserver, the web UI, tests
+all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/slt-hybrid build/nosandbox/mdserver  ## build ./mdserver, the web UI, tests
 
 # The web UI the server serves: build/ui = the sources in ui/ plus what the
 # build makes (the WASM engine, see wasm/wasm.mk).
@@ -118,6 +118,15 @@ else
 mdserver: $(MAIN_OBJ) $(OBJ)/libmd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(RPATH)
 endif
+
+# A test build whose ducklings skip DuckDB's own sandbox (allowed_directories,
+# external access off), so that a test sees the kernel's confinement alone
+# (server/confine.h, tests/blackbox/hardening.test.mjs).  Never installed.
+build/nosandbox/duckling.o: server/duckling.c | $(DUCKDB)/duckdb.h $(CIVETWEB)/src/civetweb.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMD_TEST_WITHOUT_DUCKDB_SANDBOX -c $< -o $@
+build/nosandbox/mdserver: $(MAIN_OBJ) build/nosandbox/duckling.o $(filter-out $(OBJ)/server/duckling.o,$(LIB_OBJ))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb'
 
 TESTDIR := build/tests
 ifdef ASAN
@@ -184,4 +193,4 @@ help:                                             ## list the targets
 # The browser engine (C compiled to WebAssembly) and its native test build.
 -include wasm/wasm.mk
 
--include $(shell find build/obj build/asan/obj -name '*.d' 2>/dev/null)
+-include $(shell find build/obj build/asan/obj build/nosandbox -name '*.d' 2>/dev/null)

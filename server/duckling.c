@@ -59,6 +59,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "confine.h"
 #include "md_time.h"
 #include "path_guard.h"
 #include "protocol.h"
@@ -1338,9 +1339,11 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
     char *temp = md_asprintf("SET GLOBAL temp_directory = %s", qt);
     char *allowed = md_asprintf("SET GLOBAL allowed_directories = [%s, %s]", qu, qs);
     const char *global_steps[] = {
+#ifndef MD_TEST_WITHOUT_DUCKDB_SANDBOX /* a test build: the kernel's confinement alone (confine.h) */
         temp,
         allowed,
         "SET GLOBAL enable_external_access = false",
+#endif
         "SET GLOBAL autoinstall_known_extensions = false",
         "SET GLOBAL autoload_known_extensions = false",
         "SET GLOBAL TimeZone = 'UTC'",
@@ -1540,6 +1543,15 @@ int md_duckling_main(int argc, char **argv) {
     setrlimit(RLIMIT_CORE, &no_core);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
+    /* the kernel's confinement first, while this process has one thread */
+    md_confine_paths cp = {.user_dir = user_dir, .scratch_dir = scratch_dir, .data_dir = data_dir};
+    int landlock_abi = 0;
+    char *cerr = NULL;
+    if (md_confine_duckling(&cp, &landlock_abi, &cerr) != MD_OK) {
+        report(0, cerr);
+        md_free(cerr);
+        return 1;
+    }
     /* Work inside the user's directory (DuckDB's sandbox still needs paths
      * in user SQL to be absolute and under an allowed directory). */
     if (chdir(user_dir) != 0 || !(g.user_dir = realpath(".", NULL))) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "http.h"
 #include "md_alloc.h"
 #include "md_buf.h"
@@ -234,7 +235,8 @@ int md_serve_main(int argc, char **argv) {
     char *url = md_asprintf("http%s://%s:%d", s, host, port);
     printf("mdserver %s (DuckDB %s) listening on %s\n", MD_SERVER_VERSION, md_duckdb_version(), url);
     printf("  WebSocket: ws%s://%s:%d/ws   data: %s\n", s, host, port, srv.cfg.data_dir);
-    printf("  Query engines: up to %d at once, memory_limit %s each\n", srv.cfg.max_ducklings, srv.cfg.duckling_memory);
+    printf("  Query engines: up to %d at once, memory_limit %s each; %s\n", srv.cfg.max_ducklings,
+           srv.cfg.duckling_memory, md_confine_describe());
     if (first_run(&srv, url) != MD_OK) {
         fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");
         md_free(url);

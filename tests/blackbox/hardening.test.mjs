@@ -5,11 +5,11 @@
 // this machine's), so the per-address budget separates them from real users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { startServer, createToken, newDataDir, httpGet } from '../lib/server.mjs';
+import { startServer, createToken, newDataDir, httpGet, ROOT } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
 import { encodeFrame } from '../../ui/js/wire.js';
 import { rawWebSocket, tcpConnect, closed, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
@@ -487,4 +487,38 @@ test('TLS: --tls-cert and --tls-key serve https and wss; plain HTTP on that port
   }
   await assert.rejects(startServer({ args: ['--tls-cert', cert, '--tls-key', cert], ca }), /cannot use the TLS key/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("the kernel confines a duckling: with DuckDB's own checks off (a test build), it still reads nothing outside its user's files", async () => {
+  const s = await startServer({ bin: `${ROOT}/build/nosandbox/mdserver` });
+  try {
+    assert.match(s.stdout, /confined by Landlock \(ABI \d+\)/);
+    const alice2 = createToken(s.dataDir, 'alice');
+    const mallory = createToken(s.dataDir, 'mallory');
+    const a = await MdClient.connect(s.url, alice2);
+    await a.rows("CREATE TABLE secret AS SELECT 'the-secret' AS s");
+    await a.close();
+    const m = await MdClient.connect(s.url, mallory);
+    // DuckDB's checks are off in this build: its own directory is readable as a plain path...
+    const own = `${s.dataDir}/users/mallory/note.csv`;
+    await m.rows(`COPY (SELECT 1 AS one) TO '${own}'`);
+    assert.deepEqual(await m.rows(`SELECT one FROM read_csv('${own}')`), [{ one: 1n }]);
+    // ...and the kernel refuses everything else: files cannot be opened...
+    for (const path of ['/etc/passwd', `${s.dataDir}/users/alice/databases/my_db.duckdb`, '/proc/1/environ']) {
+      const r = await m.query(`SELECT octet_length(content) AS n FROM read_blob('${path}')`);
+      assert.match(r.error?.message ?? 'readable', /Permission denied|No files found/i, path);
+    }
+    const passwd = await m.query("SELECT octet_length(content) AS n FROM read_blob('/etc/passwd')");
+    assert.match(passwd.error?.message ?? 'readable', /Permission denied/);
+    // ...and directories cannot be listed (they are not empty)
+    for (const dir of ['/etc', '/tmp', `${s.dataDir}/users`, `${s.dataDir}/users/alice`, '/root']) {
+      assert.deepEqual(await m.rows(`SELECT count(*)::INT AS n FROM glob('${dir}/*')`), [{ n: 0 }], dir);
+    }
+    assert.ok(readdirSync(`${s.dataDir}/users`).includes('alice'));
+    const r = await m.query("COPY (SELECT 1) TO '/tmp/mdserver-escape.csv'");
+    assert.match(r.error?.message ?? '', /Permission denied/i);
+    await m.close();
+  } finally {
+    await s.stop({ removeData: true });
+  }
 });

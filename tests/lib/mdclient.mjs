@@ -34,9 +34,9 @@ export class MdClient {
     });
   }
 
-  /** Open a WebSocket (trusting `ca` for wss); with a token, also say HELLO and await WELCOME. */
-  static async connect(url, token, { hello = true, ca } = {}) {
-    const ws = new WebSocket(url, { maxPayload: 1 << 30, ca });
+  /** Open a WebSocket (trusting `ca` for wss, from `localAddress`); with a token, also say HELLO and await WELCOME. */
+  static async connect(url, token, { hello = true, ca, localAddress } = {}) {
+    const ws = new WebSocket(url, { maxPayload: 1 << 30, ca, localAddress });
     const c = new MdClient(ws); // listen before 'open': frames may follow it at once
     await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
     if (hello && token !== undefined) {

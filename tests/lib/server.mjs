@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const MDSERVER = resolve(ROOT, process.env.MDSERVER ?? './mdserver');
 // A binary elsewhere than the repo root (the ASan build) has no ui/ beside it.
-const UI_ARGS = MDSERVER === resolve(ROOT, 'mdserver') ? [] : ['--ui-dir', resolve(ROOT, 'build/ui')];
+const uiArgs = (bin) => (bin === resolve(ROOT, 'mdserver') ? [] : ['--ui-dir', resolve(ROOT, 'build/ui')]);
 // Every server's stderr is kept here (sanitizer reports, duckling messages).
 const LOG_DIR = resolve(ROOT, 'build/test-logs');
 mkdirSync(LOG_DIR, { recursive: true });
@@ -41,10 +41,10 @@ export function httpGet(url, { ca } = {}) {
 /**
  * Start a server (port 0: a free one); resolves once it printed its URL and
  * /healthz says ok.  `ca`: the PEM certificate to trust when the server
- * serves TLS (--tls-cert).
+ * serves TLS (--tls-cert).  `bin`: another build of mdserver (default: MDSERVER).
  */
-export async function startServer({ dataDir = newDataDir(), port: listenPort = 0, args = [], ca } = {}) {
-  const proc = spawn(MDSERVER, ['serve', '--port', String(listenPort), '--data-dir', dataDir, ...UI_ARGS, ...args], {
+export async function startServer({ dataDir = newDataDir(), port: listenPort = 0, args = [], ca, bin = MDSERVER } = {}) {
+  const proc = spawn(bin, ['serve', '--port', String(listenPort), '--data-dir', dataDir, ...uiArgs(bin), ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '', stderr = '';

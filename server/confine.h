@@ -1,0 +1,50 @@
+/*
+ * confine.h: the kernel's confinement of a duckling, on top of DuckDB's own
+ * sandbox (allowed_directories, external access off): whatever a DuckDB bug
+ * lets a user's SQL do, the process itself can only do this.
+ *
+ *   no new privileges   set-uid binaries gain nothing (prctl)
+ *   Landlock            files: read and write beneath the user's directory,
+ *                       the scratch directory and the block store, read and
+ *                       write the metadata file (and its WAL); read-only
+ *                       beneath /usr, /lib, /lib64, /proc, /sys; /dev/null,
+ *                       /dev/urandom and /etc/localtime; nothing else (not
+ *                       /etc/passwd, not /tmp, not another user's directory).
+ *                       Network (Landlock ABI 4 and later): no TCP bind or
+ *                       connect.
+ *   seccomp             system calls a query engine has no use for fail with
+ *                       EPERM (ptrace, mount, namespaces, keyrings, bpf,
+ *                       kernel modules, ...), and so do sockets other than
+ *                       Unix ones.
+ *
+ * Applied by the duckling before it starts DuckDB, while it has one thread:
+ * Landlock and seccomp hold for the calling thread and every thread and
+ * process it makes afterwards.  Where the kernel lacks Landlock the duckling
+ * goes on with DuckDB's checks alone, and the server says so when it
+ * starts (md_confine_describe).
+ *
+ * Not yet: the block store and the metadata file are reachable, because a
+ * duckling captures and reads its snapshots itself (docs/security.md).
+ */
+#ifndef MD_CONFINE_H
+#define MD_CONFINE_H
+
+typedef struct md_confine_paths {
+    const char *user_dir;    /* read and write beneath */
+    const char *scratch_dir; /* read and write beneath */
+    const char *data_dir;    /* its store/ beneath, its meta.sqlite3* files */
+} md_confine_paths;
+
+/*
+ * Confine the calling process (see above).  MD_OK when everything the
+ * kernel offers is in place (Landlock may be absent: *out_landlock_abi is
+ * then 0); an error with *out_err (caller frees) when a step the kernel
+ * offers failed -- the duckling must not go on.
+ */
+int md_confine_duckling(const md_confine_paths *p, int *out_landlock_abi, char **out_err);
+
+/* One line for the server's start-up: what confinement this kernel gives
+ * ducklings (static storage). */
+const char *md_confine_describe(void);
+
+#endif
