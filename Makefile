@@ -49,6 +49,7 @@ test_result_format_OBJS := server/result_format.c
 test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 test_db_statements_OBJS := server/storage/db_statements.c
 test_path_guard_OBJS := server/path_guard.c
+test_admission_OBJS := server/admission.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
                      server/storage/dirty.c server/storage/dbmeta.c server/storage/snapcache.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).

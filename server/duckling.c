@@ -1056,12 +1056,7 @@ static void enqueue_bytes(session *s, uint32_t id, int type, char *sql, size_t l
         room = !s->closing && s->queued < MAX_QUEUED && reserve_bytes(s, bytes);
         if (room || type != MD_MSG_UPLOAD || s->closing) break;
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += QUEUE_WAIT_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        md_deadline_in_ms(&until, QUEUE_WAIT_MS);
         pthread_cond_timedwait(&s->cv, &s->mu, &until); /* the user's other sessions free bytes too */
     }
     if (!room) {
@@ -1193,8 +1188,7 @@ static void *reader_main(void *arg) {
         /* the client is gone: its query stops within the grace, or the
          * process goes (no core stays busy for a client that left) */
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += CANCEL_GRACE_MS / 1000;
+        md_deadline_in_ms(&until, CANCEL_GRACE_MS);
         if (pthread_timedjoin_np(s->executor, NULL, &until) != 0) {
             fprintf(stderr, "mdserver duckling: a query did not stop within %d s of its client leaving; exiting so "
                             "that the server starts a fresh engine\n", CANCEL_GRACE_MS / 1000);
@@ -1228,8 +1222,7 @@ static void start_session(int fd) {
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_lock(&g.mu);
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += SESSION_CONN_WAIT_MS / 1000;
+    md_deadline_in_ms(&deadline, SESSION_CONN_WAIT_MS);
     while (g.nfree == 0 && pthread_cond_timedwait(&g.cv, &g.mu, &deadline) != ETIMEDOUT) {
     }
     if (g.nfree == 0) {
@@ -1494,8 +1487,7 @@ static void shutdown_sessions(void) {
         shutdown(s->fd, SHUT_RDWR);
     }
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    md_deadline_in_ms(&deadline, 10000);
     while (g.live > 0) {
         if (pthread_cond_timedwait(&g.cv, &g.mu, &deadline) == ETIMEDOUT) break;
     }

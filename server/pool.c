@@ -428,12 +428,7 @@ static void *reaper_main(void *arg) {
         reap_once(p);
         if (p->closing && !p->list) break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        md_deadline_in_ms(&ts, REAP_INTERVAL_MS);
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     }
     pthread_mutex_unlock(&p->mu);

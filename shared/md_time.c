@@ -9,6 +9,16 @@ int64_t md_now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void md_deadline_in_ms(struct timespec *out, int64_t ms) {
+    clock_gettime(CLOCK_REALTIME, out);
+    out->tv_sec += ms / 1000;
+    out->tv_nsec += (ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
 double md_now_ms_f(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

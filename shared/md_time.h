@@ -13,4 +13,10 @@ int64_t md_now_ms(void);
 /* Milliseconds on CLOCK_MONOTONIC, with the fraction (for timings shown to users). */
 double md_now_ms_f(void);
 
+struct timespec;
+
+/* *out = CLOCK_REALTIME now + ms: the absolute deadline pthread_cond_timedwait
+ * and pthread_timedjoin_np take. */
+void md_deadline_in_ms(struct timespec *out, int64_t ms);
+
 #endif

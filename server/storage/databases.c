@@ -25,6 +25,7 @@
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "storage/snapshot.h"
 #include "storage/writer.h"
 
@@ -437,8 +438,7 @@ static void *renew_main(void *arg) {
     pthread_mutex_lock(&d->renew_mu);
     for (int tick = 1; !d->stopping; tick++) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        md_deadline_in_ms(&until, 1000);
         pthread_cond_timedwait(&d->cv, &d->renew_mu, &until);
         if (d->stopping) break;
         if (tick % RENEW_EVERY_S == 0)

@@ -11,6 +11,7 @@
 
 #include "md_alloc.h"
 #include "md_error.h"
+#include "md_time.h"
 #include "storage/dbmeta.h"
 #include "storage/objstore.h"
 
@@ -79,8 +80,7 @@ static void *gc_main(void *arg) {
         md_free(err);
         pthread_mutex_lock(&t->mu);
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += t->interval_s;
+        md_deadline_in_ms(&until, (int64_t)t->interval_s * 1000);
         while (!t->stopping && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
         }
     }
