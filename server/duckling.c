@@ -82,10 +82,10 @@
 /* How often an UPLOAD waiting for room looks again. */
 #define QUEUE_WAIT_MS 50
 /* A query asked to stop (CANCEL, its statement_timeout, its client gone)
- * that still runs this long later cannot be stopped: the duckling exits
- * with this status, its user's requests get DUCKLING_FAILED, and the pool
- * starts a fresh one (committed data is in DuckDB's WAL and the store). */
-#define CANCEL_GRACE_MS 10000
+ * that still runs g.cancel_grace_ms later (--cancel-grace) cannot be
+ * stopped: the duckling exits with this status, its user's requests get
+ * DUCKLING_FAILED, and the pool starts a fresh one (committed data is in
+ * DuckDB's WAL and the store). */
 #define EXIT_STUCK 75
 
 typedef struct job {
@@ -143,6 +143,7 @@ static struct {
     uint32_t max_frame_bytes;
     uint64_t max_result_bytes;
     int64_t max_timeout_ms; /* --statement-timeout: a session's default and largest (0: none) */
+    int64_t cancel_grace_ms; /* --cancel-grace (see EXIT_STUCK) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     session *sessions;
@@ -498,8 +499,8 @@ static int send_stopped(session *s, uint32_t id) {
 
 /* Called by the session's reader about every PROGRESS_INTERVAL_MS while the
  * session is busy: a query past its statement_timeout is interrupted; one
- * that was asked to stop CANCEL_GRACE_MS ago and still runs ends the
- * process (see CANCEL_GRACE_MS). */
+ * that was asked to stop g.cancel_grace_ms ago and still runs ends the
+ * process (see EXIT_STUCK). */
 static void check_deadlines(session *s) {
     pthread_mutex_lock(&s->mu);
     int64_t now = md_now_ms(), limit = effective_timeout(s);
@@ -509,11 +510,11 @@ static void check_deadlines(session *s) {
         s->stop_asked_ms = now;
         duckdb_interrupt(s->conn);
     }
-    int stuck = s->running && s->stop_asked_ms && now - s->stop_asked_ms > CANCEL_GRACE_MS;
+    int stuck = s->running && s->stop_asked_ms && now - s->stop_asked_ms > g.cancel_grace_ms;
     pthread_mutex_unlock(&s->mu);
     if (stuck) {
-        fprintf(stderr, "mdserver duckling: a query did not stop within %d s of being asked to; exiting so that "
-                        "the server starts a fresh engine\n", CANCEL_GRACE_MS / 1000);
+        fprintf(stderr, "mdserver duckling: a query did not stop within %lld ms of being asked to; exiting so that "
+                        "the server starts a fresh engine\n", (long long)g.cancel_grace_ms);
         _exit(EXIT_STUCK);
     }
 }
@@ -1188,10 +1189,10 @@ static void *reader_main(void *arg) {
         /* the client is gone: its query stops within the grace, or the
          * process goes (no core stays busy for a client that left) */
         struct timespec until;
-        md_deadline_in_ms(&until, CANCEL_GRACE_MS);
+        md_deadline_in_ms(&until, g.cancel_grace_ms);
         if (pthread_timedjoin_np(s->executor, NULL, &until) != 0) {
-            fprintf(stderr, "mdserver duckling: a query did not stop within %d s of its client leaving; exiting so "
-                            "that the server starts a fresh engine\n", CANCEL_GRACE_MS / 1000);
+            fprintf(stderr, "mdserver duckling: a query did not stop within %lld ms of its client leaving; exiting "
+                            "so that the server starts a fresh engine\n", (long long)g.cancel_grace_ms);
             _exit(EXIT_STUCK);
         }
     } else {
@@ -1499,12 +1500,13 @@ int md_duckling_main(int argc, char **argv) {
     const char *data_dir = NULL, *user = NULL;
     int threads = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
+    g.cancel_grace_ms = 10000;
     static const struct option longopts[] = {
         {"user-dir", required_argument, 0, 'u'},
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
         {"max-result-bytes", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'D'},
-        {"statement-timeout", required_argument, 0, 'T'},
+        {"statement-timeout", required_argument, 0, 'T'}, {"cancel-grace", required_argument, 0, 'G'},
         {"user", required_argument, 0, 'U'},             {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -1517,6 +1519,7 @@ int md_duckling_main(int argc, char **argv) {
         case 'f': g.max_frame_bytes = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'r': g.max_result_bytes = strtoull(optarg, NULL, 10); break;
         case 'T': g.max_timeout_ms = strtoll(optarg, NULL, 10); break;
+        case 'G': g.cancel_grace_ms = strtoll(optarg, NULL, 10); break;
         case 'D': data_dir = optarg; break;
         case 'U': user = optarg; break;
         default: return 2;

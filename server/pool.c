@@ -134,18 +134,19 @@ static void stop_entry(duckling *d, int64_t now) {
 static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char **out_err) {
     char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
     char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
-    char threads[16], frame[24], result[24], timeout[24];
+    char threads[16], frame[24], result[24], timeout[24], grace[24];
     snprintf(threads, sizeof threads, "%d", p->cfg.threads);
     snprintf(frame, sizeof frame, "%u", p->cfg.max_frame_bytes);
     snprintf(result, sizeof result, "%llu", (unsigned long long)p->cfg.max_result_bytes);
     snprintf(timeout, sizeof timeout, "%lld", (long long)p->cfg.statement_timeout_ms);
+    snprintf(grace, sizeof grace, "%lld", (long long)p->cfg.cancel_grace_ms);
     mkdirs(user_dir);
     mkdirs(scratch);
     char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir,
                     "--scratch-dir", scratch, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
                     "--data-dir", (char *)p->cfg.data_dir, "--user", (char *)user,
-                    "--statement-timeout", timeout, NULL};
+                    "--statement-timeout", timeout, "--cancel-grace", grace, NULL};
     int sv[2];
     int rc = MD_EDUCKLING;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -25,6 +25,7 @@ typedef struct md_pool_config {
     uint32_t max_frame_bytes;  /* largest request frame a duckling accepts */
     uint64_t max_result_bytes; /* largest result a query may return (0: no limit) */
     int64_t statement_timeout_ms; /* a query's default and largest run time (0: none) */
+    int64_t cancel_grace_ms;      /* a query asked to stop that runs this much longer ends its duckling */
 } md_pool_config;
 
 /* Create the pool (strings are copied) and its reaper thread. */

@@ -54,6 +54,8 @@ static void usage(FILE *f) {
             "  --max-result-bytes N   largest result one query may return (default 8 GiB; 0: none)\n"
             "  --statement-timeout S  stop a query that runs longer (default 3600; 0: none); a session may\n"
             "                         SET statement_timeout lower\n"
+            "  --cancel-grace MS      a query asked to stop (cancel, timeout, client gone) that runs this\n"
+            "                         much longer ends its engine, which restarts (default 10000)\n"
             "  --threads N            DuckDB threads per duckling (default: number of cores)\n"
             "  --memory-limit SIZE    DuckDB memory limit per duckling, e.g. 4GB (default: 80%% of RAM\n"
             "                         divided by --max-ducklings)\n"
@@ -118,6 +120,7 @@ int md_serve_main(int argc, char **argv) {
     srv.cfg.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     srv.cfg.max_result_bytes = 8ULL << 30;
     srv.cfg.statement_timeout_s = 3600;
+    srv.cfg.cancel_grace_ms = 10000;
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     srv.cfg.idle_timeout_s = 900;
     srv.cfg.max_ducklings = 8;
@@ -134,7 +137,7 @@ int md_serve_main(int argc, char **argv) {
         {"max-unauthenticated", required_argument, 0, 'U'}, {"max-per-address", required_argument, 0, 'A'},
         {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
         {"statement-timeout", required_argument, 0, 'S'}, {"tls-cert", required_argument, 0, 'C'},
-        {"tls-key", required_argument, 0, 'K'},
+        {"tls-key", required_argument, 0, 'K'}, {"cancel-grace", required_argument, 0, 'G'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -155,6 +158,7 @@ int md_serve_main(int argc, char **argv) {
         case 'S': srv.cfg.statement_timeout_s = atoi(optarg); break;
         case 'C': srv.cfg.tls_cert = optarg; break;
         case 'K': srv.cfg.tls_key = optarg; break;
+        case 'G': srv.cfg.cancel_grace_ms = atoi(optarg); break;
         case 'A': srv.cfg.max_per_address = atoi(optarg); break;
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
         case 'O':
@@ -167,7 +171,7 @@ int md_serve_main(int argc, char **argv) {
     }
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
         srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
-        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || !srv.cfg.tls_cert != !srv.cfg.tls_key) {
+        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || srv.cfg.cancel_grace_ms < 100 || !srv.cfg.tls_cert != !srv.cfg.tls_key) {
         usage(stderr);
         md_free(mem);
         md_buf_free(&origins);
@@ -220,6 +224,7 @@ int md_serve_main(int argc, char **argv) {
         .max_frame_bytes = srv.cfg.max_frame_bytes,
         .max_result_bytes = srv.cfg.max_result_bytes,
         .statement_timeout_ms = (int64_t)srv.cfg.statement_timeout_s * 1000,
+        .cancel_grace_ms = srv.cfg.cancel_grace_ms,
     };
     md_pool_create(&pc, &srv.pool);
     /* storage gc: now (what interrupted commits left) and every hour; only

@@ -28,6 +28,7 @@ typedef struct md_server_config {
     uint32_t max_frame_bytes;  /* largest frame a client may send */
     uint64_t max_result_bytes; /* largest result of one query (0: unlimited) */
     int statement_timeout_s;   /* a query's default and largest run time (0: none) */
+    int cancel_grace_ms;       /* a query asked to stop that runs this much longer ends its duckling */
     int duckling_threads;
     const char *duckling_memory;
     int idle_timeout_s;

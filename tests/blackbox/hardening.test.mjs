@@ -522,3 +522,21 @@ test("the kernel confines a duckling: with DuckDB's own checks off (a test build
     await s.stop({ removeData: true });
   }
 });
+
+test('a query that does not stop when asked ends its engine after --cancel-grace, losing nothing committed', async () => {
+  const s = await startServer({ args: ['--cancel-grace', '300'] });
+  try {
+    const c = await MdClient.connect(s.url, createToken(s.dataDir, 'gus'));
+    await c.rows('CREATE TABLE kept AS SELECT 11 AS v');
+    await c.rows("SET statement_timeout = '100ms'");
+    // DuckDB plans a long IN list without looking at its interrupt flag
+    const sql = `SELECT 1 IN (${Array.from({ length: 1500000 }, (_, i) => i).join(',')}) AS x`;
+    const r = await c.query(sql);
+    assert.equal(r.error?.code, 'DUCKLING_FAILED');
+    assert.match(s.stderr, /a query did not stop within 300 ms of being asked to/);
+    assert.deepEqual(await c.rows('SELECT v FROM kept'), [{ v: 11 }]);
+    await c.close();
+  } finally {
+    await s.stop({ removeData: true });
+  }
+});
