@@ -112,7 +112,7 @@ typedef struct client {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: mdserver client [--url ws://HOST:PORT/ws] [--token T] [-c SQL]\n"
+            "usage: mdserver client [--url ws[s]://HOST:PORT/ws] [--token T] [-c SQL]\n"
             "                       [--format table|csv|json] [--local FILE.duckdb]\n"
             "\n"
             "  --url URL        the server's WebSocket endpoint (default $MD_URL, else %s)\n"

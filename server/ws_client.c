@@ -43,8 +43,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/sha1.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "md_alloc.h"
 #include "md_error.h"
@@ -61,6 +65,8 @@ enum { ST_HEADER, ST_PAYLOAD, ST_CLOSED };
 
 struct md_ws {
     int fd;
+    SSL_CTX *tls_ctx; /* wss://: the TLS session over fd (NULL for ws://) */
+    SSL *tls;
     int state;
     bool close_sent;
     size_t max_message;
@@ -118,11 +124,30 @@ static void random_bytes(uint8_t *p, size_t n) {
     }
 }
 
+/* The socket's bytes, through TLS for wss:// (the socket is blocking, so
+ * OpenSSL never asks to be called again): what send/recv return. */
+static ssize_t io_send(md_ws *ws, const void *p, size_t n) {
+    if (!ws->tls) return send(ws->fd, p, n, MSG_NOSIGNAL);
+    int k = SSL_write(ws->tls, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    return k > 0 ? k : -1;
+}
+
+static ssize_t io_recv(md_ws *ws, void *p, size_t n) {
+    if (!ws->tls) return recv(ws->fd, p, n, 0);
+    int k = SSL_read(ws->tls, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (k > 0) return k;
+    int e = SSL_get_error(ws->tls, k);
+    return e == SSL_ERROR_ZERO_RETURN ? 0 : (errno = e == SSL_ERROR_SYSCALL && errno ? errno : EIO, -1);
+}
+
+/* Bytes TLS has decrypted and not handed out yet (poll does not see them). */
+static bool io_pending(const md_ws *ws) { return ws->tls && SSL_pending(ws->tls) > 0; }
+
 static int send_all(md_ws *ws, const uint8_t *p, size_t n) {
     while (n > 0) {
-        ssize_t k = send(ws->fd, p, n, MSG_NOSIGNAL);
+        ssize_t k = io_send(ws, p, n);
         if (k < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR && !ws->tls) continue;
             return MD_EIO;
         }
         p += k;
@@ -196,19 +221,17 @@ typedef struct ws_url {
     char port[8];
     char path[1024];
     bool ipv6;
+    bool tls; /* wss:// */
 } ws_url;
 
 static int parse_url(const char *url, ws_url *u, char **out_err) {
     memset(u, 0, sizeof *u);
-    if (strncasecmp(url, "wss://", 6) == 0) {
-        set_err(out_err, "wss:// (TLS) is not supported by this client: use ws://, behind a TLS proxy or an SSH tunnel");
-        return MD_EUNSUPPORTED;
-    }
-    if (strncasecmp(url, "ws://", 5) != 0) {
-        set_err(out_err, "the URL must look like ws://HOST:PORT/ws, not '%s'", url);
+    u->tls = strncasecmp(url, "wss://", 6) == 0;
+    if (!u->tls && strncasecmp(url, "ws://", 5) != 0) {
+        set_err(out_err, "the URL must look like ws://HOST:PORT/ws or wss://HOST:PORT/ws, not '%s'", url);
         return MD_EINVAL;
     }
-    const char *p = url + 5, *host_end;
+    const char *p = url + (u->tls ? 6 : 5), *host_end;
     if (*p == '[') {
         host_end = strchr(p, ']');
         if (!host_end) goto bad;
@@ -223,7 +246,7 @@ static int parse_url(const char *url, ws_url *u, char **out_err) {
         p = host_end;
     }
     if (!u->host[0]) goto bad;
-    strcpy(u->port, "80");
+    strcpy(u->port, u->tls ? "443" : "80");
     if (*p == ':') {
         p++;
         size_t n = strspn(p, "0123456789");
@@ -244,7 +267,7 @@ static int parse_url(const char *url, ws_url *u, char **out_err) {
         if ((unsigned char)*c <= ' ' || *c == 0x7F || *c == '#') goto bad;
     return MD_OK;
 bad:
-    set_err(out_err, "cannot parse the URL '%s' (expected ws://HOST:PORT/PATH)", url);
+    set_err(out_err, "cannot parse the URL '%s' (expected ws://HOST:PORT/PATH or wss://...)", url);
     return MD_EINVAL;
 }
 
@@ -340,7 +363,7 @@ static int handshake(md_ws *ws, const ws_url *u, int64_t deadline, char **out_er
     key[klen] = 0;
 
     char hostport[300];
-    if (strcmp(u->port, "80") == 0) snprintf(hostport, sizeof hostport, u->ipv6 ? "[%s]" : "%s", u->host);
+    if (strcmp(u->port, u->tls ? "443" : "80") == 0) snprintf(hostport, sizeof hostport, u->ipv6 ? "[%s]" : "%s", u->host);
     else snprintf(hostport, sizeof hostport, u->ipv6 ? "[%s]:%s" : "%s:%s", u->host, u->port);
     char *req = md_asprintf("GET %s HTTP/1.1\r\n"
                             "Host: %s\r\n"
@@ -369,14 +392,14 @@ static int handshake(md_ws *ws, const ws_url *u, int64_t deadline, char **out_er
             goto out;
         }
         struct pollfd pfd = {ws->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, remaining_ms(deadline));
+        int pr = io_pending(ws) ? 1 : poll(&pfd, 1, remaining_ms(deadline));
         if (pr < 0 && errno == EINTR) continue;
         if (pr == 0) {
             set_err(out_err, "the server at %s did not answer the WebSocket handshake in time", hostport);
             rc = MD_ETIMEOUT;
             goto out;
         }
-        ssize_t k = recv(ws->fd, head + n, HANDSHAKE_MAX - n, 0);
+        ssize_t k = io_recv(ws, head + n, HANDSHAKE_MAX - n);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
             set_err(out_err, "the server at %s closed the connection during the WebSocket handshake", hostport);
@@ -426,6 +449,41 @@ out:
     return rc;
 }
 
+/* TLS over ws->fd for wss://: the server's certificate must chain to a
+ * trusted one (the system's, or SSL_CERT_FILE / SSL_CERT_DIR) and name the
+ * URL's host (or IP address). */
+static int tls_start(md_ws *ws, const ws_url *u, char **out_err) {
+    ws->tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!ws->tls_ctx) {
+        set_err(out_err, "cannot start TLS: %s", ERR_reason_error_string(ERR_get_error()));
+        return MD_EIO;
+    }
+    SSL_CTX_set_min_proto_version(ws->tls_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_default_verify_paths(ws->tls_ctx);
+    SSL_CTX_set_verify(ws->tls_ctx, SSL_VERIFY_PEER, NULL);
+    ws->tls = SSL_new(ws->tls_ctx);
+    SSL_set_fd(ws->tls, ws->fd);
+    unsigned char ip[16];
+    int is_ip = inet_pton(AF_INET, u->host, ip) == 1 || inet_pton(AF_INET6, u->host, ip) == 1;
+    X509_VERIFY_PARAM *vp = SSL_get0_param(ws->tls);
+    if (is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(vp, u->host);
+    } else {
+        SSL_set_tlsext_host_name(ws->tls, u->host);
+        SSL_set1_host(ws->tls, u->host);
+    }
+    if (SSL_connect(ws->tls) != 1) {
+        long v = SSL_get_verify_result(ws->tls);
+        if (v != X509_V_OK)
+            set_err(out_err, "the server's TLS certificate is not trusted for %s: %s (trust its CA with SSL_CERT_FILE=FILE)",
+                    u->host, X509_verify_cert_error_string(v));
+        else
+            set_err(out_err, "the TLS handshake with %s failed: %s", u->host, ERR_reason_error_string(ERR_get_error()));
+        return MD_EIO;
+    }
+    return MD_OK;
+}
+
 int md_ws_connect(const char *url, int timeout_ms, size_t max_message, md_ws **out, char **out_err) {
     ws_url u;
     int rc = parse_url(url, &u, out_err);
@@ -439,7 +497,8 @@ int md_ws_connect(const char *url, int timeout_ms, size_t max_message, md_ws **o
     ws->state = ST_HEADER;
     ws->max_message = max_message ? max_message : (size_t)MD_DEFAULT_MAX_FRAME_BYTES + MD_FRAME_HEADER_SIZE;
     ws->rx = md_malloc(RX_SIZE);
-    rc = handshake(ws, &u, deadline, out_err);
+    rc = u.tls ? tls_start(ws, &u, out_err) : MD_OK;
+    if (rc == MD_OK) rc = handshake(ws, &u, deadline, out_err);
     if (rc != MD_OK) {
         close(ws->fd);
         ws->fd = -1;
@@ -474,7 +533,7 @@ int md_ws_send_binary(md_ws *ws, const void *head, size_t head_len, const void *
 /* ---- receiving ----------------------------------------------------------- */
 
 int md_ws_wait(md_ws *ws, int timeout_ms) {
-    if (ws->rx_pos < ws->rx_len || ws->state == ST_CLOSED) return 1;
+    if (ws->rx_pos < ws->rx_len || ws->state == ST_CLOSED || io_pending(ws)) return 1;
     struct pollfd pfd = {ws->fd, POLLIN, 0};
     int pr = poll(&pfd, 1, timeout_ms);
     if (pr < 0) return errno == EINTR ? 0 : MD_EIO;
@@ -485,15 +544,15 @@ int md_ws_wait(md_ws *ws, int timeout_ms) {
  * Returns bytes read (> 0), 0 on timeout/signal, MD_EEOF or MD_EIO. */
 static ssize_t fill(md_ws *ws, int64_t deadline, uint8_t *direct, size_t direct_cap) {
     struct pollfd pfd = {ws->fd, POLLIN, 0};
-    int pr = poll(&pfd, 1, remaining_ms(deadline));
+    int pr = io_pending(ws) ? 1 : poll(&pfd, 1, remaining_ms(deadline));
     if (pr < 0) return errno == EINTR ? 0 : MD_EIO;
     if (pr == 0) return 0;
     ssize_t k;
     if (direct) {
-        k = recv(ws->fd, direct, direct_cap, 0);
+        k = io_recv(ws, direct, direct_cap);
     } else {
         ws->rx_pos = ws->rx_len = 0;
-        k = recv(ws->fd, ws->rx, RX_SIZE, 0);
+        k = io_recv(ws, ws->rx, RX_SIZE);
     }
     if (k < 0) return errno == EINTR || errno == EAGAIN ? 0 : MD_EIO;
     if (k == 0) return MD_EEOF;
@@ -695,9 +754,12 @@ void md_ws_close(md_ws **wsp) {
                 }
             }
         }
+        if (ws->tls) SSL_shutdown(ws->tls);
         shutdown(ws->fd, SHUT_RDWR);
         close(ws->fd);
     }
+    if (ws->tls) SSL_free(ws->tls);
+    if (ws->tls_ctx) SSL_CTX_free(ws->tls_ctx);
     md_free(ws->rx);
     md_free(ws->msg);
     md_free(ws->close_why);

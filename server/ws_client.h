@@ -2,8 +2,9 @@
  * ws_client.h: a minimal, blocking RFC 6455 WebSocket client over TCP.
  *
  * Used by the terminal client to talk to mdserver's /ws endpoint: one
- * connection, one thread.  Plain ws:// only (no TLS: put a TLS-terminating
- * proxy in front, or use an SSH tunnel).
+ * connection, one thread.  ws://, or wss:// through OpenSSL (TLS 1.2+; the
+ * server's certificate must chain to a trusted one -- the system's, or
+ * SSL_CERT_FILE / SSL_CERT_DIR -- and name the URL's host or IP address).
  *
  * What it does:
  *   - connect: TCP (TCP_NODELAY on, connect bounded by a timeout), then the
@@ -32,11 +33,11 @@
 typedef struct md_ws md_ws;
 
 /*
- * Connect to `url` (ws://HOST[:PORT][/PATH]; HOST may be [IPv6]) and complete
+ * Connect to `url` (ws[s]://HOST[:PORT][/PATH]; HOST may be [IPv6]) and complete
  * the WebSocket handshake within `timeout_ms` (<= 0: 10 s).  Messages larger
  * than `max_message` bytes are refused (0: 64 MiB plus a frame header).
  * Returns MD_OK and *out (destroy with md_ws_close), or MD_EINVAL (bad URL),
- * MD_EUNSUPPORTED (wss://), MD_EIO (cannot connect), MD_ETIMEOUT,
+ * MD_EIO (cannot connect, or TLS failed), MD_ETIMEOUT,
  * MD_EPROTOCOL (the server did not accept the upgrade), each with *out_err
  * (caller frees) saying what happened.
  */

@@ -7,9 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { startServer, createToken, newDataDir, httpGet, ROOT } from '../lib/server.mjs';
+import { startServer, createToken, newDataDir, httpGet, ROOT, MDSERVER } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
 import { encodeFrame } from '../../ui/js/wire.js';
 import { rawWebSocket, tcpConnect, closed, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
@@ -479,9 +479,19 @@ test('TLS: --tls-cert and --tls-key serve https and wss; plain HTTP on that port
     // an untrusted certificate is refused by the client, plain HTTP gets no answer
     await assert.rejects(httpGet(`${s.http}/healthz`), /self[- ]signed|unable to verify|certificate/i);
     await assert.rejects(httpGet(`http://127.0.0.1:${s.port}/healthz`));
-    const c = await MdClient.connect(s.url, createToken(s.dataDir, 'tess'), { ca });
+    const tess = createToken(s.dataDir, 'tess');
+    const c = await MdClient.connect(s.url, tess, { ca });
     assert.deepEqual(await c.rows('SELECT 42 AS answer'), [{ answer: 42 }]);
     await c.close();
+    // the terminal client over wss://, trusting the certificate through SSL_CERT_FILE
+    const cli = (env) => spawnSync(MDSERVER, ['client', '--url', s.url, '--token', tess, '--format', 'csv', '-c',
+      'SELECT 6 * 7 AS answer'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const ok = cli({ SSL_CERT_FILE: cert });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /answer\s+42/);
+    const untrusted = cli({ SSL_CERT_FILE: '/nonexistent' });
+    assert.notEqual(untrusted.status, 0);
+    assert.match(untrusted.stderr, /certificate is not trusted for 127\.0\.0\.1.*SSL_CERT_FILE/);
   } finally {
     await s.stop({ removeData: true });
   }
