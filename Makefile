@@ -173,6 +173,7 @@ asan:                                             ## build with AddressSanitizer
 	$(MAKE) deps
 	$(MAKE) wasm ui
 	$(MAKE) ASAN=1 build/asan/mdserver
+	$(MAKE) build/nosandbox/mdserver
 	$(MAKE) ASAN=1 $(UNIT_TESTS:%=build/asan/tests/%) $(TOOLS:%=build/asan/tests/%)
 	rm -f build/test-logs/servers.log
 	MDSERVER=build/asan/mdserver TEST_BIN_DIR=build/asan/tests tests/run.sh
