@@ -160,6 +160,7 @@ static int apply_seccomp(char **out_err) {
     };
     struct sock_fprog prog = {.len = (unsigned short)(sizeof f / sizeof *f), .filter = f};
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+        if (errno == ENOSYS || errno == EINVAL) return MD_OK; /* a kernel without seccomp: said at start */
         *out_err = md_asprintf("cannot install the seccomp filter: %s", strerror(errno));
         return MD_EIO;
     }
@@ -180,13 +181,14 @@ int md_confine_duckling(const md_confine_paths *p, int *out_landlock_abi, char *
 }
 
 const char *md_confine_describe(void) {
-    static char line[160];
+    static char line[200];
     int abi = landlock_abi();
+    int seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
     if (abi > 0)
-        snprintf(line, sizeof line, "query engines are confined by Landlock (ABI %d)%s and seccomp", abi,
-                 abi >= 4 ? " with no TCP" : "");
+        snprintf(line, sizeof line, "query engines are confined by Landlock (ABI %d)%s%s", abi,
+                 abi >= 4 ? " with no TCP" : "", seccomp ? " and seccomp" : "; this kernel has no seccomp");
     else
-        snprintf(line, sizeof line, "this kernel has no Landlock: query engines are confined by DuckDB's checks and "
-                                    "seccomp only");
+        snprintf(line, sizeof line, "this kernel has no Landlock: query engines are confined by DuckDB's checks%s",
+                 seccomp ? " and seccomp" : " only (and no seccomp)");
     return line;
 }

@@ -499,9 +499,13 @@ test('TLS: --tls-cert and --tls-key serve https and wss; plain HTTP on that port
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("the kernel confines a duckling: with DuckDB's own checks off (a test build), it still reads nothing outside its user's files", async () => {
+test("the kernel confines a duckling: with DuckDB's own checks off (a test build), it still reads nothing outside its user's files", async (t) => {
   const s = await startServer({ bin: `${ROOT}/build/nosandbox/mdserver` });
   try {
+    if (/this kernel has no Landlock/.test(s.stdout)) {
+      t.skip('this kernel has no Landlock (the server said so at start)');
+      return;
+    }
     assert.match(s.stdout, /confined by Landlock \(ABI \d+\)/);
     const alice2 = createToken(s.dataDir, 'alice');
     const mallory = createToken(s.dataDir, 'mallory');
