@@ -108,8 +108,6 @@ typedef struct client {
     md_dual *dual;
 } client;
 
-
-
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mdserver client [--url ws[s]://HOST:PORT/ws] [--token T] [-c SQL]\n"

@@ -39,7 +39,6 @@ struct md_dual {
     int dirty[3]; /* indexed by md_site */
 };
 
-
 /* ---- catalogs ----------------------------------------------------------------- */
 
 static int read_local_catalog(md_dual *d, char **out_err) {

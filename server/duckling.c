@@ -159,7 +159,6 @@ static struct {
 static void connection_release(duckdb_connection c, uint64_t options_set);
 static int send_stopped(session *s, uint32_t id);
 
-
 /* ---- sending ------------------------------------------------------------ */
 
 /* Executor: write the frames gathered in s->out. */

@@ -83,7 +83,6 @@ struct md_pool {
     pthread_t reaper;
 };
 
-
 static void mkdirs(const char *path) {
     char *tmp = md_strdup(path);
     for (char *p = tmp + 1; *p; p++) {

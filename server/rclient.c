@@ -77,7 +77,6 @@ static int recv_frame(md_rclient *r, uint8_t **out_data, md_frame_header *out_h,
     return recv_frame_within(r, -1, out_data, out_h, out_err);
 }
 
-
 void md_rclient_set_timeout(md_rclient *r, int timeout_ms) {
     r->timeout_ms = timeout_ms;
 }

@@ -89,7 +89,6 @@ struct md_ws {
     char *close_why;
 };
 
-
 static int remaining_ms(int64_t deadline) {
     if (deadline < 0) return -1;
     int64_t left = deadline - md_now_ms();

@@ -573,7 +573,6 @@ static void sweep_keeps_what_roots_reach_and_removes_the_rest(void **state) {
     md_free(p2);
 }
 
-
 /* ---- write tracking against real DuckDB writes ---------------------------------- */
 
 static void sql(duckdb_connection c, const char *q) {
