@@ -13,6 +13,10 @@
 # Usage: scripts/deps.sh [--bench]   (--bench adds the benchmark peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One run at a time: `make -j` may start this from several rules at once.
+mkdir -p build
+exec 9> build/.deps.lock
+flock 9
 
 APT_PKGS=(gcc make pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libmbedtls-dev
           libcmocka-dev libreadline-dev libssl-dev emscripten clang
