@@ -79,6 +79,8 @@ node_modules/.mdserver-lock: package-lock.json
 	scripts/deps.sh
 $(DUCKDB_WASM)/%: node_modules/.mdserver-lock
 	@test -f $@
+# npm's files, not make's: never deleted as intermediates of the copies above.
+.SECONDARY: $(VENDOR_COPY:%=$(DUCKDB_WASM)/%) $(DUCKDB_WASM)/duckdb-browser.mjs
 $(VENDOR)/%: $(DUCKDB_WASM)/%
 	@mkdir -p $(dir $@)
 	cp $< $@
