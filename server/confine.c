@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -169,6 +170,8 @@ static int apply_seccomp(char **out_err) {
 }
 
 int md_confine_duckling(const md_confine_paths *p, int *out_landlock_abi, char **out_err) {
+    struct rlimit no_core = {0, 0}; /* a crash leaves no file of the user's data behind */
+    setrlimit(RLIMIT_CORE, &no_core);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         *out_err = md_asprintf("cannot set no_new_privs: %s", strerror(errno));
         return MD_EIO;

@@ -3,6 +3,7 @@
  * sandbox (allowed_directories, external access off): whatever a DuckDB bug
  * lets a user's SQL do, the process itself can only do this.
  *
+ *   no core dumps       a crash leaves no file of the user's data behind
  *   no new privileges   set-uid binaries gain nothing (prctl)
  *   Landlock            files: read and write beneath the user's directory,
  *                       the scratch directory and the block store, read and
