@@ -5,8 +5,9 @@
  * messages wait ~44 ms), wasm/mjs MIME types (a wrong wasm type makes
  * duckdb-wasm hang), no directory listing, COOP/COEP so the page is
  * cross-origin isolated, no CORS header at all; a Content-Security-Policy,
- * no framing and no Referer (a URL never carries a token to another site).  Each open WebSocket holds a
- * civetweb worker thread, so num_threads = max_connections + the
+ * no framing and no Referer (a URL never carries a token to another site).
+ * Each open WebSocket holds a civetweb worker thread, so num_threads =
+ * max_connections + the
  * unauthenticated budget + headroom for plain HTTP and for politely
  * refusing connections over the limits.
  *
@@ -70,8 +71,8 @@ static int on_connection_open(const struct mg_connection *conn, void **conn_data
 }
 
 /* civetweb's TLS set-up: the certificate (chain) and key of --tls-cert and
- * --tls-key, from two files.  1: done; -1: they cannot be used (civetweb
- * then refuses to start, and log_message has said why). */
+ * --tls-key, from two files.  1: done; -1: they cannot be used (said on
+ * stderr here; civetweb then refuses to start). */
 static int load_tls(void *ssl_ctx, void *srvp) {
     md_server *srv = srvp;
     SSL_CTX *ctx = ssl_ctx;
