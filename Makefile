@@ -52,6 +52,8 @@ test_path_guard_OBJS := server/path_guard.c
 test_admission_OBJS := server/admission.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
                      server/storage/dirty.c server/storage/dbmeta.c server/storage/snapcache.c
+test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \
+                           server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

@@ -96,17 +96,13 @@ static int apply_landlock(const md_confine_paths *p, int abi, char **out_err) {
         *out_err = md_asprintf("cannot create a Landlock ruleset: %s", strerror(errno));
         return MD_EIO;
     }
-    char *store = md_asprintf("%s/store", p->data_dir);
-    char *meta[3] = {md_asprintf("%s/meta.sqlite3", p->data_dir), md_asprintf("%s/meta.sqlite3-wal", p->data_dir),
-                     md_asprintf("%s/meta.sqlite3-shm", p->data_dir)};
     const uint64_t rw = handled & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE;
     const uint64_t ro_exec = FS_READ | LANDLOCK_ACCESS_FS_EXECUTE;
     struct {
         const char *path;
         uint64_t rights;
     } rules[] = {
-        {p->user_dir, rw}, {p->scratch_dir, rw}, {store, rw},
-        {meta[0], rw},     {meta[1], rw},        {meta[2], rw},
+        {p->user_dir, rw}, {p->scratch_dir, rw},
         {"/usr", ro_exec}, {"/lib", ro_exec},    {"/lib64", ro_exec},
         {"/proc", FS_READ}, {"/sys", FS_READ},   {"/etc/localtime", FS_READ},
         {"/dev/null", FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE}, {"/dev/urandom", FS_READ},
@@ -119,8 +115,6 @@ static int apply_landlock(const md_confine_paths *p, int abi, char **out_err) {
         rc = MD_EIO;
     }
     close(ruleset);
-    md_free(store);
-    for (int i = 0; i < 3; i++) md_free(meta[i]);
     return rc;
 }
 

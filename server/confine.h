@@ -5,12 +5,14 @@
  *
  *   no core dumps       a crash leaves no file of the user's data behind
  *   no new privileges   set-uid binaries gain nothing (prctl)
- *   Landlock            files: read and write beneath the user's directory,
- *                       the scratch directory and the block store, read and
- *                       write the metadata file (and its WAL); read-only
+ *   Landlock            files: read and write beneath the user's directory
+ *                       and the scratch directory; read-only
  *                       beneath /usr, /lib, /lib64, /proc, /sys; /dev/null,
  *                       /dev/urandom and /etc/localtime; nothing else (not
- *                       /etc/passwd, not /tmp, not another user's directory).
+ *                       /etc/passwd, not /tmp, not another user's directory,
+ *                       not the block store, not the metadata file: the
+ *                       duckling reaches its snapshots through the server,
+ *                       storage/store_remote.h).
  *                       Network (Landlock ABI 4 and later): no TCP bind or
  *                       connect.
  *   seccomp             system calls a query engine has no use for fail with
@@ -23,9 +25,6 @@
  * process it makes afterwards.  Where the kernel lacks Landlock the duckling
  * goes on with DuckDB's checks alone, and the server says so when it
  * starts (md_confine_describe).
- *
- * Not yet: the block store and the metadata file are reachable, because a
- * duckling captures and reads its snapshots itself (docs/security.md).
  */
 #ifndef MD_CONFINE_H
 #define MD_CONFINE_H
@@ -33,7 +32,6 @@
 typedef struct md_confine_paths {
     const char *user_dir;    /* read and write beneath */
     const char *scratch_dir; /* read and write beneath */
-    const char *data_dir;    /* its store/ beneath, its meta.sqlite3* files */
 } md_confine_paths;
 
 /*

@@ -69,6 +69,8 @@
 #include "storage/db_statements.h"
 #include "storage/dbcommands.h"
 #include "storage/sql_functions.h"
+#include "storage/store_remote.h"
+#include "storage/store_wire.h"
 #include "upload.h"
 #include "upload_wire.h"
 
@@ -149,6 +151,8 @@ static struct {
     session *sessions;
     int live;
     md_databases *dbs;           /* the user's snapshot-stored databases (storage/databases.h) */
+    md_objstore *store;          /* the block store and its metadata, through the server */
+    md_dbmeta *meta;             /* (storage/store_remote.h) */
     md_sql_functions *functions; /* md_snapshots() and friends */
     char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
     char *user_dir;              /* the working directory, canonical */
@@ -1496,7 +1500,7 @@ static void shutdown_sessions(void) {
 
 int md_duckling_main(int argc, char **argv) {
     const char *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
-    const char *data_dir = NULL, *user = NULL;
+    const char *user = NULL;
     int threads = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     g.cancel_grace_ms = 10000;
@@ -1504,7 +1508,7 @@ int md_duckling_main(int argc, char **argv) {
         {"user-dir", required_argument, 0, 'u'},
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
-        {"max-result-bytes", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'D'},
+        {"max-result-bytes", required_argument, 0, 'r'},
         {"statement-timeout", required_argument, 0, 'T'}, {"cancel-grace", required_argument, 0, 'G'},
         {"user", required_argument, 0, 'U'},             {0, 0, 0, 0}};
     int c;
@@ -1519,12 +1523,11 @@ int md_duckling_main(int argc, char **argv) {
         case 'r': g.max_result_bytes = strtoull(optarg, NULL, 10); break;
         case 'T': g.max_timeout_ms = strtoll(optarg, NULL, 10); break;
         case 'G': g.cancel_grace_ms = strtoll(optarg, NULL, 10); break;
-        case 'D': data_dir = optarg; break;
         case 'U': user = optarg; break;
         default: return 2;
         }
     }
-    if (!user_dir || !scratch_dir || !data_dir || !user) {
+    if (!user_dir || !scratch_dir || !user) {
         fprintf(stderr, "mdserver duckling: internal command, started by `mdserver serve`\n");
         return 2;
     }
@@ -1538,7 +1541,7 @@ int md_duckling_main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
     /* the kernel's confinement first, while this process has one thread */
-    md_confine_paths cp = {.user_dir = user_dir, .scratch_dir = scratch_dir, .data_dir = data_dir};
+    md_confine_paths cp = {.user_dir = user_dir, .scratch_dir = scratch_dir};
     int landlock_abi = 0;
     char *cerr = NULL;
     if (md_confine_duckling(&cp, &landlock_abi, &cerr) != MD_OK) {
@@ -1566,14 +1569,15 @@ int md_duckling_main(int argc, char **argv) {
      * its WAL snapshotted), then the functions, then the sandbox */
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
-    int rc = md_databases_open(data_dir, user, user_dir, g.db, &g.dbs, &err);
+    md_store_remote_open(MD_DUCKLING_STORE_FD, &g.store, &g.meta);
+    int rc = md_databases_open(g.store, g.meta, user, user_dir, g.db, &g.dbs, &err);
     if (rc == MD_OK) {
         char *real = realpath(md_databases_dir(g.dbs), NULL);
         g.databases_dir = md_strdup(real ? real : md_databases_dir(g.dbs));
         free(real);
         rc = md_databases_attach_all(g.dbs, NULL, &err);
     }
-    if (rc == MD_OK) rc = md_sql_functions_register(setup, data_dir, user, &g.functions, &err);
+    if (rc == MD_OK) rc = md_sql_functions_register(setup, g.meta, user, &g.functions, &err);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
     if (rc != MD_OK || err) {
@@ -1586,6 +1590,8 @@ int md_duckling_main(int argc, char **argv) {
         duckdb_close(&g.db);
         md_sql_functions_free(&g.functions);
         md_databases_free(&g.dbs);
+        md_dbmeta_close(&g.meta);
+        md_objstore_close(&g.store);
         return 1;
     }
     report(1, NULL);
@@ -1620,6 +1626,8 @@ int md_duckling_main(int argc, char **argv) {
     duckdb_close(&g.db);
     md_sql_functions_free(&g.functions);
     md_databases_free(&g.dbs); /* the leases go after DuckDB closed the files */
+    md_dbmeta_close(&g.meta);
+    md_objstore_close(&g.store);
     free(g.user_dir);
     md_free(g.databases_dir);
     return 0;

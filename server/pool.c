@@ -45,6 +45,8 @@
 #include "md_alloc.h"
 #include "md_error.h"
 #include "md_time.h"
+#include "storage/store_service.h"
+#include "storage/store_wire.h"
 
 #define START_TIMEOUT_MS 120000
 #define STOP_GRACE_MS 10000
@@ -63,6 +65,7 @@ typedef struct duckling {
     uint64_t ticket;
     pid_t pid;
     int control_fd;
+    md_store_service *storage; /* its storage link */
     int state;
     int sessions;
     int busy;               /* sessions with a request in flight */
@@ -110,6 +113,7 @@ static void unlink_entry(md_pool *p, duckling *d) {
         }
     }
     if (d->control_fd >= 0) close(d->control_fd);
+    md_store_service_stop(&d->storage);
     md_free(d->user);
     md_free(d);
 }
@@ -129,8 +133,10 @@ static void stop_entry(duckling *d, int64_t now) {
     d->kill_at_ms = now + STOP_GRACE_MS;
 }
 
-/* fork + exec `<exe> duckling ...` with the control socket on fd 3. */
-static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char **out_err) {
+/* fork + exec `<exe> duckling ...` with the control socket on fd 3 and
+ * the storage link on fd 4 (served from here on by *out_storage). */
+static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_store_service **out_storage,
+                 char **out_err) {
     char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
     char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
     char threads[16], frame[24], result[24], timeout[24], grace[24];
@@ -144,12 +150,18 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
     char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir,
                     "--scratch-dir", scratch, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
-                    "--data-dir", (char *)p->cfg.data_dir, "--user", (char *)user,
+                    "--user", (char *)user,
                     "--statement-timeout", timeout, "--cancel-grace", grace, NULL};
-    int sv[2];
+    int sv[2], st[2] = {-1, -1};
     int rc = MD_EDUCKLING;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         *out_err = md_asprintf("cannot create a socket for the duckling: %s", strerror(errno));
+        goto out;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) < 0) {
+        *out_err = md_asprintf("cannot create a socket for the duckling: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
         goto out;
     }
     pid_t pid = fork();
@@ -157,19 +169,31 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
         *out_err = md_asprintf("cannot start a duckling process: %s", strerror(errno));
         close(sv[0]);
         close(sv[1]);
+        close(st[0]);
+        close(st[1]);
         goto out;
     }
     if (pid == 0) {
-        /* Child: async-signal-safe calls only until exec. */
+        /* Child: async-signal-safe calls only until exec.  Both ends move
+         * above 10 first, so that neither dup2 overwrites the other. */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (dup2(sv[1], MD_DUCKLING_CONTROL_FD) < 0) _exit(127);
-        syscall(SYS_close_range, MD_DUCKLING_CONTROL_FD + 1, ~0U, 0);
+        int control = fcntl(sv[1], F_DUPFD, 10), storage = fcntl(st[1], F_DUPFD, 10);
+        if (control < 0 || storage < 0 || dup2(control, MD_DUCKLING_CONTROL_FD) < 0 ||
+            dup2(storage, MD_DUCKLING_STORE_FD) < 0)
+            _exit(127);
+        syscall(SYS_close_range, MD_DUCKLING_STORE_FD + 1, ~0U, 0);
         execv(p->cfg.exe_path, argv);
         _exit(127);
     }
     close(sv[1]);
+    close(st[1]);
+    md_store_service *storage = NULL;
+    if (md_store_service_start(st[0], user, p->cfg.store, p->cfg.meta, &storage) != MD_OK) {
+        /* the duckling's calls fail, and so does its start */
+        fprintf(stderr, "mdserver: cannot serve the storage of user %s's duckling\n", user);
+    }
     /* Wait for the duckling's READY (or its reason for failing). */
     struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
     int pr;
@@ -196,10 +220,12 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, char
     if (rc == MD_OK) {
         *out_pid = pid;
         *out_fd = sv[0];
+        *out_storage = storage;
         fprintf(stderr, "mdserver: duckling for user %s started (pid %d)\n", user, (int)pid);
     } else {
         close(sv[0]);
         kill(pid, SIGKILL);
+        md_store_service_stop(&storage);
         /* The reaper collects it. */
     }
 out:
@@ -319,8 +345,9 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         pthread_mutex_unlock(&p->mu);
         pid_t pid = 0;
         int fd = -1;
+        md_store_service *storage = NULL;
         char *err = NULL;
-        int src = spawn(p, user, &pid, &fd, &err);
+        int src = spawn(p, user, &pid, &fd, &storage, &err);
         pthread_mutex_lock(&p->mu);
         if (src != MD_OK) {
             unlink_entry(p, d);
@@ -331,6 +358,7 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         }
         d->pid = pid;
         d->control_fd = fd;
+        d->storage = storage;
         d->state = LIVE;
         d->idle_since_ms = d->last_busy_ms = md_now_ms();
         if (p->closing) stop_entry(d, md_now_ms());

@@ -3,7 +3,9 @@
  *
  * A session asks for a channel (a socket to its user's duckling); the pool
  * starts the duckling on demand, reuses it for every session of that user,
- * and stops it once it has had no session for `idle_timeout_s`.  A duckling
+ * and stops it once it has had no session for `idle_timeout_s`.  Each
+ * duckling gets a storage link served by a thread of the server, which
+ * answers its snapshot storage calls for its user only.  A duckling
  * that dies is reaped and replaced on the next request; the server never
  * goes down with it.
  */
@@ -12,6 +14,9 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "storage/dbmeta.h"
+#include "storage/objstore.h"
 
 typedef struct md_pool md_pool;
 
@@ -26,6 +31,8 @@ typedef struct md_pool_config {
     uint64_t max_result_bytes; /* largest result a query may return (0: no limit) */
     int64_t statement_timeout_ms; /* a query's default and largest run time (0: none) */
     int64_t cancel_grace_ms;      /* a query asked to stop that runs this much longer ends its duckling */
+    md_objstore *store;        /* snapshot storage, borrowed: each duckling reaches it */
+    md_dbmeta *meta;           /* only through its storage link (storage/store_service.h) */
 } md_pool_config;
 
 /* Create the pool (strings are copied) and its reaper thread. */

@@ -204,6 +204,8 @@ int md_serve_main(int argc, char **argv) {
     int status = 1;
     char *err = NULL, *abs_data = NULL;
     md_gc_thread *gc = NULL;
+    md_objstore *store = NULL; /* snapshot storage, for the ducklings' storage links */
+    md_dbmeta *dbmeta = NULL;
     if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "mdserver: cannot create data directory %s: %s\n", srv.cfg.data_dir, strerror(errno));
         goto out;
@@ -211,6 +213,14 @@ int md_serve_main(int argc, char **argv) {
     abs_data = realpath(srv.cfg.data_dir, NULL);
     srv.cfg.data_dir = abs_data;
     if (md_meta_open(srv.cfg.data_dir, &srv.meta, &err) != MD_OK) {
+        fprintf(stderr, "mdserver: %s\n", err);
+        goto out;
+    }
+    char *store_dir = md_asprintf("%s/store", srv.cfg.data_dir);
+    int src = md_objstore_open_dir(store_dir, &store, &err);
+    md_free(store_dir);
+    if (src == MD_OK) src = md_dbmeta_open(srv.cfg.data_dir, &dbmeta, &err);
+    if (src != MD_OK) {
         fprintf(stderr, "mdserver: %s\n", err);
         goto out;
     }
@@ -225,6 +235,8 @@ int md_serve_main(int argc, char **argv) {
         .max_result_bytes = srv.cfg.max_result_bytes,
         .statement_timeout_ms = (int64_t)srv.cfg.statement_timeout_s * 1000,
         .cancel_grace_ms = srv.cfg.cancel_grace_ms,
+        .store = store,
+        .meta = dbmeta,
     };
     md_pool_create(&pc, &srv.pool);
     /* storage gc: now (what interrupted commits left) and every hour; only
@@ -260,6 +272,8 @@ out:
     md_http_stop(&srv);
     md_gc_thread_stop(&gc);
     md_pool_destroy(&srv.pool);
+    md_dbmeta_close(&dbmeta);
+    md_objstore_close(&store);
     md_meta_close(&srv.meta);
     md_admission_destroy(&srv.admission);
     md_buf_free(&origins);

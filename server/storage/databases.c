@@ -47,11 +47,11 @@ typedef struct attachment {
 } attachment;
 
 struct md_databases {
-    char *data_dir, *owner, *db_dir;
+    char *owner, *db_dir;
     duckdb_database db;
     duckdb_connection ctl;
-    md_dbmeta *meta;
-    md_objstore *store;
+    md_dbmeta *meta; /* borrowed */
+    md_objstore *store; /* borrowed */
     md_snapcache *cache;
     attachment *list;
     pthread_mutex_t mu;
@@ -331,7 +331,7 @@ static int attach_writer(md_databases *d, const char *name, const char *alias, i
     char *path = work_path(d, name);
     md_dbwriter *w = NULL;
     char *why = NULL;
-    int rc = md_dbwriter_open(d->data_dir, d->owner, name, path, &w, &why);
+    int rc = md_dbwriter_open(d->store, d->meta, d->owner, name, path, &w, &why);
     if (rc == MD_ELOCKED) {
         md_free(path);
         db_found f;
@@ -466,17 +466,18 @@ static void stop_renewer(md_databases *d) {
 
 /* ---- public ------------------------------------------------------------------ */
 
-int md_databases_open(const char *data_dir, const char *owner, const char *user_dir, duckdb_database db,
+int md_databases_open(md_objstore *store, md_dbmeta *meta, const char *owner, const char *user_dir, duckdb_database db,
                       md_databases **out, char **out_err) {
     md_databases *d = md_calloc(1, sizeof *d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_mutex_init(&d->renew_mu, NULL);
     pthread_cond_init(&d->cv, NULL);
-    d->data_dir = md_strdup(data_dir);
+    d->store = store;
+    d->meta = meta;
     d->owner = md_strdup(owner);
     d->db_dir = md_asprintf("%s/databases", user_dir);
     d->db = db;
-    char *store_dir = md_asprintf("%s/store", data_dir), *cache_dir = md_asprintf("%s/.snapshots", d->db_dir);
+    char *cache_dir = md_asprintf("%s/.snapshots", d->db_dir);
     int rc = MD_OK;
     if (mkdir(d->db_dir, 0700) != 0 && errno != EEXIST) {
         *out_err = md_asprintf("cannot create %s: %s", d->db_dir, strerror(errno));
@@ -495,15 +496,12 @@ int md_databases_open(const char *data_dir, const char *owner, const char *user_
         md_free(old_wal);
         md_free(now_wal);
     }
-    if (rc == MD_OK) rc = md_objstore_open_dir(store_dir, &d->store, out_err);
-    if (rc == MD_OK) rc = md_dbmeta_open(data_dir, &d->meta, out_err);
     if (rc == MD_OK) rc = md_snapcache_open(cache_dir, d->store, CACHE_FILES, &d->cache, out_err);
     if (rc == MD_OK && duckdb_connect(db, &d->ctl) == DuckDBError) {
         *out_err = md_strdup("cannot open a DuckDB connection");
         rc = MD_EIO;
     }
     if (rc == MD_OK && pthread_create(&d->renewer, NULL, renew_main, d) == 0) d->renewing = 1;
-    md_free(store_dir);
     md_free(cache_dir);
     if (rc != MD_OK) {
         md_databases_free(&d);
@@ -780,7 +778,7 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
     if (a->locked_by && !find_writer(d, a->db_id)) { /* try to become its writer */
         md_dbwriter *w = NULL;
         char *why = NULL, *path = work_path(d, a->name);
-        int wrc = md_dbwriter_open(d->data_dir, d->owner, a->name, path, &w, &why);
+        int wrc = md_dbwriter_open(d->store, d->meta, d->owner, a->name, path, &w, &why);
         md_free(why);
         md_free(path);
         if (wrc == MD_OK) {
@@ -956,9 +954,6 @@ void md_databases_free(md_databases **pd) {
     }
     if (d->ctl) duckdb_disconnect(&d->ctl);
     md_snapcache_close(&d->cache);
-    md_dbmeta_close(&d->meta);
-    md_objstore_close(&d->store);
-    md_free(d->data_dir);
     md_free(d->owner);
     md_free(d->db_dir);
     md_free(d->renew);

@@ -54,10 +54,11 @@ typedef struct md_attachment_info {
     const char *locked_by;  /* READER because another process writes it: that process; else NULL */
 } md_attachment_info;
 
-/* Open the registry for `owner`'s databases (storage under data_dir, files
- * under user_dir) on DuckDB instance `db` (borrowed).  MD_OK, or an error
- * with *out_err. */
-int md_databases_open(const char *data_dir, const char *owner, const char *user_dir, duckdb_database db,
+/* Open the registry for `owner`'s databases (stored in `store` and `meta`,
+ * working files under user_dir) on DuckDB instance `db`.  store, meta and db
+ * are borrowed: they must outlive the registry.  MD_OK, or an error with
+ * *out_err. */
+int md_databases_open(md_objstore *store, md_dbmeta *meta, const char *owner, const char *user_dir, duckdb_database db,
                       md_databases **out, char **out_err);
 
 /* Attach every live database of the owner that is not attached yet, under

@@ -18,10 +18,14 @@
 #include "md_alloc.h"
 #include "md_error.h"
 
-struct md_dbmeta {
+/* The sqlite backend of md_dbmeta. */
+typedef struct sq_meta {
+    md_dbmeta base;
     sqlite3 *db;
     pthread_mutex_t mu;
-};
+} sq_meta;
+
+static const md_dbmeta_ops sq_ops;
 
 static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS databases("
@@ -72,19 +76,19 @@ int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err) {
         return MD_EIO;
     }
     md_free(path);
-    md_dbmeta *m = md_calloc(1, sizeof *m);
+    sq_meta *m = md_calloc(1, sizeof *m);
+    m->base.ops = &sq_ops;
     m->db = db;
     pthread_mutex_init(&m->mu, NULL);
-    *out = m;
+    *out = &m->base;
     return MD_OK;
 }
 
-void md_dbmeta_close(md_dbmeta **pm) {
-    if (!pm || !*pm) return;
-    sqlite3_close((*pm)->db);
-    pthread_mutex_destroy(&(*pm)->mu);
-    md_free(*pm);
-    *pm = NULL;
+static void sq_close(md_dbmeta *base) {
+    sq_meta *m = (sq_meta *)base;
+    sqlite3_close(m->db);
+    pthread_mutex_destroy(&m->mu);
+    md_free(m);
 }
 
 int md_dbmeta_valid_name(const char *name) {
@@ -99,7 +103,7 @@ int md_dbmeta_valid_name(const char *name) {
 
 /* ---- statement helpers (the caller holds m->mu) ------------------------------- */
 
-static sqlite3_stmt *prep(md_dbmeta *m, const char *sql) {
+static sqlite3_stmt *prep(sq_meta *m, const char *sql) {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "mdserver: storage metadata: %s\n", sqlite3_errmsg(m->db));
@@ -108,7 +112,7 @@ static sqlite3_stmt *prep(md_dbmeta *m, const char *sql) {
     return st;
 }
 
-static int exec(md_dbmeta *m, const char *sql) {
+static int exec(sq_meta *m, const char *sql) {
     return sqlite3_exec(m->db, sql, NULL, NULL, NULL) == SQLITE_OK ? MD_OK : MD_EIO;
 }
 
@@ -186,7 +190,43 @@ static void emit_snap(sqlite3_stmt *st, const void *sink) {
 
 /* ---- databases ------------------------------------------------------------------ */
 
-int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id) {
+static int sq_db_owner(md_dbmeta *base, int64_t db_id, char **out_owner) {
+    sq_meta *m = (sq_meta *)base;
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, "SELECT owner FROM databases WHERE id = ?");
+    int rc = MD_EIO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, db_id);
+        int s = sqlite3_step(st);
+        rc = s == SQLITE_ROW ? MD_OK : s == SQLITE_DONE ? MD_ENOT_FOUND : MD_EIO;
+        if (rc == MD_OK) *out_owner = md_strdup(col_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static int sq_manifest_owned(md_dbmeta *base, const char *owner, const md_hash *manifest) {
+    sq_meta *m = (sq_meta *)base;
+    char hex[MD_HASH_HEX_SIZE + 1];
+    md_hash_hex(manifest, hex);
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots s JOIN databases d ON d.id = s.db_id "
+                               "WHERE d.owner = ? AND s.manifest = ? LIMIT 1");
+    int rc = MD_EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
+        int s = sqlite3_step(st);
+        rc = s == SQLITE_ROW ? MD_OK : s == SQLITE_DONE ? MD_ENOT_FOUND : MD_EIO;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static int sq_db_create(md_dbmeta *base, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id) {
+    sq_meta *m = (sq_meta *)base;
     if (!md_dbmeta_valid_name(name)) return MD_EINVAL;
     char now[32];
     now_text(now);
@@ -222,7 +262,7 @@ int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64
     return rc;
 }
 
-static int db_query(md_dbmeta *m, const char *sql, const char *a, const char *b,
+static int db_query(sq_meta *m, const char *sql, const char *a, const char *b,
                     void (*cb)(void *ctx, const md_db_row *row), void *ctx, int want_one) {
     db_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
@@ -234,13 +274,15 @@ static int db_query(md_dbmeta *m, const char *sql, const char *a, const char *b,
     return rc;
 }
 
-int md_dbmeta_db_get(md_dbmeta *m, const char *owner, const char *name,
+static int sq_db_get(md_dbmeta *base, const char *owner, const char *name,
                      void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND lower(name) = lower(?) "
                        "AND dropped_at IS NULL", owner, name, cb, ctx, 1);
 }
 
-int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+static int sq_db_list(md_dbmeta *base, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     if (owner)
         return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND dropped_at IS NULL ORDER BY name",
                         owner, NULL, cb, ctx, 0);
@@ -248,8 +290,9 @@ int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, con
                     NULL, cb, ctx, 0);
 }
 
-int md_dbmeta_db_list_dropped(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row),
+static int sq_db_list_dropped(md_dbmeta *base, const char *owner, void (*cb)(void *ctx, const md_db_row *row),
                               void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     char now[32];
     now_text(now);
     return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND dropped_at IS NOT NULL "
@@ -258,7 +301,7 @@ int md_dbmeta_db_list_dropped(md_dbmeta *m, const char *owner, void (*cb)(void *
 }
 
 /* Run one UPDATE with (text, text) parameters; MD_ENOT_FOUND when it changed nothing. */
-static int update2(md_dbmeta *m, const char *sql, const char *a, const char *b, const char *c) {
+static int update2(sq_meta *m, const char *sql, const char *a, const char *b, const char *c) {
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, sql);
     int rc = MD_EIO;
@@ -275,14 +318,16 @@ static int update2(md_dbmeta *m, const char *sql, const char *a, const char *b, 
     return rc;
 }
 
-int md_dbmeta_db_drop(md_dbmeta *m, const char *owner, const char *name) {
+static int sq_db_drop(md_dbmeta *base, const char *owner, const char *name) {
+    sq_meta *m = (sq_meta *)base;
     char now[32];
     now_text(now);
     return update2(m, "UPDATE databases SET dropped_at = ?3 WHERE owner = ?1 AND lower(name) = lower(?2) "
                       "AND dropped_at IS NULL", owner, name, now);
 }
 
-int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name) {
+static int sq_db_undrop(md_dbmeta *base, const char *owner, const char *name) {
+    sq_meta *m = (sq_meta *)base;
     char now[32]; /* the same clock as dropped_at (sqlite's 'now' has only milliseconds) */
     now_text(now);
     return update2(m, "UPDATE databases SET dropped_at = NULL WHERE id = ("
@@ -292,7 +337,8 @@ int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name) {
                       "  ORDER BY dropped_at DESC LIMIT 1)", owner, name, now);
 }
 
-int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days) {
+static int sq_db_set_retention(md_dbmeta *base, int64_t db_id, int days) {
+    sq_meta *m = (sq_meta *)base;
     if (days < 0) return MD_EINVAL;
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, "UPDATE databases SET retention_days = ? WHERE id = ?");
@@ -310,7 +356,7 @@ int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days) {
 /* ---- leases ------------------------------------------------------------------- */
 
 /* The current holder of db_id's lease if it has not expired (md_strdup'd) or NULL. */
-static char *lease_holder(md_dbmeta *m, int64_t db_id, int *out_rc) {
+static char *lease_holder(sq_meta *m, int64_t db_id, int *out_rc) {
     sqlite3_stmt *st = prep(m, "SELECT holder FROM leases WHERE db_id = ? AND expires_ms > ?");
     if (!st) {
         *out_rc = MD_EIO;
@@ -325,7 +371,8 @@ static char *lease_holder(md_dbmeta *m, int64_t db_id, int *out_rc) {
     return holder;
 }
 
-int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder) {
+static int sq_lease_acquire(md_dbmeta *base, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder) {
+    sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
     int rc = exec(m, "BEGIN IMMEDIATE");
     char *current = rc == MD_OK ? lease_holder(m, db_id, &rc) : NULL;
@@ -355,7 +402,8 @@ int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int
     return rc;
 }
 
-int md_dbmeta_lease_renew(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms) {
+static int sq_lease_renew(md_dbmeta *base, int64_t db_id, const char *holder, int64_t ttl_ms) {
+    sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, "UPDATE leases SET expires_ms = ? WHERE db_id = ? AND holder = ? AND expires_ms > ?");
     int rc = MD_EIO;
@@ -372,7 +420,8 @@ int md_dbmeta_lease_renew(md_dbmeta *m, int64_t db_id, const char *holder, int64
     return rc;
 }
 
-int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
+static int sq_lease_release(md_dbmeta *base, int64_t db_id, const char *holder) {
+    sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
     sqlite3_stmt *st = prep(m, "DELETE FROM leases WHERE db_id = ? AND holder = ?");
     int rc = MD_EIO;
@@ -388,9 +437,10 @@ int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
 
 /* ---- snapshots ------------------------------------------------------------------ */
 
-int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
+static int sq_snapshot_commit(md_dbmeta *base, int64_t db_id, const char *holder, int64_t expected_head,
                               const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
                               int64_t *out_id) {
+    sq_meta *m = (sq_meta *)base;
     char hex[MD_HASH_HEX_SIZE + 1], now[32];
     md_hash_hex(manifest, hex);
     now_text(now);
@@ -436,7 +486,8 @@ int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, i
     return rc;
 }
 
-int md_dbmeta_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id) {
+static int sq_snapshot_mark(md_dbmeta *base, int64_t db_id, const char *name, int64_t *out_id) {
+    sq_meta *m = (sq_meta *)base;
     char now[32];
     now_text(now);
     pthread_mutex_lock(&m->mu);
@@ -474,7 +525,7 @@ int md_dbmeta_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64
     return rc;
 }
 
-static int snap_query(md_dbmeta *m, const char *sql, int64_t a, const char *b,
+static int snap_query(sq_meta *m, const char *sql, int64_t a, const char *b,
                       void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx, int want_one) {
     snap_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
@@ -486,7 +537,8 @@ static int snap_query(md_dbmeta *m, const char *sql, int64_t a, const char *b,
     return rc;
 }
 
-int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx) {
+static int sq_snapshot_get(md_dbmeta *base, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ?", id, NULL, cb, ctx, 1);
 }
 
@@ -494,7 +546,8 @@ static void take_id(void *ctx, const md_snapshot_row *row) {
     *(int64_t *)ctx = row->id;
 }
 
-int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id) {
+static int sq_snapshot_at(md_dbmeta *base, int64_t db_id, const char *utc_time, int64_t *out_id) {
+    sq_meta *m = (sq_meta *)base;
     int64_t id = 0;
     int rc = snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? AND created_at <= ? "
                            "ORDER BY id DESC LIMIT 1", db_id, utc_time, take_id, &id, 1);
@@ -502,8 +555,9 @@ int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int
     return rc;
 }
 
-int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
+static int sq_snapshot_list(md_dbmeta *base, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
                             void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     if (db_id <= 0)
         return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE ? <= 0 ORDER BY id", db_id, NULL, cb, ctx, 0);
     return snap_query(m, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE db_id = ? ORDER BY id", db_id, NULL, cb, ctx, 0);
@@ -518,7 +572,8 @@ int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, c
     "UNION SELECT c.head FROM databases c WHERE c.head IS NOT NULL "                              \
     "  AND (c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1))"
 
-int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired) {
+static int sq_expire(md_dbmeta *base, int dry_run, int64_t *out_expired) {
+    sq_meta *m = (sq_meta *)base;
     char now[32];
     now_text(now);
     pthread_mutex_lock(&m->mu);
@@ -560,7 +615,8 @@ int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired) {
     return rc;
 }
 
-int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
+static int sq_gc_roots(md_dbmeta *base, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
+    sq_meta *m = (sq_meta *)base;
     static const char *sql = "SELECT DISTINCT manifest FROM snapshots WHERE id IN (" RETAINED_IDS ")";
     char now[32]; /* the clock of created_at and dropped_at */
     now_text(now);
@@ -579,4 +635,116 @@ int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manife
     }
     pthread_mutex_unlock(&m->mu);
     return rc;
+}
+
+static const md_dbmeta_ops sq_ops = {
+    .db_create = sq_db_create,
+    .db_get = sq_db_get,
+    .db_list = sq_db_list,
+    .db_list_dropped = sq_db_list_dropped,
+    .db_drop = sq_db_drop,
+    .db_undrop = sq_db_undrop,
+    .db_set_retention = sq_db_set_retention,
+    .db_owner = sq_db_owner,
+    .lease_acquire = sq_lease_acquire,
+    .lease_renew = sq_lease_renew,
+    .lease_release = sq_lease_release,
+    .snapshot_commit = sq_snapshot_commit,
+    .snapshot_mark = sq_snapshot_mark,
+    .snapshot_get = sq_snapshot_get,
+    .snapshot_at = sq_snapshot_at,
+    .snapshot_list = sq_snapshot_list,
+    .manifest_owned = sq_manifest_owned,
+    .gc_roots = sq_gc_roots,
+    .expire = sq_expire,
+    .close = sq_close,
+};
+
+/* ---- the interface: every backend through its table ---------------------------- */
+
+void md_dbmeta_close(md_dbmeta **pm) {
+    if (!pm || !*pm) return;
+    (*pm)->ops->close(*pm);
+    *pm = NULL;
+}
+
+int md_dbmeta_db_create(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id) {
+    return m->ops->db_create(m, owner, name, from_snapshot, out_id);
+}
+
+int md_dbmeta_db_get(md_dbmeta *m, const char *owner, const char *name,
+                     void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    return m->ops->db_get(m, owner, name, cb, ctx);
+}
+
+int md_dbmeta_db_list(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row), void *ctx) {
+    return m->ops->db_list(m, owner, cb, ctx);
+}
+
+int md_dbmeta_db_list_dropped(md_dbmeta *m, const char *owner, void (*cb)(void *ctx, const md_db_row *row),
+                              void *ctx) {
+    return m->ops->db_list_dropped(m, owner, cb, ctx);
+}
+
+int md_dbmeta_db_drop(md_dbmeta *m, const char *owner, const char *name) {
+    return m->ops->db_drop(m, owner, name);
+}
+
+int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name) {
+    return m->ops->db_undrop(m, owner, name);
+}
+
+int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days) {
+    return m->ops->db_set_retention(m, db_id, days);
+}
+
+int md_dbmeta_db_owner(md_dbmeta *m, int64_t db_id, char **out_owner) {
+    return m->ops->db_owner(m, db_id, out_owner);
+}
+
+int md_dbmeta_lease_acquire(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder) {
+    return m->ops->lease_acquire(m, db_id, holder, ttl_ms, out_holder);
+}
+
+int md_dbmeta_lease_renew(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms) {
+    return m->ops->lease_renew(m, db_id, holder, ttl_ms);
+}
+
+int md_dbmeta_lease_release(md_dbmeta *m, int64_t db_id, const char *holder) {
+    return m->ops->lease_release(m, db_id, holder);
+}
+
+int md_dbmeta_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
+                              const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
+                              int64_t *out_id) {
+    return m->ops->snapshot_commit(m, db_id, holder, expected_head, manifest, file_size, bytes_added, name, out_id);
+}
+
+int md_dbmeta_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id) {
+    return m->ops->snapshot_mark(m, db_id, name, out_id);
+}
+
+int md_dbmeta_snapshot_get(md_dbmeta *m, int64_t id, void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx) {
+    return m->ops->snapshot_get(m, id, cb, ctx);
+}
+
+int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id) {
+    return m->ops->snapshot_at(m, db_id, utc_time, out_id);
+}
+
+int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
+                            void *ctx) {
+    return m->ops->snapshot_list(m, db_id, cb, ctx);
+}
+
+int md_dbmeta_manifest_owned(md_dbmeta *m, const char *owner, const md_hash *manifest) {
+    return m->ops->manifest_owned(m, owner, manifest);
+}
+
+int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
+    return m->ops->gc_roots(m, cb, ctx);
+}
+
+int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired) {
+    return m->ops->expire(m, dry_run, out_expired);
 }

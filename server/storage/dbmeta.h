@@ -20,6 +20,11 @@
  * still holds the database's lease.  A snapshot is durable once it returns
  * (sqlite commits with fsync in WAL mode with synchronous=FULL).
  *
+ * The interface is a table of operations, as md_objstore's: md_dbmeta_open()
+ * is the sqlite backend the server uses; a duckling reaches the same data
+ * only through the server, with storage/store_remote.h, which checks every
+ * call against the duckling's user (storage/store_service.h).
+ *
  * Thread safety: one mutex per handle; several processes may open the same
  * store (sqlite's own locking, busy timeout 10 s).  Callbacks run under the
  * handle's mutex: they must not call md_dbmeta functions (collect, then act).
@@ -32,8 +37,12 @@
 #include "storage/objstore.h"
 
 typedef struct md_dbmeta md_dbmeta;
+typedef struct md_db_row md_db_row;
+typedef struct md_snapshot_row md_snapshot_row;
+typedef void (*md_db_row_cb)(void *ctx, const md_db_row *row);
+typedef void (*md_snapshot_row_cb)(void *ctx, const md_snapshot_row *row);
 
-typedef struct md_db_row {
+struct md_db_row {
     int64_t id;
     const char *owner;
     const char *name;
@@ -41,9 +50,9 @@ typedef struct md_db_row {
     const char *dropped_at;  /* NULL while live */
     int retention_days;
     int64_t head;            /* snapshot id, 0 before the first */
-} md_db_row;
+};
 
-typedef struct md_snapshot_row {
+struct md_snapshot_row {
     int64_t id;
     int64_t db_id;
     const char *name;        /* NULL when unnamed */
@@ -51,7 +60,37 @@ typedef struct md_snapshot_row {
     uint64_t file_size;
     uint64_t bytes_added;
     const char *created_at;  /* "YYYY-MM-DD HH:MM:SS.ffffff" UTC */
-} md_snapshot_row;
+};
+
+/* One operation per function below, same arguments. */
+typedef struct md_dbmeta_ops {
+    int (*db_create)(md_dbmeta *m, const char *owner, const char *name, int64_t from_snapshot, int64_t *out_id);
+    int (*db_get)(md_dbmeta *m, const char *owner, const char *name, md_db_row_cb cb, void *ctx);
+    int (*db_list)(md_dbmeta *m, const char *owner, md_db_row_cb cb, void *ctx);
+    int (*db_list_dropped)(md_dbmeta *m, const char *owner, md_db_row_cb cb, void *ctx);
+    int (*db_drop)(md_dbmeta *m, const char *owner, const char *name);
+    int (*db_undrop)(md_dbmeta *m, const char *owner, const char *name);
+    int (*db_set_retention)(md_dbmeta *m, int64_t db_id, int days);
+    int (*db_owner)(md_dbmeta *m, int64_t db_id, char **out_owner);
+    int (*lease_acquire)(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder);
+    int (*lease_renew)(md_dbmeta *m, int64_t db_id, const char *holder, int64_t ttl_ms);
+    int (*lease_release)(md_dbmeta *m, int64_t db_id, const char *holder);
+    int (*snapshot_commit)(md_dbmeta *m, int64_t db_id, const char *holder, int64_t expected_head,
+                           const md_hash *manifest, uint64_t file_size, uint64_t bytes_added, const char *name,
+                           int64_t *out_id);
+    int (*snapshot_mark)(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id);
+    int (*snapshot_get)(md_dbmeta *m, int64_t id, md_snapshot_row_cb cb, void *ctx);
+    int (*snapshot_at)(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id);
+    int (*snapshot_list)(md_dbmeta *m, int64_t db_id, md_snapshot_row_cb cb, void *ctx);
+    int (*manifest_owned)(md_dbmeta *m, const char *owner, const md_hash *manifest);
+    int (*gc_roots)(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx);
+    int (*expire)(md_dbmeta *m, int dry_run, int64_t *out_expired);
+    void (*close)(md_dbmeta *m);
+} md_dbmeta_ops;
+
+struct md_dbmeta {
+    const md_dbmeta_ops *ops;
+};
 
 /* Open (creating the tables if needed).  MD_OK or MD_EIO with *out_err. */
 int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err);
@@ -90,6 +129,10 @@ int md_dbmeta_db_undrop(md_dbmeta *m, const char *owner, const char *name);
 
 /* Set a database's snapshot retention in days (>= 0). */
 int md_dbmeta_db_set_retention(md_dbmeta *m, int64_t db_id, int days);
+
+/* The owner of database `db_id`, live or dropped: *out_owner (caller frees).
+ * MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_db_owner(md_dbmeta *m, int64_t db_id, char **out_owner);
 
 /*
  * Take or renew the writer lease of `db_id` for `holder` for ttl_ms.
@@ -138,6 +181,10 @@ int md_dbmeta_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int
  * not listed under the clone. */
 int md_dbmeta_snapshot_list(md_dbmeta *m, int64_t db_id, void (*cb)(void *ctx, const md_snapshot_row *row),
                             void *ctx);
+
+/* MD_OK if a snapshot of a database of `owner` (live or dropped) has
+ * `manifest`; MD_ENOT_FOUND if none has; MD_EIO. */
+int md_dbmeta_manifest_owned(md_dbmeta *m, const char *owner, const md_hash *manifest);
 
 /*
  * The manifests the garbage collector must keep: every snapshot of a live

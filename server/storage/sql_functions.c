@@ -15,7 +15,7 @@
 #include "storage/dbmeta.h"
 
 struct md_sql_functions {
-    md_dbmeta *meta;
+    md_dbmeta *meta; /* borrowed */
     char *owner;
 };
 
@@ -136,14 +136,11 @@ static void snapshots_scan(duckdb_function_info info, duckdb_data_chunk out) {
     duckdb_data_chunk_set_size(out, k);
 }
 
-int md_sql_functions_register(duckdb_connection conn, const char *data_dir, const char *owner,
+int md_sql_functions_register(duckdb_connection conn, md_dbmeta *meta, const char *owner,
                               md_sql_functions **out, char **out_err) {
     md_sql_functions *f = md_calloc(1, sizeof *f);
-    int rc = md_dbmeta_open(data_dir, &f->meta, out_err);
-    if (rc != MD_OK) {
-        md_free(f);
-        return rc;
-    }
+    int rc = MD_OK;
+    f->meta = meta;
     f->owner = md_strdup(owner);
     duckdb_table_function tf = duckdb_create_table_function();
     duckdb_table_function_set_name(tf, "md_snapshots");
@@ -169,7 +166,6 @@ int md_sql_functions_register(duckdb_connection conn, const char *data_dir, cons
 
 void md_sql_functions_free(md_sql_functions **pf) {
     if (!pf || !*pf) return;
-    md_dbmeta_close(&(*pf)->meta);
     md_free((*pf)->owner);
     md_free(*pf);
     *pf = NULL;

@@ -13,13 +13,14 @@
 #define MD_SQL_FUNCTIONS_H
 
 #include "duckdb.h"
+#include "storage/dbmeta.h"
 
 typedef struct md_sql_functions md_sql_functions;
 
-/* Register the functions on `conn`'s database for `owner`'s databases
- * under data_dir.  MD_OK with *out (free with md_sql_functions_free after
- * DuckDB is closed), or MD_EIO with *out_err. */
-int md_sql_functions_register(duckdb_connection conn, const char *data_dir, const char *owner,
+/* Register the functions on `conn`'s database for `owner`'s databases in
+ * `meta` (borrowed: it must outlive DuckDB).  MD_OK with *out (free with
+ * md_sql_functions_free after DuckDB is closed), or MD_EIO with *out_err. */
+int md_sql_functions_register(duckdb_connection conn, md_dbmeta *meta, const char *owner,
                               md_sql_functions **out, char **out_err);
 
 /* Free what the functions use; sets *f to NULL.  Call after duckdb_close. */

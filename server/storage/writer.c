@@ -31,8 +31,8 @@
 
 struct md_dbwriter {
     char *work_path, *wal_path, *holder;
-    md_objstore *store;
-    md_dbmeta *meta;
+    md_objstore *store; /* borrowed */
+    md_dbmeta *meta; /* borrowed */
     int64_t db_id;
     int64_t head;          /* snapshot id, 0 before the first */
     md_manifest *head_m;   /* its manifest, NULL before the first */
@@ -164,7 +164,7 @@ static void found_snapshot(void *ctx, const md_snapshot_row *row) {
     *(md_hash *)ctx = row->manifest;
 }
 
-int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname, const char *work_path,
+int md_dbwriter_open(md_objstore *store, md_dbmeta *meta, const char *owner, const char *dbname, const char *work_path,
                      md_dbwriter **out, char **out_err) {
     md_dbwriter *w = md_calloc(1, sizeof *w);
     pthread_mutex_init(&w->mu, NULL);
@@ -173,10 +173,9 @@ int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname
     w->wal_path = md_asprintf("%s.wal", work_path);
     w->holder = holder_name();
     md_manifest_space_of(owner, &w->space);
-    char *store_dir = md_asprintf("%s/store", data_dir);
-    int rc = md_objstore_open_dir(store_dir, &w->store, out_err);
-    md_free(store_dir);
-    if (rc == MD_OK) rc = md_dbmeta_open(data_dir, &w->meta, out_err);
+    w->store = store;
+    w->meta = meta;
+    int rc = MD_OK;
     db_found f = {0, 0};
     if (rc == MD_OK) {
         rc = md_dbmeta_db_get(w->meta, owner, dbname, found_db, &f);
@@ -412,8 +411,6 @@ void md_dbwriter_close(md_dbwriter **pw) {
     if (w->meta && w->db_id && w->lease_until_ms) md_dbmeta_lease_release(w->meta, w->db_id, w->holder);
     md_dirty_untrack(&w->dirty);
     md_manifest_free(&w->head_m);
-    md_dbmeta_close(&w->meta);
-    md_objstore_close(&w->store);
     md_free(w->work_path);
     md_free(w->wal_path);
     md_free(w->holder);

@@ -31,13 +31,16 @@
 #include <stdint.h>
 
 #include "duckdb.h"
+#include "storage/dbmeta.h"
+#include "storage/objstore.h"
 
 typedef struct md_dbwriter md_dbwriter;
 
 /* Open the writer of database `dbname` of `owner` whose working file is
- * `work_path`, with the store under `data_dir`.  MD_OK; MD_ELOCKED (another
- * live writer: *out_err names it); MD_EIO / MD_ECORRUPT with *out_err. */
-int md_dbwriter_open(const char *data_dir, const char *owner, const char *dbname, const char *work_path,
+ * `work_path`, on `store` and `meta` (borrowed: they must outlive the
+ * writer).  MD_OK; MD_ELOCKED (another live writer: *out_err names it);
+ * MD_EIO / MD_ECORRUPT with *out_err. */
+int md_dbwriter_open(md_objstore *store, md_dbmeta *meta, const char *owner, const char *dbname, const char *work_path,
                      md_dbwriter **out, char **out_err);
 
 /* See above; `catalog` is the name the working file is attached under in

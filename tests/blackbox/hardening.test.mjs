@@ -518,17 +518,22 @@ test("the kernel confines a duckling: with DuckDB's own checks off (a test build
     await m.rows(`COPY (SELECT 1 AS one) TO '${own}'`);
     assert.deepEqual(await m.rows(`SELECT one FROM read_csv('${own}')`), [{ one: 1n }]);
     // ...and the kernel refuses everything else: files cannot be opened...
-    for (const path of ['/etc/passwd', `${s.dataDir}/users/alice/databases/my_db.duckdb`, '/proc/1/environ']) {
+    // (the metadata file and the block store too: snapshots travel through the server)
+    const refused = ['/etc/passwd', `${s.dataDir}/users/alice/databases/my_db.duckdb`, '/proc/1/environ',
+      `${s.dataDir}/meta.sqlite3`, `${s.dataDir}/meta.sqlite3-wal`];
+    for (const path of refused) {
       const r = await m.query(`SELECT octet_length(content) AS n FROM read_blob('${path}')`);
       assert.match(r.error?.message ?? 'readable', /Permission denied|No files found/i, path);
     }
     const passwd = await m.query("SELECT octet_length(content) AS n FROM read_blob('/etc/passwd')");
     assert.match(passwd.error?.message ?? 'readable', /Permission denied/);
     // ...and directories cannot be listed (they are not empty)
-    for (const dir of ['/etc', '/tmp', `${s.dataDir}/users`, `${s.dataDir}/users/alice`, '/root']) {
+    for (const dir of ['/etc', '/tmp', `${s.dataDir}/users`, `${s.dataDir}/users/alice`, '/root',
+      `${s.dataDir}/store/objects`, `${s.dataDir}/store/objects/*`]) {
       assert.deepEqual(await m.rows(`SELECT count(*)::INT AS n FROM glob('${dir}/*')`), [{ n: 0 }], dir);
     }
     assert.ok(readdirSync(`${s.dataDir}/users`).includes('alice'));
+    assert.ok(readdirSync(`${s.dataDir}/store/objects`).length > 0);
     const r = await m.query("COPY (SELECT 1) TO '/tmp/mdserver-escape.csv'");
     assert.match(r.error?.message ?? '', /Permission denied/i);
     await m.close();

@@ -1,0 +1,434 @@
+/*
+ * store_service.c: answers one duckling's storage calls (store_service.h
+ * says what it may do; store_wire.h how the calls look).
+ *
+ * One thread per duckling reads a request, checks it against the owner,
+ * runs it on the server's handles, and writes the response; a request that
+ * does not decode gets MD_EPROTOCOL and the link goes on.  A length over
+ * the limit, or a broken link, ends the thread (the duckling's calls then
+ * fail with MD_EIO, and the pool replaces a duckling that exits).
+ *
+ * Format 1 blocks carry no owner: a format 1 manifest read by its owner
+ * grants the blocks it lists to this duckling ("granted", a sorted array).
+ */
+#include "storage/store_service.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "md_alloc.h"
+#include "md_error.h"
+#include "storage/manifest.h"
+#include "storage/store_wire.h"
+
+struct md_store_service {
+    int fd;
+    char *owner;
+    md_hash space; /* the owner's block space */
+    md_objstore *store;
+    md_dbmeta *meta;
+    pthread_t thread;
+    md_hash *granted; /* format 1 blocks this duckling may read, sorted */
+    size_t ngranted;
+};
+
+typedef struct md_store_service svc;
+
+/* ---- what belongs to the owner ---------------------------------------------------- */
+
+static int is_owner(const svc *s, const char *owner) { return owner && strcmp(owner, s->owner) == 0; }
+
+/* MD_OK when database `db_id` is the owner's; MD_ENOT_FOUND otherwise (another
+ * user's database does not exist for this duckling); MD_EIO. */
+static int own_db(svc *s, int64_t db_id) {
+    char *owner = NULL;
+    int rc = md_dbmeta_db_owner(s->meta, db_id, &owner);
+    if (rc == MD_OK && !is_owner(s, owner)) rc = MD_ENOT_FOUND;
+    md_free(owner);
+    return rc;
+}
+
+static void take_db_id(void *ctx, const md_snapshot_row *row) { *(int64_t *)ctx = row->db_id; }
+
+/* own_db for the database snapshot `id` belongs to. */
+static int own_snapshot(svc *s, int64_t id) {
+    int64_t db_id = 0;
+    int rc = md_dbmeta_snapshot_get(s->meta, id, take_db_id, &db_id);
+    return rc == MD_OK ? own_db(s, db_id) : rc;
+}
+
+static int hash_cmp(const void *a, const void *b) { return memcmp(a, b, MD_HASH_SIZE); }
+
+static void grant_entries(svc *s, const md_manifest *m) {
+    s->granted = md_realloc(s->granted, (s->ngranted + m->count) * sizeof *s->granted);
+    memcpy(s->granted + s->ngranted, m->entries, m->count * sizeof *m->entries);
+    s->ngranted += m->count;
+    qsort(s->granted, s->ngranted, sizeof *s->granted, hash_cmp);
+}
+
+static int granted(const svc *s, const md_hash *name) {
+    return s->ngranted && bsearch(name, s->granted, s->ngranted, sizeof *s->granted, hash_cmp) != NULL;
+}
+
+static int in_own_space(const svc *s, const uint8_t *data, size_t len) {
+    return len >= MD_HASH_SIZE && memcmp(data, s->space.b, MD_HASH_SIZE) == 0;
+}
+
+/* The manifest data[0..len) decodes to, or NULL when it is not one. */
+static md_manifest *as_manifest(const uint8_t *data, size_t len) {
+    md_manifest *m = NULL;
+    char *why = NULL;
+    if (md_manifest_decode(data, len, &m, &why) != MD_OK) m = NULL;
+    md_free(why);
+    return m;
+}
+
+/* 1 if the duckling may store object data[0..len). */
+static int may_put(const svc *s, const uint8_t *data, size_t len) {
+    if (in_own_space(s, data, len)) return 1;
+    md_manifest *m = as_manifest(data, len);
+    int ok = m && m->version >= 2 && md_hash_equal(&m->space, &s->space);
+    md_manifest_free(&m);
+    return ok;
+}
+
+/* 1 if the duckling may read object `name`, whose bytes are data[0..len). */
+static int may_get(svc *s, const md_hash *name, const uint8_t *data, size_t len) {
+    if (in_own_space(s, data, len)) return 1;
+    md_manifest *m = as_manifest(data, len);
+    int ok;
+    if (m && m->version >= 2) ok = md_hash_equal(&m->space, &s->space);
+    else if (m) ok = md_dbmeta_manifest_owned(s->meta, s->owner, name) == MD_OK;
+    else ok = granted(s, name);
+    if (ok && m && m->version < 2) grant_entries(s, m);
+    md_manifest_free(&m);
+    return ok;
+}
+
+/* ---- the operations: read the request, write the result, return rc --------------- */
+
+typedef int (*handler)(svc *s, md_store_reader *in, md_buf *out);
+
+/* Decoding failed: nothing runs. */
+#define CHECK_DECODED(in) \
+    if (!md_store_reader_done(in)) return MD_EPROTOCOL
+
+static int on_obj_put(svc *s, md_store_reader *in, md_buf *out) {
+    size_t len;
+    const uint8_t *data = md_store_get_bytes(in, &len);
+    CHECK_DECODED(in);
+    if (!may_put(s, data, len)) return MD_EPERMISSION;
+    md_hash name;
+    int added = 0;
+    int rc = md_objstore_put(s->store, data, len, &name, &added);
+    if (rc == MD_OK) {
+        md_store_put_hash(out, &name);
+        md_store_put_i64(out, added);
+    }
+    return rc;
+}
+
+static int on_obj_get(svc *s, md_store_reader *in, md_buf *out) {
+    md_hash name;
+    md_store_get_hash(in, &name);
+    CHECK_DECODED(in);
+    void *data;
+    size_t len;
+    int rc = md_objstore_get(s->store, &name, &data, &len);
+    if (rc != MD_OK) return rc;
+    if (may_get(s, &name, data, len)) md_store_put_bytes(out, data, len);
+    else rc = MD_ENOT_FOUND;
+    md_free(data);
+    return rc;
+}
+
+static int on_db_create(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    int64_t from = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner)) return MD_EPERMISSION;
+    int rc = from > 0 ? own_snapshot(s, from) : MD_OK;
+    int64_t id;
+    if (rc == MD_OK) rc = md_dbmeta_db_create(s->meta, owner, name, from, &id);
+    if (rc == MD_OK) md_store_put_i64(out, id);
+    return rc;
+}
+
+/* Rows: a count, patched once the rows are written. */
+typedef struct rows {
+    md_buf *out;
+    size_t at;
+    uint32_t n;
+} rows;
+
+static void rows_begin(rows *r, md_buf *out) {
+    r->out = out;
+    r->at = out->len;
+    r->n = 0;
+    md_buf_put_u32le(out, 0);
+}
+
+static void rows_end(rows *r) { md_set_u32le(r->out->data + r->at, r->n); }
+
+static void add_db_row(void *ctx, const md_db_row *row) {
+    rows *r = ctx;
+    md_store_put_db_row(r->out, row);
+    r->n++;
+}
+
+static void add_snap_row(void *ctx, const md_snapshot_row *row) {
+    rows *r = ctx;
+    md_store_put_snap_row(r->out, row);
+    r->n++;
+}
+
+typedef int (*db_rows_fn)(md_dbmeta *m, const char *owner, md_db_row_cb cb, void *ctx);
+
+static int db_rows_of_owner(svc *s, md_store_reader *in, md_buf *out, db_rows_fn fn) {
+    const char *owner = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner)) return MD_EPERMISSION;
+    rows r;
+    rows_begin(&r, out);
+    int rc = fn(s->meta, owner, add_db_row, &r);
+    rows_end(&r);
+    return rc;
+}
+
+static int on_db_list(svc *s, md_store_reader *in, md_buf *out) {
+    return db_rows_of_owner(s, in, out, md_dbmeta_db_list);
+}
+
+static int on_db_list_dropped(svc *s, md_store_reader *in, md_buf *out) {
+    return db_rows_of_owner(s, in, out, md_dbmeta_db_list_dropped);
+}
+
+static int on_db_get(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner)) return MD_EPERMISSION;
+    rows r;
+    rows_begin(&r, out);
+    int rc = md_dbmeta_db_get(s->meta, owner, name, add_db_row, &r);
+    rows_end(&r);
+    return rc;
+}
+
+static int on_db_drop_or_undrop(svc *s, md_store_reader *in, int undrop) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner)) return MD_EPERMISSION;
+    return undrop ? md_dbmeta_db_undrop(s->meta, owner, name) : md_dbmeta_db_drop(s->meta, owner, name);
+}
+
+static int on_db_drop(svc *s, md_store_reader *in, md_buf *out) { return on_db_drop_or_undrop(s, in, 0); }
+
+static int on_db_undrop(svc *s, md_store_reader *in, md_buf *out) { return on_db_drop_or_undrop(s, in, 1); }
+
+static int on_db_set_retention(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in), days = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (days < 0 || days > 36500) return MD_EINVAL;
+    int rc = own_db(s, db_id);
+    return rc == MD_OK ? md_dbmeta_db_set_retention(s->meta, db_id, (int)days) : rc;
+}
+
+static int on_db_owner(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc == MD_OK) md_store_put_str(out, s->owner);
+    return rc;
+}
+
+static int on_lease_acquire(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *holder = md_store_get_str(in);
+    int64_t ttl_ms = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc != MD_OK) return rc;
+    if (!holder) return MD_EPROTOCOL;
+    char *other = NULL;
+    rc = md_dbmeta_lease_acquire(s->meta, db_id, holder, ttl_ms, &other);
+    if (rc == MD_ELOCKED) md_store_put_str(out, other);
+    md_free(other);
+    return rc;
+}
+
+static int on_lease_renew(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *holder = md_store_get_str(in);
+    int64_t ttl_ms = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc == MD_OK && !holder) rc = MD_EPROTOCOL;
+    return rc == MD_OK ? md_dbmeta_lease_renew(s->meta, db_id, holder, ttl_ms) : rc;
+}
+
+static int on_lease_release(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *holder = md_store_get_str(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc == MD_OK && !holder) rc = MD_EPROTOCOL;
+    return rc == MD_OK ? md_dbmeta_lease_release(s->meta, db_id, holder) : rc;
+}
+
+static int on_snapshot_commit(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *holder = md_store_get_str(in);
+    int64_t expected_head = md_store_get_i64(in);
+    md_hash manifest;
+    md_store_get_hash(in, &manifest);
+    int64_t file_size = md_store_get_i64(in), bytes_added = md_store_get_i64(in);
+    const char *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc == MD_OK && !holder) rc = MD_EPROTOCOL;
+    int64_t id;
+    if (rc == MD_OK)
+        rc = md_dbmeta_snapshot_commit(s->meta, db_id, holder, expected_head, &manifest, (uint64_t)file_size,
+                                       (uint64_t)bytes_added, name, &id);
+    if (rc == MD_OK) md_store_put_i64(out, id);
+    return rc;
+}
+
+static int on_snapshot_mark(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    int64_t id;
+    if (rc == MD_OK) rc = md_dbmeta_snapshot_mark(s->meta, db_id, name, &id);
+    if (rc == MD_OK) md_store_put_i64(out, id);
+    return rc;
+}
+
+static int on_snapshot_get(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t id = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    int rc = own_snapshot(s, id);
+    if (rc != MD_OK) return rc;
+    rows r;
+    rows_begin(&r, out);
+    rc = md_dbmeta_snapshot_get(s->meta, id, add_snap_row, &r);
+    rows_end(&r);
+    return rc;
+}
+
+static int on_snapshot_at(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    const char *when = md_store_get_str(in);
+    CHECK_DECODED(in);
+    int rc = own_db(s, db_id);
+    if (rc == MD_OK && !when) rc = MD_EPROTOCOL;
+    int64_t id;
+    if (rc == MD_OK) rc = md_dbmeta_snapshot_at(s->meta, db_id, when, &id);
+    if (rc == MD_OK) md_store_put_i64(out, id);
+    return rc;
+}
+
+static int on_snapshot_list(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t db_id = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (db_id <= 0) return MD_EPERMISSION;
+    int rc = own_db(s, db_id);
+    if (rc != MD_OK) return rc;
+    rows r;
+    rows_begin(&r, out);
+    rc = md_dbmeta_snapshot_list(s->meta, db_id, add_snap_row, &r);
+    rows_end(&r);
+    return rc;
+}
+
+static int on_manifest_owned(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in);
+    md_hash manifest;
+    md_store_get_hash(in, &manifest);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner)) return MD_EPERMISSION;
+    return md_dbmeta_manifest_owned(s->meta, owner, &manifest);
+}
+
+static const handler handlers[] = {
+    [MD_STORE_OBJ_PUT] = on_obj_put,
+    [MD_STORE_OBJ_GET] = on_obj_get,
+    [MD_STORE_DB_CREATE] = on_db_create,
+    [MD_STORE_DB_GET] = on_db_get,
+    [MD_STORE_DB_LIST] = on_db_list,
+    [MD_STORE_DB_LIST_DROPPED] = on_db_list_dropped,
+    [MD_STORE_DB_DROP] = on_db_drop,
+    [MD_STORE_DB_UNDROP] = on_db_undrop,
+    [MD_STORE_DB_SET_RETENTION] = on_db_set_retention,
+    [MD_STORE_DB_OWNER] = on_db_owner,
+    [MD_STORE_LEASE_ACQUIRE] = on_lease_acquire,
+    [MD_STORE_LEASE_RENEW] = on_lease_renew,
+    [MD_STORE_LEASE_RELEASE] = on_lease_release,
+    [MD_STORE_SNAPSHOT_COMMIT] = on_snapshot_commit,
+    [MD_STORE_SNAPSHOT_MARK] = on_snapshot_mark,
+    [MD_STORE_SNAPSHOT_GET] = on_snapshot_get,
+    [MD_STORE_SNAPSHOT_AT] = on_snapshot_at,
+    [MD_STORE_SNAPSHOT_LIST] = on_snapshot_list,
+    [MD_STORE_MANIFEST_OWNED] = on_manifest_owned,
+};
+
+/* ---- the thread ---------------------------------------------------------------- */
+
+static void *serve_main(void *arg) {
+    svc *s = arg;
+    for (;;) {
+        uint8_t *body;
+        size_t len;
+        if (md_store_recv(s->fd, &body, &len) != MD_OK) break;
+        md_store_reader in;
+        md_store_reader_init(&in, body, len);
+        uint8_t op = md_store_get_u8(&in);
+        md_buf result = MD_BUF_INIT, response = MD_BUF_INIT;
+        int rc = !in.bad && op < sizeof handlers / sizeof *handlers && handlers[op]
+                     ? handlers[op](s, &in, &result)
+                     : MD_EPROTOCOL;
+        md_store_put_i64(&response, rc);
+        md_buf_append(&response, result.data, result.len);
+        int sent = md_store_send(s->fd, &response);
+        md_buf_free(&result);
+        md_buf_free(&response);
+        md_free(body);
+        if (sent != MD_OK) break;
+    }
+    shutdown(s->fd, SHUT_RDWR); /* the duckling's next call fails at once */
+    return NULL;
+}
+
+int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta,
+                           md_store_service **out) {
+    svc *s = md_calloc(1, sizeof *s);
+    s->fd = fd;
+    s->owner = md_strdup(owner);
+    md_manifest_space_of(owner, &s->space);
+    s->store = store;
+    s->meta = meta;
+    if (pthread_create(&s->thread, NULL, serve_main, s) != 0) {
+        close(fd);
+        md_free(s->owner);
+        md_free(s);
+        return MD_EIO;
+    }
+    *out = s;
+    return MD_OK;
+}
+
+void md_store_service_stop(md_store_service **ps) {
+    if (!ps || !*ps) return;
+    svc *s = *ps;
+    shutdown(s->fd, SHUT_RDWR);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    md_free(s->granted);
+    md_free(s->owner);
+    md_free(s);
+    *ps = NULL;
+}

@@ -1,0 +1,38 @@
+/*
+ * store_service.h: the server's side of a duckling's storage link
+ * (store_wire.h): one thread per duckling answers its md_objstore and
+ * md_dbmeta calls on the server's own handles, each call checked against
+ * the user the duckling was started for.
+ *
+ * What a duckling may do (anything else is answered MD_EPERMISSION, or
+ * MD_ENOT_FOUND where a different answer would tell that something exists):
+ *   - databases: only its user's, named by owner or by id (ids of other
+ *     users' databases, and snapshots of them, do not exist for it);
+ *   - objects: put only blocks of its user's block space (space || bytes)
+ *     and manifests of format 2 in that space; get only those, the format 1
+ *     manifests of its user's snapshots and the blocks such a manifest
+ *     lists (format 1 blocks carry no owner);
+ *   - never: list or remove objects, expire snapshots, list every
+ *     database (owner NULL) or every snapshot (db_id <= 0).
+ */
+#ifndef MD_STORE_SERVICE_H
+#define MD_STORE_SERVICE_H
+
+#include "storage/dbmeta.h"
+#include "storage/objstore.h"
+
+typedef struct md_store_service md_store_service;
+
+/*
+ * Start answering the calls that arrive on `fd` for `owner`'s duckling, on
+ * a thread of its own, until the duckling closes its end or the link breaks.
+ * Takes ownership of fd; store and meta are borrowed and must outlive the
+ * service.  MD_OK or MD_EIO (no thread).
+ */
+int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta,
+                           md_store_service **out);
+
+/* Stop serving (shuts the link down), join the thread, free; NULLs *s. */
+void md_store_service_stop(md_store_service **s);
+
+#endif
