@@ -50,6 +50,7 @@ test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 test_db_statements_OBJS := server/storage/db_statements.c
 test_path_guard_OBJS := server/path_guard.c
 test_admission_OBJS := server/admission.c
+test_cgroup_OBJS := server/cgroup.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
                      server/storage/dirty.c server/storage/dbmeta.c server/storage/snapcache.c
 test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \

@@ -54,6 +54,11 @@ for src in tests/fuzz/fuzz_*.c; do
     fuzz_manifest)
         printf 'MDSNAP\x00\x02\x00\x30\x00\x00\x00\x00\x00\x00\x00\x30\x00\x00\x00\x00\x04\x00\x01\x00\x00\x00\x00\x00\x00\x00' > "$corpus/seed0"
         head -c 64 /dev/zero >> "$corpus/seed0" ;;
+    fuzz_store_service)
+        printf '\x05\x05\x00\x00\x00alice\x00' > "$corpus/seed0"                 # DB_LIST alice
+        printf '\x04\x05\x00\x00\x00alice\x00\x05\x00\x00\x00notes\x00' > "$corpus/seed1" # DB_GET
+        printf '\x10\x01\x00\x00\x00\x00\x00\x00\x00' > "$corpus/seed2"             # SNAPSHOT_GET 1
+        printf '\x0b\x02\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00x\x00\x10\x27\x00\x00\x00\x00\x00\x00' > "$corpus/seed3" ;;
     fuzz_catalog)
         printf '{"databases":[{"name":"my_db","schemas":[{"name":"main","tables":[{"name":"t","rows":3,"columns":[{"name":"a","type":"INTEGER"}]}]}]}]}' > "$corpus/seed0" ;;
     esac

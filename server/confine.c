@@ -21,11 +21,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "md_alloc.h"
@@ -163,6 +167,88 @@ static int apply_seccomp(char **out_err) {
     return MD_OK;
 }
 
+/* ---- the view: a mount namespace ----------------------------------------------- */
+
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A mount namespace of our own (inside a user namespace unless root, mapping
+ * our uid and gid to themselves).  0 or -1 with errno. */
+static int own_namespace(void) {
+    if (geteuid() == 0) return unshare(CLONE_NEWNS);
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return -1;
+    char map[64];
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (write_file("/proc/self/uid_map", map) != 0) return -1;
+    if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT) return -1;
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_file("/proc/self/gid_map", map);
+}
+
+int md_confine_enter_view(const char *user, const char *user_dir, const char *scratch_dir, long uid, md_confine_view *out,
+                    char **out_err) {
+    int root = geteuid() == 0;
+    if (root && uid <= 0) {
+        *out_err = md_strdup("a query engine does not run as root: the server gives it a uid");
+        return MD_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    if (own_namespace() != 0) {
+        if (root) {
+            *out_err = md_asprintf("cannot create a mount namespace: %s", strerror(errno));
+            return MD_EIO;
+        }
+        out->home = md_strdup(user_dir); /* no user namespaces for us: the real paths stay */
+        out->tmp = md_strdup(scratch_dir);
+        return MD_OK;
+    }
+    const char *step = NULL;
+    char *home = md_asprintf("/home/%s", user);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) step = "make the mounts private";
+    else if (mount("tmpfs", "/home", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755") != 0)
+        step = "mount a tmpfs on /home";
+    else if (mkdir(home, 0700) != 0) step = "create the home mount point";
+    else if (mount(user_dir, home, NULL, MS_BIND | MS_REC, NULL) != 0) step = "bind the user directory";
+    else if (mount(scratch_dir, "/tmp", NULL, MS_BIND | MS_REC, NULL) != 0) step = "bind the scratch directory";
+    if (!step && root) {
+        gid_t gid = (gid_t)uid;
+        if (setgroups(0, NULL) != 0) step = "drop supplementary groups";
+        else if (setresgid(gid, gid, gid) != 0) step = "change group";
+        else if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) step = "change user";
+    }
+    if (step) {
+        *out_err = md_asprintf("cannot %s: %s", step, strerror(errno));
+        md_free(home);
+        return MD_EIO;
+    }
+    out->home = home;
+    out->tmp = md_strdup("/tmp");
+    out->private = 1;
+    return MD_OK;
+}
+
+void md_confine_view_free(md_confine_view *v) {
+    md_free(v->home);
+    md_free(v->tmp);
+    memset(v, 0, sizeof *v);
+}
+
+/* 1 if a child process can make its own view (as a duckling does). */
+static int view_possible(void) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(own_namespace() == 0 ? 0 : 1);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 int md_confine_duckling(const md_confine_paths *p, int *out_landlock_abi, char **out_err) {
     struct rlimit no_core = {0, 0}; /* a crash leaves no file of the user's data behind */
     setrlimit(RLIMIT_CORE, &no_core);
@@ -177,15 +263,24 @@ int md_confine_duckling(const md_confine_paths *p, int *out_landlock_abi, char *
     return rc;
 }
 
-const char *md_confine_describe(void) {
-    static char line[200];
+const char *md_confine_describe(long uid_base) {
+    static char line[400];
     int abi = landlock_abi();
     int seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+    int n;
     if (abi > 0)
-        snprintf(line, sizeof line, "query engines are confined by Landlock (ABI %d)%s%s", abi,
-                 abi >= 4 ? " with no TCP" : "", seccomp ? " and seccomp" : "; this kernel has no seccomp");
+        n = snprintf(line, sizeof line, "query engines are confined by Landlock (ABI %d)%s%s", abi,
+                     abi >= 4 ? " with no TCP" : "", seccomp ? " and seccomp" : "; this kernel has no seccomp");
     else
-        snprintf(line, sizeof line, "this kernel has no Landlock: query engines are confined by DuckDB's checks%s",
-                 seccomp ? " and seccomp" : " only (and no seccomp)");
+        n = snprintf(line, sizeof line, "this kernel has no Landlock: query engines are confined by DuckDB's checks%s",
+                     seccomp ? " and seccomp" : " only (and no seccomp)");
+    if (geteuid() == 0)
+        snprintf(line + n, sizeof line - (size_t)n, "; they run as uid %ld + the user's id, each in its own view "
+                 "of the files", uid_base);
+    else if (view_possible())
+        snprintf(line + n, sizeof line - (size_t)n, "; each sees its own view of the files");
+    else
+        snprintf(line + n, sizeof line - (size_t)n, "; no user namespaces here: users see the data directory's "
+                 "real paths");
     return line;
 }

@@ -1343,6 +1343,11 @@ static char *apply_sandbox(duckdb_connection c, const char *user_dir, const char
 #endif
         "SET GLOBAL autoinstall_known_extensions = false",
         "SET GLOBAL autoload_known_extensions = false",
+        /* users do not install extensions: $HOME is the user's directory, so
+         * the default extension directory would be writable; this one is
+         * outside the allowed directories and can never exist (procfs) */
+        "SET GLOBAL extension_directory = '/proc/no-extensions'",
+        "SET GLOBAL allow_community_extensions = false",
         "SET GLOBAL TimeZone = 'UTC'",
         /* only the snapshot writer checkpoints (after each commit), so a
          * capture never reads the file while DuckDB rewrites it */
@@ -1502,6 +1507,7 @@ int md_duckling_main(int argc, char **argv) {
     const char *user_dir = NULL, *scratch_dir = NULL, *memory_limit = NULL;
     const char *user = NULL;
     int threads = 0;
+    long uid = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     g.cancel_grace_ms = 10000;
     static const struct option longopts[] = {
@@ -1510,7 +1516,8 @@ int md_duckling_main(int argc, char **argv) {
         {"threads", required_argument, 0, 't'},     {"max-frame-bytes", required_argument, 0, 'f'},
         {"max-result-bytes", required_argument, 0, 'r'},
         {"statement-timeout", required_argument, 0, 'T'}, {"cancel-grace", required_argument, 0, 'G'},
-        {"user", required_argument, 0, 'U'},             {0, 0, 0, 0}};
+        {"user", required_argument, 0, 'U'},             {"uid", required_argument, 0, 'I'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1524,6 +1531,7 @@ int md_duckling_main(int argc, char **argv) {
         case 'T': g.max_timeout_ms = strtoll(optarg, NULL, 10); break;
         case 'G': g.cancel_grace_ms = strtoll(optarg, NULL, 10); break;
         case 'U': user = optarg; break;
+        case 'I': uid = strtol(optarg, NULL, 10); break;
         default: return 2;
         }
     }
@@ -1540,17 +1548,29 @@ int md_duckling_main(int argc, char **argv) {
     setrlimit(RLIMIT_CORE, &no_core);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* the server shuts ducklings down in order */
-    /* the kernel's confinement first, while this process has one thread */
+    /* the kernel's confinement first, while this process has one thread:
+     * its own view of the files (the user's directory is /home/<user>, and
+     * $HOME), not root, then Landlock and seccomp on what it sees */
+    md_confine_view view;
+    char *cerr = NULL;
+    if (md_confine_enter_view(user, user_dir, scratch_dir, uid, &view, &cerr) != MD_OK) {
+        report(0, cerr);
+        md_free(cerr);
+        return 1;
+    }
+    user_dir = view.home;
+    scratch_dir = view.tmp;
+    setenv("HOME", user_dir, 1);
     md_confine_paths cp = {.user_dir = user_dir, .scratch_dir = scratch_dir};
     int landlock_abi = 0;
-    char *cerr = NULL;
     if (md_confine_duckling(&cp, &landlock_abi, &cerr) != MD_OK) {
         report(0, cerr);
         md_free(cerr);
         return 1;
     }
     /* Work inside the user's directory (DuckDB's sandbox still needs paths
-     * in user SQL to be absolute and under an allowed directory). */
+     * in user SQL to be absolute and under an allowed directory: in the
+     * view, /home/<user>/...). */
     if (chdir(user_dir) != 0 || !(g.user_dir = realpath(".", NULL))) {
         char *m = md_asprintf("cannot enter the user directory %s", user_dir);
         report(0, m);
@@ -1630,5 +1650,6 @@ int md_duckling_main(int argc, char **argv) {
     md_objstore_close(&g.store);
     free(g.user_dir);
     md_free(g.databases_dir);
+    md_confine_view_free(&view);
     return 0;
 }

@@ -113,6 +113,25 @@ int md_meta_user_count(md_meta *m, long *out) {
     return rc;
 }
 
+int md_meta_user_id(md_meta *m, const char *name, long *out_id) {
+    pthread_mutex_lock(&m->mu);
+    int rc = MD_EIO;
+    sqlite3_stmt *st = prep(m, "SELECT id FROM users WHERE name = ?");
+    if (st) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            *out_id = (long)sqlite3_column_int64(st, 0);
+            rc = MD_OK;
+        } else if (s == SQLITE_DONE) {
+            rc = MD_ENOT_FOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
 int md_meta_token_add(md_meta *m, const char *user, const char *hash, const char *prefix,
                       int read_only, long *out_id) {
     pthread_mutex_lock(&m->mu);

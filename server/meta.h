@@ -39,6 +39,9 @@ int md_meta_valid_user_name(const char *name);
  * it was created.  MD_OK, MD_EINVAL (bad name) or MD_EIO. */
 int md_meta_user_ensure(md_meta *m, const char *name, int is_admin, int *out_created);
 
+/* The id of user `name` (stable, from 1): MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_meta_user_id(md_meta *m, const char *name, long *out_id);
+
 /* Number of users in *out. */
 int md_meta_user_count(md_meta *m, long *out);
 

@@ -28,6 +28,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,6 +115,7 @@ static void unlink_entry(md_pool *p, duckling *d) {
     }
     if (d->control_fd >= 0) close(d->control_fd);
     md_store_service_stop(&d->storage);
+    if (p->cfg.cgroup) md_cgroup_release(p->cfg.cgroup, d->user); /* fails while a process is in it */
     md_free(d->user);
     md_free(d);
 }
@@ -133,13 +135,56 @@ static void stop_entry(duckling *d, int64_t now) {
     d->kill_at_ms = now + STOP_GRACE_MS;
 }
 
+/* chown_tree's uid (nftw has no context argument; spawn runs under spawn_mu). */
+static uid_t tree_uid;
+static pthread_mutex_t spawn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int chown_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    if (st->st_uid != tree_uid || st->st_gid != tree_uid) lchown(path, tree_uid, tree_uid);
+    return 0;
+}
+
+/* Give `dir` and everything beneath it to uid (and the group of the same
+ * number) unless dir is already theirs: files a duckling of an older
+ * version, or one running as another uid, left there. */
+static void chown_tree(const char *dir, uid_t uid) {
+    struct stat st;
+    if (stat(dir, &st) != 0 || (st.st_uid == uid && st.st_gid == uid)) return;
+    pthread_mutex_lock(&spawn_mu);
+    tree_uid = uid;
+    nftw(dir, chown_entry, 16, FTW_PHYS | FTW_MOUNT);
+    pthread_mutex_unlock(&spawn_mu);
+}
+
+/* The uid `user`'s duckling runs as: 0 (its own, not root) unless the
+ * server is root. */
+static int duckling_uid(md_pool *p, const char *user, long *out_uid, char **out_err) {
+    *out_uid = 0;
+    if (geteuid() != 0) return MD_OK;
+    long id = 0;
+    if (!p->cfg.users || md_meta_user_id(p->cfg.users, user, &id) != MD_OK) {
+        *out_err = md_asprintf("user %s has no id in the metadata store", user);
+        return MD_EDUCKLING;
+    }
+    *out_uid = p->cfg.uid_base + id;
+    return MD_OK;
+}
+
 /* fork + exec `<exe> duckling ...` with the control socket on fd 3 and
  * the storage link on fd 4 (served from here on by *out_storage). */
 static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_store_service **out_storage,
                  char **out_err) {
     char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
     char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
-    char threads[16], frame[24], result[24], timeout[24], grace[24];
+    char threads[16], frame[24], result[24], timeout[24], grace[24], uid_text[24];
+    long uid = 0;
+    int rc = duckling_uid(p, user, &uid, out_err);
+    if (rc != MD_OK) {
+        md_free(user_dir);
+        md_free(scratch);
+        return rc;
+    }
+    snprintf(uid_text, sizeof uid_text, "%ld", uid);
     snprintf(threads, sizeof threads, "%d", p->cfg.threads);
     snprintf(frame, sizeof frame, "%u", p->cfg.max_frame_bytes);
     snprintf(result, sizeof result, "%llu", (unsigned long long)p->cfg.max_result_bytes);
@@ -147,13 +192,21 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
     snprintf(grace, sizeof grace, "%lld", (long long)p->cfg.cancel_grace_ms);
     mkdirs(user_dir);
     mkdirs(scratch);
+    if (uid > 0) {
+        chown_tree(user_dir, (uid_t)uid);
+        chown_tree(scratch, (uid_t)uid);
+    }
     char *argv[] = {(char *)p->cfg.exe_path, "duckling", "--user-dir", user_dir,
                     "--scratch-dir", scratch, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
                     "--user", (char *)user,
-                    "--statement-timeout", timeout, "--cancel-grace", grace, NULL};
-    int sv[2], st[2] = {-1, -1};
-    int rc = MD_EDUCKLING;
+                    "--statement-timeout", timeout, "--cancel-grace", grace, "--uid", uid_text, NULL};
+    int sv[2], st[2] = {-1, -1}, cgroup_fd = -1;
+    rc = MD_EDUCKLING;
+    if (p->cfg.cgroup) {
+        uint64_t max = md_cgroup_memory_max(md_cgroup_parse_size(p->cfg.memory_limit));
+        if (md_cgroup_prepare(p->cfg.cgroup, user, max, p->cfg.threads, &cgroup_fd, out_err) != MD_OK) goto out;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         *out_err = md_asprintf("cannot create a socket for the duckling: %s", strerror(errno));
         goto out;
@@ -179,6 +232,7 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) != 1) _exit(126); /* into its cgroup, limits first */
         int control = fcntl(sv[1], F_DUPFD, 10), storage = fcntl(st[1], F_DUPFD, 10);
         if (control < 0 || storage < 0 || dup2(control, MD_DUCKLING_CONTROL_FD) < 0 ||
             dup2(storage, MD_DUCKLING_STORE_FD) < 0)
@@ -229,6 +283,7 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
         /* The reaper collects it. */
     }
 out:
+    if (cgroup_fd >= 0) close(cgroup_fd);
     md_free(user_dir);
     md_free(scratch);
     return rc;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
+#include "meta.h"
 #include "storage/dbmeta.h"
 #include "storage/objstore.h"
 
@@ -33,6 +35,10 @@ typedef struct md_pool_config {
     int64_t cancel_grace_ms;      /* a query asked to stop that runs this much longer ends its duckling */
     md_objstore *store;        /* snapshot storage, borrowed: each duckling reaches it */
     md_dbmeta *meta;           /* only through its storage link (storage/store_service.h) */
+    md_meta *users;            /* borrowed: the users' ids, for their ducklings' uids */
+    long uid_base;             /* a server running as root runs user u's duckling as uid
+                                * uid_base + u's id, owner of u's files (server/confine.h) */
+    md_cgroup *cgroup;         /* borrowed; NULL: no kernel limits (cgroup.h) */
 } md_pool_config;
 
 /* Create the pool (strings are copied) and its reaper thread. */

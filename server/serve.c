@@ -61,7 +61,9 @@ static void usage(FILE *f) {
             "                         divided by --max-ducklings)\n"
             "  --idle-timeout SECS    stop a user's duckling after this long unused (default 900)\n"
             "  --max-ducklings N      duckling processes at once (default 8); sessions with nothing\n"
-            "                         running do not hold theirs when another user needs one\n",
+            "                         running do not hold theirs when another user needs one\n"
+            "  --duckling-uid-base N  started as root, run each user's duckling as uid (and gid) N + the\n"
+            "                         user's id, owning that user's files (default 100000)\n",
             DEFAULT_PORT, MD_DEFAULT_MAX_FRAME_BYTES);
 }
 
@@ -124,6 +126,7 @@ int md_serve_main(int argc, char **argv) {
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     srv.cfg.idle_timeout_s = 900;
     srv.cfg.max_ducklings = 8;
+    srv.cfg.duckling_uid_base = 100000;
     char *mem = NULL;
     const char *ui_dir = NULL;
 
@@ -138,7 +141,7 @@ int md_serve_main(int argc, char **argv) {
         {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
         {"statement-timeout", required_argument, 0, 'S'}, {"tls-cert", required_argument, 0, 'C'},
         {"tls-key", required_argument, 0, 'K'}, {"cancel-grace", required_argument, 0, 'G'},
-        {0, 0, 0, 0}};
+        {"duckling-uid-base", required_argument, 0, 'B'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -161,6 +164,7 @@ int md_serve_main(int argc, char **argv) {
         case 'G': srv.cfg.cancel_grace_ms = atoi(optarg); break;
         case 'A': srv.cfg.max_per_address = atoi(optarg); break;
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
+        case 'B': srv.cfg.duckling_uid_base = strtol(optarg, NULL, 10); break;
         case 'O':
             if (origins.len) md_buf_append(&origins, ",", 1);
             md_buf_append(&origins, optarg, strlen(optarg));
@@ -171,7 +175,8 @@ int md_serve_main(int argc, char **argv) {
     }
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
         srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
-        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || srv.cfg.cancel_grace_ms < 100 || !srv.cfg.tls_cert != !srv.cfg.tls_key) {
+        srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || srv.cfg.cancel_grace_ms < 100 || !srv.cfg.tls_cert != !srv.cfg.tls_key ||
+        srv.cfg.duckling_uid_base < 1 || srv.cfg.duckling_uid_base > 2000000000L) {
         usage(stderr);
         md_free(mem);
         md_buf_free(&origins);
@@ -206,6 +211,8 @@ int md_serve_main(int argc, char **argv) {
     md_gc_thread *gc = NULL;
     md_objstore *store = NULL; /* snapshot storage, for the ducklings' storage links */
     md_dbmeta *dbmeta = NULL;
+    md_cgroup *cgroup = NULL;  /* per-duckling kernel limits, where cgroup v2 allows them */
+    char *cgroup_why = NULL;
     if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "mdserver: cannot create data directory %s: %s\n", srv.cfg.data_dir, strerror(errno));
         goto out;
@@ -224,6 +231,7 @@ int md_serve_main(int argc, char **argv) {
         fprintf(stderr, "mdserver: %s\n", err);
         goto out;
     }
+    md_cgroup_open("/proc/self/mountinfo", "/proc/self/cgroup", &cgroup, &cgroup_why);
     md_pool_config pc = {
         .data_dir = srv.cfg.data_dir,
         .exe_path = exe,
@@ -237,6 +245,9 @@ int md_serve_main(int argc, char **argv) {
         .cancel_grace_ms = srv.cfg.cancel_grace_ms,
         .store = store,
         .meta = dbmeta,
+        .users = srv.meta,
+        .uid_base = srv.cfg.duckling_uid_base,
+        .cgroup = cgroup,
     };
     md_pool_create(&pc, &srv.pool);
     /* storage gc: now (what interrupted commits left) and every hour; only
@@ -253,7 +264,14 @@ int md_serve_main(int argc, char **argv) {
     printf("mdserver %s (DuckDB %s) listening on %s\n", MD_SERVER_VERSION, md_duckdb_version(), url);
     printf("  WebSocket: ws%s://%s:%d/ws   data: %s\n", s, host, port, srv.cfg.data_dir);
     printf("  Query engines: up to %d at once, memory_limit %s each; %s\n", srv.cfg.max_ducklings,
-           srv.cfg.duckling_memory, md_confine_describe());
+           srv.cfg.duckling_memory, md_confine_describe(srv.cfg.duckling_uid_base));
+    if (cgroup)
+        printf("  Kernel limits: each engine in its own cgroup under %s (memory.max %lluMB, cpu.max %d CPUs)\n",
+               md_cgroup_path(cgroup),
+               (unsigned long long)(md_cgroup_memory_max(md_cgroup_parse_size(srv.cfg.duckling_memory)) >> 20),
+               srv.cfg.duckling_threads);
+    else
+        printf("  Kernel limits: none (%s); DuckDB's memory_limit bounds each engine\n", cgroup_why);
     if (first_run(&srv, url) != MD_OK) {
         fprintf(stderr, "mdserver: cannot create the first user in the metadata store\n");
         md_free(url);
@@ -274,6 +292,8 @@ out:
     md_pool_destroy(&srv.pool);
     md_dbmeta_close(&dbmeta);
     md_objstore_close(&store);
+    md_cgroup_close(&cgroup);
+    md_free(cgroup_why);
     md_meta_close(&srv.meta);
     md_admission_destroy(&srv.admission);
     md_buf_free(&origins);

@@ -33,6 +33,7 @@ typedef struct md_server_config {
     const char *duckling_memory;
     int idle_timeout_s;
     int max_ducklings;
+    long duckling_uid_base;    /* as root: user u's duckling runs as this + u's id */
 } md_server_config;
 
 typedef struct md_server {

@@ -5,7 +5,8 @@
 // this machine's), so the per-address budget separates them from real users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
@@ -345,7 +346,7 @@ test("a user cannot attach, copy to or export into the server's own database fil
   const dbs = await c.rows("SELECT path FROM duckdb_databases() WHERE database_name = 'v3'");
   assert.equal(dbs.length, 1);
   assert.doesNotMatch(dbs[0].path, /\/\//, 'the server attaches canonical paths');
-  const file = `${srv.dataDir}/users/alice/databases/v3.duckdb`;
+  const file = '/home/alice/databases/v3.duckdb'; // the user's directory, as a duckling sees it
   for (const sql of [`ATTACH '${file}' AS x`, `ATTACH '${file.replace('/databases', '//databases')}' AS x`,
     "ATTACH 'databases/v3.duckdb' AS x", "ATTACH './databases/../databases/v3.duckdb' (READ_ONLY)",
     `ATTACH 'file://${file}' AS x`, "COPY (SELECT 1) TO 'databases/v3.duckdb'",
@@ -358,10 +359,61 @@ test("a user cannot attach, copy to or export into the server's own database fil
   await c.rows('CREATE OR REPLACE TABLE v3.t AS SELECT 7 AS v');
   assert.deepEqual(await c.rows('SELECT v FROM v3.t'), [{ v: 7 }]);
   // the user's own files still work
-  await c.rows(`ATTACH '${srv.dataDir}/users/alice/mine.duckdb' AS mine`);
+  await c.rows("ATTACH '/home/alice/mine.duckdb' AS mine");
   await c.rows('CREATE TABLE mine.t AS SELECT 1 AS one');
   await c.rows('DETACH mine');
   await c.close();
+});
+
+test("finding 11: a user sees paths in their own directory, never the server's data directory or home", async () => {
+  const c = await MdClient.connect(srv.url, createToken(srv.dataDir, 'pathuser'));
+  const hidden = [srv.dataDir, homedir()];
+  const leaks = (text) => hidden.filter((h) => String(text).includes(h));
+  const settings = await c.rows("SELECT name, value FROM duckdb_settings() WHERE value LIKE '%/%'");
+  assert.ok(settings.length >= 3, 'temp_directory, allowed_directories and secret_directory are paths');
+  for (const { name, value } of settings) assert.deepEqual(leaks(value), [], `${name} = ${value}`);
+  assert.deepEqual(await c.rows("SELECT current_setting('temp_directory') AS t"), [{ t: '/tmp' }]);
+  const dbs = await c.rows('SELECT path FROM duckdb_databases() WHERE path IS NOT NULL');
+  assert.ok(dbs.length >= 1);
+  for (const { path } of dbs) assert.match(path, /^\/home\/pathuser\/databases\//);
+  // errors name the path as the user wrote it, in the user's own view
+  for (const sql of ["SELECT * FROM read_csv('/home/pathuser/missing.csv')",
+    "ATTACH '/home/pathuser/no/such/dir/x.duckdb' AS x", "COPY (SELECT 1) TO '/home/pathuser/no/such/dir/x.csv'",
+    "SELECT * FROM read_csv('missing_relative.csv')", "SELECT * FROM read_parquet('/etc/passwd')"]) {
+    const r = await c.query(sql);
+    assert.ok(r.error, sql);
+    assert.deepEqual(leaks(r.error.message), [], `${sql}: ${r.error.message}`);
+  }
+  // the user's files are where the data directory keeps them
+  await c.rows("COPY (SELECT 5 AS five) TO '/home/pathuser/five.csv'");
+  assert.match(readFileSync(`${srv.dataDir}/users/pathuser/five.csv`, 'utf8'), /five\n5/);
+  await c.close();
+});
+
+test('a server started as root runs each duckling as an unprivileged uid of its own, owning its files', async (t) => {
+  if (process.getuid() !== 0) {
+    t.skip('this test runs as a non-root user: ducklings already run as the server\'s own user');
+    return;
+  }
+  const status = {};
+  for (const user of ['uid_a', 'uid_b']) {
+    const c = await MdClient.connect(srv.url, createToken(srv.dataDir, user));
+    await c.rows('CREATE OR REPLACE TABLE t AS SELECT 1 AS one');
+    const pid = [...srv.stderr.matchAll(new RegExp(`duckling for user ${user} started \\(pid (\\d+)\\)`, 'g'))].at(-1)[1];
+    const lines = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n');
+    const field = (name) => lines.find((l) => l.startsWith(`${name}:`)).split(/\s+/).slice(1);
+    status[user] = { uid: Number(field('Uid')[0]), gid: Number(field('Gid')[0]), caps: field('CapEff')[0] };
+    await c.close();
+  }
+  const { uid_a: a, uid_b: b } = status;
+  assert.ok(a.uid > 0 && b.uid > 0, JSON.stringify(status));
+  assert.notEqual(a.uid, b.uid, 'each user has a uid of their own');
+  assert.equal(a.gid, a.uid);
+  assert.equal(a.caps, '0000000000000000', 'no capabilities');
+  const st = statSync(`${srv.dataDir}/users/uid_a/databases/my_db.duckdb`);
+  assert.equal(st.uid, a.uid, 'the user\'s files belong to their duckling');
+  // the server's own files do not
+  assert.equal(statSync(`${srv.dataDir}/meta.sqlite3`).uid, 0);
 });
 
 test('a runaway query is stopped: capped options, statement_timeout, the server default', async () => {
@@ -514,16 +566,19 @@ test("the kernel confines a duckling: with DuckDB's own checks off (a test build
     await a.close();
     const m = await MdClient.connect(s.url, mallory);
     // DuckDB's checks are off in this build: its own directory is readable as a plain path...
-    const own = `${s.dataDir}/users/mallory/note.csv`;
+    const own = '/home/mallory/note.csv';
     await m.rows(`COPY (SELECT 1 AS one) TO '${own}'`);
     assert.deepEqual(await m.rows(`SELECT one FROM read_csv('${own}')`), [{ one: 1n }]);
     // ...and the kernel refuses everything else: files cannot be opened...
     // (the metadata file and the block store too: snapshots travel through the server)
     const refused = ['/etc/passwd', `${s.dataDir}/users/alice/databases/my_db.duckdb`, '/proc/1/environ',
       `${s.dataDir}/meta.sqlite3`, `${s.dataDir}/meta.sqlite3-wal`];
+    // (paths of the data directory do not even exist in the duckling's view of the files)
     for (const path of refused) {
-      const r = await m.query(`SELECT octet_length(content) AS n FROM read_blob('${path}')`);
-      assert.match(r.error?.message ?? 'readable', /Permission denied|No files found/i, path);
+      const sql = `SELECT octet_length(content) AS n FROM read_blob('${path}')`;
+      const r = await m.query(sql);
+      if (r.error) assert.match(r.error.message, /Permission denied|No files found/i, path);
+      else assert.deepEqual(await m.rows(sql), [], path);
     }
     const passwd = await m.query("SELECT octet_length(content) AS n FROM read_blob('/etc/passwd')");
     assert.match(passwd.error?.message ?? 'readable', /Permission denied/);
@@ -534,8 +589,11 @@ test("the kernel confines a duckling: with DuckDB's own checks off (a test build
     }
     assert.ok(readdirSync(`${s.dataDir}/users`).includes('alice'));
     assert.ok(readdirSync(`${s.dataDir}/store/objects`).length > 0);
-    const r = await m.query("COPY (SELECT 1) TO '/tmp/mdserver-escape.csv'");
+    const r = await m.query("COPY (SELECT 1) TO '/var/tmp/mdserver-escape.csv'");
     assert.match(r.error?.message ?? '', /Permission denied/i);
+    // its /tmp is its own scratch directory, not the machine's
+    await m.rows("COPY (SELECT 1 AS one) TO '/tmp/scratch-note.csv'");
+    assert.ok(readdirSync(`${s.dataDir}/tmp/mallory`).includes('scratch-note.csv'));
     await m.close();
   } finally {
     await s.stop({ removeData: true });

@@ -242,8 +242,8 @@ test('sandbox: escapes are refused with a clear error', async () => {
   const c = await MdClient.connect(srv.url, alice);
   const attempts = {
     "SELECT * FROM read_csv('/etc/passwd')": /Permission Error: .*disabled by configuration/,
-    "COPY (SELECT 1) TO '/tmp/x'": /Permission Error/,
-    "ATTACH '/tmp/y.db'": /Permission Error/,
+    "COPY (SELECT 1) TO '/var/tmp/x'": /Permission Error/, // (a duckling's /tmp is its user's scratch)
+    "ATTACH '/var/tmp/y.db'": /Permission Error/,
     'INSTALL httpfs': /Permission Error|disabled/,
     "LOAD '/tmp/evil.duckdb_extension'": /disabled/,
     "SET memory_limit = '100GB'": /does not let a session change "memory_limit"/,
@@ -271,7 +271,7 @@ test('sandbox: a SET inside the files IMPORT DATABASE reads is refused, what wen
   writeFileSync(`${dir}/load.sql`, '');
   const c = await MdClient.connect(srv.url, alice);
   const before = (await c.rows("SELECT current_setting('memory_limit') AS m"))[0].m;
-  const r = await c.query(`IMPORT DATABASE '${dir}'`);
+  const r = await c.query("IMPORT DATABASE '/home/alice/import_evil'");
   assert.equal(r.error?.code, 'PERMISSION_DENIED', r.error?.message);
   assert.match(r.error.message, /IMPORT DATABASE/);
   assert.deepEqual(await c.rows("SELECT current_setting('memory_limit') AS m"), [{ m: before }]);
@@ -353,7 +353,7 @@ test('read-only token: reads work, every kind of write is refused', async () => 
   const c = await MdClient.connect(srv.url, reader);
   assert.equal(c.welcome.read_only, true);
   assert.deepEqual(await c.rows('SELECT a FROM ro_t'), [{ a: 1 }]);
-  const own = `${srv.dataDir}/users/alice/out.csv`; // inside alice's own directory
+  const own = '/home/alice/out.csv'; // inside alice's own directory (as her duckling sees it)
   for (const sql of ['INSERT INTO ro_t VALUES (2)', 'CREATE TABLE ro_x (a INT)', 'DROP TABLE ro_t',
     'UPDATE ro_t SET a = 5', 'BEGIN', `COPY ro_t TO '${own}'`]) {
     const r = await c.query(sql);
