@@ -135,7 +135,7 @@ static void stop_entry(duckling *d, int64_t now) {
     d->kill_at_ms = now + STOP_GRACE_MS;
 }
 
-/* chown_tree's uid (nftw has no context argument; spawn runs under spawn_mu). */
+/* chown_tree's uid: nftw has no context argument, so one tree at a time (spawn_mu). */
 static uid_t tree_uid;
 static pthread_mutex_t spawn_mu = PTHREAD_MUTEX_INITIALIZER;
 

@@ -326,34 +326,37 @@ static int m_snapshot_commit(md_dbmeta *m, int64_t db_id, const char *holder, in
     return call_i64(m, &req, out_id);
 }
 
-static int m_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id) {
+/* The calls of an id and a text that answer an id. */
+static int id_text_to_id(md_dbmeta *m, md_store_op op, int64_t id, const char *text, int64_t *out_id) {
     md_buf req = MD_BUF_INIT;
-    request(&req, MD_STORE_SNAPSHOT_MARK);
-    md_store_put_i64(&req, db_id);
-    md_store_put_str(&req, name);
+    request(&req, op);
+    md_store_put_i64(&req, id);
+    md_store_put_str(&req, text);
     return call_i64(m, &req, out_id);
 }
 
-static int m_snapshot_get(md_dbmeta *m, int64_t id, md_snapshot_row_cb cb, void *ctx) {
+static int m_snapshot_mark(md_dbmeta *m, int64_t db_id, const char *name, int64_t *out_id) {
+    return id_text_to_id(m, MD_STORE_SNAPSHOT_MARK, db_id, name, out_id);
+}
+
+static int m_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id) {
+    return id_text_to_id(m, MD_STORE_SNAPSHOT_AT, db_id, utc_time, out_id);
+}
+
+/* The calls of an id that answer snapshot rows. */
+static int snapshot_rows(md_dbmeta *m, md_store_op op, int64_t id, md_snapshot_row_cb cb, void *ctx) {
     md_buf req = MD_BUF_INIT;
-    request(&req, MD_STORE_SNAPSHOT_GET);
+    request(&req, op);
     md_store_put_i64(&req, id);
     return call_rows(m, &req, 1, NULL, cb, ctx);
 }
 
-static int m_snapshot_at(md_dbmeta *m, int64_t db_id, const char *utc_time, int64_t *out_id) {
-    md_buf req = MD_BUF_INIT;
-    request(&req, MD_STORE_SNAPSHOT_AT);
-    md_store_put_i64(&req, db_id);
-    md_store_put_str(&req, utc_time);
-    return call_i64(m, &req, out_id);
+static int m_snapshot_get(md_dbmeta *m, int64_t id, md_snapshot_row_cb cb, void *ctx) {
+    return snapshot_rows(m, MD_STORE_SNAPSHOT_GET, id, cb, ctx);
 }
 
 static int m_snapshot_list(md_dbmeta *m, int64_t db_id, md_snapshot_row_cb cb, void *ctx) {
-    md_buf req = MD_BUF_INIT;
-    request(&req, MD_STORE_SNAPSHOT_LIST);
-    md_store_put_i64(&req, db_id);
-    return call_rows(m, &req, 1, NULL, cb, ctx);
+    return snapshot_rows(m, MD_STORE_SNAPSHOT_LIST, db_id, cb, ctx);
 }
 
 static int m_manifest_owned(md_dbmeta *m, const char *owner, const md_hash *manifest) {
