@@ -1,104 +1,49 @@
 /*
- * dual.c: the native dual-execution driver (see dual.h).
+ * dual.c: the native host of dual execution (see dual.h).  It decides
+ * nothing: wasm/driver.c does, and this file carries out its actions on a
+ * native DuckDB connection (the local site) and an mdserver session (the
+ * remote site), then reports how each ended.
  *
- * State: the router (session state + catalog cache of both sites), a counter
- * that numbers each hybrid statement's bridge tables, and one "dirty" flag
- * per site: set when a statement wrote there, cleared when that site's
- * catalog is read again.
+ * Detached actions (a pipelined upload, the final query behind it, a drop
+ * at the server) are sent and remembered by the driver's action id; a WAIT
+ * reads their answer then.  One never waited for is skipped by rclient
+ * when the next request waits.
  */
 #include "dual.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "arrow_ipc.h"
 #include "catalog.h"
 #include "catalog_query.h"
+#include "driver.h"
 #include "md_alloc.h"
 #include "md_buf.h"
 #include "md_error.h"
 #include "md_time.h"
 #include "protocol.h"
-#include "router.h"
-#include "splitter.h"
-#include "sql_classify.h"
 #include "upload.h"
 
-#define DEFAULT_CAP (1ull << 30)
+/* A detached action in flight: what to read when the driver waits for it. */
+typedef struct detached {
+    uint32_t action;  /* the driver's id */
+    uint32_t request; /* rclient's */
+    int upload;       /* 1: an upload's answer; 0: a query's */
+    int64_t rows;     /* an upload: rows sent */
+    uint64_t bytes;   /* and bytes */
+} detached;
+
+#define MAX_DETACHED 64
 
 struct md_dual {
     duckdb_connection local;
     md_rclient *remote;
-    md_router *router;
-    unsigned next_query;
-    uint64_t cap;
-    unsigned split_flags;
-    int dirty[3]; /* indexed by md_site */
+    md_driver *driver;
+    detached pending[MAX_DETACHED];
+    int npending;
 };
-
-/* ---- catalogs ----------------------------------------------------------------- */
-
-static int read_local_catalog(md_dual *d, char **out_err) {
-    cJSON *cat = NULL;
-    int rc = md_catalog_query(d->local, MD_CATALOG_WITH_MEMORY, &cat, out_err);
-    if (rc != MD_OK) return rc;
-    char *text = cJSON_PrintUnformatted(cat);
-    cJSON_Delete(cat);
-    rc = md_catalog_set_json(md_router_catalog(d->router), MD_SITE_LOCAL, text, strlen(text), out_err);
-    cJSON_free(text);
-    if (rc == MD_OK) d->dirty[MD_SITE_LOCAL] = 0;
-    return rc;
-}
-
-static int read_remote_catalog(md_dual *d, char **out_err) {
-    char *text = NULL;
-    int rc = md_rclient_request(d->remote, MD_MSG_CATALOG, NULL, &text, out_err);
-    if (rc != MD_OK) return rc;
-    rc = md_catalog_set_json(md_router_catalog(d->router), MD_SITE_REMOTE, text, strlen(text), out_err);
-    md_free(text);
-    if (rc == MD_OK) d->dirty[MD_SITE_REMOTE] = 0;
-    return rc;
-}
-
-static int refresh(md_dual *d, md_site site, char **out_err) {
-    return site == MD_SITE_LOCAL ? read_local_catalog(d, out_err) : read_remote_catalog(d, out_err);
-}
-
-int md_dual_create(duckdb_connection local, md_rclient *remote, const char *remote_db, md_dual **out,
-                   char **out_err) {
-    md_dual *d = md_calloc(1, sizeof *d);
-    d->local = local;
-    d->remote = remote;
-    d->cap = DEFAULT_CAP;
-    duckdb_result r;
-    char *local_db = NULL;
-    if (duckdb_query(local, "SELECT current_database()", &r) == DuckDBSuccess) local_db = duckdb_value_varchar(&r, 0, 0);
-    duckdb_destroy_result(&r);
-    d->router = md_router_create(local_db ? local_db : "memory", remote_db);
-    if (local_db) duckdb_free(local_db);
-    int rc = read_local_catalog(d, out_err);
-    if (rc == MD_OK) rc = read_remote_catalog(d, out_err);
-    if (rc != MD_OK) {
-        md_dual_destroy(&d);
-        return rc;
-    }
-    *out = d;
-    return MD_OK;
-}
-
-void md_dual_destroy(md_dual **d) {
-    if (!d || !*d) return;
-    md_router_destroy(&(*d)->router);
-    md_free(*d);
-    *d = NULL;
-}
-
-void md_dual_set_cap(md_dual *d, uint64_t bytes) { d->cap = bytes ? bytes : UINT64_MAX; }
-
-void md_dual_set_split_flags(md_dual *d, unsigned flags) { d->split_flags = flags; }
 
 /* ---- running at one site --------------------------------------------------------- */
 
@@ -167,45 +112,20 @@ static int local_arrow(duckdb_connection c, const char *sql, batch_fn each, void
     return rc;
 }
 
-static int run_local(md_dual *d, const char *sql, const md_dual_hooks *hooks, char **out_err) {
-    int64_t rows;
-    return local_arrow(d->local, sql, hooks && hooks->on_batch ? hooks->on_batch : NULL, hooks ? hooks->ctx : NULL,
-                       &rows, out_err);
-}
 
-static int run_remote(md_dual *d, const char *sql, const md_dual_hooks *hooks, char **out_err) {
-    md_rclient_stats st;
-    return md_rclient_query(d->remote, sql, hooks, &st, out_err);
-}
-
-/* ---- bridges ---------------------------------------------------------------------- */
+/* ---- bridges ------------------------------------------------------------------------- */
 
 typedef struct bridge_run {
     duckdb_connection conn;
-    const char *name, *relation;
+    const char *name;
     uint64_t cap;
     md_upload *up;     /* R->L: appending here */
     md_ipc_writer *w;  /* L->R: writing the stream */
     md_buf ipc;
-    uint64_t bytes;
     int64_t rows;
+    int over;          /* L->R: the stream passed the cap */
     char *err;
 } bridge_run;
-
-static void human(uint64_t b, char *out, size_t n) {
-    if (b < 1024 * 1024) snprintf(out, n, "%.1f KiB", b / 1024.0);
-    else if (b < 1024ull * 1024 * 1024) snprintf(out, n, "%.1f MiB", b / (1024.0 * 1024));
-    else snprintf(out, n, "%.2f GiB", b / (1024.0 * 1024 * 1024));
-}
-
-static void cap_error(bridge_run *b) {
-    char have[32], cap[32];
-    human(b->bytes, have, sizeof have);
-    human(b->cap, cap, sizeof cap);
-    b->err = md_asprintf("BRIDGE_TOO_LARGE: moving %s between the browser and the server would pass %s "
-                         "(at least %s): filter it more, or raise the cap",
-                         b->relation, cap, have);
-}
 
 /* R->L: a batch of the server's answer, appended to the local temp table.
  * Errors are kept, not returned (an error from a hook closes the
@@ -235,143 +155,67 @@ static int up_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArr
     int rc = md_ipc_write_batch(b->w, batch, &b->ipc, out_err);
     b->rows += batch->length;
     if (rc == MD_OK && b->ipc.len > b->cap) {
-        b->bytes = b->ipc.len;
-        cap_error(b);
-        *out_err = md_strdup(b->err);
+        b->over = 1;
+        *out_err = md_strdup("over the cap");
         return MD_ETOO_LARGE;
     }
     return rc;
 }
 
-typedef struct step_stats {
-    int64_t rows;
-    uint64_t bytes;
-    double ms;
-} step_stats;
-
-static int move_down(md_dual *d, const char *name, const char *relation, const char *sql, step_stats *st,
-                     char **out_err) {
-    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
+/* Server -> here: the fragment's rows into the local temp table.  The cap is
+ * checked once the answer is in (the stream cannot be cut without closing
+ * the connection). */
+static int bridge_down(md_dual *d, const md_drv_action *a, md_drv_event *ev, char **err) {
+    bridge_run b = {d->local, a->table, a->max_bytes, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
     md_dual_hooks hooks = {down_batch, NULL, &b};
-    md_rclient_stats rs;
-    int rc = md_rclient_query(d->remote, sql, &hooks, &rs, out_err);
-    if (rc == MD_OK) b.bytes = rs.bytes;
+    md_rclient_stats rs = {0};
+    int rc = md_rclient_query(d->remote, a->sql, &hooks, &rs, err);
+    ev->bytes = rs.bytes;
     if (rc == MD_OK && b.err) {
-        *out_err = b.err;
+        *err = b.err;
         b.err = NULL;
         rc = MD_ESQL;
     }
-    /* The cap is checked once the answer is in (the stream cannot be cut
-     * without closing the connection); nothing of it is shown then. */
-    if (rc == MD_OK && b.bytes > b.cap) {
-        cap_error(&b);
-        *out_err = b.err;
-        b.err = NULL;
-        rc = MD_ETOO_LARGE;
-    }
+    if (rc == MD_OK && rs.bytes > a->max_bytes) rc = MD_ETOO_LARGE;
     if (rc == MD_OK && !b.up) {
-        *out_err = md_asprintf("the server sent no rows for %s", relation);
+        *err = md_asprintf("the server sent no rows for bridge %s", a->table);
         rc = MD_EPROTOCOL;
     }
-    if (rc == MD_OK) {
-        int64_t rows;
-        uint64_t bytes;
-        rc = md_upload_finish(b.up, &rows, &bytes, out_err);
-    }
+    int64_t rows;
+    uint64_t bytes;
+    if (rc == MD_OK) rc = md_upload_finish(b.up, &rows, &bytes, err);
     md_upload_end(&b.up);
     md_free(b.err);
-    st->rows = b.rows;
-    st->bytes = b.bytes;
+    ev->rows = b.rows;
     return rc;
 }
 
-/* An upload sent, its answer not read yet. */
-typedef struct pending_upload {
-    uint32_t id;
-    const char *relation;
-    uint64_t bytes;
-} pending_upload;
-
-/* L->R.  With `pending`, the upload is only sent and *pending says which,
- * for run_pipelined. */
-static int move_up(md_dual *d, const char *name, const char *relation, const char *sql, pending_upload *pending,
-                   step_stats *st, char **out_err) {
-    bridge_run b = {d->local, name, relation, d->cap, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
+/* Here -> server: the fragment's rows as an Arrow IPC stream, uploaded
+ * (detached: only sent, its answer read at WAIT). */
+static int bridge_up(md_dual *d, const md_drv_action *a, md_drv_event *ev, char **err) {
+    bridge_run b = {d->local, a->table, a->max_bytes, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
     int64_t rows;
-    int rc = local_arrow(d->local, sql, up_batch, &b, &rows, out_err);
+    int rc = local_arrow(d->local, a->sql, up_batch, &b, &rows, err);
     if (rc == MD_OK) {
         md_ipc_write_eos(&b.ipc);
-        int64_t got;
-        if (pending) {
-            *pending = (pending_upload){0, relation, b.ipc.len};
-            rc = md_rclient_upload_send(d->remote, name, b.ipc.data, b.ipc.len, 0, &pending->id, out_err);
+        if (a->detach) {
+            uint32_t id;
+            rc = md_rclient_upload_send(d->remote, a->table, b.ipc.data, b.ipc.len, 0, &id, err);
+            if (rc == MD_OK) d->pending[d->npending++] = (detached){a->id, id, 1, b.rows, b.ipc.len};
         } else {
-            rc = md_rclient_upload(d->remote, name, b.ipc.data, b.ipc.len, 0, &got, out_err);
+            int64_t got;
+            rc = md_rclient_upload(d->remote, a->table, b.ipc.data, b.ipc.len, 0, &got, err);
         }
     }
-    st->rows = b.rows;
-    st->bytes = b.ipc.len;
+    ev->rows = b.rows;
+    ev->bytes = b.ipc.len;
     md_ipc_writer_destroy(&b.w);
     md_buf_free(&b.ipc);
     md_free(b.err);
     return rc;
 }
 
-/* The final query at the server, sent after the uploads still pending[0..n)
- * and before their answers are read: an upload's error is the statement's
- * (the final query then fails too, and its answer is skipped). */
-static int run_pipelined(md_dual *d, const pending_upload *pending, size_t n, const char *sql,
-                         const md_dual_hooks *hooks, char **out_err) {
-    uint32_t id;
-    int rc = md_rclient_query_send(d->remote, sql, 0, &id, out_err);
-    for (size_t i = 0; i < n && rc == MD_OK; i++) {
-        int64_t rows;
-        rc = md_rclient_upload_recv(d->remote, pending[i].id, &rows, out_err);
-        if (rc != MD_OK) { /* name what was moving: the server knows only its temp table */
-            char size[32];
-            human(pending[i].bytes, size, sizeof size);
-            char *e = md_asprintf("moving %s (%s) to the server failed: %s", pending[i].relation, size, *out_err);
-            md_free(*out_err);
-            *out_err = e;
-        }
-    }
-    md_rclient_stats st;
-    if (rc == MD_OK) rc = md_rclient_query_recv(d->remote, id, hooks, &st, out_err);
-    return rc;
-}
-
-/* ---- hybrid statements ------------------------------------------------------------ */
-
-static const char *jstr(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* Answer a plan as DuckDB's EXPLAIN does: one row of explain_key (`key`)
- * and explain_value (`lines` joined by newlines, then `tail` if any). */
-static int answer_plan(md_dual *d, const char *key, const cJSON *lines, const char *tail,
-                       const md_dual_hooks *hooks, char **out_err) {
-    md_buf text = MD_BUF_INIT;
-    const cJSON *l;
-    cJSON_ArrayForEach(l, lines) {
-        if (!cJSON_IsString(l)) continue;
-        md_buf_append(&text, l->valuestring, strlen(l->valuestring));
-        md_buf_put_u8(&text, '\n');
-    }
-    if (tail) md_buf_append(&text, tail, strlen(tail));
-    md_buf_put_u8(&text, 0);
-    md_buf b = MD_BUF_INIT;
-    md_buf_append(&b, "SELECT ", 7);
-    md_buf_put_quoted(&b, key, '\'');
-    md_buf_append(&b, " AS explain_key, ", 17);
-    md_buf_put_quoted(&b, (const char *)text.data, '\'');
-    md_buf_append(&b, " AS explain_value", 17);
-    md_buf_put_u8(&b, 0);
-    int rc = run_local(d, (const char *)b.data, hooks, out_err);
-    md_buf_free(&b);
-    md_buf_free(&text);
-    return rc;
-}
+/* ---- carrying out one action ------------------------------------------------------------ */
 
 /* String `row` of Arrow column `col` (utf8 or large utf8) of a batch, or
  * NULL (malloc'd). */
@@ -395,276 +239,220 @@ static char *arrow_text(const struct ArrowSchema *schema, const struct ArrowArra
     return NULL;
 }
 
-static int take_plan_text(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+static int take_text(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
     char **text = ctx;
     if (!*text && batch->length > 0) *text = arrow_text(schema, batch, 1, 0);
     return MD_OK;
 }
 
-/* Run the final step as EXPLAIN ANALYZE at `site`: its plan text in *out
- * (malloc'd; a note when DuckDB gave none). */
-static int analyze_final(md_dual *d, md_site site, const char *sql, char **out, char **out_err) {
-    char *q = md_asprintf("EXPLAIN ANALYZE %s", sql);
-    char *text = NULL;
-    md_dual_hooks h = {take_plan_text, NULL, &text};
-    int rc = site == MD_SITE_LOCAL ? run_local(d, q, &h, out_err) : run_remote(d, q, &h, out_err);
-    md_free(q);
-    if (rc == MD_OK && !text) text = md_strdup("(DuckDB gave no plan text)\n");
-    if (rc != MD_OK) md_free(text);
-    else *out = text;
+static int count_rows(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    *(int64_t *)ctx += batch->length;
+    return MD_OK;
+}
+
+/* The statement's rows: to the caller's hooks, counted. */
+typedef struct shown {
+    const md_dual_hooks *hooks;
+    int64_t rows;
+} shown;
+
+static int show_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    shown *s = ctx;
+    s->rows += batch->length;
+    return s->hooks && s->hooks->on_batch ? s->hooks->on_batch(s->hooks->ctx, schema, batch, out_err) : MD_OK;
+}
+
+static void show_progress(void *ctx, double percent) {
+    shown *s = ctx;
+    if (s->hooks && s->hooks->on_progress) s->hooks->on_progress(s->hooks->ctx, percent);
+}
+
+static int run_action(md_dual *d, const md_drv_action *a, const md_dual_hooks *hooks, md_drv_event *ev,
+                      char **text, char **err) {
+    shown s = {hooks, 0};
+    md_dual_hooks show = {show_batch, show_progress, &s};
+    int64_t counted = 0;
+    md_dual_hooks count = {count_rows, NULL, &counted};
+    md_dual_hooks capture = {take_text, NULL, text};
+    const md_dual_hooks *h = a->sink == MD_SINK_SHOW ? &show : a->sink == MD_SINK_TEXT ? &capture : &count;
+    if (a->sink == MD_SINK_BRIDGE) return a->site == MD_SITE_REMOTE ? bridge_down(d, a, ev, err) : bridge_up(d, a, ev, err);
+    int rc;
+    if (a->site == MD_SITE_LOCAL) {
+        int64_t rows = 0;
+        rc = local_arrow(d->local, a->sql, h->on_batch, h->ctx, &rows, err);
+        ev->rows = rows;
+        return rc;
+    }
+    if (a->detach) {
+        uint32_t id;
+        rc = md_rclient_query_send(d->remote, a->sql, a->quiet ? MD_RCLIENT_NO_CATALOG : 0, &id, err);
+        if (rc == MD_OK && a->sink == MD_SINK_SHOW && d->npending < MAX_DETACHED)
+            d->pending[d->npending++] = (detached){a->id, id, 0, 0, 0};
+        return rc;
+    }
+    md_rclient_stats st = {0};
+    rc = md_rclient_query(d->remote, a->sql, h, &st, err);
+    ev->rows = a->sink == MD_SINK_SHOW ? s.rows : st.rows;
+    ev->bytes = st.bytes;
     return rc;
 }
 
-/* PARSE, plan, DEPARSE: the finished plan (caller cJSON_Deletes). */
-static int make_plan(md_dual *d, const char *sql, unsigned flags, unsigned qid, cJSON **out, char **out_err) {
-    md_split_text tx;
-    md_sql_error se;
-    int rc = md_split_prepare(sql, strlen(sql), &tx, &se);
-    if (rc != MD_OK) {
-        *out_err = md_strdup(se.message);
+static int wait_action(md_dual *d, const md_drv_action *a, const md_dual_hooks *hooks, md_drv_event *ev, char **err) {
+    for (int k = 0; k < d->npending; k++) {
+        detached p = d->pending[k];
+        if (p.action != a->wait_id) continue;
+        d->pending[k] = d->pending[--d->npending];
+        if (p.upload) {
+            int64_t rows;
+            ev->rows = p.rows;
+            ev->bytes = p.bytes;
+            return md_rclient_upload_recv(d->remote, p.request, &rows, err);
+        }
+        shown s = {hooks, 0};
+        md_dual_hooks show = {show_batch, show_progress, &s};
+        md_rclient_stats st = {0};
+        int rc = md_rclient_query_recv(d->remote, p.request, &show, &st, err);
+        ev->rows = s.rows;
+        ev->bytes = st.bytes;
         return rc;
     }
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "sql", tx.query);
-    char *reqt = cJSON_PrintUnformatted(req);
-    cJSON_Delete(req);
-    md_split_text_free(&tx);
-    char *ast = NULL;
-    rc = md_rclient_request(d->remote, MD_MSG_PARSE, reqt, &ast, out_err);
-    cJSON_free(reqt);
+    *err = md_strdup("the driver waited for an action this host did not start");
+    return MD_EPROTOCOL;
+}
+
+static int catalog_action(md_dual *d, const md_drv_action *a, char **text, char **err) {
+    if (a->site == MD_SITE_REMOTE) return md_rclient_request(d->remote, MD_MSG_CATALOG, NULL, text, err);
+    cJSON *cat = NULL;
+    int rc = md_catalog_query(d->local, MD_CATALOG_WITH_MEMORY, &cat, err);
     if (rc != MD_OK) return rc;
-    char *plan = NULL;
-    rc = md_split_plan(d->router, sql, strlen(sql), ast, strlen(ast), flags, qid, &plan, &se);
-    md_free(ast);
-    if (rc != MD_OK) {
-        *out_err = md_strdup(se.message);
-        return rc;
-    }
-    cJSON *pj = cJSON_Parse(plan);
-    const char *dep = jstr(pj, "deparse");
-    char *answer = NULL;
-    rc = md_rclient_request(d->remote, MD_MSG_DEPARSE, dep, &answer, out_err);
-    cJSON_Delete(pj);
-    if (rc != MD_OK) {
-        md_free(plan);
-        return rc;
-    }
-    cJSON *aj = cJSON_Parse(answer);
-    md_free(answer);
-    const char *text = jstr(aj, "sql");
-    char *full = NULL;
-    rc = md_split_finish(plan, strlen(plan), text, strlen(text), &full, &se);
-    cJSON_Delete(aj);
-    md_free(plan);
-    if (rc != MD_OK) {
-        *out_err = md_strdup(se.message);
-        return rc;
-    }
-    *out = cJSON_Parse(full);
-    md_free(full);
+    char *t = cJSON_PrintUnformatted(cat);
+    cJSON_Delete(cat);
+    *text = md_strdup(t);
+    cJSON_free(t);
     return MD_OK;
 }
 
-static void drop_bridges(md_dual *d, cJSON *bridges, md_site root) {
-    md_buf b = MD_BUF_INIT;
-    const cJSON *br;
-    cJSON_ArrayForEach(br, bridges) { /* quoted: a table named by value moves under the user's name */
-        static const char drop[] = "DROP TABLE IF EXISTS temp.main.";
-        md_buf_append(&b, drop, sizeof drop - 1);
-        md_buf_put_quoted(&b, jstr(br, "name"), '"');
-        md_buf_put_u8(&b, ';');
-    }
-    md_buf_put_u8(&b, 0);
+/* Carry out action `a`; *ev says how it ended (its text, md_malloc'd, in
+ * *text for the caller to free). */
+static void carry_out(md_dual *d, const md_drv_action *a, const md_dual_hooks *hooks, md_drv_event *ev, char **text) {
+    memset(ev, 0, sizeof *ev);
+    ev->id = a->kind == MD_DRV_WAIT ? a->wait_id : a->id;
+    ev->position = -1;
+    *text = NULL;
     char *err = NULL;
-    if (b.len > 1) {
-        if (root == MD_SITE_LOCAL) {
-            duckdb_result r;
-            duckdb_query(d->local, (const char *)b.data, &r);
-            duckdb_destroy_result(&r);
-        } else { /* not awaited: the answer is skipped by the next request's wait */
-            uint32_t id;
-            md_rclient_query_send(d->remote, (const char *)b.data, MD_RCLIENT_NO_CATALOG, &id, &err);
-        }
+    double t0 = md_now_ms_f();
+    int rc;
+    switch (a->kind) {
+    case MD_DRV_RUN: rc = run_action(d, a, hooks, ev, text, &err); break;
+    case MD_DRV_WAIT: rc = wait_action(d, a, hooks, ev, &err); break;
+    case MD_DRV_CATALOG: rc = catalog_action(d, a, text, &err); break;
+    case MD_DRV_PARSE: {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "sql", a->sql);
+        char *reqt = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        rc = md_rclient_request(d->remote, MD_MSG_PARSE, reqt, text, &err);
+        cJSON_free(reqt);
+        break;
     }
-    md_free(err);
-    md_buf_free(&b);
+    case MD_DRV_DEPARSE: rc = md_rclient_request(d->remote, MD_MSG_DEPARSE, a->sql, text, &err); break;
+    default: rc = MD_EINTERNAL; break;
+    }
+    ev->ms = md_now_ms_f() - t0;
+    if (rc == MD_OK) {
+        ev->kind = a->kind == MD_DRV_RUN && a->detach ? MD_EV_STARTED : MD_EV_OK;
+        ev->text = *text;
+        ev->text_len = *text ? strlen(*text) : 0;
+        md_free(err);
+        return;
+    }
+    ev->kind = MD_EV_ERROR;
+    ev->code = rc;
+    ev->message = err ? err : md_strdup(md_strerror(rc));
+    md_free(*text);
+    *text = (char *)ev->message; /* freed with the text */
 }
 
-static int is_bind_error(const char *e) {
-    return e && (strstr(e, "Binder Error") || strstr(e, "Referenced column") || strstr(e, "not found in FROM") ||
-                 strstr(e, "does not exist"));
+/* ---- the public side --------------------------------------------------------------------- */
+
+/* Run `sql` through the driver until DONE or FAIL. */
+static int drive(md_dual *d, const char *sql, const md_dual_hooks *hooks, char **out_err) {
+    md_driver_begin(d->driver, sql, strlen(sql));
+    const md_drv_action *a = md_driver_next(d->driver, NULL);
+    while (a->kind != MD_DRV_DONE && a->kind != MD_DRV_FAIL) {
+        md_drv_event ev;
+        char *text;
+        carry_out(d, a, hooks, &ev, &text);
+        a = md_driver_next(d->driver, &ev);
+        md_free(text);
+    }
+    d->npending = 0; /* what was never waited for is skipped by rclient */
+    if (a->kind == MD_DRV_DONE) return MD_OK;
+    *out_err = md_strdup(a->message);
+    return a->code;
 }
 
-static int run_hybrid(md_dual *d, const char *sql, const md_dual_hooks *hooks, md_dual_stats *stats,
-                      char **out_err) {
-    for (int site = MD_SITE_LOCAL; site <= MD_SITE_REMOTE; site++) {
-        if (!d->dirty[site]) continue;
-        int rc = refresh(d, (md_site)site, out_err);
-        if (rc != MD_OK) return rc;
+int md_dual_create(duckdb_connection local, md_rclient *remote, const char *remote_db, md_dual **out,
+                   char **out_err) {
+    md_dual *d = md_calloc(1, sizeof *d);
+    d->local = local;
+    d->remote = remote;
+    duckdb_result r;
+    char *local_db = NULL;
+    if (duckdb_query(local, "SELECT current_database()", &r) == DuckDBSuccess) local_db = duckdb_value_varchar(&r, 0, 0);
+    duckdb_destroy_result(&r);
+    md_driver_config cfg = {local_db ? local_db : "memory", remote_db, 0};
+    d->driver = md_driver_create(&cfg);
+    if (local_db) duckdb_free(local_db);
+    int rc = drive(d, "", NULL, out_err); /* both catalogs, now: a connection that cannot give them fails here */
+    if (rc != MD_OK) {
+        md_dual_destroy(&d);
+        return rc;
     }
-    unsigned flags = d->split_flags;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        cJSON *plan = NULL;
-        int rc = make_plan(d, sql, flags, ++d->next_query, &plan, out_err);
-        if (rc != MD_OK) return rc;
-        const char *explain = jstr(plan, "explain");
-        if (strcmp(explain, "plan") == 0) {
-            snprintf(stats->mode, sizeof stats->mode, "plan only");
-            rc = answer_plan(d, "dual_plan", cJSON_GetObjectItem(plan, "plan_text"), NULL, hooks, out_err);
-            cJSON_Delete(plan);
-            return rc;
-        }
-        md_site root = strcmp(jstr(plan, "root"), "local") == 0 ? MD_SITE_LOCAL : MD_SITE_REMOTE;
-        cJSON *bridges = cJSON_GetObjectItem(plan, "bridges");
-        cJSON *actual = cJSON_CreateArray();
-        const cJSON *br;
-        int retry = 0;
-        int analyze = strcmp(explain, "analyze") == 0;
-        /* Into a server root, the uploads and the final query are sent back
-         * to back and their answers read after (the duckling runs them in
-         * order): no round trip per bridge.  EXPLAIN ANALYZE times each
-         * bridge, so there each waits for its answer. */
-        int pipelined = root == MD_SITE_REMOTE && !analyze;
-        pending_upload *pending = md_calloc((size_t)cJSON_GetArraySize(bridges) + 1, sizeof *pending);
-        size_t npending = 0;
-        cJSON_ArrayForEach(br, bridges) {
-            step_stats st = {0, 0, 0};
-            double t0 = md_now_ms_f();
-            int down = strcmp(jstr(br, "from"), "remote") == 0;
-            rc = down ? move_down(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"), &st, out_err)
-                      : move_up(d, jstr(br, "name"), jstr(br, "relation"), jstr(br, "sql"),
-                                pipelined ? &pending[npending] : NULL, &st, out_err);
-            if (rc == MD_OK && !down && pipelined) npending++;
-            st.ms = md_now_ms_f() - t0;
-            if (down) stats->bytes_down += st.bytes;
-            else stats->bytes_up += st.bytes;
-            stats->bridge_rows += st.rows;
-            stats->bridges++;
-            char line[400];
-            snprintf(line, sizeof line, "BRIDGE %s %s: %lld rows, %llu bytes, %.1f ms", jstr(br, "name"),
-                     down ? "R->L" : "L->R", (long long)st.rows, (unsigned long long)st.bytes, st.ms);
-            cJSON_AddItemToArray(actual, cJSON_CreateString(line));
-            if (rc != MD_OK) {
-                retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
-                /* the uploads already sent: their answers are skipped, their tables dropped below */
-                break;
-            }
-        }
-        if (rc == MD_OK) {
-            snprintf(stats->mode, sizeof stats->mode, "%s", jstr(plan, "mode"));
-            const char *fsql = jstr(cJSON_GetObjectItem(plan, "final"), "sql");
-            double t0 = md_now_ms_f();
-            char *analyzed = NULL;
-            if (analyze) rc = analyze_final(d, root, fsql, &analyzed, out_err);
-            else if (root == MD_SITE_LOCAL) rc = run_local(d, fsql, hooks, out_err);
-            else rc = run_pipelined(d, pending, npending, fsql, hooks, out_err);
-            /* A final query that does not bind (before any row: a column the
-             * catalog cache did not know yet, a name taken for a column) runs
-             * again as the fallback plan. */
-            retry = rc == MD_ESQL && !(flags & MD_SPLIT_FALLBACK) && is_bind_error(*out_err);
-            char line[200];
-            snprintf(line, sizeof line, "FINAL (%c): %.1f ms, its plan:", root == MD_SITE_LOCAL ? 'L' : 'R',
-                     md_now_ms_f() - t0);
-            cJSON_AddItemToArray(actual, cJSON_CreateString(line));
-            if (rc == MD_OK && analyze) {
-                cJSON *lines = cJSON_Duplicate(cJSON_GetObjectItem(plan, "plan_text"), 1);
-                const cJSON *a;
-                cJSON_ArrayForEach(a, actual) cJSON_AddItemToArray(lines, cJSON_Duplicate(a, 1));
-                rc = answer_plan(d, "analyzed_plan", lines, analyzed, hooks, out_err);
-                cJSON_Delete(lines);
-            }
-            md_free(analyzed);
-            if (rc == MD_OK && *jstr(plan, "prefix")) d->dirty[root] = 1;
-        }
-        md_free(pending);
-        drop_bridges(d, bridges, root);
-        cJSON_Delete(actual);
-        cJSON_Delete(plan);
-        if (!retry) return rc;
-        md_free(*out_err);
-        *out_err = NULL;
-        flags |= MD_SPLIT_FALLBACK;
-    }
+    *out = d;
     return MD_OK;
 }
 
-/* ---- statements ------------------------------------------------------------------ */
+void md_dual_destroy(md_dual **d) {
+    if (!d || !*d) return;
+    md_driver_destroy(&(*d)->driver);
+    md_free(*d);
+    *d = NULL;
+}
 
-static int changes_catalog(const md_sql_stmt *st) {
-    return st->kind == MD_SQL_DDL || st->kind == MD_SQL_ATTACH || st->kind == MD_SQL_DETACH ||
-           st->kind == MD_SQL_USE || st->kind == MD_SQL_SERVER;
+void md_dual_set_cap(md_dual *d, uint64_t bytes) { md_driver_set_cap(d->driver, bytes); }
+
+void md_dual_set_split_flags(md_dual *d, unsigned flags) { md_driver_set_split_flags(d->driver, flags); }
+
+/* The caller's summary, from the driver's. */
+static void summarize(md_dual *d, md_dual_stats *stats) {
+    memset(stats, 0, sizeof *stats);
+    char *json = md_driver_summary_json(d->driver);
+    cJSON *j = cJSON_Parse(json);
+    md_free(json);
+    const cJSON *st;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItem(j, "statements")) {
+        const cJSON *where = cJSON_GetObjectItem(st, "where"), *notice = cJSON_GetObjectItem(st, "notice");
+        snprintf(stats->where, sizeof stats->where, "%s", cJSON_IsString(where) ? where->valuestring : "");
+        if (cJSON_IsString(notice)) snprintf(stats->notice, sizeof stats->notice, "%s", notice->valuestring);
+        const cJSON *h = cJSON_GetObjectItem(st, "hybrid");
+        if (!h) continue;
+        const cJSON *mode = cJSON_GetObjectItem(h, "mode");
+        snprintf(stats->mode, sizeof stats->mode, "%s", cJSON_IsString(mode) ? mode->valuestring : "");
+        stats->bytes_up += (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(h, "bytes_up"));
+        stats->bytes_down += (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(h, "bytes_down"));
+        const cJSON *b;
+        cJSON_ArrayForEach(b, cJSON_GetObjectItem(h, "bridges")) {
+            stats->bridges++;
+            stats->bridge_rows += (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(b, "rows"));
+        }
+    }
+    cJSON_Delete(j);
 }
 
 int md_dual_run(md_dual *d, const char *sql, const md_dual_hooks *hooks, md_dual_stats *out_stats,
                 char **out_err) {
-    md_sql_script *script;
-    md_sql_error se;
-    int rc = md_sql_classify(sql, strlen(sql), &script, &se);
-    if (rc != MD_OK) {
-        *out_err = md_strdup(se.message);
-        return rc;
-    }
-    md_dual_stats stats;
-    memset(&stats, 0, sizeof stats);
-    for (size_t i = 0; i < script->nstmts && rc == MD_OK; i++) {
-        const md_sql_stmt *cs = &script->stmts[i];
-        char *saved = NULL;
-        md_router_state_json(d->router, &saved);
-        md_route_plan *plan;
-        rc = md_router_route(d->router, sql + cs->start, cs->end - cs->start, 0, &plan, &se);
-        if (rc != MD_OK) {
-            *out_err = md_strdup(se.message);
-            md_free(saved);
-            break;
-        }
-        const md_sql_stmt *st = &plan->script->stmts[0];
-        const md_route_stmt *rs = &plan->stmts[0];
-        snprintf(stats.where, sizeof stats.where, "%s", md_route_name(rs->route));
-        char *stmt_sql = md_strndup(sql + cs->start, cs->end - cs->start);
-        switch (rs->route) {
-        case MD_ROUTE_LOCAL: rc = run_local(d, rs->text, hooks, out_err); break;
-        case MD_ROUTE_REMOTE:
-        case MD_ROUTE_SERVER: rc = run_remote(d, rs->text, hooks, out_err); break;
-        case MD_ROUTE_HYBRID: rc = run_hybrid(d, stmt_sql, hooks, &stats, out_err); break;
-        default:
-            *out_err = md_strdup(rs->error.message);
-            rc = rs->error.code ? rs->error.code : MD_EUNSUPPORTED;
-            break;
-        }
-        md_free(stmt_sql);
-        md_site site = rs->route == MD_ROUTE_LOCAL ? MD_SITE_LOCAL : MD_SITE_REMOTE;
-        if (rc == MD_OK && rs->mirror && (rs->route == MD_ROUTE_LOCAL || rs->route == MD_ROUTE_REMOTE)) {
-            /* a session option: the other site too, so split queries see it at both */
-            char *merr = NULL;
-            int mrc = site == MD_SITE_LOCAL ? run_remote(d, rs->text, NULL, &merr) : run_local(d, rs->text, NULL, &merr);
-            if (mrc != MD_OK)
-                snprintf(stats.notice, sizeof stats.notice, "%s ran %s; %s refused it: %s", st->verb,
-                         site == MD_SITE_LOCAL ? "locally" : "on the server",
-                         site == MD_SITE_LOCAL ? "the server" : "the local DuckDB", merr ? merr : "unknown error");
-            md_free(merr);
-        }
-        if (rc != MD_OK) {
-            char *ignored = NULL;
-            md_router_set_state_json(d->router, saved, strlen(saved), &ignored);
-            md_free(ignored);
-            if (rc == MD_ESQL || rc == MD_EUNSUPPORTED || rc == MD_ETOO_LARGE || rc == MD_EINVAL) {
-                char *e2 = NULL; /* the router's catalog changes are undone by reading it again */
-                if (refresh(d, MD_SITE_LOCAL, &e2) == MD_OK) refresh(d, MD_SITE_REMOTE, &e2);
-                md_free(e2);
-            }
-        } else if (changes_catalog(st)) {
-            char *e2 = NULL;
-            rc = refresh(d, site, &e2);
-            if (rc == MD_OK && rs->route == MD_ROUTE_HYBRID) rc = refresh(d, md_site_other(site), &e2);
-            if (rc != MD_OK) *out_err = e2;
-            else md_free(e2);
-        } else if (st->kind == MD_SQL_DML) {
-            d->dirty[site] = 1;
-        }
-        md_free(saved);
-        md_route_plan_free(&plan);
-    }
-    md_sql_script_free(&script);
-    if (rc == MD_OK && out_stats) *out_stats = stats;
+    int rc = drive(d, sql, hooks, out_err);
+    if (rc == MD_OK && out_stats) summarize(d, out_stats);
     return rc;
 }

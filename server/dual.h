@@ -1,35 +1,17 @@
 /*
- * dual.h: dual execution from native code.  The browser engine's router
- * and plan splitter (wasm/router.c, wasm/splitter.c, compiled natively) with
- * a native DuckDB connection as the LOCAL site and an mdserver session
- * (rclient.h) as the REMOTE one.  `./mdserver client --local FILE.duckdb`
- * and build/slt-hybrid run statements through it; the page does the same
- * in JavaScript (ui/js/dual.js) with duckdb-wasm as the local site.
+ * dual.h: dual execution from native code: the native host of the driver
+ * (wasm/driver.h, compiled natively), with a native DuckDB connection as the
+ * LOCAL site and an mdserver session (rclient.h) as the REMOTE one.
+ * `./mdserver client --local FILE.duckdb`, build/slt-hybrid and the
+ * benchmarks run statements through it; the page hosts the same driver in
+ * its Worker with duckdb-wasm as the local site.
  *
- * Per statement (md_dual_run): route it; LOCAL runs on the connection,
- * REMOTE and SERVER go to the server whole, HYBRID is split:
- *
- *   PARSE -> md_split_plan -> DEPARSE                 (two round trips)
- *   each bridge: R->L  the fragment runs on the server, its Arrow batches
- *                      are appended to temp.main.<bridge> here;
- *                L->R  the fragment runs here, its rows go up as an Arrow
- *                      IPC stream (UPLOAD) into the session's temp table;
- *   the final query runs at the root site, its rows go to the hooks;
- *   the bridge tables are dropped.
- *
- * A bridge that fails to bind (a part the splitter took for self-contained
- * was not) makes the statement run again as a FALLBACK plan.  A bridge that
- * would move more than the cap (md_dual_set_cap) fails the statement with
- * BRIDGE_TOO_LARGE-style text naming the relation and the size; no result
- * is delivered then.  EXPLAIN of a hybrid statement answers the dual plan
- * in DuckDB's EXPLAIN shape (one row: explain_key 'dual_plan', explain_value
- * its text); EXPLAIN ANALYZE runs it and answers 'analyzed_plan': the dual
- * plan, the measured rows, bytes and milliseconds of every bridge and of the
- * final query, and DuckDB's own EXPLAIN ANALYZE of the final query.
- *
- * The catalog cache: each site's part is read at md_dual_create and again
- * after a statement that changes that site's catalog (DDL, ATTACH, USE...)
- * and, for row counts, before a hybrid statement when the site was written.
+ * The driver decides everything (routing, splitting, bridges, fallback, the
+ * bridge cap, EXPLAIN answers, catalog refreshes); this host runs SQL on the
+ * connection, sends requests on the session, moves bridge rows (server ->
+ * here: Arrow batches appended to temp.main.<bridge>; here -> server: an
+ * Arrow IPC stream UPLOADed into the session's temp table) and reports how
+ * each action ended.
  */
 #ifndef MD_DUAL_H
 #define MD_DUAL_H
@@ -75,11 +57,13 @@ void md_dual_set_cap(md_dual *d, uint64_t bytes);
 void md_dual_set_split_flags(md_dual *d, unsigned flags);
 
 /*
- * Run the statements of `sql` one after another, stopping at the first that
- * fails.  Every result goes to hooks (NULL: discarded).  MD_OK with
- * *out_stats (may be NULL); MD_ESQL, MD_EUNSUPPORTED, MD_ETOO_LARGE ... with
- * *out_err (caller frees) for a failed statement; a code other than those
- * means the connection to the server is gone.
+ * Run the statements of `sql` one after another; if one cannot run at all
+ * (a statement that touches both sites in a way that cannot be split), none
+ * runs; otherwise the first that fails stops the script.  Every result goes
+ * to hooks (NULL: discarded).  MD_OK with *out_stats (may be NULL); MD_ESQL,
+ * MD_EUNSUPPORTED, MD_EBRIDGE_TOO_LARGE ... with *out_err (caller frees) for
+ * a failed statement; a code like MD_EDISCONNECTED or MD_EIO means the
+ * connection to the server is gone.
  */
 int md_dual_run(md_dual *d, const char *sql, const md_dual_hooks *hooks, md_dual_stats *out_stats,
                 char **out_err);

@@ -36,7 +36,9 @@
     XX(DISCONNECTED,    -21, "DISCONNECTED",      "the connection to the server was lost")    \
     XX(LOCKED,          -22, "DATABASE_LOCKED",   "another session is writing to this database")\
     XX(SESSION_RESET,   -23, "SESSION_RESET",     "the session's query engine was restarted: its " \
-                                                  "temporary tables, settings and USE were reset")
+                                                  "temporary tables, settings and USE were reset") \
+    XX(BRIDGE_TOO_LARGE, -24, "BRIDGE_TOO_LARGE", "a part of the query would move more than the cap "  \
+                                                  "between the browser and the server")
 
 enum {
     MD_OK = 0,

@@ -78,3 +78,4 @@ CFLAGS += -Iwasm
 test_catalog_OBJS := wasm/catalog.c
 test_router_OBJS  := wasm/router.c wasm/catalog.c
 test_splitter_OBJS := wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c
+test_driver_OBJS := wasm/driver.c wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c server/ast_json.c
