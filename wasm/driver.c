@@ -163,6 +163,7 @@ static const md_drv_action *emit(md_driver *d, md_drv_kind kind) {
     d->act.kind = kind;
     d->act.id = ++d->next_id;
     d->act.position = -1;
+    d->act.statement = (int)d->i;
     d->expect = d->act.id;
     return &d->act;
 }
@@ -175,7 +176,6 @@ static const md_drv_action *run(md_driver *d, md_site site, char *sql, md_drv_si
     d->act.site = site;
     d->act.sql = sql;
     d->act.sink = sink;
-    d->act.statement = (int)d->i;
     return &d->act;
 }
 

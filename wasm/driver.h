@@ -93,7 +93,7 @@ typedef struct md_drv_action {
     md_site site;       /* RUN, CATALOG */
     const char *sql;    /* RUN: the SQL; PARSE: the SQL; DEPARSE: the request JSON */
     md_drv_sink sink;   /* RUN */
-    int statement;      /* RUN into SHOW: index of the statement in the script */
+    int statement;      /* index of the statement in the script it serves */
     const char *table;  /* RUN into BRIDGE: the bridge table's name */
     uint64_t max_bytes; /* RUN into BRIDGE */
     int detach;         /* RUN */

@@ -17,9 +17,10 @@
  *     ("position", a byte offset into the SQL, only when the error points
  *     into it), freed by the caller with md_wasm_free.
  *
- * Handles: an engine is an md_router pointer (router.h), created by
- * md_wasm_engine_create and freed by md_wasm_engine_destroy; engine.js
- * forgets its copy of the pointer when it destroys it.
+ * Handles: a driver (driver.h), created by md_wasm_driver_create and freed
+ * by md_wasm_driver_destroy; its router (md_wasm_driver_engine) is the
+ * "engine" handle of the routing, catalog and state exports.  engine.js
+ * forgets its copies of the pointers when it destroys the driver.
  *
  * The same file builds natively (without emscripten.h) so that its contract
  * can be exercised by a C test if needed.
@@ -29,10 +30,10 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "driver.h"
 #include "md_alloc.h"
 #include "md_error.h"
 #include "router.h"
-#include "splitter.h"
 #include "sql_lexer.h"
 
 #ifdef __EMSCRIPTEN__
@@ -91,40 +92,6 @@ MD_EXPORT void *md_wasm_alloc(size_t n) { return md_trymalloc(n); }
 /* Free what md_wasm_alloc or an export's out parameter gave.  NULL is fine. */
 MD_EXPORT void md_wasm_free(void *p) { md_free(p); }
 
-/*
- * A new engine for a page session.  options[0..len) is optional JSON
- * ({"local_database": "memory", "remote_database": "my_db"}, both optional;
- * len 0 for defaults).  On MD_OK *out_engine is the handle; MD_EINVAL when
- * the options are not that.
- */
-MD_EXPORT int md_wasm_engine_create(const char *options, size_t len, md_router **out_engine, char **out_err) {
-    init_once();
-    if (!out_engine) return fail(out_err, MD_EINVAL, "md_wasm_engine_create needs an out slot", -1);
-    const char *local = NULL, *remote = NULL;
-    cJSON *root = NULL;
-    if (len > 0) {
-        root = cJSON_ParseWithLength(options, len);
-        if (!cJSON_IsObject(root)) {
-            cJSON_Delete(root);
-            return fail(out_err, MD_EINVAL, "engine options must be a JSON object", -1);
-        }
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "local_database");
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "remote_database");
-        if ((l && !cJSON_IsString(l)) || (r && !cJSON_IsString(r)) || (l && !*l->valuestring) ||
-            (r && !*r->valuestring)) {
-            cJSON_Delete(root);
-            return fail(out_err, MD_EINVAL, "engine options: local_database and remote_database must be names", -1);
-        }
-        local = l ? l->valuestring : NULL;
-        remote = r ? r->valuestring : NULL;
-    }
-    *out_engine = md_router_create(local, remote);
-    cJSON_Delete(root);
-    return MD_OK;
-}
-
-/* Free an engine and everything it holds.  NULL is fine. */
-MD_EXPORT void md_wasm_engine_destroy(md_router *engine) { md_router_destroy(&engine); }
 
 /*
  * Replace one site's part of the catalog cache (site 1: local, 2: remote)
@@ -252,52 +219,166 @@ MD_EXPORT int md_wasm_state_set(md_router *engine, const char *json, size_t len,
 }
 
 /*
- * Dual execution (splitter.h).  md_wasm_split_prepare: for one statement
- * sql[0..len), {"query": text to PARSE, "prefix": text before it,
- * "explain": 0|1|2}.  MD_EUNSUPPORTED when it is not a query, CREATE
- * TABLE ... AS or INSERT ... SELECT.
+ * The dual-execution driver (driver.h).  A page session's JS host creates
+ * one, begins each script, then calls md_wasm_driver_next with how the last
+ * action ended until it answers "done" or "fail".
+ *
+ * Options (JSON, optional): {"local_database": "memory", "remote_database":
+ * "my_db", "local_cache": true (bridges into the browser are md_cache
+ * tables)}.
+ *
+ * Action JSON: {"kind": "run"|"parse"|"deparse"|"catalog"|"wait"|"done"|
+ * "fail", "id", "statement" (index of the statement it serves), "site":
+ * "local"|"remote", "sql", "sink": "show"|"none"|
+ * "bridge"|"text", "statement", "table", "max_bytes", "detach", "quiet",
+ * "wait_id", "code" (a wire name), "message", "position" (bytes into the
+ * script)} with only the fields that kind uses.
+ *
+ * Event JSON: {"kind": "ok"|"started"|"error", "id", "rows", "bytes", "ms",
+ * "code" (a wire name), "type" (DuckDB's error type, optional), "message",
+ * "position" (bytes into the action's sql, optional)}; an answer's text
+ * (PARSE, DEPARSE, CATALOG, sink "text") comes separately as text[0..tlen).
  */
-MD_EXPORT int md_wasm_split_prepare(const char *sql, size_t len, char **out_json, char **out_err) {
+MD_EXPORT int md_wasm_driver_create(const char *options, size_t len, md_driver **out_driver, char **out_err) {
     init_once();
-    int rc = need(out_err, sql && out_json, "md_wasm_split_prepare needs a SQL text and an out slot");
+    int rc = need(out_err, out_driver && (options || !len), "md_wasm_driver_create needs an out slot");
     if (rc != MD_OK) return rc;
-    md_split_text tx;
-    md_sql_error e = {.code = MD_OK};
-    rc = md_split_prepare(sql, len, &tx, &e);
-    if (rc != MD_OK) return fail_sql(out_err, &e);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "query", tx.query);
-    cJSON_AddStringToObject(o, "prefix", tx.prefix);
-    cJSON_AddNumberToObject(o, "explain", tx.explain);
-    md_split_text_free(&tx);
-    char *s = cJSON_PrintUnformatted(o);
+    cJSON *o = len ? cJSON_ParseWithLength(options, len) : NULL;
+    if (len && !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return fail(out_err, MD_EINVAL, "driver options must be a JSON object", -1);
+    }
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "local_database");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "remote_database");
+    if ((l && !(cJSON_IsString(l) && *l->valuestring)) || (r && !(cJSON_IsString(r) && *r->valuestring))) {
+        cJSON_Delete(o);
+        return fail(out_err, MD_EINVAL, "driver options: local_database and remote_database must be names", -1);
+    }
+    md_driver_config cfg = {cJSON_IsString(l) ? l->valuestring : NULL, cJSON_IsString(r) ? r->valuestring : NULL,
+                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "local_cache")) ? MD_DRIVER_LOCAL_CACHE : 0};
+    *out_driver = md_driver_create(&cfg);
     cJSON_Delete(o);
-    if (!s) return fail(out_err, MD_ENOMEM, NULL, -1);
-    *out_json = md_strdup(s);
-    cJSON_free(s);
     return MD_OK;
 }
 
-/*
- * The plan of statement sql[0..len) given PARSE's answer ast[0..ast_len)
- * (md_split_plan; flags: MD_SPLIT_*; query_id numbers its bridge tables).
- */
-MD_EXPORT int md_wasm_split_plan(md_router *engine, const char *sql, size_t len, const char *ast, size_t ast_len,
-                                 int flags, int query_id, char **out_json, char **out_err) {
-    int rc = need(out_err, engine && sql && ast && out_json, "md_wasm_split_plan needs an engine, SQL, a tree and an out slot");
-    if (rc != MD_OK) return rc;
-    md_sql_error e = {.code = MD_OK};
-    rc = md_split_plan(engine, sql, len, ast, ast_len, (unsigned)flags, (unsigned)query_id, out_json, &e);
-    return rc == MD_OK ? MD_OK : fail_sql(out_err, &e);
+MD_EXPORT void md_wasm_driver_destroy(md_driver *driver) { md_driver_destroy(&driver); }
+
+/* The driver's router: an engine handle for the other exports (route, tokens,
+ * catalog, state), owned by the driver. */
+MD_EXPORT md_router *md_wasm_driver_engine(md_driver *driver) { return md_driver_router(driver); }
+
+/* Most Arrow bytes one bridge may move (0: no limit). */
+MD_EXPORT void md_wasm_driver_set_cap(md_driver *driver, double bytes) {
+    md_driver_set_cap(driver, bytes <= 0 ? 0 : (uint64_t)bytes);
 }
 
-/* The plan completed with DEPARSE's SQL (md_split_finish). */
-MD_EXPORT int md_wasm_split_finish(const char *plan, size_t plan_len, const char *sql, size_t len, char **out_json,
-                                   char **out_err) {
+MD_EXPORT void md_wasm_driver_set_split_flags(md_driver *driver, int flags) {
+    md_driver_set_split_flags(driver, (unsigned)flags);
+}
+
+MD_EXPORT int md_wasm_driver_begin(md_driver *driver, const char *sql, size_t len, char **out_err) {
     init_once();
-    int rc = need(out_err, plan && sql && out_json, "md_wasm_split_finish needs a plan, SQL and an out slot");
+    int rc = need(out_err, driver && (sql || !len), "md_wasm_driver_begin needs a driver and a SQL text");
     if (rc != MD_OK) return rc;
-    md_sql_error e = {.code = MD_OK};
-    rc = md_split_finish(plan, plan_len, sql, len, out_json, &e);
-    return rc == MD_OK ? MD_OK : fail_sql(out_err, &e);
+    rc = md_driver_begin(driver, sql ? sql : "", len);
+    return rc == MD_OK ? MD_OK : fail(out_err, rc, "a script is still running: finish it first", -1);
+}
+
+static const char *const kind_names[] = {"", "run", "parse", "deparse", "catalog", "wait", "done", "fail"};
+static const char *const sink_names[] = {"", "show", "none", "bridge", "text"};
+
+static char *action_json(const md_drv_action *a) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", kind_names[a->kind]);
+    cJSON_AddNumberToObject(o, "id", a->id);
+    if (a->kind != MD_DRV_DONE && a->kind != MD_DRV_FAIL) cJSON_AddNumberToObject(o, "statement", a->statement);
+    switch (a->kind) {
+    case MD_DRV_RUN:
+        cJSON_AddStringToObject(o, "sink", sink_names[a->sink]);
+        if (a->table) cJSON_AddStringToObject(o, "table", a->table);
+        if (a->sink == MD_SINK_BRIDGE) cJSON_AddNumberToObject(o, "max_bytes", (double)a->max_bytes);
+        cJSON_AddBoolToObject(o, "detach", a->detach);
+        cJSON_AddBoolToObject(o, "quiet", a->quiet);
+        /* fall through: site and sql */
+    case MD_DRV_CATALOG:
+        cJSON_AddStringToObject(o, "site", md_site_name(a->site));
+        /* fall through */
+    case MD_DRV_PARSE:
+    case MD_DRV_DEPARSE:
+        if (a->sql) cJSON_AddStringToObject(o, "sql", a->sql);
+        break;
+    case MD_DRV_WAIT: cJSON_AddNumberToObject(o, "wait_id", a->wait_id); break;
+    case MD_DRV_FAIL:
+        cJSON_AddStringToObject(o, "code", md_errname(a->code));
+        cJSON_AddStringToObject(o, "message", a->message ? a->message : md_strerror(a->code));
+        if (a->position >= 0) cJSON_AddNumberToObject(o, "position", (double)a->position);
+        break;
+    default: break;
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char *out = md_strdup(s);
+    cJSON_free(s);
+    return out;
+}
+
+static double num(const cJSON *o, const char *key, double dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/*
+ * The next action (JSON above) given event[0..elen) (elen 0: the first call
+ * after begin) and its answer's text[0..tlen).  An event that is not JSON of
+ * that shape is MD_EINVAL and changes nothing.
+ */
+MD_EXPORT int md_wasm_driver_next(md_driver *driver, const char *event, size_t elen, const char *text, size_t tlen,
+                                  char **out_json, char **out_err) {
+    init_once();
+    int rc = need(out_err, driver && out_json && (event || !elen) && (text || !tlen),
+                  "md_wasm_driver_next needs a driver and an out slot");
+    if (rc != MD_OK) return rc;
+    const md_drv_action *a;
+    if (!elen) {
+        a = md_driver_next(driver, NULL);
+    } else {
+        cJSON *o = cJSON_ParseWithLength(event, elen);
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+        md_drv_event ev = {0};
+        ev.kind = !cJSON_IsString(kind)                      ? 0
+                  : strcmp(kind->valuestring, "ok") == 0      ? MD_EV_OK
+                  : strcmp(kind->valuestring, "started") == 0 ? MD_EV_STARTED
+                  : strcmp(kind->valuestring, "error") == 0   ? MD_EV_ERROR
+                                                              : 0;
+        if (!ev.kind) {
+            cJSON_Delete(o);
+            return fail(out_err, MD_EINVAL, "an event needs \"kind\": \"ok\", \"started\" or \"error\"", -1);
+        }
+        ev.id = (uint32_t)num(o, "id", 0);
+        ev.rows = (int64_t)num(o, "rows", 0);
+        ev.bytes = (uint64_t)num(o, "bytes", 0);
+        ev.ms = num(o, "ms", 0);
+        ev.position = (int64_t)num(o, "position", -1);
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(o, "message");
+        ev.code = cJSON_IsString(code) ? md_errcode(code->valuestring) : MD_EINTERNAL;
+        ev.error_type = cJSON_IsString(type) ? type->valuestring : NULL;
+        ev.message = cJSON_IsString(message) ? message->valuestring : NULL;
+        ev.text = tlen ? text : NULL;
+        ev.text_len = tlen;
+        a = md_driver_next(driver, &ev);
+        cJSON_Delete(o);
+    }
+    *out_json = action_json(a);
+    return MD_OK;
+}
+
+/* What the statements of the last script did (md_driver_summary_json). */
+MD_EXPORT int md_wasm_driver_summary(md_driver *driver, char **out_json, char **out_err) {
+    init_once();
+    int rc = need(out_err, driver && out_json, "md_wasm_driver_summary needs a driver and an out slot");
+    if (rc != MD_OK) return rc;
+    *out_json = md_driver_summary_json(driver);
+    return MD_OK;
 }

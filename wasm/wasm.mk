@@ -9,7 +9,7 @@
 # from the Debian source package that `make deps` unpacks under build/cjson/src
 # (the native build links Debian's libcjson instead).  The build refuses to run
 # with an emscripten other than the one pinned in emsdk.lock.  Exported
-# functions: WASM_EXPORTS, which must list every MD_EXPORT of wasm/exports.c.
+# functions: WASM_EXPORTS, every MD_EXPORT of wasm/exports.c (read from it).
 #
 # Native unit tests of the engine (tests/unit/test_router.c ...) link the
 # wasm/ objects named by their test_X_OBJS below; CFLAGS gets -Iwasm for them.
@@ -20,12 +20,11 @@ WASM_INC     := build/wasm/include
 CJSON_SRC    := build/cjson/src
 WASM_C       := shared/md_alloc.c shared/md_error.c shared/md_buf.c shared/sql_lexer.c shared/session_option.c \
                 shared/sql_classify.c wasm/catalog.c wasm/router.c wasm/json_exact.c wasm/splitter.c \
-                wasm/exports.c
+                wasm/driver.c wasm/exports.c
 WASM_H       := $(wildcard shared/md_alloc.h shared/md_error.h shared/md_buf.h shared/sql_*.h shared/session_option.h wasm/*.h)
-WASM_EXPORTS := md_wasm_alloc md_wasm_free md_wasm_engine_create md_wasm_engine_destroy \
-                md_wasm_catalog_set md_wasm_catalog_get md_wasm_route md_wasm_classify \
-                md_wasm_tokens md_wasm_state_get md_wasm_state_set md_wasm_split_prepare \
-                md_wasm_split_plan md_wasm_split_finish
+# every MD_EXPORT of wasm/exports.c, read from the file itself
+wasm__lparen := (
+WASM_EXPORTS := $(shell sed -n 's/^MD_EXPORT .*[ *]\(md_wasm_[a-z_]*\)[$(wasm__lparen)].*/\1/p' wasm/exports.c)
 
 wasm__comma := ,
 wasm__empty :=

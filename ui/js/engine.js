@@ -96,27 +96,33 @@ function convertPlan(plan, text) {
 
 export class Engine {
   #mod;
-  #handle = 0;
+  #driver = 0;   // the dual-execution driver (wasm/driver.h)
+  #handle = 0;   // its router: the handle of the other exports
+  #script = null; // the running script's text, for positions coming back
 
   constructor(mod) {
     this.#mod = mod;
   }
 
   /**
-   * Instantiate the WASM module and create an engine for a page session.
+   * Instantiate the WASM module and create the engine of a session: the
+   * dual-execution driver and its router.
    * @param {(opts: object) => Promise<object>} createEngine the default export of build/ui/engine.mjs
-   * @param {{moduleOptions?: object, localDatabase?: string, remoteDatabase?: string}} [options]
+   * @param {{moduleOptions?: object, localDatabase?: string, remoteDatabase?: string, localCache?: boolean}} [options]
    *   moduleOptions go to createEngine (in Node: {wasmBinary}); the database
-   *   names default to "memory" (local) and "my_db" (remote).
+   *   names default to "memory" (local) and "my_db" (remote); localCache: the
+   *   host keeps bridges into the local site in md_cache (the page).
    */
-  static async create(createEngine, { moduleOptions = {}, localDatabase, remoteDatabase } = {}) {
+  static async create(createEngine, { moduleOptions = {}, localDatabase, remoteDatabase, localCache = false } = {}) {
     const mod = await createEngine(moduleOptions);
     const engine = new Engine(mod);
     const opts = {};
     if (localDatabase !== undefined) opts.local_database = localDatabase;
     if (remoteDatabase !== undefined) opts.remote_database = remoteDatabase;
+    if (localCache) opts.local_cache = true;
     const options = Object.keys(opts).length ? JSON.stringify(opts) : '';
-    engine.#handle = engine.#call('md_wasm_engine_create', [new Utf8Text(options)], 'pointer');
+    engine.#driver = engine.#call('md_wasm_driver_create', [new Utf8Text(options)], 'pointer');
+    engine.#handle = mod._md_wasm_driver_engine(engine.#driver);
     return engine;
   }
 
@@ -252,37 +258,49 @@ export class Engine {
   }
 
   /**
-   * Dual execution, step 1 (wasm/splitter.h): for one statement, the query
-   * to send to PARSE, the text before it (a write's "INSERT INTO t ") and
-   * whether EXPLAIN (1) or EXPLAIN ANALYZE (2) is in front.
-   * @param {string} stmt one statement as the user wrote it (md_run kept)
-   * @returns {{query: string, prefix: string, explain: number}}
+   * Dual execution (wasm/driver.h): start running `sql`; then call next()
+   * with how each action ended until it answers {kind: 'done'} or
+   * {kind: 'fail'}.
    */
-  splitPrepare(stmt) {
-    const text = new Utf8Text(stmt);
-    return this.#call('md_wasm_split_prepare', [text], 'json', text);
+  begin(sql) {
+    this.#script = new Utf8Text(sql);
+    this.#call('md_wasm_driver_begin', [this.#driver, this.#script], null);
   }
 
   /**
-   * Step 2: the plan for `stmt` given PARSE's answer (its text, unparsed:
-   * it holds integers JSON.parse would round).  Returns the plan's JSON
-   * *text*: its "deparse" member goes to DEPARSE and the whole text to
-   * splitFinish.  flags: 1 fallback (move every remote relation whole),
-   * 2 bridges into the browser are md_cache tables.
+   * The next action (driver.h's action JSON), given how the last one ended:
+   * event {kind: 'ok'|'started'|'error', id, rows, bytes, ms, code, type,
+   * message, position} (null for the first call) and its answer's text.  A
+   * 'fail' action's position is an index into the script.
    */
-  splitPlan(stmt, astText, { flags = 0, queryId = 0 } = {}) {
-    const text = new Utf8Text(stmt);
-    return this.#call('md_wasm_split_plan', [this, text, new Utf8Text(astText), flags, queryId], 'text', text);
+  next(event = null, text = '') {
+    const ev = new Utf8Text(event ? JSON.stringify(event) : '');
+    const action = this.#call('md_wasm_driver_next', [this.#driver, ev, new Utf8Text(text ?? '')], 'json');
+    if (action.kind === 'fail' && typeof action.position === 'number' && this.#script) {
+      action.position = this.#script.index(action.position);
+    }
+    return action;
   }
 
-  /** Step 3: the plan with each bridge's and the final query's SQL (DEPARSE's answer). */
-  splitFinish(planText, deparsedSql) {
-    return this.#call('md_wasm_split_finish', [new Utf8Text(planText), new Utf8Text(deparsedSql)], 'json');
+  /** What each statement of the last script did (driver.h: md_driver_summary_json). */
+  summary() {
+    return this.#call('md_wasm_driver_summary', [this.#driver], 'json');
+  }
+
+  /** Most Arrow bytes one bridge may move (0: no limit). */
+  setBridgeCap(bytes) {
+    this.#mod._md_wasm_driver_set_cap(this.#driver, bytes);
+  }
+
+  /** Splitter flags for every hybrid statement (1: the naive fallback plan). */
+  setSplitFlags(flags) {
+    this.#mod._md_wasm_driver_set_split_flags(this.#driver, flags);
   }
 
   /** Free the engine; any later call throws. */
   close() {
-    if (this.#handle) this.#mod._md_wasm_engine_destroy(this.#handle);
+    if (this.#driver) this.#mod._md_wasm_driver_destroy(this.#driver);
+    this.#driver = 0;
     this.#handle = 0;
   }
 }
