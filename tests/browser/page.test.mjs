@@ -200,7 +200,10 @@ test('the database statements go to the server: create, time travel, SHOW DATABA
 
 test('the page session speaks PARSE, DEPARSE and UPLOAD (the messages dual execution is built on)', async () => {
   const r = await page.evaluate(async () => {
-    const remote = window.mdPage.runtime.remote;
+    // the session's protocol client (remote.js) as the session worker runs it, here on its own
+    const { RemoteSession } = await import('/js/remote.js');
+    const remote = new RemoteSession(`ws://${location.host}/ws`, localStorage.getItem('mdserver.token'));
+    await remote.connect();
     const tree = await remote.parse('SELECT 40 + 2 AS answer');
     const sql = await remote.deparse(tree);
     // a remote result's Arrow bytes, sent back as an upload (R->L, then L->R)
@@ -216,6 +219,7 @@ test('the page session speaks PARSE, DEPARSE and UPLOAD (the messages dual execu
     const end = await remote.query('SELECT sum(id) FROM bounced WHERE m = 0').done;
     let error = null;
     try { await remote.parse('INSERT INTO t VALUES (1)'); } catch (e) { error = e.code; }
+    remote.close();
     return { hasTree: tree.includes('"SELECT_NODE"'), sql, up, rows: end.rows, error };
   });
   assert.equal(r.hasTree, true);
@@ -374,7 +378,7 @@ test('without cross-origin isolation the page falls back to the single-threaded 
       await route.fulfill({ response, headers });
     });
     await openPage(p, srv.http, token);
-    const info = await p.evaluate(() => ({ isolated: self.crossOriginIsolated, bundle: window.mdPage.runtime.local.bundle }));
+    const info = await p.evaluate(() => ({ isolated: self.crossOriginIsolated, bundle: window.mdPage.runtime.bundle }));
     assert.deepEqual(info, { isolated: false, bundle: 'eh' });
     let r = await runSql(p, 'CREATE TABLE memory.main.e AS SELECT * FROM range(10) r(i)');
     assert.equal(r.site, 'local');

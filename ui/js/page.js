@@ -1,6 +1,7 @@
 // page.js: the minimal query page (ui/index.html): login, SQL box, Run and
 // Cancel, progress, status line, error with its position, first rows, CSV
-// files dropped or picked.  Everything it runs goes through runtime.js.
+// files dropped or picked.  Everything it runs goes to the session worker
+// (session.js, session.worker.js): this thread only renders.
 //
 // Token: taken once from the URL fragment (#token=…, then removed from the
 // address bar, also in a tab already logged in), kept in localStorage; a
@@ -8,12 +9,11 @@
 // token in the query string (?token=…) is never used, only removed: the
 // query string reaches the server's request line and other sites' Referer.
 //
-// For automation window.mdPage exposes {runtime, ready} (ready resolves when
-// the session is up), the elements carry data-testid attributes, and
+// For automation window.mdPage exposes {runtime (the Session), ready} (ready
+// resolves when the session is up), the elements carry data-testid attributes, and
 // performance marks md:start, md:ready and md:result-shown time the page.
 
-import createEngine from '/engine.mjs';
-import { Runtime, DISPLAY_ROWS } from './runtime.js';
+import { Session } from './session.js';
 
 const TOKEN_KEY = 'mdserver.token';
 const $ = (id) => document.getElementById(id);
@@ -272,7 +272,7 @@ async function start(token) {
   el.login.hidden = true;
   setConn('connecting', 'connecting…');
   try {
-    runtime = await Runtime.start({ token, createEngine });
+    runtime = await Session.start({ token });
   } catch (e) {
     if (e.code === 'AUTH_FAILED') {
       localStorage.removeItem(TOKEN_KEY);
@@ -284,10 +284,10 @@ async function start(token) {
     }
     throw e;
   }
-  const w = runtime.remote.welcome;
-  const label = () => `${w.user}${w.read_only ? ' (read-only)' : ''} · local DuckDB ${runtime.local.bundle}`;
+  const w = runtime.welcome;
+  const label = () => `${w.user}${w.read_only ? ' (read-only)' : ''} · local DuckDB ${runtime.bundle}`;
   setConn('open', label());
-  runtime.remote.addEventListener('status', (ev) => {
+  runtime.addEventListener('status', (ev) => {
     const d = ev.detail;
     if (d.state === 'open') setConn('open', label());
     else if (d.state === 'reconnecting') setConn('reconnecting', `reconnecting${d.delayMs ? ` in ${fmtMs(d.delayMs)}` : '…'}`);
@@ -303,7 +303,7 @@ async function start(token) {
 let resolveReady, rejectReady;
 const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
 ready.catch(() => {});
-window.mdPage = { ready, get runtime() { return runtime; }, DISPLAY_ROWS };
+window.mdPage = { ready, get runtime() { return runtime; }, get DISPLAY_ROWS() { return runtime?.displayRows; } };
 
 wire();
 el.loginForm.addEventListener('submit', (ev) => {

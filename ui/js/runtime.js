@@ -37,6 +37,19 @@ function fail(code, message, position) {
   return e;
 }
 
+/**
+ * A value of an Arrow row as data that survives postMessage: Arrow's 64- and
+ * 128-bit integers and decimals (typed arrays that print their digits) as
+ * those digits, lists and structs as plain arrays and objects.
+ */
+function plain(v) {
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return String(v);
+  if (typeof v.toJSON === 'function') return plain(v.toJSON());
+  if (Array.isArray(v)) return v.map(plain);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
+
 /** The fields of an Arrow schema as {name, type[, scale]} for display. */
 const columnsOf = (fields) => fields.map((f) => {
   const c = { name: f.name, type: String(f.type) };
@@ -217,7 +230,7 @@ export class Runtime extends EventTarget {
     const { rows: rowCount } = await this.local.stream(a.sql, {
       onSchema: (fields) => { columns = columnsOf(fields); },
       onBatch: (batch) => {
-        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(batch.get(i).toJSON());
+        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(plain(batch.get(i)));
       },
     });
     results.push({ statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null });
@@ -292,7 +305,7 @@ export class Runtime extends EventTarget {
 
   async #preview(cacheTable) {
     const t = await this.local.query(`SELECT * FROM ${cacheTable} LIMIT ${DISPLAY_ROWS}`);
-    return { columns: columnsOf(t.schema.fields), rows: t.toArray().map((r) => r.toJSON()) };
+    return { columns: columnsOf(t.schema.fields), rows: t.toArray().map(plain) };
   }
 
   /** Register a dropped or picked File in duckdb-wasm; returns the SQL to read it. */

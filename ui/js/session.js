@@ -1,0 +1,115 @@
+// session.js: the main thread's end of the session worker
+// (session.worker.js, which says what each message means).  page.js uses
+// it as it used the session itself: start, run, cancel, addFile; the
+// connection's state comes as 'status' events.
+//
+// Every failure is an Error with the stable code of shared/md_error.h
+// (SessionError), message and, when it points into the SQL, position.
+
+/** A failure of the session: code is a wire name of shared/md_error.h. */
+export class SessionError extends Error {
+  constructor({ code = 'INTERNAL', message, position, type }) {
+    super(message);
+    this.name = 'SessionError';
+    this.code = code;
+    if (position !== undefined) this.position = position;
+    if (type !== undefined) this.type = type;
+  }
+}
+
+export class Session extends EventTarget {
+  #worker;
+  #nextId = 1;
+  #pending = new Map(); // id -> {resolve, reject, handlers}
+  #running = false;
+
+  constructor(worker) {
+    super();
+    this.#worker = worker;
+    worker.onmessage = ({ data: msg }) => this.#onMessage(msg);
+    worker.onerror = (ev) => {
+      const e = new SessionError({ code: 'INTERNAL', message: `the session worker failed: ${ev.message}` });
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    };
+    /** {user, read_only, ...} of the server's WELCOME; the duckdb-wasm build; start-up
+     * timings; rows a result keeps for display. */
+    this.welcome = null;
+    this.bundle = null;
+    this.timings = {};
+    this.displayRows = 0;
+  }
+
+  /**
+   * Start a session in a new worker.  Rejects (the worker stopped) with code
+   * AUTH_FAILED for a bad token.
+   * @param {{token: string}} options
+   */
+  static async start({ token }) {
+    const s = new Session(new Worker(new URL('./session.worker.js', import.meta.url), { type: 'module' }));
+    try {
+      const info = await s.#request('start', { token });
+      Object.assign(s, info);
+      return s;
+    } catch (e) {
+      s.#worker.terminate();
+      throw e;
+    }
+  }
+
+  #request(type, data, handlers = {}) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, handlers });
+      this.#worker.postMessage({ id, type, data });
+    });
+  }
+
+  #onMessage({ id, type, data }) {
+    if (type === 'status' || type === 'catalog') {
+      this.dispatchEvent(new CustomEvent(type, { detail: data }));
+      return;
+    }
+    const p = this.#pending.get(id);
+    if (!p) return;
+    if (type === 'ok' || type === 'error') {
+      this.#pending.delete(id);
+      if (type === 'ok') p.resolve(data);
+      else p.reject(new SessionError(data));
+      return;
+    }
+    const handler = { statement: 'onStatement', progress: 'onProgress', rows: 'onRows' }[type];
+    if (handler) p.handlers[handler]?.(data);
+  }
+
+  /**
+   * Run a script (runtime.js: run): resolves with {results, ms}.
+   * handlers: onStatement({index, route}), onProgress({percent}), onRows(first rows).
+   */
+  async run(sql, handlers = {}) {
+    this.#running = true;
+    try {
+      return await this.#request('run', { sql }, handlers);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** Ask the running script to stop.  Returns whether one was running. */
+  cancel() {
+    if (!this.#running) return false;
+    this.#request('cancel').catch(() => {});
+    return true;
+  }
+
+  /** Register a dropped or picked File in duckdb-wasm; resolves with the SQL to read it. */
+  addFile(file) {
+    return this.#request('addFile', { file });
+  }
+
+  /** Stop the session and its worker. */
+  async close() {
+    await this.#request('close').catch(() => {});
+    this.#worker.terminate();
+  }
+}

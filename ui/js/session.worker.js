@@ -1,0 +1,54 @@
+// session.worker.js: the page's session, off the main thread.  The engine
+// (WASM), the WebSocket to the server and the host of the dual-execution
+// driver (runtime.js) live here; duckdb-wasm runs in its own worker, started
+// from this one.  Remote batches go from the socket into duckdb-wasm without
+// passing through the main thread, which only renders what it is sent.
+//
+// Messages (both directions {id, type, data}; session.js is the other end):
+//   in   start {token}, run {sql}, cancel, addFile {file}, close
+//   out  ok {id, data} / error {id, data: {code, message, position, type}}
+//        for a request; statement, progress, rows {id, data} while run `id`
+//        goes on; status {data} (the connection) and catalog (it changed)
+//        at any time.
+
+import createEngine from '/engine.mjs';
+import { Runtime, DISPLAY_ROWS } from './runtime.js';
+
+let runtime = null;
+
+const post = (msg) => self.postMessage(msg);
+
+/** An error as plain data (an Error does not cross postMessage with its fields). */
+const errorData = (e) => ({
+  code: e?.code ?? 'INTERNAL', message: String(e?.message ?? e),
+  ...(typeof e?.position === 'number' ? { position: e.position } : {}), ...(e?.type ? { type: e.type } : {}),
+});
+
+const handlers = {
+  async start({ token }) {
+    runtime = await Runtime.start({ token, createEngine });
+    runtime.remote.addEventListener('status', (ev) => post({ type: 'status', data: ev.detail }));
+    runtime.addEventListener('catalog', () => post({ type: 'catalog' }));
+    return { welcome: runtime.remote.welcome, bundle: runtime.local.bundle, timings: runtime.timings, displayRows: DISPLAY_ROWS };
+  },
+  run({ sql }, id) {
+    return runtime.run(sql, {
+      onStatement: (st) => post({ id, type: 'statement', data: st }),
+      onProgress: (p) => post({ id, type: 'progress', data: p }),
+      onRows: (r) => post({ id, type: 'rows', data: r }),
+    });
+  },
+  cancel() { return runtime?.cancel() ?? false; },
+  addFile({ file }) { return runtime.addFile(file); },
+  async close() { await runtime?.close(); runtime = null; },
+};
+
+self.onmessage = async ({ data: { id, type, data } }) => {
+  try {
+    const handler = handlers[type];
+    if (!handler) throw Object.assign(new Error(`the session has no request ${type}`), { code: 'PROTOCOL_ERROR' });
+    post({ id, type: 'ok', data: await handler(data ?? {}, id) });
+  } catch (e) {
+    post({ id, type: 'error', data: errorData(e) });
+  }
+};
