@@ -230,6 +230,23 @@ test('the page session speaks PARSE, DEPARSE and UPLOAD (the messages dual execu
   assert.equal(r.error, 'UNSUPPORTED');
 });
 
+test('the main thread only renders: no long task while a 2M-row remote result streams into the cache', async () => {
+  await runSql(page, 'SELECT 1'); // what the page did before this test is over
+  await page.evaluate(() => {
+    window.mdLongTasks = [];
+    window.mdLongTaskObserver?.disconnect();
+    window.mdLongTaskObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.mdLongTasks.push(Math.round(e.duration));
+    });
+    window.mdLongTaskObserver.observe({ type: 'longtask' });
+  });
+  const r = await runSql(page, 'SELECT range AS i, range * 2 AS j, range % 7 AS k FROM range(2000000)');
+  assert.equal(r.error, null);
+  assert.match(await page.textContent(sel('status')), /2,000,000 rows/);
+  const long = await page.evaluate(() => { window.mdLongTaskObserver.disconnect(); return window.mdLongTasks; });
+  assert.deepEqual(long.filter((ms) => ms > 50), [], `main-thread tasks over 50 ms: ${long.join(', ')}`);
+});
+
 test('a dropped CSV joined with a remote table runs split across both sites, as the all-remote join does', async () => {
   let r = await runSql(page, 'CREATE OR REPLACE TABLE orders AS SELECT i AS id, i % 50 AS cust, i * 1.5 AS amount FROM range(5000) t(i)');
   assert.equal(r.error, null);
