@@ -49,3 +49,57 @@ test('duckdb-wasm from mdserver runs a query in Chromium, offline, cross-origin 
   assert.deepEqual(foreign, [], 'no request leaves the origin');
   await page.screenshot({ path: 'build/test-logs/duckdb-wasm.png' });
 });
+
+// duckdb-wasm 1.32's multi-threaded (COI) build with several threads: after
+// a 1M-row CREATE TABLE, later statements failed ("RangeError: offset is out
+// of bounds") or answered wrongly (SHOW ALL TABLES with no rows) in 4 runs
+// of 8 (duckdb-wasm issue 2256).  The page therefore runs COI with one
+// thread (ui/js/localdb.js).  This test measures both: one thread must never
+// go wrong; several threads are only counted and printed, so that an upgrade
+// that fixes them shows here and threads can come back.
+test('duckdb-wasm COI: one thread never goes wrong after a 1M-row CREATE TABLE; several threads are counted', async (t) => {
+  const { page } = browser;
+  await page.goto(`${srv.http}/`);
+  const runs = 4;
+  const out = await page.evaluate(async (runs) => {
+    const duckdb = await import('/vendor/duckdb/duckdb.mjs');
+    const base = `${location.origin}/vendor/duckdb`;
+    const coi = {
+      mainModule: `${base}/duckdb-coi.wasm`, mainWorker: `${base}/duckdb-browser-coi.worker.js`,
+      pthreadWorker: `${base}/duckdb-browser-coi.pthread.worker.js`,
+    };
+    const once = async (threads) => {
+      const worker = new Worker(coi.mainWorker);
+      const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+      try {
+        await db.instantiate(coi.mainModule, coi.pthreadWorker);
+        const conn = await db.connect();
+        await conn.query(`SET threads = ${threads}`);
+        await conn.query("CREATE TABLE t AS SELECT range AS i, range % 100 AS g, 'x' || range AS s FROM range(1000000)");
+        const n = Number((await conn.query('SELECT count(*) AS n FROM t')).toArray()[0].n);
+        const tables = (await conn.query('SHOW ALL TABLES')).numRows;
+        await conn.query('CREATE TABLE u AS SELECT * FROM t WHERE i % 2 = 0');
+        const half = Number((await conn.query('SELECT count(*) AS n FROM u')).toArray()[0].n);
+        const groups = (await conn.query('SELECT g, count(*) FROM t GROUP BY g')).numRows;
+        const ok = n === 1000000 && tables === 1 && half === 500000 && groups === 100;
+        return ok ? null : `wrong: count ${n}, SHOW ALL TABLES ${tables} rows, half ${half}, groups ${groups}`;
+      } catch (e) {
+        return String(e?.message ?? e).slice(0, 120);
+      } finally {
+        await db.terminate();
+      }
+    };
+    const many = Math.max(2, navigator.hardwareConcurrency || 2);
+    const result = { isolated: self.crossOriginIsolated, many, one: [], several: [] };
+    for (let i = 0; i < runs; i++) {
+      result.one.push(await once(1));
+      result.several.push(await once(many));
+    }
+    return result;
+  }, runs);
+  assert.equal(out.isolated, true);
+  const bad = (list) => list.filter((x) => x !== null);
+  t.diagnostic(`COI with ${out.many} threads went wrong in ${bad(out.several).length} of ${runs} runs`
+    + `${bad(out.several).length ? `: ${bad(out.several)[0]}` : ' (an upgrade may have fixed it: see ui/js/localdb.js)'}`);
+  assert.deepEqual(bad(out.one), [], 'one thread never goes wrong');
+});
