@@ -1,5 +1,6 @@
-// localdb.js: the page's local DuckDB (duckdb-wasm 1.32.0, served by mdserver
-// under /vendor/duckdb) running in a Worker.
+// localdb.js: the local site: duckdb-wasm 1.32.0, in the page served by
+// mdserver under /vendor/duckdb and running in a Worker (LocalDb.open), or
+// its Node build for build/slt-wasm (LocalDb.over an instance made there).
 //
 // - Bundle: the multi-threaded COI build when the page is cross-origin
 //   isolated (mdserver sends COOP/COEP, so it normally is), else the
@@ -15,7 +16,6 @@
 // Every error thrown here is a LocalError {code, message, position?, type?}
 // in the shape of the server's ERROR payload, so the page shows both alike.
 
-import * as duckdb from '/vendor/duckdb/duckdb.mjs';
 
 export const CACHE_DB = 'md_cache';
 
@@ -94,13 +94,15 @@ export class LocalDb {
   #cacheConn;        // a second connection whose current database is CACHE_DB
   #worker;
   #pending = null;   // a running stream(): {cancel()}
+  #lib;              // duckdb-wasm's module: {DuckDBDataProtocol, tableToIPC, ...}
 
-  constructor(db, conn, cacheConn, worker, bundle) {
+  constructor(lib, db, conn, cacheConn, worker, bundle) {
+    this.#lib = lib;
     this.#db = db;
     this.#conn = conn;
     this.#cacheConn = cacheConn;
     this.#worker = worker;
-    /** 'coi' or 'eh': which duckdb-wasm build runs. */
+    /** 'coi', 'eh' or 'node': which duckdb-wasm build runs. */
     this.bundle = bundle;
   }
 
@@ -109,6 +111,7 @@ export class LocalDb {
    * Resolves to a LocalDb with one connection, settings applied.
    */
   static async open({ base = new URL('/vendor/duckdb/', location.href).href } = {}) {
+    const duckdb = await import('/vendor/duckdb/duckdb.mjs');
     const file = (f) => new URL(f, base).href;
     const eh = { mainModule: file('duckdb-eh.wasm'), mainWorker: file('duckdb-browser-eh.worker.js') };
     const bundle = await duckdb.selectBundle({
@@ -124,21 +127,35 @@ export class LocalDb {
     const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
     try {
       await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
+    } catch (e) {
+      worker.terminate();
+      throw localError(e);
+    }
+    return LocalDb.over(duckdb, db, worker, bundle.pthreadWorker ? 'coi' : 'eh');
+  }
+
+  /**
+   * The local site over an instantiated duckdb-wasm database `db` (the
+   * browser's AsyncDuckDB, or the Node build's) of module `lib`; `worker`
+   * (or null) is stopped with it.
+   */
+  static async over(lib, db, worker, bundle) {
+    try {
       const conn = await db.connect();
       // The COI build with several threads goes wrong after a large CREATE
       // TABLE (duckdb-wasm issue 2256; tests/browser/duckdb_wasm.test.mjs
       // measures it): one thread, which was as fast here (inserting a 1M-row
       // result took 320-480 ms with 1 or 2 threads, 600-880 ms with 4).
-      const threads = bundle.pthreadWorker ? 'SET threads = 1; ' : '';
+      const threads = bundle === 'coi' ? 'SET threads = 1; ' : '';
       await conn.query(`${threads}SET autoload_known_extensions = false; SET autoinstall_known_extensions = false; `
         + `${SESSION_SETTINGS}; ATTACH ':memory:' AS ${ident(CACHE_DB)}`);
       // insertArrowFromIPCStream has no database option: it creates tables in
       // the connection's current database, so cache inserts use their own.
       const cacheConn = await db.connect();
       await cacheConn.query(`USE ${ident(CACHE_DB)}`);
-      return new LocalDb(db, conn, cacheConn, worker, bundle.pthreadWorker ? 'coi' : 'eh');
+      return new LocalDb(lib, db, conn, cacheConn, worker, bundle);
     } catch (e) {
-      worker.terminate();
+      worker?.terminate();
       throw localError(e);
     }
   }
@@ -146,6 +163,12 @@ export class LocalDb {
   /** DuckDB's version string ("v1.4.x"). */
   async version() {
     return (await this.query('SELECT version() AS v')).toArray()[0].v;
+  }
+
+  /** Run SQL to completion; resolves to {rows, ipc}: its result as an Arrow IPC stream. */
+  async ipc(sql) {
+    const table = await this.query(sql);
+    return { rows: table.numRows, ipc: this.#lib.tableToIPC(table, 'stream') };
   }
 
   /** Run SQL to completion; resolves to an Arrow Table (duckdb-wasm's). */
@@ -292,8 +315,13 @@ export class LocalDb {
   }
 
   /** Full name of a cache table, quoted, for SQL. */
-  static cacheTable(table) {
+  cacheTable(table) {
     return `${ident(CACHE_DB)}.main.${ident(table)}`;
+  }
+
+  /** Full name of a cache table as the user writes it. */
+  cacheName(table) {
+    return `${CACHE_DB}.main.${table}`;
   }
 
   /**
@@ -302,7 +330,7 @@ export class LocalDb {
    */
   async registerFile(file) {
     try {
-      await this.#db.registerFileHandle(file.name, file, duckdb.DuckDBDataProtocol.BROWSER_FILEREADER, true);
+      await this.#db.registerFileHandle(file.name, file, this.#lib.DuckDBDataProtocol.BROWSER_FILEREADER, true);
     } catch (e) {
       throw localError(e);
     }
@@ -342,6 +370,6 @@ export class LocalDb {
       await this.#cacheConn.close();
       await this.#conn.close();
     } catch { /* the worker may be gone */ }
-    await this.#db.terminate();
+    await this.#db.terminate?.(); // (the Node build has no worker to stop)
   }
 }

@@ -18,11 +18,12 @@
 // Errors: every failure is an Error with code (a wire name of
 // shared/md_error.h), message and, when it points into the SQL, position:
 // an index into the script text.
+//
+// The engine, the local site (localdb.js) and the server session (remote.js)
+// are given to the constructor: the page's session worker makes them in the
+// browser, build/slt-wasm in Node.
 
-import { Engine } from './engine.js';
-import { LocalDb, CACHE_DB, literal } from './localdb.js';
-import { tableToIPC } from '/vendor/duckdb/duckdb.mjs';
-import { RemoteSession } from './remote.js';
+import { literal } from './localdb.js';
 
 /** Rows kept for display per result. */
 export const DISPLAY_ROWS = 100;
@@ -80,41 +81,17 @@ export class Runtime extends EventTarget {
     this.engine.setBridgeCap(bytes);
   }
 
-  /**
-   * Start a session: duckdb-wasm, the engine and the server login in
-   * parallel.  Rejects with code AUTH_FAILED for a bad token (after stopping
-   * what it started).
-   * @param {{token: string, url?: string, createEngine: Function}} options
-   */
-  static async start({ token, url, createEngine }) {
-    const wsUrl = url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    const remote = new RemoteSession(wsUrl, token);
-    const t0 = performance.now();
-    const timings = {};
-    const timed = (p, key) => p.then((v) => { timings[key] = performance.now() - t0; return v; });
-    const local = timed(LocalDb.open(), 'duckdb_instantiate');
-    const engine = timed(Engine.create(createEngine, { localCache: true }), 'engine');
-    const login = timed(remote.connect(), 'login');
-    const results = await Promise.allSettled([local, engine, login]);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
-      remote.close();
-      if (results[0].status === 'fulfilled') await results[0].value.close();
-      if (results[1].status === 'fulfilled') results[1].value.close();
-      throw failed.reason;
-    }
-    const rt = new Runtime({ engine: results[1].value, local: results[0].value, remote });
-    await rt.run(''); // both catalogs, read by the driver's first actions
-    rt.timings = { ...timings, ready: performance.now() - t0 };
-    remote.addEventListener('catalog-changed', () => rt.#refreshRemoteCatalogSoon());
-    remote.addEventListener('reconnected', () => rt.#refreshRemoteCatalogSoon());
-    return rt;
-  }
-
   /** Ask the server for its catalog and give it to the engine. */
   async refreshRemoteCatalog() {
     this.engine.setCatalog('remote', await this.remote.catalog());
     this.dispatchEvent(new CustomEvent('catalog'));
+  }
+
+  /** Take the server's catalog pushes (between scripts) and read both catalogs now. */
+  async begin() {
+    await this.run(''); // the driver's first actions read both catalogs
+    this.remote.addEventListener('catalog-changed', () => this.#refreshRemoteCatalogSoon());
+    this.remote.addEventListener('reconnected', () => this.#refreshRemoteCatalogSoon());
   }
 
   #refreshRemoteCatalogSoon() {
@@ -212,10 +189,9 @@ export class Runtime extends EventTarget {
   async #runLocal(a, results) {
     const t0 = performance.now();
     if (a.sink === 'bridge') { // browser -> server
-      const table = await this.local.query(a.sql);
-      const ipc = tableToIPC(table, 'stream'); // an empty result is its schema alone: an empty table upstream
+      const { rows, ipc } = await this.local.ipc(a.sql); // an empty result is its schema alone: an empty table upstream
       if (ipc.length > a.max_bytes) throw Object.assign(fail('TOO_LARGE', 'over the bridge cap'), { bytes: ipc.length });
-      const result = { event: { rows: table.numRows, bytes: ipc.length } };
+      const result = { event: { rows, bytes: ipc.length } };
       const answer = this.remote.upload(a.table, ipc, { catalog: false }).then(() => result);
       return a.detach ? { ...result, done: answer } : answer;
     }
@@ -245,14 +221,14 @@ export class Runtime extends EventTarget {
       return a.detach ? { event: {}, done: answer } : answer;
     }
     const name = a.sink === 'bridge' ? a.table : `r${++this.#resultSeq}`;
-    const cacheTable = LocalDb.cacheTable(name);
+    const cacheTable = this.local.cacheTable(name);
     const show = a.sink === 'show';
     let writer = null;
     let bytes = 0;
     const showFirstRows = async () => {
       try {
         const preview = await this.#preview(cacheTable);
-        handlers.onRows?.({ statement: a.statement, site: 'remote', cacheTable: `${CACHE_DB}.main.${name}`, ...preview });
+        handlers.onRows?.({ statement: a.statement, site: 'remote', cacheTable: this.local.cacheName(name), ...preview });
       } catch { /* the final read reports problems */ }
     };
     const req = this.remote.query(a.sql, {
@@ -290,7 +266,7 @@ export class Runtime extends EventTarget {
       if (show) {
         results.push({
           statement: a.statement, site: 'remote', ...preview, rowCount: end.rows, ms: performance.now() - t0,
-          bytes: end.frameBytes, serverMs: end.ms, cacheTable: writer ? `${CACHE_DB}.main.${name}` : null,
+          bytes: end.frameBytes, serverMs: end.ms, cacheTable: writer ? this.local.cacheName(name) : null,
         });
       }
       return { event: { rows: end.rows, bytes: end.frameBytes ?? bytes } };

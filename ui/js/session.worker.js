@@ -12,9 +12,37 @@
 //        at any time.
 
 import createEngine from '/engine.mjs';
+import { Engine } from './engine.js';
+import { LocalDb } from './localdb.js';
+import { RemoteSession } from './remote.js';
 import { Runtime, DISPLAY_ROWS } from './runtime.js';
 
 let runtime = null;
+
+/**
+ * duckdb-wasm, the engine and the server login in parallel, then both
+ * catalogs.  Rejects with code AUTH_FAILED for a bad token (after stopping
+ * what it started).
+ */
+async function startRuntime(token) {
+  const remote = new RemoteSession(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token);
+  const t0 = performance.now();
+  const timings = {};
+  const timed = (p, key) => p.then((v) => { timings[key] = performance.now() - t0; return v; });
+  const parts = await Promise.allSettled([timed(LocalDb.open(), 'duckdb_instantiate'),
+    timed(Engine.create(createEngine, { localCache: true }), 'engine'), timed(remote.connect(), 'login')]);
+  const failed = parts.find((r) => r.status === 'rejected');
+  if (failed) {
+    remote.close();
+    if (parts[0].status === 'fulfilled') await parts[0].value.close();
+    if (parts[1].status === 'fulfilled') parts[1].value.close();
+    throw failed.reason;
+  }
+  const rt = new Runtime({ local: parts[0].value, engine: parts[1].value, remote });
+  await rt.begin();
+  rt.timings = { ...timings, ready: performance.now() - t0 };
+  return rt;
+}
 
 const post = (msg) => self.postMessage(msg);
 
@@ -26,7 +54,7 @@ const errorData = (e) => ({
 
 const handlers = {
   async start({ token }) {
-    runtime = await Runtime.start({ token, createEngine });
+    runtime = await startRuntime(token);
     runtime.remote.addEventListener('status', (ev) => post({ type: 'status', data: ev.detail }));
     runtime.addEventListener('catalog', () => post({ type: 'catalog' }));
     return { welcome: runtime.remote.welcome, bundle: runtime.local.bundle, timings: runtime.timings, displayRows: DISPLAY_ROWS };
