@@ -59,7 +59,7 @@ test_store_service_OBJS := server/storage/store_service.c server/storage/store_r
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 
 .PHONY: all deps run test bench asan fuzz clean help unit ui slt
-all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/slt-hybrid build/nosandbox/mdserver  ## build ./mdserver, the web UI, tests
+all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/slt-hybrid build/slt-wasm build/nosandbox/mdserver  ## build ./mdserver, the web UI, tests
 
 # The web UI the server serves: build/ui = the sources in ui/ plus what the
 # build makes (the WASM engine, see wasm/wasm.mk).
@@ -152,6 +152,12 @@ $(TESTDIR)/%: $(OBJ)/tests/tools/%.o $$(call test_objs,$$*) $(OBJ)/libshared.a
 SLT_SRC := $(sort $(wildcard tests/slt/*.c))
 build/slt-hybrid: $(SLT_SRC:%.c=$(OBJ)/%.o) $(OBJ)/libmd.a $(OBJ)/libshared.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/duckdb'
+
+# The same runner with the page's way of running SQL: the C driver in
+# WebAssembly, ui/js/runtime.js and duckdb-wasm in Node (tests/slt/wasm_host.mjs).
+build/slt-wasm: build/slt-hybrid
+	printf '#!/bin/sh\nexec "$$(dirname "$$0")/slt-hybrid" --host wasm "$$@"\n' > $@
+	chmod +x $@
 
 # DuckDB's sqllogictest corpus (the handbook's copy beside the checkout, or SLT_DIR).
 SLT_DIR ?= ../shared/slt

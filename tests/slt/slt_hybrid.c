@@ -23,6 +23,14 @@
  * such a view cannot exist).  Results come back as Arrow batches, local
  * and remote alike, and are read into the scratch DuckDB.
  *
+ * `--host wasm` (build/slt-wasm) runs every statement the way the page
+ * does instead: through the C driver compiled to WebAssembly and the page's
+ * host of it (ui/js/runtime.js), in Node (tests/slt/wasm_host.mjs), with
+ * duckdb-wasm's Node build as the local site and this run's server as the
+ * remote one.  `--placement local` then creates the tables in duckdb-wasm,
+ * `remote` on the server, `random` as above; results come back as Arrow IPC
+ * and are read into the scratch DuckDB like the others.
+ *
  * Output: one line per failure (file:line, the SQL, what differed), each
  * skip reason with its count, then "N passed, N failed, N skipped".  Exit
  * 0 when nothing failed, 1 when something did, 2 when it could not run.
@@ -42,6 +50,9 @@
 
 #include <mbedtls/md5.h>
 
+#include <cjson/cJSON.h>
+
+#include "arrow_ipc.h"
 #include "duckdb.h"
 #include "dual.h"
 #include "md_alloc.h"
@@ -52,6 +63,7 @@
 #include "sql_classify.h"
 #include "sql_lexer.h"
 #include "upload.h"
+#include "wasm_client.h"
 
 typedef enum placement { LOCAL, REMOTE, RANDOM } placement;
 
@@ -87,6 +99,7 @@ static struct {
     int local_active;  /* RANDOM: the engine's current database is the local one */
     long hybrid;       /* RANDOM: statements that were split */
     char *plan_option; /* a planner option of the file the server refused (see skip_locked) */
+    slt_wasm *wasm;    /* --host wasm: the JS host every statement goes to */
 } R;
 
 static void count_skip(const char *reason, long n) {
@@ -248,8 +261,10 @@ static const char *corpus_name(const char *path) {
     return key;
 }
 
-/* FNV-1a of the seed, the file and the name: the table's site. */
+/* FNV-1a of the seed, the file and the name: the table's site (under
+ * --host wasm, local and remote placements put every table at theirs). */
 static int goes_local(const char *name) {
+    if (R.where != RANDOM) return R.where == LOCAL;
     uint32_t h = 2166136261u ^ R.seed;
     const char *parts[2] = {corpus_name(R.path), name};
     for (int k = 0; k < 2; k++)
@@ -258,9 +273,85 @@ static int goes_local(const char *name) {
     return (h & 1) != 0;
 }
 
+/* An Arrow IPC stream's batches, to hooks. */
+static int feed_ipc(const uint8_t *p, size_t len, const md_dual_hooks *hooks, char **err) {
+    md_ipc_reader *r = md_ipc_reader_create(0);
+    struct ArrowSchema schema;
+    memset(&schema, 0, sizeof schema);
+    int rc = MD_OK;
+    for (size_t off = 0; rc == MD_OK && off < len;) {
+        size_t used;
+        md_ipc_message_kind kind;
+        struct ArrowArray batch;
+        memset(&batch, 0, sizeof batch);
+        rc = md_ipc_reader_next(r, p + off, len - off, &used, &kind, &batch, err);
+        if (rc != MD_OK) break;
+        off += used;
+        if (kind == MD_IPC_SCHEMA) rc = md_ipc_reader_schema(r, &schema);
+        else if (kind == MD_IPC_BATCH) rc = hooks->on_batch(hooks->ctx, &schema, &batch, err);
+        if (batch.release) batch.release(&batch);
+        if (kind == MD_IPC_EOS) break;
+    }
+    if (schema.release) schema.release(&schema);
+    md_ipc_reader_destroy(&r);
+    return rc;
+}
+
+/* A request to the JS host (takes `req`): MD_OK with the result's batches
+ * to hooks and where it ran in where[0..wn), or the statement's error. */
+static int wasm_call(cJSON *req, const md_dual_hooks *hooks, char *where, size_t wn, char **err) {
+    char *text = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    char *header;
+    uint8_t *ipc;
+    size_t len;
+    if (slt_wasm_request(R.wasm, text, &header, &ipc, &len) != 0) {
+        fprintf(stderr, "slt-wasm: the JS host stopped\n");
+        exit(2);
+    }
+    cJSON_free(text);
+    cJSON *h = cJSON_Parse(header);
+    md_free(header);
+    int rc = MD_OK;
+    if (cJSON_IsTrue(cJSON_GetObjectItem(h, "ok"))) {
+        const cJSON *w = cJSON_GetObjectItem(h, "where");
+        if (where) snprintf(where, wn, "%s", cJSON_IsString(w) ? w->valuestring : "");
+        if (ipc && hooks) rc = feed_ipc(ipc, len, hooks, err);
+    } else {
+        const cJSON *code = cJSON_GetObjectItem(h, "code"), *msg = cJSON_GetObjectItem(h, "message");
+        rc = cJSON_IsString(code) ? md_errcode(code->valuestring) : MD_EINTERNAL;
+        *err = md_strdup(cJSON_IsString(msg) ? msg->valuestring : "the JS host gave no reason");
+    }
+    cJSON_Delete(h);
+    md_free(ipc);
+    return rc;
+}
+
+static cJSON *wasm_request(const char *op) {
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "op", op);
+    return req;
+}
+
+/* Run `sql` through the dual engine: natively (server/dual.c) or in the JS
+ * host (--host wasm).  Results to hooks (NULL: dropped); where the last
+ * statement ran in where[0..wn). */
+static int dual_exec(const char *sql, const md_dual_hooks *hooks, char *where, size_t wn, char **err) {
+    if (R.wasm) {
+        cJSON *req = wasm_request("run");
+        cJSON_AddStringToObject(req, "sql", sql);
+        cJSON_AddNumberToObject(req, "timeout_ms", R.timeout_ms);
+        return wasm_call(req, hooks, where, wn, err);
+    }
+    md_dual_stats st;
+    int rc = md_dual_run(R.dual, sql, hooks, &st, err);
+    if (rc == MD_OK && where) snprintf(where, wn, "%s", st.where);
+    return rc;
+}
+
 static int dual_quiet(const char *sql) {
     char *err = NULL;
-    int rc = md_dual_run(R.dual, sql, NULL, NULL, &err);
+    int rc = dual_exec(sql, NULL, NULL, 0, &err);
     if (rc != MD_OK) fprintf(stderr, "slt-hybrid: %s: %s\n", sql, err ? err : "failed");
     md_free(err);
     return rc;
@@ -385,7 +476,17 @@ static int skip_locked(const slt_file *f, size_t i, const char *name) {
 
 static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
     int local_only = 0;
-    if (session_option(sql, &local_only)) {
+    if (R.wasm && session_option(sql, &local_only)) {
+        if (local_only) { /* in duckdb-wasm alone (see session_option) */
+            cJSON *req = wasm_request("local");
+            cJSON_AddStringToObject(req, "sql", sql);
+            char *err = NULL;
+            if (wasm_call(req, NULL, NULL, 0, &err) != MD_OK) o->error = err;
+            else md_free(err);
+            return;
+        }
+        /* the driver runs it at both sites */
+    } else if (session_option(sql, &local_only)) {
         if (local_only) return;
         duckdb_result r;
         duckdb_query(local, sql, &r); /* the outcome is the server's */
@@ -393,14 +494,14 @@ static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
         run_remote(sql, o); /* at the server whichever site is current */
         return;
     }
-    int where = placement_of(sql);
-    if (where >= 0) use_site(where);
+    int site = placement_of(sql);
+    if (site >= 0) use_site(site);
     remote_ctx ctx = {NULL, 0, NULL};
     md_dual_hooks hooks = {on_batch, NULL, &ctx};
-    md_dual_stats st;
+    char where[16] = "";
     char *err = NULL;
-    int rc = md_dual_run(R.dual, sql, &hooks, &st, &err);
-    if (rc == MD_OK && strcmp(st.where, "hybrid") == 0) R.hybrid++;
+    int rc = dual_exec(sql, &hooks, where, sizeof where, &err);
+    if (rc == MD_OK && strcmp(where, "hybrid") == 0) R.hybrid++;
     if (rc == MD_OK && ctx.err) {
         o->error = md_asprintf("the result cannot be read back locally: %s", ctx.err);
         rc = MD_EINVAL;
@@ -428,8 +529,8 @@ static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
 static void run(duckdb_connection local, const char *sql, outcome *o) {
     char *rewritten = R.sqlite ? sqlite_division(sql) : NULL;
     if (rewritten) sql = rewritten;
-    if (R.where == LOCAL) run_local(local, sql, o);
-    else if (R.where == RANDOM) run_dual(local, sql, o);
+    if (R.wasm || R.where == RANDOM) run_dual(local, sql, o);
+    else if (R.where == LOCAL) run_local(local, sql, o);
     else run_remote(sql, o);
     md_free(rewritten);
 }
@@ -697,11 +798,11 @@ static void run_file(const char *path) {
     R.sqlite = strstr(path, "sqlite") != NULL || strstr(path, "sqllogictest") != NULL;
     R.path = path;
     R.dbname = dbname;
-    if (R.where != REMOTE) {
+    if (R.where != REMOTE && !R.wasm) {
         duckdb_open(NULL, &db);
         duckdb_connect(db, &local);
     }
-    if (R.where != LOCAL) {
+    if (R.where != LOCAL || R.wasm) {
         connect_server(); /* a fresh session per file, as DuckDB's runner opens a fresh database */
         char *setup = md_asprintf("CREATE DATABASE %s; USE %s", dbname, dbname);
         outcome o = {0};
@@ -713,7 +814,18 @@ static void run_file(const char *path) {
         outcome_free(&o);
         md_free(setup);
     }
-    if (R.where == RANDOM) {
+    if (R.wasm) { /* a fresh session and duckdb-wasm for the file, in the JS host */
+        cJSON *req = wasm_request("open");
+        cJSON_AddStringToObject(req, "url", R.url);
+        cJSON_AddStringToObject(req, "token", R.token);
+        cJSON_AddStringToObject(req, "database", dbname);
+        char *why = NULL;
+        if (wasm_call(req, NULL, NULL, 0, &why) != MD_OK) {
+            fprintf(stderr, "slt-wasm: the JS host cannot open a session: %s\n", why);
+            exit(2);
+        }
+        R.local_active = 0;
+    } else if (R.where == RANDOM) {
         char *why = NULL;
         if (md_dual_create(local, R.remote, dbname, &R.dual, &why) != MD_OK) {
             fprintf(stderr, "slt-hybrid: cannot start the dual engine: %s\n", why);
@@ -771,11 +883,16 @@ static void run_file(const char *path) {
     md_free(R.plan_option);
     R.plan_option = NULL;
     md_dual_destroy(&R.dual);
+    if (R.wasm) {
+        char *ignored = NULL;
+        wasm_call(wasm_request("close"), NULL, NULL, 0, &ignored);
+        md_free(ignored);
+    }
     if (local) {
         duckdb_disconnect(&local);
         duckdb_close(&db);
     }
-    if (R.where != LOCAL) {
+    if (R.where != LOCAL || R.wasm) {
         char *drop = md_asprintf("USE my_db; DROP DATABASE %s", dbname);
         outcome o = {0};
         run_remote(drop, &o);
@@ -864,7 +981,8 @@ static void stop_server(void) {
 }
 
 static void usage(FILE *f) {
-    fputs("usage: slt-hybrid [--placement local|remote|random] [--seed N] [--timeout S] [--url WS --token T] FILE...\n"
+    fputs("usage: slt-hybrid [--host native|wasm] [--placement local|remote|random] [--seed N] [--timeout S]\n"
+          "                  [--url WS --token T] FILE...   (build/slt-wasm: --host wasm)\n"
           "Replays DuckDB sqllogictest files on a native DuckDB (local), a real mdserver (remote), or\n"
           "both with the tables spread by the seed and queries split across them (random),\n"
           "and compares every result with the file; prints \"N passed, N failed, N skipped\".\n"
@@ -873,13 +991,14 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    const char *url = NULL, *token = NULL, *placement_arg = "remote";
+    const char *url = NULL, *token = NULL, *placement_arg = "remote", *host = "native";
     int timeout_s = 120;
     static const struct option longopts[] = {{"placement", required_argument, 0, 'p'},
                                              {"url", required_argument, 0, 'u'},
                                              {"token", required_argument, 0, 't'},
                                              {"seed", required_argument, 0, 's'},
                                              {"timeout", required_argument, 0, 'T'},
+                                             {"host", required_argument, 0, 'H'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     int c;
@@ -890,6 +1009,7 @@ int main(int argc, char **argv) {
         case 't': token = optarg; break;
         case 's': R.seed = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'T': timeout_s = atoi(optarg); break;
+        case 'H': host = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -905,9 +1025,25 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (strcmp(host, "wasm") == 0) { /* the JS host beside this binary's checkout */
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        char *script = md_asprintf("%s/../tests/slt/wasm_host.mjs", exe), *why = NULL;
+        if (slt_wasm_start(script, &R.wasm, &why) != 0) {
+            fprintf(stderr, "slt-wasm: %s\n", why);
+            return 2;
+        }
+        md_free(script);
+    } else if (strcmp(host, "native") != 0) {
+        usage(stderr);
+        return 2;
+    }
     char *own_url = NULL, *own_token = NULL;
     atexit(stop_server); /* also when a failed connection ends the run early */
-    if (R.where != LOCAL) {
+    if (R.where != LOCAL || R.wasm) {
         if (!url) {
             if (start_server(&own_url, &own_token) != 0) {
                 fprintf(stderr, "slt-hybrid: cannot start mdserver (set MDSERVER, or give --url and --token)\n");
@@ -934,6 +1070,7 @@ int main(int argc, char **argv) {
         md_free(R.reasons[i].reason);
     }
     md_free(R.reasons);
+    slt_wasm_stop(&R.wasm);
     if (R.where == RANDOM) printf("%ld statements split across both sites (seed %u)\n", R.hybrid, R.seed);
     printf("%ld passed, %ld failed, %ld skipped\n", R.passed, R.failed, R.skipped);
     if (R.remote) md_rclient_close(&R.remote);

@@ -108,7 +108,10 @@ export class Runtime extends EventTarget {
    * columns: [{name, type}], rows: first DISPLAY_ROWS as objects, rowCount,
    * ms, bytes (received from the server), cacheTable, hybrid?, notice?}.
    * handlers: onStatement({index, route}), onProgress({percent}), onRows(partial
-   * result with the first rows, as soon as they are cached).
+   * result with the first rows, as soon as they are cached); keepBatches: a
+   * local result also keeps all its Arrow batches (result.batches), for a
+   * caller that needs every row (build/slt-wasm; a remote one is whole in
+   * its cache table).
    */
   async run(sql, handlers = {}) {
     if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
@@ -174,7 +177,7 @@ export class Runtime extends EventTarget {
         case 'run': {
           // each returns once its request is on the wire: {event, text}, or for a detached action
           // {event, done} (the server answers in order, so what is sent after it runs after it)
-          const out = a.site === 'local' ? await this.#runLocal(a, results) : await this.#runRemote(a, handlers, results);
+          const out = a.site === 'local' ? await this.#runLocal(a, handlers, results) : await this.#runRemote(a, handlers, results);
           if (!out.done) return ended(out);
           detached.set(a.id, out.done.then(ended, failed));
           return { event: { ...out.event, kind: 'started', id: a.id }, text: '' };
@@ -186,7 +189,7 @@ export class Runtime extends EventTarget {
     }
   }
 
-  async #runLocal(a, results) {
+  async #runLocal(a, handlers, results) {
     const t0 = performance.now();
     if (a.sink === 'bridge') { // browser -> server
       const { rows, ipc } = await this.local.ipc(a.sql); // an empty result is its schema alone: an empty table upstream
@@ -201,15 +204,20 @@ export class Runtime extends EventTarget {
       return { event: { rows: table.numRows }, text: a.sink === 'text' && row ? String(row[1] ?? '') : '' };
     }
     const rows = [];
+    const batches = handlers.keepBatches ? [] : null;
     let columns = [];
     this.#running = { cancel: () => this.local.cancel() };
     const { rows: rowCount } = await this.local.stream(a.sql, {
       onSchema: (fields) => { columns = columnsOf(fields); },
       onBatch: (batch) => {
+        batches?.push(batch);
         for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(plain(batch.get(i)));
       },
     });
-    results.push({ statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null });
+    results.push({
+      statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null,
+      ...(batches ? { batches } : {}),
+    });
     return { event: { rows: rowCount } };
   }
 
