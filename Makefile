@@ -161,11 +161,13 @@ build/slt-wasm: build/slt-hybrid
 
 # DuckDB's sqllogictest corpus (the handbook's copy beside the checkout, or SLT_DIR).
 SLT_DIR ?= ../shared/slt
-slt: all                                          ## every corpus file through build/slt-hybrid: local, remote, random seeds 1-5
+slt: all                                          ## every corpus file through build/slt-hybrid (local, remote, random seeds 1-5) and build/slt-wasm (random 1, 2)
 	-build/slt-hybrid --placement local $$(find $(SLT_DIR) -name '*.test' | sort)
 	-build/slt-hybrid --placement remote $$(find $(SLT_DIR) -name '*.test' | sort)
 	-for seed in 1 2 3 4 5; do \
 	    build/slt-hybrid --placement random --seed $$seed $$(find $(SLT_DIR) -name '*.test' | sort); done
+	-for seed in 1 2; do \
+	    build/slt-wasm --placement random --seed $$seed $$(find $(SLT_DIR) -name '*.test' | sort); done
 
 run: deps all                                     ## build, then start ./mdserver with its defaults
 	./mdserver serve

@@ -4,7 +4,7 @@
 # Suites: cmocka unit tests (build/tests/test_*), then the Node suites
 # (tests/interop; tests/wasm: the browser engine build/ui/engine.mjs;
 # tests/blackbox: node:test against a real ./mdserver), then DuckDB's
-# sqllogictest files through build/slt-hybrid.
+# sqllogictest files through build/slt-hybrid and build/slt-wasm.
 # Every skipped case is printed with its reason.
 # Usage: tests/run.sh [--unit]   (env MDSERVER and TEST_BIN_DIR pick other builds)
 set -uo pipefail
@@ -56,18 +56,20 @@ fi
 # native engine (local), on a real mdserver (remote), and with the tables
 # spread over both by a seed so that queries are split (random; seeds 1 and
 # 2 here, and a few sql/ files that once failed split, with seeds 1 and 3;
-# 1 to 5 and the whole sql/ corpus in `make slt`).  One case per
-# line below (the runner prints every failing query).  The corpus is the
+# 1 to 5 and the whole sql/ corpus in `make slt`); then the same select
+# files through build/slt-wasm, the page's way of running SQL.  One case per
+# line below: runner, placement, seed, files (the runner prints every
+# failing query).  The corpus is the
 # handbook's copy beside the checkout (SLT_DIR); without it the cases are
 # skipped and say so.
 if [ "${1:-}" != "--unit" ]; then
-    echo "== sqllogictest (build/slt-hybrid)"
+    echo "== sqllogictest (build/slt-hybrid; build/slt-wasm: the C driver in WebAssembly, hosted as the page hosts it)"
     slt_dir=${SLT_DIR:-../shared/slt}
     case_no=0
-    while read -r placement seed files; do
+    while read -r runner placement seed files; do
         case_no=$((case_no + 1))
         [ "$seed" = "-" ] && seed=""
-        name="$files --placement $placement${seed:+ --seed $seed}"
+        name="$runner $files --placement $placement${seed:+ --seed $seed}"
         missing=""
         for f in $files; do [ -f "$slt_dir/$f" ] || missing=$f; done
         if [ -n "$missing" ]; then
@@ -78,7 +80,7 @@ if [ "${1:-}" != "--unit" ]; then
         paths=""
         for f in $files; do paths="$paths $slt_dir/$f"; done
         # shellcheck disable=SC2086
-        out=$(timeout 900 build/slt-hybrid --placement "$placement" ${seed:+--seed "$seed"} $paths 2>&1); rc=$?
+        out=$(timeout 900 "build/$runner" --placement "$placement" ${seed:+--seed "$seed"} $paths 2>&1); rc=$?
         # the case's number, not its files: a list of files makes too long a file name
         echo "$out" > "$log/slt-$case_no-$placement${seed:+-$seed}.log"
         if [ "$rc" -eq 0 ]; then
@@ -90,14 +92,16 @@ if [ "${1:-}" != "--unit" ]; then
             failed=$((failed + 1))
         fi
     done <<'CASES'
-local - sqlite_select1.test
-remote - sqlite_select1.test
-local - sqlite_select4.test
-remote - sqlite_select4.test
-random 1 sqlite_select1.test sqlite_select2.test sqlite_select4.test
-random 2 sqlite_select1.test sqlite_select2.test sqlite_select4.test
-random 1 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
-random 3 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
+slt-hybrid local - sqlite_select1.test
+slt-hybrid remote - sqlite_select1.test
+slt-hybrid local - sqlite_select4.test
+slt-hybrid remote - sqlite_select4.test
+slt-hybrid random 1 sqlite_select1.test sqlite_select2.test sqlite_select4.test
+slt-hybrid random 2 sqlite_select1.test sqlite_select2.test sqlite_select4.test
+slt-hybrid random 1 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
+slt-hybrid random 3 sql/join/semianti/right_semi.test sql/cte/test_recursive_cte_union.test sql/projection/select_struct_star.test sql/order/order_by_internal_5293.test sql/aggregate/qualify/test_qualify.test sql/join/iejoin/iejoin_issue_7278.test sql/setops/test_union_all_by_name.test
+slt-wasm random 1 sqlite_select1.test sqlite_select2.test sqlite_select4.test
+slt-wasm random 2 sqlite_select1.test sqlite_select2.test sqlite_select4.test
 CASES
 fi
 

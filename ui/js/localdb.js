@@ -89,7 +89,7 @@ const rowsOf = (table) => table.toArray().map((r) => r.toJSON());
 
 /** A promise of fn()'s result, called now: the browser's connection answers
  * with promises, the Node build's at once (or by throwing). */
-function settled(fn) {
+function promised(fn) {
   try {
     return Promise.resolve(fn());
   } catch (e) {
@@ -202,7 +202,7 @@ export class LocalDb {
     // duckdb-wasm cancels only a query that is already pending in its worker
     // (cancelSent answers false before that): keep asking until it took or
     // the query ended.
-    const tryCancel = () => settled(() => this.#conn.cancelSent()).then(
+    const tryCancel = () => promised(() => this.#conn.cancelSent()).then(
       (ok) => { if (!ok && !settled) setTimeout(tryCancel, 50); },
       () => { if (!settled) setTimeout(tryCancel, 50); },
     );
@@ -305,7 +305,7 @@ export class LocalDb {
       pendingBytes = 0;
       const n = ++groups;
       if (error) return;
-      last = settled(() => conn.insertArrowFromIPCStream(bytes, { name: table, schema: 'main', create: n === 1 }))
+      last = promised(() => conn.insertArrowFromIPCStream(bytes, { name: table, schema: 'main', create: n === 1 }))
         .then(() => { if (!error) onGroup?.(n); }, (e) => { error = error ?? localError(e); });
     };
     return {

@@ -24,6 +24,7 @@
 // browser, build/slt-wasm in Node.
 
 import { literal } from './localdb.js';
+import { columnsOf, plain } from './rows.js';
 
 /** Rows kept for display per result. */
 export const DISPLAY_ROWS = 100;
@@ -37,26 +38,6 @@ function fail(code, message, position) {
   if (position !== undefined) e.position = position;
   return e;
 }
-
-/**
- * A value of an Arrow row as data that survives postMessage: Arrow's 64- and
- * 128-bit integers and decimals (typed arrays that print their digits) as
- * those digits, lists and structs as plain arrays and objects.
- */
-function plain(v) {
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
-  if (ArrayBuffer.isView(v)) return String(v);
-  if (typeof v.toJSON === 'function') return plain(v.toJSON());
-  if (Array.isArray(v)) return v.map(plain);
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-}
-
-/** The fields of an Arrow schema as {name, type[, scale]} for display. */
-const columnsOf = (fields) => fields.map((f) => {
-  const c = { name: f.name, type: String(f.type) };
-  if (typeof f.type.scale === 'number') c.scale = f.type.scale;
-  return c;
-});
 
 export class Runtime extends EventTarget {
   #resultSeq = 0;
