@@ -168,13 +168,19 @@ static const md_drv_action *emit(md_driver *d, md_drv_kind kind) {
     return &d->act;
 }
 
+/* An action of `kind` at `site` with its text (taken over). */
+static const md_drv_action *with_text(md_driver *d, md_drv_kind kind, md_site site, char *text) {
+    md_free(d->act_text);
+    d->act_text = text;
+    emit(d, kind);
+    d->act.site = site;
+    d->act.sql = text;
+    return &d->act;
+}
+
 /* RUN `sql` (taken over) at `site` into `sink`. */
 static const md_drv_action *run(md_driver *d, md_site site, char *sql, md_drv_sink sink) {
-    md_free(d->act_text);
-    d->act_text = sql;
-    emit(d, MD_DRV_RUN);
-    d->act.site = site;
-    d->act.sql = sql;
+    with_text(d, MD_DRV_RUN, site, sql);
     d->act.sink = sink;
     return &d->act;
 }
@@ -185,13 +191,9 @@ static const md_drv_action *catalog(md_driver *d, md_site site) {
     return &d->act;
 }
 
+/* PARSE or DEPARSE `text` (taken over) at the server. */
 static const md_drv_action *request(md_driver *d, md_drv_kind kind, char *text) {
-    md_free(d->act_text);
-    d->act_text = text;
-    emit(d, kind);
-    d->act.site = MD_SITE_REMOTE;
-    d->act.sql = text;
-    return &d->act;
+    return with_text(d, kind, MD_SITE_REMOTE, text);
 }
 
 static const md_drv_action *wait_for(md_driver *d, uint32_t id) {
