@@ -136,7 +136,8 @@ function showResult(r) {
         td.className = 'null';
         td.textContent = 'NULL';
       } else {
-        if (typeof v === 'number' || typeof v === 'bigint') td.className = 'num';
+        // by the column's type: 64/128-bit integers and decimals arrive as their digits
+        if (/^(U?Int|Float|Decimal)/.test(c.type)) td.className = 'num';
         else if (c.name === 'explain_value') td.className = 'plan'; // EXPLAIN's plan text keeps its lines
         td.textContent = text;
       }
