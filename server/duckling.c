@@ -1398,6 +1398,9 @@ static const char *const pragma_resets[] = {
  */
 static void connection_release(duckdb_connection c, uint64_t options_set) {
     simple_query(c, "ROLLBACK");
+    /* first: the session may have detached its current database, and DuckDB
+     * binds nothing (not even the list below) while USE names a lost one */
+    simple_query(c, "USE my_db.main");
     duckdb_result r;
     /* DuckDB 1.4 has no quote_ident: an identifier is quoted by hand */
 #define QUOTED(x) "'\"' || replace(" x ", '\"', '\"\"') || '\"'"
@@ -1454,7 +1457,6 @@ static void connection_release(duckdb_connection c, uint64_t options_set) {
         md_free(now);
     }
     for (size_t i = 0; i < sizeof pragma_resets / sizeof *pragma_resets; i++) simple_query(c, pragma_resets[i]);
-    simple_query(c, "USE my_db.main");
     pthread_mutex_lock(&g.mu);
     g.free_conns[g.nfree++] = c;
     pthread_cond_broadcast(&g.cv);

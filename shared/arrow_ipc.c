@@ -2297,6 +2297,8 @@ typedef struct rctx {
     int64_t (*vb)[2];   /* offset and length of every view data buffer */
     uint32_t n_vb;
     int64_t sizes_base; /* where view size arrays start in the copied block */
+    int64_t zeros_len;  /* the longest data buffer an all-null column left out */
+    int64_t zeros_base; /* where the zeros standing in for it start in the copied block */
     const char *what; /* "record batch" or "dictionary batch" */
     const char *col;
     char **err;
@@ -2385,16 +2387,36 @@ static int check_validity(rctx *c, const fld *f, rnode *rn) {
     return MD_OK;
 }
 
-/* Check a data buffer of at least `need` bytes; records it as C buffer `slot`. */
-static int check_data(rctx *c, const fld *f, rnode *rn, int slot, int64_t need, const char *what) {
-    int64_t off, len;
-    int rc = next_buf(c, f, &off, &len);
-    if (rc < 0) return rc;
+/* Accept buffer (off, len) as C buffer `slot` if it holds at least `need` bytes. */
+static int accept_data(rctx *c, const fld *f, rnode *rn, int slot, int64_t off, int64_t len, int64_t need,
+                       const char *what) {
     if (len < need)
         return rfail(c, f, "%s buffer has %lld bytes, %lld rows need %lld", what, (long long)len,
                      (long long)rn->length, (long long)need);
     rn->off[slot] = need == 0 ? -2 : off;
     return MD_OK;
+}
+
+/* Check a data buffer of at least `need` bytes; records it as C buffer `slot`. */
+static int check_data(rctx *c, const fld *f, rnode *rn, int slot, int64_t need, const char *what) {
+    int64_t off, len;
+    int rc = next_buf(c, f, &off, &len);
+    return rc < 0 ? rc : accept_data(c, f, rn, slot, off, len, need, what);
+}
+
+/* Check the values buffer of a fixed-width or boolean column. A column whose
+ * every row is null may leave it empty (Arrow JS writes all-null booleans so):
+ * zeros stand in for it (offset -3: the block's zero area). */
+static int check_values(rctx *c, const fld *f, rnode *rn, int64_t need) {
+    int64_t off, len;
+    int rc = next_buf(c, f, &off, &len);
+    if (rc < 0) return rc;
+    if (len == 0 && need > 0 && rn->null_count == rn->length) {
+        if (need > c->zeros_len) c->zeros_len = need;
+        rn->off[1] = -3;
+        return MD_OK;
+    }
+    return accept_data(c, f, rn, 1, off, len, need, "values");
 }
 
 /* Check an offsets buffer (length + 1 entries); its first and last offsets go out. */
@@ -2517,11 +2539,11 @@ static int check_node(rctx *c, const fld *f, bool ignore_dict, int64_t *out_len)
     }
 
     int64_t w = fixed_width(f);
-    if (w) return check_data(c, f, rn, 1, w * length, "values");
+    if (w) return check_values(c, f, rn, w * length);
 
     switch (f->ty) {
     case TY_BOOL:
-        return check_data(c, f, rn, 1, (length + 7) / 8, "values");
+        return check_values(c, f, rn, (length + 7) / 8);
     case TY_BINARY_VIEW: case TY_UTF8_VIEW: {
         if ((rc = check_data(c, f, rn, 1, 16 * length, "views")) < 0) return rc;
         if (c->var_i >= c->variadic.n)
@@ -2639,8 +2661,9 @@ static int build_array(rctx *c, const fld *f, bool ignore_dict, blk *b, struct A
     out->length = rn->length;
     out->null_count = rn->null_count;
     for (int64_t i = 0; i < (view ? 2 : out->n_buffers); i++)
-        nd->bufs[i] = rn->off[i] >= 0 ? (const void *)(b->data + rn->off[i])
+        nd->bufs[i] = rn->off[i] >= 0    ? (const void *)(b->data + rn->off[i])
                       : rn->off[i] == -2 ? (const void *)zeros
+                      : rn->off[i] == -3 ? (const void *)(b->data + c->zeros_base)
                                          : NULL;
     if (view) {
         int64_t *sizes = (int64_t *)(void *)(b->data + c->sizes_base) + rn->var_first;
@@ -2766,7 +2789,8 @@ static int read_batch(md_ipc_reader *r, const md_fb_table *rb, const uint8_t *bo
 
     /* pass 2: copy the body once (plus room for the size arrays of views), build arrays */
     c.sizes_base = (body_len + 7) & ~(int64_t)7;
-    int64_t block_len = c.sizes_base + 8 * (int64_t)c.n_vb;
+    c.zeros_base = c.sizes_base + 8 * (int64_t)c.n_vb;
+    int64_t block_len = c.zeros_base + ((c.zeros_len + 7) & ~(int64_t)7);
     blk *b = md_trymalloc(sizeof *b);
     uint8_t *data = b ? md_trymalloc((size_t)(block_len ? block_len : 1)) : NULL;
     if (!data) {
@@ -2775,6 +2799,7 @@ static int read_batch(md_ipc_reader *r, const md_fb_table *rb, const uint8_t *bo
         goto done;
     }
     if (body_len) memcpy(data, body, (size_t)body_len);
+    if (c.zeros_len) memset(data + c.zeros_base, 0, (size_t)(block_len - c.zeros_base));
     b->data = data;
     b->refs = 1;
     c.node_i = 0;

@@ -320,3 +320,22 @@ test('a read-only token may list databases but not change them; fsck stays clean
   const r = spawnSync(MDSERVER, ['fsck', '--data-dir', srv.dataDir], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
+
+test('a session whose current database another session dropped ends cleanly: the duckling and its sessions stay', async () => {
+  const a = await MdClient.connect(srv.url, token);
+  const b = await MdClient.connect(srv.url, token);
+  await rows(a, 'CREATE DATABASE doomed; USE doomed; CREATE TABLE t AS SELECT 1 AS x');
+  await rows(b, 'CREATE TEMP TABLE keep AS SELECT 42 AS v');
+  const ducklings = srv.children().sort().join();
+  await rows(b, 'DROP DATABASE doomed');
+  await a.close(); // its pooled connection still says USE doomed
+  // b's session lives on in the same duckling (before the fix, the duckling exited as
+  // it put a's connection back): watched for a second, as the release comes a moment later
+  const end = Date.now() + 1000;
+  while (Date.now() < end) {
+    assert.deepEqual(await rows(b, 'SELECT v FROM keep'), [{ v: 42 }]);
+    assert.equal(srv.children().sort().join(), ducklings);
+  }
+  assert.doesNotMatch(srv.stderr, /cannot clean a closed session/);
+  await b.close();
+});

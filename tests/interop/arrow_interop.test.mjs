@@ -521,6 +521,8 @@ const fromJS = {
   nulls: () => fromVectors({
     n: A.makeVector(A.makeData({ type: new A.Null(), length: 4, nullCount: 4 })),
     all_null_int: A.vectorFromArray([null, null, null, null], new A.Int32()),
+    // apache-arrow leaves the values buffer of an all-null boolean empty
+    all_null_bool: A.vectorFromArray([null, null, null, null], new A.Bool()),
   }),
   empty: () => fromVectors({ a: A.vectorFromArray([], new A.Int32()), b: A.vectorFromArray([], new A.Utf8()) }),
   'multi-batch': () => {

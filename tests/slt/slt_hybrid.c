@@ -207,6 +207,12 @@ typedef struct remote_ctx {
     char *err;
 } remote_ctx;
 
+/* Does `rc` mean the connection to the server is gone?  Anything else
+ * (SQL errors, a refused upload, a lock) is that statement's outcome. */
+static int connection_lost(int rc) {
+    return rc == MD_EIO || rc == MD_EEOF || rc == MD_EDISCONNECTED || rc == MD_ETIMEOUT || rc == MD_EPROTOCOL;
+}
+
 /* A failure to read a batch locally is kept for the outcome, not returned:
  * an error from a hook would close the connection (rclient.h). */
 static int on_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
@@ -244,7 +250,7 @@ static void run_remote(const char *sql, outcome *o) {
     if (rc != MD_OK) o->error = err ? err : md_strdup("the server failed the request");
     else md_free(err);
     md_upload_end(&ctx.up);
-    if (rc != MD_OK && rc != MD_ESQL && rc != MD_EUNSUPPORTED && rc != MD_EINVAL) {
+    if (connection_lost(rc)) {
         fprintf(stderr, "slt-hybrid: the connection to the server failed: %s\n", o->error);
         exit(2);
     }
@@ -519,8 +525,7 @@ static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
     md_free(err);
     md_free(ctx.err);
     md_upload_end(&ctx.up);
-    if (rc != MD_OK && rc != MD_ESQL && rc != MD_EUNSUPPORTED && rc != MD_EINVAL && rc != MD_ETOO_LARGE &&
-        rc != MD_ENOT_FOUND && rc != MD_ELOCKED && rc != MD_EREAD_ONLY) {
+    if (connection_lost(rc)) {
         fprintf(stderr, "slt-hybrid: the connection to the server failed: %s\n", o->error);
         exit(2);
     }

@@ -33,7 +33,7 @@ const { Runtime } = await import('../../ui/js/runtime.js');
 const createEngine = (await import(pathToFileURL(resolve(ROOT, 'build/ui/engine.mjs')).href)).default;
 const wasmBinary = readFileSync(resolve(ROOT, 'build/ui/engine.wasm'));
 const DIST = `${PKG}/dist`;
-const lib = { ...duckdb, tableToIPC: arrow.tableToIPC };
+const lib = { ...duckdb, RecordBatchReader: arrow.RecordBatchReader };
 
 let session = null; // {runtime, local, db}
 
