@@ -71,10 +71,17 @@ DUCKDB_WASM := node_modules/@duckdb/duckdb-wasm/dist
 VENDOR      := build/ui/vendor/duckdb
 VENDOR_COPY := duckdb-browser-eh.worker.js duckdb-eh.wasm duckdb-browser-coi.worker.js \
                duckdb-browser-coi.pthread.worker.js duckdb-coi.wasm
-ui: $(UI_SRC:ui/%=build/ui/%) $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
+ui: $(UI_SRC:ui/%=build/ui/%) build/ui/js/protocol.js $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
 build/ui/%: ui/%
 	@mkdir -p $(dir $@)
 	cp $< $@
+# The message table and error codes for JavaScript, printed from the C headers.
+$(OBJ)/gen_protocol_js: scripts/gen_protocol_js.c shared/protocol.h shared/md_error.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -I. -o $@ $<
+build/ui/js/protocol.js: $(OBJ)/gen_protocol_js
+	@mkdir -p $(dir $@)
+	$< > $@.tmp && mv $@.tmp $@
 # The npm packages arrive with `make deps` (node_modules/.mdserver-lock is its
 # stamp), possibly during this very make: say so, or make would look for
 # the files before they exist.

@@ -984,18 +984,20 @@ static void *executor_main(void *arg) {
         pthread_cond_broadcast(&s->cv); /* a reader waiting for room (UPLOAD) */
         s->cancel_requested = 0;
         pthread_mutex_unlock(&s->mu);
-        if (j->type == MD_MSG_CATALOG) {
-            send_catalog(s, j->id);
-        } else if (j->type == MD_MSG_PARSE || j->type == MD_MSG_DEPARSE) {
-            run_ast(s, j->id, j->type, j->sql);
-        } else if (j->type == MD_MSG_UPLOAD) {
+        switch (md_msg_job(j->type)) {
+        case MD_JOB_CATALOG: send_catalog(s, j->id); break;
+        case MD_JOB_AST: run_ast(s, j->id, j->type, j->sql); break;
+        case MD_JOB_UPLOAD:
             s->catalog_changed = 0;
             run_upload(s, j->id, (const uint8_t *)j->sql, j->len);
             if (s->catalog_changed) send_catalog(s, 0);
-        } else {
+            break;
+        case MD_JOB_SQL:
             s->catalog_changed = 0;
             run_query(s, j->id, j->sql);
             if (s->catalog_changed && !j->quiet) send_catalog(s, 0);
+            break;
+        case MD_JOB_NONE: break; /* never queued */
         }
         pthread_mutex_lock(&s->mu);
         job_free(s, j);

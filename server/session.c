@@ -191,14 +191,18 @@ static int chan_next(int fd, chan_reader *r, md_frame_header *out_hdr, const uin
 
 /* Does this duckling frame end its request? */
 static int is_final(const md_frame_header *h, const uint8_t *payload) {
-    if (h->type == MD_MSG_ERROR || h->type == MD_MSG_PARSE || h->type == MD_MSG_DEPARSE ||
-        (h->type == MD_MSG_CATALOG && h->request_id != 0))
-        return 1;
-    if (h->type != MD_MSG_RESULT_END) return 0;
-    cJSON *j = cJSON_ParseWithLength((const char *)payload, h->length);
-    int fin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "final"));
-    cJSON_Delete(j);
-    return fin;
+    if (h->request_id == 0) return 0;
+    switch (md_msg_ends(h->type)) {
+    case MD_ENDS_YES: return 1;
+    case MD_ENDS_IF_FINAL: {
+        cJSON *j = cJSON_ParseWithLength((const char *)payload, h->length);
+        int fin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "final"));
+        cJSON_Delete(j);
+        return fin;
+    }
+    case MD_ENDS_NO: return 0;
+    }
+    return 0;
 }
 
 static void *pump_main(void *arg) {
@@ -335,9 +339,7 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
         md_free(err);
         return;
     }
-    if (h->type == MD_MSG_QUERY || h->type == MD_MSG_CATALOG || h->type == MD_MSG_PARSE ||
-        h->type == MD_MSG_DEPARSE || h->type == MD_MSG_UPLOAD)
-        pending_add(s, h->request_id);
+    if (md_msg_serve(h->type) == MD_SERVE_JOB) pending_add(s, h->request_id);
     if (md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length) != MD_OK) {
         /* The duckling is gone; the pump reports pending requests. */
         if (h->type != MD_MSG_QUERY) send_error(s, h->request_id, MD_EDUCKLING, NULL);
@@ -369,15 +371,15 @@ static int handle_frame(md_session *s, const uint8_t *frame, size_t n) {
     }
     const uint8_t *payload = frame + MD_FRAME_HEADER_SIZE;
     if (!s->authed) {
-        if (h.type != MD_MSG_HELLO) {
+        if (md_msg_serve(h.type) != MD_SERVE_HELLO) {
             send_error(s, id, MD_EPROTOCOL, "the first message must be HELLO with a token; closing");
             return 0;
         }
         return handle_hello(s, payload, h.length);
     }
-    switch (h.type) {
-    case MD_MSG_HELLO: send_error(s, id, MD_EPROTOCOL, "already authenticated"); return 1;
-    case MD_MSG_PING: {
+    switch (md_msg_serve(h.type)) {
+    case MD_SERVE_HELLO: send_error(s, id, MD_EPROTOCOL, "already authenticated"); return 1;
+    case MD_SERVE_ECHO: {
         uint8_t *f = md_malloc(n);
         memcpy(f, frame, n);
         md_frame_header_encode(f, MD_MSG_PONG, id, h.length);

@@ -6,24 +6,57 @@
 #include "md_buf.h"
 #include "md_error.h"
 
-const char *md_msg_name(int type) {
+/* One row of the message table. */
+typedef struct msg_row {
+    const char *name;
+    int origin;
+    enum md_payload_kind payload;
+    enum md_msg_serve serve;
+    enum md_msg_ends ends;
+    enum md_msg_job job;
+} msg_row;
+
+static const msg_row *row(int type) {
     switch (type) {
-#define MD__MSG_NAME(name, code, origin, payload) \
-    case code: return #name;
-        MD_MSG_LIST(MD__MSG_NAME)
-#undef MD__MSG_NAME
+#define MD__MSG_ROW(name, code, origin, payload, serve, ends, job) \
+    case code: {                                                  \
+        static const msg_row r = {#name, origin, payload, serve, ends, job}; \
+        return &r;                                                \
+    }
+        MD_MSG_LIST(MD__MSG_ROW)
+#undef MD__MSG_ROW
     default: return NULL;
     }
 }
 
+const char *md_msg_name(int type) {
+    const msg_row *r = row(type);
+    return r ? r->name : NULL;
+}
+
 int md_msg_origin(int type) {
-    switch (type) {
-#define MD__MSG_ORIGIN(name, code, origin, payload) \
-    case code: return origin;
-        MD_MSG_LIST(MD__MSG_ORIGIN)
-#undef MD__MSG_ORIGIN
-    default: return 0;
-    }
+    const msg_row *r = row(type);
+    return r ? r->origin : 0;
+}
+
+enum md_payload_kind md_msg_payload(int type) {
+    const msg_row *r = row(type);
+    return r ? r->payload : MD_PAYLOAD_ANY;
+}
+
+enum md_msg_serve md_msg_serve(int type) {
+    const msg_row *r = row(type);
+    return r ? r->serve : MD_SERVE_NONE;
+}
+
+enum md_msg_ends md_msg_ends(int type) {
+    const msg_row *r = row(type);
+    return r ? r->ends : MD_ENDS_NO;
+}
+
+enum md_msg_job md_msg_job(int type) {
+    const msg_row *r = row(type);
+    return r ? r->job : MD_JOB_NONE;
 }
 
 void md_frame_header_encode(uint8_t out[MD_FRAME_HEADER_SIZE], int type, uint32_t request_id,

@@ -73,27 +73,54 @@ enum md_payload_kind { MD_PAYLOAD_JSON, MD_PAYLOAD_ARROW, MD_PAYLOAD_ANY };
  * duckling only; a client sending it is a protocol violation). */
 enum md_msg_origin { MD_FROM_CLIENT = 1, MD_FROM_SERVER = 2, MD_FROM_INTERNAL = 4 };
 
-/*   MSG(name,          code, origin,           payload) */
-#define MD_MSG_LIST(MSG)                                            \
-    MSG(HELLO,          0x01, MD_FROM_CLIENT,   MD_PAYLOAD_JSON)    \
-    MSG(WELCOME,        0x02, MD_FROM_SERVER,   MD_PAYLOAD_JSON)    \
-    MSG(QUERY,          0x10, MD_FROM_CLIENT,   MD_PAYLOAD_JSON)    \
-    MSG(RESULT_SCHEMA,  0x11, MD_FROM_SERVER,   MD_PAYLOAD_ARROW)   \
-    MSG(RESULT_BATCH,   0x12, MD_FROM_SERVER,   MD_PAYLOAD_ARROW)   \
-    MSG(RESULT_END,     0x13, MD_FROM_SERVER,   MD_PAYLOAD_JSON)    \
-    MSG(PROGRESS,       0x14, MD_FROM_SERVER,   MD_PAYLOAD_JSON)    \
-    MSG(ERROR,          0x15, MD_FROM_SERVER,   MD_PAYLOAD_JSON)    \
-    MSG(CANCEL,         0x16, MD_FROM_CLIENT,   MD_PAYLOAD_JSON)    \
-    MSG(CATALOG,        0x20, MD_FROM_CLIENT | MD_FROM_SERVER, MD_PAYLOAD_JSON) \
-    MSG(PARSE,          0x21, MD_FROM_CLIENT | MD_FROM_SERVER, MD_PAYLOAD_JSON) \
-    MSG(DEPARSE,        0x22, MD_FROM_CLIENT | MD_FROM_SERVER, MD_PAYLOAD_JSON) \
-    MSG(UPLOAD,         0x23, MD_FROM_CLIENT,   MD_PAYLOAD_ARROW)   \
-    MSG(PING,           0x30, MD_FROM_CLIENT,   MD_PAYLOAD_ANY)     \
-    MSG(PONG,           0x31, MD_FROM_SERVER,   MD_PAYLOAD_ANY)     \
-    MSG(SESSION,        0x40, MD_FROM_INTERNAL, MD_PAYLOAD_JSON)
+/* How the front end (server/session.c) serves a message from a client. */
+enum md_msg_serve {
+    MD_SERVE_NONE,   /* not a client's request */
+    MD_SERVE_HELLO,  /* the handshake: the first message, and only then */
+    MD_SERVE_ECHO,   /* answered at once: PONG with the same payload */
+    MD_SERVE_JOB,    /* a job for the session's duckling, answered until a frame ends it */
+    MD_SERVE_SIGNAL, /* passed to the duckling: acts on another request, answers nothing */
+};
+
+/* Whether a frame from the server ends the request it answers (request id
+ * 0 is no request: such a frame ends nothing). */
+enum md_msg_ends {
+    MD_ENDS_NO,
+    MD_ENDS_YES,
+    MD_ENDS_IF_FINAL, /* when its JSON says "final": true */
+};
+
+/* Which of the duckling's jobs runs an MD_SERVE_JOB request. */
+enum md_msg_job { MD_JOB_NONE, MD_JOB_SQL, MD_JOB_CATALOG, MD_JOB_AST, MD_JOB_UPLOAD };
+
+/* The message table: every property of a message type is here, once; the
+ * C code asks md_msg_*() and the page's JavaScript gets the same table,
+ * generated from this one at build time (scripts/gen_protocol_js.c).
+ *
+ *   MSG(name,         code, origin,           payload,          serve,           ends,             job) */
+#define MD_MSG_LIST(MSG)                                                                                         \
+    MSG(HELLO,         0x01, MD_FROM_CLIENT,   MD_PAYLOAD_JSON,  MD_SERVE_HELLO,  MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(WELCOME,       0x02, MD_FROM_SERVER,   MD_PAYLOAD_JSON,  MD_SERVE_NONE,   MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(QUERY,         0x10, MD_FROM_CLIENT,   MD_PAYLOAD_JSON,  MD_SERVE_JOB,    MD_ENDS_NO,       MD_JOB_SQL)     \
+    MSG(RESULT_SCHEMA, 0x11, MD_FROM_SERVER,   MD_PAYLOAD_ARROW, MD_SERVE_NONE,   MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(RESULT_BATCH,  0x12, MD_FROM_SERVER,   MD_PAYLOAD_ARROW, MD_SERVE_NONE,   MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(RESULT_END,    0x13, MD_FROM_SERVER,   MD_PAYLOAD_JSON,  MD_SERVE_NONE,   MD_ENDS_IF_FINAL, MD_JOB_NONE)    \
+    MSG(PROGRESS,      0x14, MD_FROM_SERVER,   MD_PAYLOAD_JSON,  MD_SERVE_NONE,   MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(ERROR,         0x15, MD_FROM_SERVER,   MD_PAYLOAD_JSON,  MD_SERVE_NONE,   MD_ENDS_YES,      MD_JOB_NONE)    \
+    MSG(CANCEL,        0x16, MD_FROM_CLIENT,   MD_PAYLOAD_JSON,  MD_SERVE_SIGNAL, MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(CATALOG,       0x20, MD_FROM_CLIENT | MD_FROM_SERVER,                                                     \
+                                               MD_PAYLOAD_JSON,  MD_SERVE_JOB,    MD_ENDS_YES,      MD_JOB_CATALOG) \
+    MSG(PARSE,         0x21, MD_FROM_CLIENT | MD_FROM_SERVER,                                                     \
+                                               MD_PAYLOAD_JSON,  MD_SERVE_JOB,    MD_ENDS_YES,      MD_JOB_AST)     \
+    MSG(DEPARSE,       0x22, MD_FROM_CLIENT | MD_FROM_SERVER,                                                     \
+                                               MD_PAYLOAD_JSON,  MD_SERVE_JOB,    MD_ENDS_YES,      MD_JOB_AST)     \
+    MSG(UPLOAD,        0x23, MD_FROM_CLIENT,   MD_PAYLOAD_ARROW, MD_SERVE_JOB,    MD_ENDS_NO,       MD_JOB_UPLOAD)  \
+    MSG(PING,          0x30, MD_FROM_CLIENT,   MD_PAYLOAD_ANY,   MD_SERVE_ECHO,   MD_ENDS_NO,       MD_JOB_NONE)    \
+    MSG(PONG,          0x31, MD_FROM_SERVER,   MD_PAYLOAD_ANY,   MD_SERVE_NONE,   MD_ENDS_YES,      MD_JOB_NONE)    \
+    MSG(SESSION,       0x40, MD_FROM_INTERNAL, MD_PAYLOAD_JSON,  MD_SERVE_NONE,   MD_ENDS_NO,       MD_JOB_NONE)
 
 typedef enum md_msg_type {
-#define MD__MSG_ENUM(name, code, origin, payload) MD_MSG_##name = code,
+#define MD__MSG_ENUM(name, code, origin, payload, serve, ends, job) MD_MSG_##name = code,
     MD_MSG_LIST(MD__MSG_ENUM)
 #undef MD__MSG_ENUM
 } md_msg_type;
@@ -111,6 +138,13 @@ const char *md_msg_name(int type);
 
 /* Who may send `type` (an md_msg_origin bit set), or 0 for an unknown type. */
 int md_msg_origin(int type);
+
+/* The other columns of the table for `type`; for an unknown type:
+ * MD_PAYLOAD_ANY, MD_SERVE_NONE, MD_ENDS_NO, MD_JOB_NONE. */
+enum md_payload_kind md_msg_payload(int type);
+enum md_msg_serve md_msg_serve(int type);
+enum md_msg_ends md_msg_ends(int type);
+enum md_msg_job md_msg_job(int type);
 
 /* Write the 16-byte header for (type, request_id, length) into out[16]. */
 void md_frame_header_encode(uint8_t out[MD_FRAME_HEADER_SIZE], int type, uint32_t request_id,

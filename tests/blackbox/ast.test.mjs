@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, createToken } from '../lib/server.mjs';
 import { MdClient } from '../lib/mdclient.mjs';
-import { MSG } from '../../ui/js/wire.js';
+import { MSG } from '../../build/ui/js/wire.js';
 
 let srv, c;
 

@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { startServer, createToken, newDataDir, httpGet, ROOT, MDSERVER } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
-import { encodeFrame } from '../../ui/js/wire.js';
+import { encodeFrame } from '../../build/ui/js/wire.js';
 import { rawWebSocket, tcpConnect, closed, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
 
 const HELLO_TIMEOUT_MS = 1500;

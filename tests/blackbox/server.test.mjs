@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startServer, createToken, newDataDir, ROOT } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
-import { encodeFrame } from '../../ui/js/wire.js';
+import { encodeFrame } from '../../build/ui/js/wire.js';
+import { ERRORS, MESSAGES } from '../../build/ui/js/protocol.js';
 
 let srv, admin, alice, bob, reader;
 
@@ -42,11 +43,20 @@ async function startLongQuery(c) {
   return { query: q };
 }
 
-test('protocol codes in ui/js/wire.js match shared/protocol.h', () => {
+test('the generated build/ui/js/protocol.js holds the C tables of shared/protocol.h and shared/md_error.h', () => {
   const h = readFileSync(`${ROOT}/shared/protocol.h`, 'utf8');
-  const codes = [...h.matchAll(/MSG\((\w+),\s*(0x[0-9a-fA-F]+),/g)].map(([, n, c]) => [n, Number(c)]);
-  assert.ok(codes.length >= 15);
-  for (const [name, code] of codes) assert.equal(MSG[name], code, name);
+  const rows = [...h.matchAll(/MSG\((\w+),\s*(0x[0-9a-fA-F]+),[^)]*?MD_PAYLOAD_(\w+),\s*MD_SERVE_(\w+),\s*MD_ENDS_(\w+)/g)];
+  assert.ok(rows.length >= 15);
+  assert.equal(Object.keys(MESSAGES).length, rows.length);
+  for (const [, name, code, payload, serve, ends] of rows) {
+    assert.equal(MSG[name], Number(code), name);
+    assert.deepEqual({ ...MESSAGES[Number(code)] },
+      { name, payload: payload.toLowerCase(), serve: serve.toLowerCase(), ends: ends.toLowerCase() }, name);
+  }
+  const e = readFileSync(`${ROOT}/shared/md_error.h`, 'utf8');
+  const errs = [...e.matchAll(/XX\(\w+,\s*(-\d+),\s*"(\w+)"/g)];
+  assert.ok(errs.length >= 24);
+  assert.deepEqual(Object.entries(ERRORS).map(([k, v]) => [k, v.status]), errs.map(([, st, wire]) => [wire, Number(st)]));
 });
 
 test('first run prints a login URL with an admin token', () => {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, createToken } from '../lib/server.mjs';
 import { MdClient, MSG } from '../lib/mdclient.mjs';
-import { encodeFrame } from '../../ui/js/wire.js';
+import { encodeFrame } from '../../build/ui/js/wire.js';
 import { rawWebSocket, tcpConnect, frame, frameHeader, rssBytes } from '../lib/rawws.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 45);

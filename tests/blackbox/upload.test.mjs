@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, createToken, MDSERVER } from '../lib/server.mjs';
 import { MdClient } from '../lib/mdclient.mjs';
-import { MSG } from '../../ui/js/wire.js';
+import { MSG } from '../../build/ui/js/wire.js';
 
 let srv, c, token;
 

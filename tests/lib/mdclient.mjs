@@ -2,7 +2,7 @@
 // (ws), frames from ui/js/wire.js, results decoded with apache-arrow.
 import WebSocket from 'ws';
 import { tableFromIPC } from 'apache-arrow';
-import { MSG, encodeFrame, decodeFrame, ARROW_EOS } from '../../ui/js/wire.js';
+import { MSG, encodeFrame, decodeFrame, ARROW_EOS } from '../../build/ui/js/wire.js';
 
 export { MSG };
 

@@ -4,7 +4,7 @@
 // from any loopback address (127.0.0.0/8 is all this machine's).
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { decodeFrame } from '../../ui/js/wire.js';
+import { decodeFrame } from '../../build/ui/js/wire.js';
 
 /** Open a TCP connection from `localAddress`; resolves once connected. */
 export function tcpConnect(port, { localAddress = '127.0.0.1' } = {}) {

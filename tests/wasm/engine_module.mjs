@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Engine } from '../../ui/js/engine.js';
+import { Engine } from '../../build/ui/js/engine.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const MJS = resolve(ROOT, 'build/ui/engine.mjs');

@@ -4,7 +4,7 @@
 // before them included).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineError } from '../../ui/js/engine.js';
+import { MdError } from '../../build/ui/js/errors.js';
 import { newEngine } from './engine_module.mjs';
 
 const engine = await newEngine();
@@ -66,7 +66,7 @@ test('an unterminated string, identifier, comment or dollar quote throws with it
   ];
   for (const [sql, message, position] of cases) {
     assert.throws(() => engine.tokens(sql), (err) => {
-      assert.ok(err instanceof EngineError);
+      assert.ok(err instanceof MdError);
       assert.equal(err.code, 'SQL_ERROR');
       assert.match(err.message, message);
       assert.equal(err.position, position, sql);

@@ -5,7 +5,7 @@
 // restore, and errors at the boundary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineError } from '../../ui/js/engine.js';
+import { MdError } from '../../build/ui/js/errors.js';
 import { LOCAL_CATALOG, REMOTE_CATALOG, newEngine } from './engine_module.mjs';
 
 async function session() {
@@ -145,14 +145,14 @@ test('the page can save and restore the state after a failed statement', async (
   engine.setState(saved);
   assert.deepEqual(engine.state(), saved);
   assert.equal(routeOf(engine, 'FROM orders').st.route, 'remote');
-  assert.throws(() => engine.setState({ active: 'mars' }), (err) => err instanceof EngineError
+  assert.throws(() => engine.setState({ active: 'mars' }), (err) => err instanceof MdError
     && err.code === 'INVALID_ARGUMENT' && /"active" must be/.test(err.message));
 });
 
 test('bad catalog JSON throws and leaves the cache as it was', async () => {
   const engine = await session();
   assert.throws(() => engine.setCatalog('remote', '{"databases": [{"name": "a"}, {"name": "A"}]}'),
-    (err) => err instanceof EngineError && err.code === 'ALREADY_EXISTS' && /databases\[1\] repeats/.test(err.message));
+    (err) => err instanceof MdError && err.code === 'ALREADY_EXISTS' && /databases\[1\] repeats/.test(err.message));
   assert.throws(() => engine.setCatalog('remote', { databases: [{ name: 'a', schemas: [{ tables: [] }] }] }),
     (err) => err.code === 'INVALID_ARGUMENT' && /databases\[0\]\.schemas\[0\] needs "name"/.test(err.message));
   assert.throws(() => engine.setCatalog('remote', 'nope'), /not valid JSON/);
@@ -166,7 +166,7 @@ test('bad catalog JSON throws and leaves the cache as it was', async () => {
 test('a text that cannot be lexed throws with its position and changes nothing', async () => {
   const engine = await session();
   const sql = "USE memory; SELECT 'ünterminated";
-  assert.throws(() => engine.route(sql), (err) => err instanceof EngineError && err.code === 'SQL_ERROR'
+  assert.throws(() => engine.route(sql), (err) => err instanceof MdError && err.code === 'SQL_ERROR'
     && err.position === sql.indexOf("'") && /unterminated quoted string/.test(err.message));
   assert.equal(engine.state().active, 'remote');
 });

@@ -1,7 +1,7 @@
 // engine.js: the client engine (C compiled to WebAssembly, wasm/exports.c) for
 // JavaScript.  This is the only module that touches the engine's WASM heap:
 // it copies strings in and out, owns the out-parameter slots, frees what the
-// C side hands over, and turns every non-zero status into an EngineError in
+// C side hands over, and turns every non-zero status into an MdError (errors.js) in
 // one place (#call).
 //
 // Offsets: the C engine works in bytes of UTF-8; every offset this module
@@ -18,26 +18,13 @@
 // The JSON shapes are documented in wasm/router.h (route, classify, state)
 // and wasm/catalog.h (catalog).
 
+import { MdError, mdError } from './errors.js';
+
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
 /** Site numbers of wasm/catalog.h's md_site. */
 export const SITE = Object.freeze({ local: 1, remote: 2 });
-
-/** An error reported by the engine: code is the stable name from shared/md_error.h. */
-export class EngineError extends Error {
-  /**
-   * @param {{code: string, message: string, position?: number}} detail
-   * @param {number} status the C status (negative MD_E... value)
-   */
-  constructor(detail, status) {
-    super(detail.message);
-    this.name = 'EngineError';
-    this.code = detail.code;
-    this.status = status;
-    if (detail.position !== undefined) this.position = detail.position;
-  }
-}
 
 /**
  * A map from byte offsets of the UTF-8 encoding of `str` to indices in `str`.
@@ -132,17 +119,17 @@ export class Engine {
    * slot for the result (unless `result` is null) and the error slot.
    * result: 'json' (parse and free the returned text), 'text' (free it and
    * return it unparsed), 'pointer', or null.
-   * A non-zero status becomes an EngineError, with a position converted
+   * A non-zero status becomes an MdError, with a position converted
    * through `text` when given.
    */
   #call(name, args, result, text = null) {
     const mod = this.#mod;
     const fn = mod[`_${name}`];
-    if (typeof fn !== 'function') throw new Error(`engine module has no export ${name}`);
+    if (typeof fn !== 'function') throw mdError('INTERNAL', `engine module has no export ${name}`);
     const allocs = [];
     const alloc = (n) => {
       const p = mod._md_wasm_alloc(n || 1);
-      if (!p) throw new EngineError({ code: 'OUT_OF_MEMORY', message: `cannot allocate ${n} bytes in the engine` }, -1);
+      if (!p) throw mdError('OUT_OF_MEMORY', `cannot allocate ${n} bytes in the engine`);
       allocs.push(p);
       return p;
     };
@@ -150,7 +137,7 @@ export class Engine {
       const argv = [];
       for (const a of args) {
         if (a === this) {
-          if (!this.#handle) throw new Error('the engine is closed');
+          if (!this.#handle) throw mdError('INVALID_ARGUMENT', 'the engine is closed');
           argv.push(this.#handle);
         } else if (a instanceof Utf8Text) {
           const p = alloc(a.bytes.length);
@@ -174,7 +161,7 @@ export class Engine {
           detail = JSON.parse(this.#takeString(errPtr));
           if (text) convertError(detail, text);
         }
-        throw new EngineError(detail, status);
+        throw new MdError(detail);
       }
       if (result === 'json') return JSON.parse(this.#takeString(out));
       if (result === 'text') return this.#takeString(out);
@@ -214,7 +201,7 @@ export class Engine {
    * Classify and route every statement of `sql` (wasm/router.h).  Keeps the
    * USE, transaction and catalog changes of the routed statements unless
    * dryRun.  Statements that cannot run have route 'mixed' or 'error' and an
-   * `error`; plan.error is the first of them.  Throws EngineError when the
+   * `error`; plan.error is the first of them.  Throws MdError when the
    * text cannot be lexed (an unterminated string, quote or comment).
    * @param {string} sql
    * @param {{dryRun?: boolean}} [options]

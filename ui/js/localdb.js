@@ -6,37 +6,27 @@
 //   isolated (mdserver sends COOP/COEP, so it normally is), else the
 //   single-threaded exception-handling (eh) build.  duckdb-wasm's own
 //   selectBundle decides from the browser's features.
-// - Settings applied before any user SQL: threads = the machine's cores
-//   (COI build, at most its 4 workers); extension autoload and autoinstall
+// - Settings applied before any user SQL: one thread in the COI build (see
+//   LocalDb.over: several gave wrong results); extension autoload and autoinstall
 //   off (offline, an autoload attempt hangs or fails misleadingly) and
 //   errors_as_json on, so errors keep DuckDB's position.
 // - Remote results are cached in the attached in-memory database CACHE_DB
 //   (md_cache), one table per result, filled batch by batch from Arrow IPC.
 //
-// Every error thrown here is a LocalError {code, message, position?, type?}
-// in the shape of the server's ERROR payload, so the page shows both alike.
+// Every error thrown here is an MdError (errors.js) {code, message,
+// position?, type?}, as the server's ERROR payload, so the page shows both alike.
 
+import { MdError, mdError } from './errors.js';
 
 export const CACHE_DB = 'md_cache';
 
-/** An error of the local engine, shaped like the server's ERROR payload. */
-export class LocalError extends Error {
-  constructor({ code = 'SQL_ERROR', message, position, type }) {
-    super(message);
-    this.name = 'LocalError';
-    this.code = code;
-    if (position !== undefined) this.position = position;
-    if (type !== undefined) this.type = type;
-  }
-}
-
 /**
- * Turn duckdb-wasm's exception into a LocalError.  With errors_as_json the
+ * Turn duckdb-wasm's exception into an MdError.  With errors_as_json the
  * message is a JSON object (exception_type, exception_message, position as
  * a string), possibly behind a prefix; otherwise plain text.
  */
 export function localError(e) {
-  if (e instanceof LocalError) return e;
+  if (e instanceof MdError) return e;
   const text = String(e?.message ?? e);
   const brace = text.indexOf('{');
   if (brace >= 0) {
@@ -45,14 +35,14 @@ export function localError(e) {
       if (typeof j.exception_type === 'string' && typeof j.exception_message === 'string') {
         const code = j.exception_type === 'Interrupt' ? 'CANCELLED' : 'SQL_ERROR';
         const pos = j.position === undefined ? undefined : Number(j.position);
-        return new LocalError({
+        return new MdError({
           code, type: j.exception_type, position: Number.isFinite(pos) ? pos : undefined,
           message: `${j.exception_type} Error: ${j.exception_message}`,
         });
       }
     } catch { /* not JSON: fall through */ }
   }
-  return new LocalError({ message: text });
+  return new MdError({ code: 'SQL_ERROR', message: text });
 }
 
 /** Quote an identifier for DuckDB. */
@@ -104,9 +94,9 @@ function promised(fn) {
 function fileToStream(file) {
   const n = file.length;
   const magic = (at) => String.fromCharCode(...file.subarray(at, at + 6)) === 'ARROW1';
-  if (n < 18 || !magic(0) || !magic(n - 6)) throw new LocalError({ code: 'INTERNAL', message: 'duckdb-wasm answered something that is not an Arrow IPC file' });
+  if (n < 18 || !magic(0) || !magic(n - 6)) throw new MdError({ code: 'INTERNAL', message: 'duckdb-wasm answered something that is not an Arrow IPC file' });
   const footer = new DataView(file.buffer, file.byteOffset + n - 10, 4).getInt32(0, true);
-  if (footer < 0 || 8 + footer > n - 10) throw new LocalError({ code: 'INTERNAL', message: 'the Arrow IPC file from duckdb-wasm has a bad footer length' });
+  if (footer < 0 || 8 + footer > n - 10) throw new MdError({ code: 'INTERNAL', message: 'the Arrow IPC file from duckdb-wasm has a bad footer length' });
   return file.subarray(8, n - 10 - footer);
 }
 
@@ -236,7 +226,7 @@ export class LocalDb {
     this.#pending = me;
     try {
       const reader = await this.#conn.send(sql, true);
-      if (!reader) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      if (!reader) throw mdError('CANCELLED');
       let rows = 0;
       let schemaSent = false;
       if (reader.schema) {
@@ -244,7 +234,7 @@ export class LocalDb {
         schemaSent = true;
       }
       for await (const batch of reader) {
-        if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+        if (cancelled) throw mdError('CANCELLED');
         if (!schemaSent) {
           onSchema?.(batch.schema.fields);
           schemaSent = true;
@@ -252,12 +242,12 @@ export class LocalDb {
         rows += batch.numRows;
         onBatch?.(batch);
       }
-      if (cancelled) throw new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      if (cancelled) throw mdError('CANCELLED');
       return { rows };
     } catch (e) {
       const err = localError(e);
       if (!cancelled) throw err;
-      const cancelledErr = new LocalError({ code: 'CANCELLED', message: 'the query was cancelled' });
+      const cancelledErr = mdError('CANCELLED');
       if (this.bundle === 'coi') {
         // The COI build stops polling a cancelled query but its threads run
         // it to the end, and the connection (even closing it) waits for

@@ -6,7 +6,7 @@
 // - query(sql, handlers): one request id per QUERY; RESULT_SCHEMA,
 //   RESULT_BATCH, PROGRESS and RESULT_END go to the handlers as they arrive
 //   (streaming); `done` resolves after the final RESULT_END or rejects with
-//   the ERROR payload as a RemoteError.  cancel() sends CANCEL for that id.
+//   the ERROR payload as an MdError.  cancel() sends CANCEL for that id.
 // - catalog(): a CATALOG request; resolves with the server's catalog JSON.
 //   The server pushes CATALOG with id 0 when its catalog changed: that is a
 //   'catalog-changed' event.
@@ -17,23 +17,13 @@
 //   catalog).  Requests made while disconnected fail at once with
 //   DISCONNECTED: nothing is queued behind the user's back.
 
-import { MSG, encodeFrame, decodeFrame } from './wire.js';
+import { MdError, mdError } from './errors.js';
+import { MSG, MSG_NAME, decodeFrame, encodeFrame, endsRequest } from './wire.js';
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 8000;
 
-/** An error reported by the server (its ERROR payload) or by the connection. */
-export class RemoteError extends Error {
-  constructor({ code = 'INTERNAL', message, position, type }) {
-    super(message ?? code);
-    this.name = 'RemoteError';
-    this.code = code;
-    if (position !== undefined && position >= 0) this.position = position;
-    if (type !== undefined) this.type = type;
-  }
-}
-
-const disconnected = (why) => new RemoteError({ code: 'DISCONNECTED', message: why });
+const disconnected = (why) => mdError('DISCONNECTED', why);
 
 export class RemoteSession extends EventTarget {
   #url;
@@ -100,7 +90,7 @@ export class RemoteSession extends EventTarget {
     try {
       f = decodeFrame(new Uint8Array(data));
     } catch (e) {
-      this.#fail(ws, new RemoteError({ code: 'PROTOCOL_ERROR', message: `the server sent a bad frame: ${e.message}` }));
+      this.#fail(ws, mdError('PROTOCOL_ERROR', `the server sent a bad frame: ${e.message}`));
       return;
     }
     if (this.#hello) {
@@ -114,7 +104,7 @@ export class RemoteSession extends EventTarget {
         if (wasRetry) this.dispatchEvent(new CustomEvent('reconnected', { detail: f.json }));
         resolve(f.json);
       } else {
-        const err = new RemoteError(f.json ?? { code: 'PROTOCOL_ERROR', message: `expected WELCOME, got ${f.name}` });
+        const err = new MdError(f.json ?? { code: 'PROTOCOL_ERROR', message: `expected WELCOME, got ${f.name}` });
         if (err.code === 'AUTH_FAILED') {
           this.#closedByUser = true; // a refused token stays refused: no retries
           this.#setState('unauthorized', { message: err.message });
@@ -176,7 +166,7 @@ export class RemoteSession extends EventTarget {
    * onProgress({percent, rows_processed, total_rows}), onEnd(resultEnd) per
    * statement; catalog: false asks for no CATALOG(0) after it.  Returns
    * {id, done, cancel()}; done resolves with the final RESULT_END payload
-   * plus {frameBytes}, or rejects with a RemoteError.  The server runs a
+   * plus {frameBytes}, or rejects with an MdError.  The server runs a
    * session's requests in the order sent.
    */
   query(sql, { onSchema, onBatch, onProgress, onEnd, catalog = true } = {}) {
@@ -192,24 +182,19 @@ export class RemoteSession extends EventTarget {
               case MSG.RESULT_SCHEMA: onSchema?.(f.payload); break;
               case MSG.RESULT_BATCH: onBatch?.(f.payload); break;
               case MSG.PROGRESS: onProgress?.(f.json); break;
-              case MSG.RESULT_END:
-                onEnd?.(f.json);
-                if (f.json.final) {
-                  this.#requests.delete(id);
-                  resolve({ ...f.json, frameBytes });
-                }
-                break;
-              case MSG.ERROR:
-                this.#requests.delete(id);
-                reject(new RemoteError(f.json));
-                break;
+              case MSG.RESULT_END: onEnd?.(f.json); break;
               default: break;
             }
           } catch (e) { // a handler failed: stop the query, report the handler's error
             this.#requests.delete(id);
             try { this.#send(MSG.CANCEL, id, {}); } catch { /* gone anyway */ }
             reject(e);
+            return;
           }
+          if (!endsRequest(f)) return;
+          this.#requests.delete(id);
+          if (f.type === MSG.ERROR) reject(new MdError(f.json));
+          else resolve({ ...f.json, frameBytes });
         },
       });
       try {
@@ -240,11 +225,11 @@ export class RemoteSession extends EventTarget {
       this.#requests.set(id, {
         fail: reject,
         onFrame: (f) => {
-          if (f.type === MSG.PROGRESS) return;
+          if (!endsRequest(f)) return; // PROGRESS
           this.#requests.delete(id);
           if (f.type === expect) resolve(f);
-          else if (f.type === MSG.ERROR) reject(new RemoteError(f.json));
-          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected ${expect}, got ${f.name}` }));
+          else if (f.type === MSG.ERROR) reject(new MdError(f.json));
+          else reject(mdError('PROTOCOL_ERROR', `expected ${MSG_NAME[expect]}, got ${f.name}`));
         },
       });
       try {
@@ -281,7 +266,7 @@ export class RemoteSession extends EventTarget {
    * Upload an Arrow IPC stream (bytes) into the session's temp table
    * `table` (server/upload.h), in frames of at most frameBytes.  Resolves
    * with the RESULT_END payload ({rows, bytes, table}); rejects with a
-   * RemoteError.  catalog: false asks for no CATALOG(0) after it.
+   * MdError.  catalog: false asks for no CATALOG(0) after it.
    */
   upload(table, ipc, { frameBytes = 1 << 20, catalog = true } = {}) {
     const id = this.#nextId++;
@@ -289,10 +274,11 @@ export class RemoteSession extends EventTarget {
       this.#requests.set(id, {
         fail: reject,
         onFrame: (f) => {
+          if (!endsRequest(f)) return; // PROGRESS
           this.#requests.delete(id);
           if (f.type === MSG.RESULT_END) resolve(f.json);
-          else if (f.type === MSG.ERROR) reject(new RemoteError(f.json));
-          else reject(new RemoteError({ code: 'PROTOCOL_ERROR', message: `expected RESULT_END, got ${f.name}` }));
+          else if (f.type === MSG.ERROR) reject(new MdError(f.json));
+          else reject(mdError('PROTOCOL_ERROR', `expected RESULT_END, got ${f.name}`));
         },
       });
       try {

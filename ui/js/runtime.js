@@ -15,7 +15,7 @@
 //               md_cache.main.<table>; NONE, TEXT: as SHOW without display.
 //   PARSE, DEPARSE, CATALOG: requests; WAIT: a detached action's promise.
 //
-// Errors: every failure is an Error with code (a wire name of
+// Errors: every failure is an MdError (errors.js) with code (a wire name of
 // shared/md_error.h), message and, when it points into the SQL, position:
 // an index into the script text.
 //
@@ -23,6 +23,7 @@
 // are given to the constructor: the page's session worker makes them in the
 // browser, build/slt-wasm in Node.
 
+import { MdError } from './errors.js';
 import { literal } from './localdb.js';
 import { columnsOf, plain } from './rows.js';
 
@@ -32,12 +33,7 @@ export const DISPLAY_ROWS = 100;
 /** Most Arrow bytes one bridge of dual execution may move (Runtime.bridgeCap). */
 export const DEFAULT_BRIDGE_CAP = 1 << 30;
 
-function fail(code, message, position) {
-  const e = new Error(message);
-  e.code = code;
-  if (position !== undefined) e.position = position;
-  return e;
-}
+const fail = (code, message, position) => new MdError({ code, message, position });
 
 export class Runtime extends EventTarget {
   #resultSeq = 0;

@@ -4,18 +4,9 @@
 // connection's state comes as 'status' events.
 //
 // Every failure is an Error with the stable code of shared/md_error.h
-// (SessionError), message and, when it points into the SQL, position.
+// (MdError, errors.js), message and, when it points into the SQL, position.
 
-/** A failure of the session: code is a wire name of shared/md_error.h. */
-export class SessionError extends Error {
-  constructor({ code = 'INTERNAL', message, position, type }) {
-    super(message);
-    this.name = 'SessionError';
-    this.code = code;
-    if (position !== undefined) this.position = position;
-    if (type !== undefined) this.type = type;
-  }
-}
+import { MdError, mdError } from './errors.js';
 
 export class Session extends EventTarget {
   #worker;
@@ -28,7 +19,7 @@ export class Session extends EventTarget {
     this.#worker = worker;
     worker.onmessage = ({ data: msg }) => this.#onMessage(msg);
     worker.onerror = (ev) => {
-      const e = new SessionError({ code: 'INTERNAL', message: `the session worker failed: ${ev.message}` });
+      const e = mdError('INTERNAL', `the session worker failed: ${ev.message}`);
       for (const p of this.#pending.values()) p.reject(e);
       this.#pending.clear();
     };
@@ -75,7 +66,7 @@ export class Session extends EventTarget {
     if (type === 'ok' || type === 'error') {
       this.#pending.delete(id);
       if (type === 'ok') p.resolve(data);
-      else p.reject(new SessionError(data));
+      else p.reject(new MdError(data));
       return;
     }
     const handler = { statement: 'onStatement', progress: 'onProgress', rows: 'onRows' }[type];

@@ -13,6 +13,7 @@
 
 import createEngine from '/engine.mjs';
 import { Engine } from './engine.js';
+import { mdError } from './errors.js';
 import { LocalDb } from './localdb.js';
 import { RemoteSession } from './remote.js';
 import { Runtime, DISPLAY_ROWS } from './runtime.js';
@@ -74,7 +75,7 @@ const handlers = {
 self.onmessage = async ({ data: { id, type, data } }) => {
   try {
     const handler = handlers[type];
-    if (!handler) throw Object.assign(new Error(`the session has no request ${type}`), { code: 'PROTOCOL_ERROR' });
+    if (!handler) throw mdError('PROTOCOL_ERROR', `the session has no request ${type}`);
     post({ id, type: 'ok', data: await handler(data ?? {}, id) });
   } catch (e) {
     post({ id, type: 'error', data: errorData(e) });

@@ -1,22 +1,12 @@
 // wire.js: the frame format of shared/protocol.h for JavaScript clients (the
-// page and the Node tests).  Message codes must match MD_MSG_LIST in
-// shared/protocol.h; tests/blackbox/protocol.test.mjs checks that they do.
+// page and the Node tests).  The message table comes from protocol.js, which
+// the build prints from shared/protocol.h (scripts/gen_protocol_js.c).
 
-export const HEADER_SIZE = 16;
-export const PROTOCOL_VERSION = 1;
+import { HEADER_SIZE, MESSAGES, MSG, PROTOCOL_VERSION } from './protocol.js';
 
-export const MSG = Object.freeze({
-  HELLO: 0x01, WELCOME: 0x02,
-  QUERY: 0x10, RESULT_SCHEMA: 0x11, RESULT_BATCH: 0x12, RESULT_END: 0x13,
-  PROGRESS: 0x14, ERROR: 0x15, CANCEL: 0x16,
-  CATALOG: 0x20, PARSE: 0x21, DEPARSE: 0x22, UPLOAD: 0x23,
-  PING: 0x30, PONG: 0x31, SESSION: 0x40,
-});
+export { HEADER_SIZE, MSG, PROTOCOL_VERSION };
 
-export const MSG_NAME = Object.freeze(Object.fromEntries(Object.entries(MSG).map(([k, v]) => [v, k])));
-
-const JSON_TYPES = new Set([MSG.HELLO, MSG.WELCOME, MSG.QUERY, MSG.RESULT_END, MSG.PROGRESS, MSG.ERROR,
-  MSG.CANCEL, MSG.CATALOG, MSG.PARSE, MSG.DEPARSE, MSG.SESSION]);
+export const MSG_NAME = Object.freeze(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.name])));
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -48,9 +38,15 @@ export function decodeFrame(bytes) {
   const len = dv.getUint32(12, true);
   if (len !== bytes.length - HEADER_SIZE) throw new Error('frame length does not match its message');
   const payload = bytes.subarray(HEADER_SIZE);
-  const json = JSON_TYPES.has(type) ? JSON.parse(utf8d.decode(payload)) : undefined;
+  const json = MESSAGES[type]?.payload === 'json' ? JSON.parse(utf8d.decode(payload)) : undefined;
   return { type, name: MSG_NAME[type] ?? `0x${type.toString(16)}`, id, payload, json };
 }
 
 /** The Arrow IPC end-of-stream marker. */
 export const ARROW_EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/** Does decoded frame `f` end the request it answers (shared/protocol.h's ends column)? */
+export function endsRequest(f) {
+  const ends = MESSAGES[f.type]?.ends;
+  return f.id !== 0 && (ends === 'yes' || (ends === 'if_final' && f.json?.final === true));
+}
