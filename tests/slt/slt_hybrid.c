@@ -437,9 +437,11 @@ static const char *const plan_only_options[] = {
 };
 
 /* The option the server's refusal of a SET names (malloc'd, lower case), or
- * NULL when `err` is another error. */
+ * NULL when `err` is another error.  duckdb-wasm, built without threads,
+ * refuses `threads` as the server does. */
 static char *locked_option(const char *err) {
     static const char intro[] = "does not let a session change \"";
+    if (R.wasm && err && strstr(err, "DuckDB was compiled without threads")) return md_strdup("threads");
     const char *p = err ? strstr(err, intro) : NULL;
     if (!p) return NULL;
     p += sizeof intro - 1;
@@ -463,9 +465,9 @@ static long runnable_from(const slt_file *f, size_t i) {
 static int skip_locked(const slt_file *f, size_t i, const char *name) {
     for (size_t k = 0; k < sizeof plan_only_options / sizeof *plan_only_options; k++) {
         if (strcmp(name, plan_only_options[k]) == 0) {
-            char *why = md_asprintf("SET %s, which a server session may not change (it chooses plans, not "
+            char *why = md_asprintf("SET %s, which a server session%s may not change (it chooses plans, not "
                                     "results: the file goes on without it)",
-                                    name);
+                                    name, R.wasm ? " or duckdb-wasm" : "");
             count_skip(why, 1);
             md_free(why);
             if (!R.plan_option) R.plan_option = md_strdup(name); /* EXPLAIN would show the plan it chose */

@@ -67,7 +67,7 @@ async function close() {
 async function lastResult(results) {
   const r = results.at(-1);
   if (!r) return new Uint8Array(0);
-  if (r.batches) return arrow.tableToIPC(new arrow.Table(r.batches), 'stream');
+  if (r.ipc) return r.ipc;
   if (r.cacheTable) {
     const { ipc } = await session.runtime.local.ipc(`SELECT * FROM ${r.cacheTable}`);
     await session.runtime.local.query(`DROP TABLE IF EXISTS ${r.cacheTable}`);
@@ -79,7 +79,7 @@ async function lastResult(results) {
 async function run({ sql, timeout_ms: timeoutMs = 120000 }) {
   const timer = setTimeout(() => session.runtime.cancel(), timeoutMs);
   try {
-    const out = await session.runtime.run(sql, { keepBatches: true });
+    const out = await session.runtime.run(sql, { keepIpc: true });
     const last = out.results.at(-1);
     return { header: { where: last?.site ?? '', rows: last?.rowCount ?? 0 }, ipc: await lastResult(out.results) };
   } finally {

@@ -17,6 +17,7 @@
 // position?, type?}, as the server's ERROR payload, so the page shows both alike.
 
 import { MdError, mdError } from './errors.js';
+import { ARROW_EOS } from './wire.js';
 
 export const CACHE_DB = 'md_cache';
 
@@ -85,6 +86,17 @@ function promised(fn) {
   } catch (e) {
     return Promise.reject(e);
   }
+}
+
+/** The byte arrays `parts` one after another. */
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -210,9 +222,10 @@ export class LocalDb {
    * Run one statement, streaming its result: onSchema(fields) once (before
    * the first batch; never for a result without batches), then
    * onBatch(recordBatch) per batch.  cancel() stops it (the promise then
-   * rejects with code CANCELLED).  Resolves to {rows}.
+   * rejects with code CANCELLED).  Resolves to {rows}, and with keepIpc to
+   * {rows, ipc}: the whole result as DuckDB's own Arrow IPC stream.
    */
-  async stream(sql, { onSchema, onBatch } = {}) {
+  async stream(sql, { onSchema, onBatch, keepIpc = false } = {}) {
     let cancelled = false;
     let settled = false;
     // duckdb-wasm cancels only a query that is already pending in its worker
@@ -225,8 +238,8 @@ export class LocalDb {
     const me = { cancel: () => { cancelled = true; tryCancel(); } };
     this.#pending = me;
     try {
-      const reader = await this.#conn.send(sql, true);
-      if (!reader) throw mdError('CANCELLED');
+      const kept = keepIpc ? [] : null;
+      const reader = await this.#lib.RecordBatchReader.from(this.#messages(sql, kept));
       let rows = 0;
       let schemaSent = false;
       if (reader.schema) {
@@ -243,7 +256,7 @@ export class LocalDb {
         onBatch?.(batch);
       }
       if (cancelled) throw mdError('CANCELLED');
-      return { rows };
+      return kept ? { rows, ipc: concat([...kept, ARROW_EOS]) } : { rows };
     } catch (e) {
       const err = localError(e);
       if (!cancelled) throw err;
@@ -262,6 +275,28 @@ export class LocalDb {
     } finally {
       settled = true;
       if (this.#pending === me) this.#pending = null;
+    }
+  }
+
+  /**
+   * The result of `sql` as duckdb-wasm hands it over: its IPC messages (the
+   * schema, then one record batch each), each also pushed onto `keep` when
+   * given.  (AsyncDuckDBConnection.send does the same, but gives only the
+   * decoded batches.)
+   */
+  async* #messages(sql, keep) {
+    const db = this.#db;
+    const conn = this.#conn._conn; // duckdb-wasm's connection id
+    let header = await db.startPendingQuery(conn, sql, true);
+    while (header == null) header = await db.pollPendingQuery(conn);
+    keep?.push(header);
+    yield header;
+    for (;;) {
+      const message = await db.fetchQueryResults(conn);
+      if (message == null) continue; // not ready yet
+      if (message.length === 0) return;
+      keep?.push(message);
+      yield message;
     }
   }
 

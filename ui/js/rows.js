@@ -14,6 +14,27 @@ export function plain(v) {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
 }
 
+/**
+ * Row i of an Arrow record batch as plain data (see plain).  A value Arrow
+ * JS cannot convert (a timestamp of ±infinity: its milliseconds lie beyond
+ * 2^53) becomes a note saying so, not the failure of the whole result.
+ */
+export function rowOf(batch, i) {
+  try {
+    return plain(batch.get(i));
+  } catch {
+    const row = {};
+    batch.schema.fields.forEach((f, c) => {
+      try {
+        row[f.name] = plain(batch.getChildAt(c).get(i));
+      } catch (e) {
+        row[f.name] = `(cannot show: ${e.message})`;
+      }
+    });
+    return row;
+  }
+}
+
 /** The fields of an Arrow schema as {name, type[, scale]} for display. */
 export const columnsOf = (fields) => fields.map((f) => {
   const c = { name: f.name, type: String(f.type) };

@@ -25,7 +25,7 @@
 
 import { MdError } from './errors.js';
 import { literal } from './localdb.js';
-import { columnsOf, plain } from './rows.js';
+import { columnsOf, rowOf } from './rows.js';
 
 /** Rows kept for display per result. */
 export const DISPLAY_ROWS = 100;
@@ -85,10 +85,10 @@ export class Runtime extends EventTarget {
    * columns: [{name, type}], rows: first DISPLAY_ROWS as objects, rowCount,
    * ms, bytes (received from the server), cacheTable, hybrid?, notice?}.
    * handlers: onStatement({index, route}), onProgress({percent}), onRows(partial
-   * result with the first rows, as soon as they are cached); keepBatches: a
-   * local result also keeps all its Arrow batches (result.batches), for a
-   * caller that needs every row (build/slt-wasm; a remote one is whole in
-   * its cache table).
+   * result with the first rows, as soon as they are cached); keepIpc: a
+   * local result also keeps all its rows as DuckDB's Arrow IPC bytes
+   * (result.ipc), for a caller that needs every row (build/slt-wasm; a
+   * remote one is whole in its cache table).
    */
   async run(sql, handlers = {}) {
     if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
@@ -181,19 +181,18 @@ export class Runtime extends EventTarget {
       return { event: { rows: table.numRows }, text: a.sink === 'text' && row ? String(row[1] ?? '') : '' };
     }
     const rows = [];
-    const batches = handlers.keepBatches ? [] : null;
     let columns = [];
     this.#running = { cancel: () => this.local.cancel() };
-    const { rows: rowCount } = await this.local.stream(a.sql, {
+    const { rows: rowCount, ipc } = await this.local.stream(a.sql, {
+      keepIpc: handlers.keepIpc,
       onSchema: (fields) => { columns = columnsOf(fields); },
       onBatch: (batch) => {
-        batches?.push(batch);
-        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(plain(batch.get(i)));
+        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(rowOf(batch, i));
       },
     });
     results.push({
       statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null,
-      ...(batches ? { batches } : {}),
+      ...(ipc ? { ipc } : {}),
     });
     return { event: { rows: rowCount } };
   }
@@ -266,7 +265,9 @@ export class Runtime extends EventTarget {
 
   async #preview(cacheTable) {
     const t = await this.local.query(`SELECT * FROM ${cacheTable} LIMIT ${DISPLAY_ROWS}`);
-    return { columns: columnsOf(t.schema.fields), rows: t.toArray().map(plain) };
+    const rows = [];
+    for (const batch of t.batches) for (let i = 0; i < batch.numRows; i++) rows.push(rowOf(batch, i));
+    return { columns: columnsOf(t.schema.fields), rows };
   }
 
   /** Register a dropped or picked File in duckdb-wasm; returns the SQL to read it. */
