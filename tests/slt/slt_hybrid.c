@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -952,6 +953,7 @@ static int start_server(char **url, char **token) {
     if (pipe(p) != 0) return -1;
     server_pid = fork();
     if (server_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* the runner killed: its server stops too */
         dup2(p[1], 1);
         close(p[0]);
         execl(exe, exe, "serve", "--port", "0", "--data-dir", data_dir, (char *)NULL);

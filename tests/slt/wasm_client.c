@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ int slt_wasm_start(const char *host_script, slt_wasm **out, char **out_err) {
         return -1;
     }
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* the runner killed: its host ends too */
         dup2(in[0], 0);
         dup2(outp[1], 1);
         close(in[1]);
