@@ -13,16 +13,16 @@ CIVETWEB_CFLAGS = $(OPT) -g -Wno-deprecated-declarations -DNDEBUG -DUSE_WEBSOCKE
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
-           -D_GNU_SOURCE -Ishared -Iserver -isystem $(CIVETWEB)/include -isystem $(DUCKDB) -MMD -MP
+           -D_GNU_SOURCE -I. -isystem $(CIVETWEB)/include -isystem $(DUCKDB) -MMD -MP
 LIBS    := -L$(DUCKDB) -lduckdb -lcjson -lsqlite3 -lmbedcrypto -lssl -lcrypto -lreadline -lpthread -ldl -lm
 RPATH   := -Wl,-rpath,'$$ORIGIN/build/duckdb'
 
 # One object list per binary.
 SHARED_SRC := $(sort $(wildcard shared/*.c))
-SERVER_SRC := $(sort $(wildcard server/*.c server/storage/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c server/*/*.c))
 MAIN_SRC   := server/main.c
 # The browser engine's router and splitter, built natively too: dual
-# execution from the terminal and the sqllogictest runner (server/dual.c).
+# execution from the terminal and the sqllogictest runner (server/client/dual.c).
 ENGINE_SRC := wasm/catalog.c wasm/router.c wasm/splitter.c wasm/json_exact.c wasm/driver.c
 LIB_SRC    := $(SHARED_SRC) $(ENGINE_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
 
@@ -45,10 +45,10 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 # Test programs link shared/ plus the server modules they name here, so a
 # test of shared/ code never depends on the rest of the server.
 test_token_OBJS := server/token.c server/meta.c
-test_result_format_OBJS := server/result_format.c
+test_result_format_OBJS := server/client/result_format.c
 test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 test_db_statements_OBJS := server/storage/db_statements.c
-test_path_guard_OBJS := server/path_guard.c
+test_path_guard_OBJS := server/duckling/path_guard.c
 test_admission_OBJS := server/admission.c
 test_cgroup_OBJS := server/cgroup.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
@@ -134,11 +134,11 @@ endif
 
 # A test build whose ducklings skip DuckDB's own sandbox (allowed_directories,
 # external access off), so that a test sees the kernel's confinement alone
-# (server/confine.h, tests/blackbox/hardening.test.mjs).  Never installed.
-build/nosandbox/duckling.o: server/duckling.c | $(DUCKDB)/duckdb.h $(CIVETWEB)/src/civetweb.c
+# (server/duckling/confine.h, tests/blackbox/hardening.test.mjs).  Never installed.
+build/nosandbox/duckling.o: server/duckling/duckling.c | $(DUCKDB)/duckdb.h $(CIVETWEB)/src/civetweb.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DMD_TEST_WITHOUT_DUCKDB_SANDBOX -c $< -o $@
-build/nosandbox/mdserver: $(MAIN_OBJ) build/nosandbox/duckling.o $(filter-out $(OBJ)/server/duckling.o,$(LIB_OBJ))
+build/nosandbox/mdserver: $(MAIN_OBJ) build/nosandbox/duckling.o $(filter-out $(OBJ)/server/duckling/duckling.o,$(LIB_OBJ))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -Wl,-rpath,'$$ORIGIN/../duckdb'
 
 TESTDIR := build/tests

@@ -1,6 +1,6 @@
 /*
  * hybrid.c: `mdbench hybrid`: the dual-execution benchmarks, run through the
- * native dual engine (server/dual.c: the same router and splitter the page
+ * native dual engine (server/client/dual.c: the same router and splitter the page
  * runs) with an in-memory DuckDB as the local side and the server's `facts`
  * table (10M rows, made by `mdbench setup`) as the remote one.
  *
@@ -27,14 +27,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "duckdb.h"
-#include "dual.h"
-#include "md_alloc.h"
-#include "md_error.h"
-#include "rclient.h"
+#include <duckdb.h>
 #include "report.h"
-#include "splitter.h"
+#include "server/client/dual.h"
+#include "server/client/rclient.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 #include "stats.h"
+#include "wasm/splitter.h"
 
 #define JOIN_SQL                                                                                      \
     "SELECT d.name, f.id, f.v FROM facts f JOIN %s d ON f.k = d.k WHERE d.grp = 3"
@@ -57,7 +57,7 @@ static int count_batch(void *ctx, const struct ArrowSchema *schema, struct Arrow
 /* One run of `sql` through the dual engine: ms, rows, stats. */
 static int run_dual(md_dual *d, const char *sql, double *ms, int64_t *rows, md_dual_stats *st, char **err) {
     counted c = {0};
-    md_dual_hooks hooks = {count_batch, NULL, &c};
+    md_dual_hooks hooks = {.on_batch = count_batch, .ctx = &c};
     double t0 = now_ms();
     int rc = md_dual_run(d, sql, &hooks, st, err);
     *ms = now_ms() - t0;
@@ -67,7 +67,7 @@ static int run_dual(md_dual *d, const char *sql, double *ms, int64_t *rows, md_d
 
 static int run_remote(md_rclient *r, const char *sql, double *ms, int64_t *rows, uint64_t *bytes, char **err) {
     counted c = {0};
-    md_rclient_hooks hooks = {count_batch, NULL, &c};
+    md_rclient_hooks hooks = {.on_batch = count_batch, .ctx = &c};
     md_rclient_stats st;
     double t0 = now_ms();
     int rc = md_rclient_query(r, sql, &hooks, &st, err);

@@ -23,8 +23,8 @@
  * the same warm-up, and are summarised by the median of the same number of
  * runs.  DuckDB in-process gets the duckling's thread count and memory limit.
  */
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -37,11 +37,11 @@
 #include <string.h>
 
 #include "hybrid.h"
-#include "md_alloc.h"
-#include "md_error.h"
-#include "rclient.h"
 #include "report.h"
 #include "rowsum.h"
+#include "server/client/rclient.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 #include "stats.h"
 #include "storage.h"
 
@@ -317,8 +317,9 @@ typedef struct progress_ctx {
     double last_note_s;
 } progress_ctx;
 
-static void on_progress(void *ctx, double percent) {
+static void on_progress(void *ctx, const md_rclient_progress *progress) {
     progress_ctx *p = ctx;
+    double percent = progress->percent;
     double el = bench_elapsed_s(p->t0);
     if (el - p->last_note_s < 2.0) return;
     p->last_note_s = el;
@@ -327,7 +328,7 @@ static void on_progress(void *ctx, double percent) {
 
 static int remote_exec(md_rclient *r, const char *label, const char *sql, char **out_err) {
     progress_ctx p = {label, bench_now_ns(), 0};
-    md_rclient_hooks hooks = {NULL, on_progress, &p};
+    md_rclient_hooks hooks = {.on_progress = on_progress, .ctx = &p};
     md_rclient_stats st;
     int rc = md_rclient_query(r, sql, &hooks, &st, out_err);
     if (rc == MD_OK) bench_say("%s: done in %.1f s", label, bench_elapsed_s(p.t0));
@@ -530,7 +531,7 @@ static int cmd_transfer(const opts *o) {
     /* Warm-up, also the check that both systems hold the same rows. */
     bench_say("warm-up and row check (checksums of every value, untimed)");
     bench_rowsum s_ours = {0}, s_sel = {0}, s_copy = {0};
-    md_rclient_hooks hooks = {rowsum_hook, NULL, &s_ours};
+    md_rclient_hooks hooks = {.on_batch = rowsum_hook, .ctx = &s_ours};
     md_rclient_stats st;
     uint64_t copy_bytes = 0;
     if (md_rclient_query(r, XFER_SELECT, &hooks, &st, &err) != MD_OK) goto fail;

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arrow_abi.h"
+#include "shared/arrow_abi.h"
 
 typedef struct bench_rowsum {
     int64_t rows;

@@ -40,16 +40,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "duckdb.h"
-#include "md_alloc.h"
-#include "md_error.h"
-#include "rclient.h"
+#include <duckdb.h>
 #include "report.h"
+#include "server/client/rclient.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
+#include "server/storage/snapshot.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 #include "stats.h"
-#include "storage/dbmeta.h"
-#include "storage/manifest.h"
-#include "storage/objstore.h"
-#include "storage/snapshot.h"
 
 #define HISTORY_COMMITS 100
 #define BACK 100 /* time travel: this many commits back */

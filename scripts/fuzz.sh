@@ -19,7 +19,7 @@ for src in tests/fuzz/fuzz_*.c; do
     extra=$(sed -n 's/^ \* fuzz-sources: //p' "$src")
     libs=$(sed -n 's/^ \* fuzz-libs: //p' "$src")
     # shellcheck disable=SC2086
-    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishared -Iserver -Iwasm -isystem build/duckdb \
+    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -isystem build/duckdb \
         "$src" shared/*.c tests/support/*.c $extra -lcjson $libs -o "$out/bin/$name"
     corpus="$out/$name/corpus"
     mkdir -p "$corpus"

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "md_alloc.h"
+#include "shared/md_alloc.h"
 
 #define KEY_LEN INET6_ADDRSTRLEN
 

@@ -27,9 +27,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
 #include "session.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 #define HTTP_HEADROOM_THREADS 16
 /* Headers of a request, and each network write, must make progress within this. */

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client.h"
-#include "duckling.h"
 #include "serve.h"
-#include "storage/storage_cmd.h"
+#include "server/client/client.h"
+#include "server/duckling/duckling.h"
+#include "server/storage/storage_cmd.h"
 #include "token_cmd.h"
 #include "version.h"
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 struct md_meta {
     sqlite3 *db;

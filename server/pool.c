@@ -41,13 +41,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "duckling.h"
-#include "frame_io.h"
-#include "md_alloc.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "storage/store_service.h"
-#include "storage/store_wire.h"
+#include "server/duckling/duckling.h"
+#include "server/storage/store_service.h"
+#include "server/storage/store_wire.h"
+#include "shared/frame_io.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
 
 #define START_TIMEOUT_MS 120000
 #define STOP_GRACE_MS 10000

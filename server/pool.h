@@ -17,8 +17,8 @@
 
 #include "cgroup.h"
 #include "meta.h"
-#include "storage/dbmeta.h"
-#include "storage/objstore.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_pool md_pool;
 
@@ -37,7 +37,7 @@ typedef struct md_pool_config {
     md_dbmeta *meta;           /* only through its storage link (storage/store_service.h) */
     md_meta *users;            /* borrowed: the users' ids, for their ducklings' uids */
     long uid_base;             /* a server running as root runs user u's duckling as uid
-                                * uid_base + u's id, owner of u's files (server/confine.h) */
+                                * uid_base + u's id, owner of u's files (server/duckling/confine.h) */
     md_cgroup *cgroup;         /* borrowed; NULL: no kernel limits (cgroup.h) */
 } md_pool_config;
 

@@ -19,14 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "confine.h"
 #include "http.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "protocol.h"
 #include "server.h"
-#include "storage/gc.h"
+#include "server/duckling/confine.h"
+#include "server/storage/gc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/protocol.h"
 #include "token.h"
 #include "version.h"
 

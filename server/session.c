@@ -53,13 +53,13 @@
 #include <unistd.h>
 
 #include "admission.h"
-#include "frame_io.h"
-#include "json_guard.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "protocol.h"
+#include "shared/frame_io.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
+#include "shared/protocol.h"
 #include "token.h"
 #include "version.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "md_error.h"
+#include "shared/md_error.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
 #include "meta.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 #include "token.h"
 
 static void usage(FILE *f) {

@@ -3,6 +3,6 @@
  */
 #include "version.h"
 
-#include "duckdb.h"
+#include <duckdb.h>
 
 const char *md_duckdb_version(void) { return duckdb_library_version(); }

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 struct md_catalog {
     md_cat_db *dbs;

@@ -29,10 +29,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
 #include "router.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 #include "splitter.h"
 
 #define DEFAULT_CAP (1ull << 30)

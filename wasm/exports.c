@@ -31,10 +31,10 @@
 
 #include "catalog.h"
 #include "driver.h"
-#include "md_alloc.h"
-#include "md_error.h"
 #include "router.h"
-#include "sql_lexer.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/sql_lexer.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 typedef struct rd {
     const char *s;

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "session_option.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/session_option.h"
 
 struct md_router {
     md_catalog *cat;

@@ -144,7 +144,7 @@
 #include <stddef.h>
 
 #include "catalog.h"
-#include "sql_classify.h"
+#include "shared/sql_classify.h"
 
 /*   ROUTE(name,  wire name) */
 #define MD_ROUTES(ROUTE)      \

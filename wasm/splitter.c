@@ -30,10 +30,10 @@
 #include <strings.h>
 
 #include "json_exact.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "sql_classify.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/sql_classify.h"
 
 /* Bits of a subtree's site set. */
 enum {

@@ -76,7 +76,7 @@
 
 #include "catalog.h"
 #include "router.h"
-#include "sql_lexer.h"
+#include "shared/sql_lexer.h"
 
 #define MD_SPLIT_FALLBACK 1u    /* move every remote relation whole, run the rest locally */
 #define MD_SPLIT_LOCAL_CACHE 2u /* bridges into the browser are tables of md_cache.main (the page's

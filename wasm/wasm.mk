@@ -12,7 +12,7 @@
 # functions: WASM_EXPORTS, every MD_EXPORT of wasm/exports.c (read from it).
 #
 # Native unit tests of the engine (tests/unit/test_router.c ...) link the
-# wasm/ objects named by their test_X_OBJS below; CFLAGS gets -Iwasm for them.
+# wasm/ objects named by their test_X_OBJS below.
 
 WASM_OUT     := build/ui
 WASM_MJS     := $(WASM_OUT)/engine.mjs
@@ -32,7 +32,7 @@ wasm__space := $(wasm__empty) $(wasm__empty)
 
 EMCC      ?= emcc
 EMCFLAGS  := -O2 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
-             -D_GNU_SOURCE -Ishared -Iwasm -I$(WASM_INC)
+             -D_GNU_SOURCE -I. -I$(WASM_INC)
 EMLDFLAGS := -sEXPORT_ES6=1 -sMODULARIZE=1 -sEXPORT_NAME=createEngine -sENVIRONMENT=web,worker \
              -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 \
              -sEXPORTED_FUNCTIONS=$(subst $(wasm__space),$(wasm__comma),$(strip $(WASM_EXPORTS:%=_%)))
@@ -73,8 +73,7 @@ $(WASM_MJS): $(WASM_C) $(WASM_H) $(CJSON_SRC)/cJSON.c $(WASM_INC)/cjson/cJSON.h 
 	$(EMENV) $(EMCC) $(EMCFLAGS) $(WASM_C) $(CJSON_SRC)/cJSON.c $(EMLDFLAGS) -o $@
 
 # Native test builds of the engine's modules.
-CFLAGS += -Iwasm
 test_catalog_OBJS := wasm/catalog.c
 test_router_OBJS  := wasm/router.c wasm/catalog.c
 test_splitter_OBJS := wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c
-test_driver_OBJS := wasm/driver.c wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c server/ast_json.c
+test_driver_OBJS := wasm/driver.c wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c server/duckdb/ast_json.c

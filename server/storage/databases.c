@@ -10,7 +10,7 @@
  * DETACH (DuckDB closes the file), capture what closing wrote, give the
  * lease up.
  */
-#include "storage/databases.h"
+#include "server/storage/databases.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,12 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "storage/snapshot.h"
-#include "storage/writer.h"
+#include "server/storage/snapshot.h"
+#include "server/storage/writer.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
 
 #define RENEW_EVERY_S 20
 #define CACHE_FILES 8

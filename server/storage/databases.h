@@ -36,9 +36,9 @@
 
 #include <stdint.h>
 
-#include "duckdb.h"
-#include "storage/dbmeta.h"
-#include "storage/snapcache.h"
+#include <duckdb.h>
+#include "server/storage/dbmeta.h"
+#include "server/storage/snapcache.h"
 
 typedef struct md_databases md_databases;
 

@@ -4,7 +4,7 @@
  * form is one function that reads its words in order and reports the first
  * one that does not fit, with its position.
  */
-#include "storage/db_statements.h"
+#include "server/storage/db_statements.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "session_option.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/session_option.h"
 
 typedef struct cursor {
     const char *sql;

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sql_lexer.h"
+#include "shared/sql_lexer.h"
 
 /*   STMT(kind,           verb for messages) */
 #define MD_DBSTMT_KINDS(STMT)                         \

@@ -3,16 +3,16 @@
  * (dbcommands.h).  Each statement is one function; answers are built as
  * SELECTs of typed literals, so DuckDB gives them their schema.
  */
-#include "storage/dbcommands.h"
+#include "server/storage/dbcommands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 /* ---- answers ------------------------------------------------------------------ */
 

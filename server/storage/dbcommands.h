@@ -19,9 +19,9 @@
 #ifndef MD_DBCOMMANDS_H
 #define MD_DBCOMMANDS_H
 
-#include "duckdb.h"
-#include "storage/databases.h"
-#include "storage/db_statements.h"
+#include <duckdb.h>
+#include "server/storage/databases.h"
+#include "server/storage/db_statements.h"
 
 /*
  * Carry out `st` for a session on connection c.  MD_OK with *out_answer

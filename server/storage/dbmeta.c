@@ -6,7 +6,7 @@
  * that snapshots taken in the same millisecond keep their order; lease
  * expiry is a number (ms since the epoch).
  */
-#include "storage/dbmeta.h"
+#include "server/storage/dbmeta.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -15,8 +15,8 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 /* The sqlite backend of md_dbmeta. */
 typedef struct sq_meta {

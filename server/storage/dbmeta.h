@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#include "storage/objstore.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_dbmeta md_dbmeta;
 typedef struct md_db_row md_db_row;

@@ -6,7 +6,7 @@
  * up in that list after the real call succeeded; the list is short (the
  * databases one duckling writes), so a linear scan is enough.
  */
-#include "storage/dirty.h"
+#include "server/storage/dirty.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,9 +17,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/manifest.h"
+#include "server/storage/manifest.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 struct md_dirty {
     dev_t dev;

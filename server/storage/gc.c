@@ -1,7 +1,7 @@
 /*
  * gc.c: garbage-collection passes and the server's gc thread (gc.h).
  */
-#include "storage/gc.h"
+#include "server/storage/gc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "storage/dbmeta.h"
-#include "storage/objstore.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/objstore.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
 
 typedef struct roots {
     md_hash *h;

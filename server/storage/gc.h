@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "storage/snapshot.h"
+#include "server/storage/snapshot.h"
 
 typedef struct md_gc_stats {
     int64_t snapshots_expired;

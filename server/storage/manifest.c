@@ -2,12 +2,12 @@
  * manifest.c: encoding, decoding and diff of snapshot manifests (the format
  * is the table in manifest.h).
  */
-#include "storage/manifest.h"
+#include "server/storage/manifest.h"
 
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 static const uint8_t MAGIC[8] = {'M', 'D', 'S', 'N', 'A', 'P', 0, MD_MANIFEST_VERSION};
 

@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/objstore.h"
+#include "server/storage/objstore.h"
 
 #define MD_MANIFEST_HEADER_SIZE 12288u
 #define MD_MANIFEST_BLOCK_SIZE 262144u

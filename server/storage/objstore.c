@@ -2,7 +2,7 @@
  * objstore.c: SHA-256 names and the directory backend of the object store
  * (the layout and the put protocol are in objstore.h).
  */
-#include "storage/objstore.h"
+#include "server/storage/objstore.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 void md_hash_of(const void *data, size_t len, md_hash *out) {
     mbedtls_sha256_ret(data, len, out->b, 0);

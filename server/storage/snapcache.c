@@ -3,7 +3,7 @@
  * caller at a time per handle (the duckling's database registry holds its
  * lock around every call).  Several processes may share the directory.
  */
-#include "storage/snapcache.h"
+#include "server/storage/snapcache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/snapshot.h"
+#include "server/storage/snapshot.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 #define SUFFIX ".duckdb"
 

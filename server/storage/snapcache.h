@@ -24,8 +24,8 @@
 
 #include <stdint.h>
 
-#include "storage/manifest.h"
-#include "storage/objstore.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_snapcache md_snapcache;
 

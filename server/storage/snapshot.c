@@ -6,7 +6,7 @@
  * keeps the referenced names in an open-addressing hash set (the names are
  * SHA-256 values, so their first bytes are already a good hash).
  */
-#include "storage/snapshot.h"
+#include "server/storage/snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 static int read_full(int fd, void *buf, size_t len, uint64_t off) {
     uint8_t *p = buf;

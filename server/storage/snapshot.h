@@ -29,8 +29,8 @@
 
 #include <stdint.h>
 
-#include "storage/manifest.h"
-#include "storage/objstore.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_capture_stats {
     uint32_t blocks_read;    /* entries read from the file */

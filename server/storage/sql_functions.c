@@ -4,15 +4,15 @@
  * metadata store (a database has at most thousands of snapshots within its
  * retention), the scan hands them out STANDARD_VECTOR_SIZE at a time.
  */
-#include "storage/sql_functions.h"
+#include "server/storage/sql_functions.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
+#include "server/storage/dbmeta.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 struct md_sql_functions {
     md_dbmeta *meta; /* borrowed */

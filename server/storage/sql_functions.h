@@ -12,8 +12,8 @@
 #ifndef MD_SQL_FUNCTIONS_H
 #define MD_SQL_FUNCTIONS_H
 
-#include "duckdb.h"
-#include "storage/dbmeta.h"
+#include <duckdb.h>
+#include "server/storage/dbmeta.h"
 
 typedef struct md_sql_functions md_sql_functions;
 

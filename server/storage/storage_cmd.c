@@ -12,19 +12,19 @@
  *         --min-age (default 3600 s, so captures in flight are safe while a
  *         server runs).  --dry-run reports what it would free.
  */
-#include "storage/storage_cmd.h"
+#include "server/storage/storage_cmd.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
-#include "storage/gc.h"
-#include "storage/objstore.h"
-#include "storage/snapshot.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/gc.h"
+#include "server/storage/objstore.h"
+#include "server/storage/snapshot.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 typedef struct opened {
     md_objstore *store;

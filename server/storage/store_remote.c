@@ -7,15 +7,15 @@
  * after the whole response arrived.  The two handles share one link, which
  * is freed (and its fd closed) when the second handle closes.
  */
-#include "storage/store_remote.h"
+#include "server/storage/store_remote.h"
 
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/store_wire.h"
+#include "server/storage/store_wire.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 typedef struct store_link {
     int fd;

@@ -13,8 +13,8 @@
 #ifndef MD_STORE_REMOTE_H
 #define MD_STORE_REMOTE_H
 
-#include "storage/dbmeta.h"
-#include "storage/objstore.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/objstore.h"
 
 /*
  * Both handles over the link on `fd` (takes ownership of fd: it is closed

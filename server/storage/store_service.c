@@ -11,7 +11,7 @@
  * Format 1 blocks carry no owner: a format 1 manifest read by its owner
  * grants the blocks it lists to this duckling ("granted", a sorted array).
  */
-#include "storage/store_service.h"
+#include "server/storage/store_service.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,10 +19,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/manifest.h"
-#include "storage/store_wire.h"
+#include "server/storage/manifest.h"
+#include "server/storage/store_wire.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 struct md_store_service {
     int fd;

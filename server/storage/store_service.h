@@ -18,8 +18,8 @@
 #ifndef MD_STORE_SERVICE_H
 #define MD_STORE_SERVICE_H
 
-#include "storage/dbmeta.h"
-#include "storage/objstore.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_store_service md_store_service;
 

@@ -2,13 +2,13 @@
  * store_wire.c: fields and messages of the storage link (the byte tables are
  * in store_wire.h).
  */
-#include "storage/store_wire.h"
+#include "server/storage/store_wire.h"
 
 #include <string.h>
 
-#include "frame_io.h"
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/frame_io.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 #define NULL_STRING 0xFFFFFFFFu
 

@@ -34,8 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "md_buf.h"
-#include "storage/dbmeta.h"
+#include "server/storage/dbmeta.h"
+#include "shared/md_buf.h"
 
 /* The largest body either side accepts: a block, or the manifest of a
  * database of 2 TB (8M entries of 32 bytes). */

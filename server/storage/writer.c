@@ -4,7 +4,7 @@
  * only the blocks the dirty tracker saw written.  Commits are serialized by
  * one mutex (sessions of one duckling share the writer).
  */
-#include "storage/writer.h"
+#include "server/storage/writer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,14 +16,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
-#include "storage/dirty.h"
-#include "storage/manifest.h"
-#include "storage/objstore.h"
-#include "storage/snapshot.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/dirty.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
+#include "server/storage/snapshot.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 #define LEASE_TTL_MS 60000
 #define LEASE_WAIT_MS 15000

@@ -30,9 +30,9 @@
 
 #include <stdint.h>
 
-#include "duckdb.h"
-#include "storage/dbmeta.h"
-#include "storage/objstore.h"
+#include <duckdb.h>
+#include "server/storage/dbmeta.h"
+#include "server/storage/objstore.h"
 
 typedef struct md_dbwriter md_dbwriter;
 

@@ -1,4 +1,4 @@
-// Black-box tests of PARSE and DEPARSE (server/ast_json.c): DuckDB's parse
+// Black-box tests of PARSE and DEPARSE (server/duckdb/ast_json.c): DuckDB's parse
 // tree of a SELECT as JSON, and a (rewritten) tree printed back to SQL that
 // DuckDB runs; errors with their codes and positions; the session keeps
 // working after each.

@@ -44,3 +44,31 @@ test('.gitignore keeps build outputs and downloads out of git', () => {
     'mdserver-data/meta.sqlite3'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.stdout.trim().split('\n').length, 4, r.stdout);
 });
+
+test('includes show the layers: scripts/check-includes.sh passes on the tree and names each include that breaks one', () => {
+  const ok = spawnSync(join(ROOT, 'scripts/check-includes.sh'), [ROOT], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const dir = mkdtempSync(join(tmpdir(), 'includes-'));
+  try {
+    for (const d of ['shared', 'wasm', 'server/client', 'server/duckling']) spawnSync('mkdir', ['-p', join(dir, d)]);
+    const put = (f, text) => writeFileSync(join(dir, f), text);
+    put('shared/md_error.h', '');
+    put('wasm/driver.h', '#include "shared/md_error.h"\n');           // allowed
+    put('server/pool.h', '#include "wasm/driver.h"\n');               // allowed
+    put('server/client/dual.h', '');
+    put('shared/frame_io.c', '#include "md_error.h"\n#include "server/pool.h"\n');   // shared/ -> server/
+    put('wasm/router.c', '#include "driver.h"\n#include "catalog.h"\n');           // a bare name not beside it
+    put('server/duckling/duckling.c', '#include "server/client/dual.h"\n#include "server/nope.h"\n');
+    const r = spawnSync(join(ROOT, 'scripts/check-includes.sh'), [dir], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    const lines = r.stdout.trim().split('\n').sort();
+    assert.deepEqual(lines.map((l) => l.split(':').slice(0, 2).join(':')), [
+      'server/duckling/duckling.c:1', 'server/duckling/duckling.c:2', 'shared/frame_io.c:2', 'wasm/router.c:2',
+    ]);
+    assert.match(r.stdout, /shared\/ may not include "server\/pool.h"/);
+    assert.match(r.stdout, /"catalog.h" is not in wasm\//);
+    assert.match(r.stdout, /"server\/nope.h" does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

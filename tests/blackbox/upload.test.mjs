@@ -1,4 +1,4 @@
-// Black-box tests of UPLOAD (server/upload.c): an Arrow IPC stream, cut
+// Black-box tests of UPLOAD (server/duckdb/upload.c): an Arrow IPC stream, cut
 // into frames at arbitrary bytes, becomes a temp table of the session;
 // malformed uploads get one ERROR and leave nothing behind; the session
 // keeps working; a bridge's upload can ask for no catalog push, and one the

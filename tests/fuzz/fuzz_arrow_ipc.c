@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow_abi.h"
-#include "arrow_ipc.h"
-#include "../support/arrow_equal.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/arrow_abi.h"
+#include "shared/arrow_ipc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "tests/support/arrow_equal.h"
 
 /* Element i of a equals element j of b (schema s); reads every byte involved. */
 static int elem_equal(const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,

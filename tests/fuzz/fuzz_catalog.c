@@ -12,9 +12,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "catalog.h"
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "wasm/catalog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     md_catalog *cat = md_catalog_create("memory", "my_db");

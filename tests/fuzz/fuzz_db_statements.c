@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_error.h"
-#include "storage/db_statements.h"
+#include "server/storage/db_statements.h"
+#include "shared/md_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     md_dbscript *scr = NULL;

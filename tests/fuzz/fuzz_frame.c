@@ -4,21 +4,21 @@
  * header codec (shared/protocol.c) exactly as a WebSocket message would be
  * checked, parse JSON payloads of control messages through the depth guard
  * (shared/json_guard.c, as session.c and the duckling do), and decode
- * UPLOAD payloads (server/upload_wire.c).
+ * UPLOAD payloads (server/duckling/upload_wire.c).
  * Invariants checked: a decoded header never claims more bytes than the
  * limit or than the input holds once the length check passed; an UPLOAD's
  * Arrow bytes lie inside its payload.
- * fuzz-sources: server/upload_wire.c
+ * fuzz-sources: server/duckling/upload_wire.c
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_guard.h"
-#include "md_error.h"
-#include "protocol.h"
-#include "upload_wire.h"
+#include "server/duckling/upload_wire.h"
+#include "shared/json_guard.h"
+#include "shared/md_error.h"
+#include "shared/protocol.h"
 
 #define LIMIT 4096u
 

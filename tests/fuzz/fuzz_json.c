@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "json_guard.h"
-#include "md_alloc.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
 
 #define BOUND 8
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/manifest.h"
+#include "server/storage/manifest.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     md_manifest *m = NULL;

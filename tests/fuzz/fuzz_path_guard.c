@@ -1,17 +1,17 @@
 /*
  * fuzz_path_guard.c: libFuzzer target for the guard that keeps user SQL away
- * from the server's database files (server/path_guard.c).
+ * from the server's database files (server/duckling/path_guard.c).
  * Invariants checked: a resolved path is absolute and has no '.', '..' or
  * empty component; a refusal's position lies inside the text.
- * fuzz-sources: server/path_guard.c
+ * fuzz-sources: server/duckling/path_guard.c
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "path_guard.h"
+#include "server/duckling/path_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 #define CWD "/nonexistent-md-fuzz/users/u"
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "session_option.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/session_option.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *sql = (const char *)data;

@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "sql_classify.h"
-#include "sql_lexer.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/sql_classify.h"
+#include "shared/sql_lexer.h"
 
 #define CHECK(c) \
     do {         \

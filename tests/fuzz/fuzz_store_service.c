@@ -15,14 +15,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
-#include "storage/manifest.h"
-#include "storage/objstore.h"
-#include "storage/store_service.h"
-#include "storage/store_wire.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
+#include "server/storage/store_service.h"
+#include "server/storage/store_wire.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 static const char BOB_SECRET[] = "bob's secret block: 0xB0B5EC12E7";
 static int link_fd = -1;

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
 
 typedef struct lines {
     char **v;

@@ -10,14 +10,14 @@
  * with a fresh data directory and stops it at the end.  Each file gets a
  * fresh local DuckDB and a fresh server database (CREATE DATABASE, USE,
  * then DROP).  Remote results come back as Arrow and are read into a
- * scratch native DuckDB (server/upload.c's arrays path), so both sites'
+ * scratch native DuckDB (server/duckdb/upload.c's arrays path), so both sites'
  * values are printed by the same DuckDB casts, as DuckDB's own runner
  * prints them: NULL, (empty) for '', everything else as VARCHAR.
  *
  * `--placement random [--seed N]` spreads the tables over both sites: each
  * CREATE TABLE runs in the local DuckDB or on the server as a hash of the
  * seed, the file (its name in the corpus) and the table's name decides, and every statement then
- * goes through the dual-execution engine (server/dual.c), which splits the
+ * goes through the dual-execution engine (server/client/dual.c), which splits the
  * queries that read both sites.  Views are created where the tables they
  * read are (both sites: the server, where the view then fails to bind --
  * such a view cannot exist).  Results come back as Arrow batches, local
@@ -53,17 +53,17 @@
 
 #include <cjson/cJSON.h>
 
-#include "arrow_ipc.h"
-#include "duckdb.h"
-#include "dual.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "rclient.h"
+#include <duckdb.h>
+#include "server/client/dual.h"
+#include "server/client/rclient.h"
+#include "server/duckdb/upload.h"
+#include "shared/arrow_ipc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/sql_classify.h"
+#include "shared/sql_lexer.h"
 #include "slt_file.h"
-#include "sql_classify.h"
-#include "sql_lexer.h"
-#include "upload.h"
 #include "wasm_client.h"
 
 typedef enum placement { LOCAL, REMOTE, RANDOM } placement;
@@ -231,7 +231,7 @@ static int on_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArr
 
 static void run_remote(const char *sql, outcome *o) {
     remote_ctx ctx = {NULL, 0, NULL};
-    md_rclient_hooks hooks = {on_batch, NULL, &ctx};
+    md_rclient_hooks hooks = {.on_batch = on_batch, .ctx = &ctx};
     md_rclient_stats st;
     char *err = NULL;
     int rc = md_rclient_query(R.remote, sql, &hooks, &st, &err);
@@ -340,7 +340,7 @@ static cJSON *wasm_request(const char *op) {
     return req;
 }
 
-/* Run `sql` through the dual engine: natively (server/dual.c) or in the JS
+/* Run `sql` through the dual engine: natively (server/client/dual.c) or in the JS
  * host (--host wasm).  Results to hooks (NULL: dropped); where the last
  * statement ran in where[0..wn). */
 static int dual_exec(const char *sql, const md_dual_hooks *hooks, char *where, size_t wn, char **err) {
@@ -506,7 +506,7 @@ static void run_dual(duckdb_connection local, const char *sql, outcome *o) {
     int site = placement_of(sql);
     if (site >= 0) use_site(site);
     remote_ctx ctx = {NULL, 0, NULL};
-    md_dual_hooks hooks = {on_batch, NULL, &ctx};
+    md_dual_hooks hooks = {.on_batch = on_batch, .ctx = &ctx};
     char where[16] = "";
     char *err = NULL;
     int rc = dual_exec(sql, &hooks, where, sizeof where, &err);

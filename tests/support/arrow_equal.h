@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "arrow_abi.h"
+#include "shared/arrow_abi.h"
 
 /*
  * Compare element i of `a` with element j of `b` (logical indexes: the

@@ -38,13 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
-#include "arrow_ipc.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/arrow_ipc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 static void die(const char *fmt, const char *a) {
     fprintf(stderr, "error: ");

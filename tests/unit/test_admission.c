@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "admission.h"
+#include "server/admission.h"
 
 static void addresses_have_their_own_budget(void **state) {
     md_admission *a = md_admission_create(2, 0);

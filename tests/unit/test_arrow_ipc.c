@@ -28,15 +28,15 @@
 
 #include <cmocka.h>
 
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
-#include "arrow_ipc.h"
-#include "../support/arrow_equal.h"
-#include "flatbuf.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/arrow_ipc.h"
+#include "shared/flatbuf.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "tests/support/arrow_equal.h"
 
 static duckdb_database db;
 static duckdb_connection con;

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "catalog.h"
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "wasm/catalog.h"
 
 static const char *REMOTE_JSON =
     "{\"databases\": ["

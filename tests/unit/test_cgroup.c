@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "cgroup.h"
-#include "md_alloc.h"
-#include "md_error.h"
+#include "server/cgroup.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 typedef struct fixture {
     char dir[64];

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/db_statements.h"
+#include "server/storage/db_statements.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 /* Parse one statement; the return code, *st filled on MD_OK. */
 static int parse(const char *sql, md_dbstmt *st, md_sql_error *err) {

@@ -4,7 +4,7 @@
  * carries them out on one in-memory DuckDB: the local site is a connection
  * whose current database is "memory" (table l), the remote site one whose
  * current database is "my_db" (table r); PARSE and DEPARSE go through
- * server/ast_json.c as the server's do.  A bridge is made with CREATE TEMP
+ * server/duckdb/ast_json.c as the server's do.  A bridge is made with CREATE TEMP
  * TABLE on the receiving connection (both see both databases here, which is
  * the host's shortcut, not the driver's business).  A test can make any
  * action fail with the error it chooses, to walk every error path.
@@ -22,13 +22,13 @@
 #include <cjson/cJSON.h>
 #include <duckdb.h>
 
-#include "ast_json.h"
-#include "driver.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "router.h"
-#include "splitter.h"
+#include "server/duckdb/ast_json.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "wasm/driver.h"
+#include "wasm/router.h"
+#include "wasm/splitter.h"
 
 static const char LOCAL_CATALOG[] =
     "{\"databases\":[{\"name\":\"memory\",\"schemas\":[{\"name\":\"main\",\"tables\":[{\"name\":\"l\",\"rows\":3,"

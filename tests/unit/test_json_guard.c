@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "json_guard.h"
-#include "md_alloc.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
 
 static char *nested(int depth, char open, char close) {
     char *s = md_malloc((size_t)depth * 2 + 1);

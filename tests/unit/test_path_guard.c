@@ -1,6 +1,6 @@
 /*
  * test_path_guard.c: user SQL kept away from the server's database files
- * (server/path_guard.c), with a real directory tree and a symbolic link.
+ * (server/duckling/path_guard.c), with a real directory tree and a symbolic link.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "path_guard.h"
+#include "server/duckling/path_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 static char root[64];
 static char *user, *dbs;

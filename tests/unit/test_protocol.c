@@ -13,11 +13,11 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "frame_io.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "protocol.h"
+#include "shared/frame_io.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/protocol.h"
 
 static void header_round_trip(void **state) {
     uint8_t h[MD_FRAME_HEADER_SIZE];

@@ -1,6 +1,6 @@
 /*
  * test_result_format.c: value rendering and output formats of
- * server/result_format.c.
+ * server/client/result_format.c.
  *
  * The oracle is DuckDB itself: each case runs a query in an in-memory
  * DuckDB, exports the result through duckdb_data_chunk_to_arrow (the path the
@@ -26,16 +26,16 @@
 
 #include <cmocka.h>
 
-#include "arrow_abi.h"
+#include "shared/arrow_abi.h"
 /* duckdb.h declares some functions with () prototypes. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#include "duckdb.h"
+#include <duckdb.h>
 #pragma GCC diagnostic pop
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "result_format.h"
+#include "server/client/result_format.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 static duckdb_database g_db;
 static duckdb_connection g_con;

@@ -15,10 +15,10 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "catalog.h"
-#include "md_alloc.h"
-#include "md_error.h"
-#include "router.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "wasm/catalog.h"
+#include "wasm/router.h"
 
 static const char *LOCAL_JSON =
     "{\"databases\": ["

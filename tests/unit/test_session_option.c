@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "session_option.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/session_option.h"
 
 /* Read `sql` as a SET-typed statement that must be allowed; check the
  * statement written and the option found. */

@@ -18,14 +18,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "catalog.h"
-#include "duckdb.h"
-#include "json_exact.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "router.h"
-#include "splitter.h"
+#include <duckdb.h>
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "wasm/catalog.h"
+#include "wasm/json_exact.h"
+#include "wasm/router.h"
+#include "wasm/splitter.h"
 
 static const char *LOCAL_JSON =
     "{\"databases\": [{\"name\": \"memory\", \"schemas\": [{\"name\": \"main\", \"tables\": ["

@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "sql_classify.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/sql_classify.h"
 
 static void put(md_buf *b, const char *s) { md_buf_append(b, s, strlen(s)); }
 

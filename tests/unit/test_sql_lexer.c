@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "sql_lexer.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/sql_lexer.h"
 
 typedef struct lexed {
     md_sql_token *t;

@@ -20,14 +20,14 @@
 
 #include <duckdb.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
-#include "storage/dirty.h"
-#include "storage/manifest.h"
-#include "storage/objstore.h"
-#include "storage/snapcache.h"
-#include "storage/snapshot.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/dirty.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
+#include "server/storage/snapcache.h"
+#include "server/storage/snapshot.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 

@@ -17,15 +17,15 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "storage/dbmeta.h"
-#include "storage/manifest.h"
-#include "storage/objstore.h"
-#include "storage/store_remote.h"
-#include "storage/store_service.h"
-#include "storage/store_wire.h"
+#include "server/storage/dbmeta.h"
+#include "server/storage/manifest.h"
+#include "server/storage/objstore.h"
+#include "server/storage/store_remote.h"
+#include "server/storage/store_service.h"
+#include "server/storage/store_wire.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 typedef struct fixture {
     char dir[64];

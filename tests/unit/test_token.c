@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "meta.h"
-#include "token.h"
+#include "server/meta.h"
+#include "server/token.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 static void generated_tokens_are_well_formed_and_distinct(void **state) {
     char a[MD_TOKEN_LEN + 1], b[MD_TOKEN_LEN + 1];

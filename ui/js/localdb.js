@@ -56,7 +56,7 @@ export function literal(text) {
   return `'${String(text).replaceAll("'", "''")}'`;
 }
 
-// What the server answers CATALOG with (server/catalog_query.c), for the
+// What the server answers CATALOG with (server/duckdb/catalog_query.c), for the
 // local site, as one query (one worker round trip): a row per database,
 // schema, table or view, and column, told apart by `k`.  The cache database
 // is included so that its tables resolve.

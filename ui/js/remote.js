@@ -249,7 +249,7 @@ export class RemoteSession extends EventTarget {
   /**
    * DuckDB's parse tree of `sql` (SELECTs only), as the JSON *text* the
    * server sent: trees hold integers beyond 2^53 that JSON.parse would round
-   * (server/ast_json.h).
+   * (server/duckdb/ast_json.h).
    */
   async parse(sql) {
     const f = await this.#oneAnswer(MSG.PARSE, { sql }, MSG.PARSE);
@@ -264,7 +264,7 @@ export class RemoteSession extends EventTarget {
 
   /**
    * Upload an Arrow IPC stream (bytes) into the session's temp table
-   * `table` (server/upload.h), in frames of at most frameBytes.  Resolves
+   * `table` (server/duckdb/upload.h), in frames of at most frameBytes.  Resolves
    * with the RESULT_END payload ({rows, bytes, table}); rejects with a
    * MdError.  catalog: false asks for no CATALOG(0) after it.
    */

@@ -45,8 +45,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 /* ---- compiled types ------------------------------------------------------ */
 

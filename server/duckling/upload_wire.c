@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "json_guard.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 int md_upload_frame_decode(const uint8_t *p, size_t len, md_upload_frame *out, const char **out_why) {
     memset(out, 0, sizeof *out);

@@ -32,8 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 /* Rights newer than the kernel headers this is built with. */
 #ifndef LANDLOCK_ACCESS_FS_REFER

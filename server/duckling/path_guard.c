@@ -17,9 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 static int fail(md_sql_error *err, uint32_t pos, const char *fmt, ...) {
     err->code = MD_EPERMISSION;

@@ -32,8 +32,8 @@
  */
 #include "duckling.h"
 
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -51,27 +51,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arrow_ipc.h"
-#include "ast_json.h"
-#include "catalog_query.h"
-#include "frame_io.h"
-#include "json_guard.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
 #include "confine.h"
-#include "md_time.h"
 #include "path_guard.h"
-#include "protocol.h"
-#include "session_option.h"
-#include "sql_lexer.h"
-#include "storage/databases.h"
-#include "storage/db_statements.h"
-#include "storage/dbcommands.h"
-#include "storage/sql_functions.h"
-#include "storage/store_remote.h"
-#include "storage/store_wire.h"
-#include "upload.h"
+#include "server/duckdb/ast_json.h"
+#include "server/duckdb/catalog_query.h"
+#include "server/duckdb/upload.h"
+#include "server/storage/databases.h"
+#include "server/storage/db_statements.h"
+#include "server/storage/dbcommands.h"
+#include "server/storage/sql_functions.h"
+#include "server/storage/store_remote.h"
+#include "server/storage/store_wire.h"
+#include "shared/arrow_ipc.h"
+#include "shared/frame_io.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
+#include "shared/protocol.h"
+#include "shared/session_option.h"
+#include "shared/sql_lexer.h"
 #include "upload_wire.h"
 
 #define PROGRESS_INTERVAL_MS 100

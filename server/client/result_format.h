@@ -65,8 +65,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "arrow_abi.h"
-#include "md_buf.h"
+#include "shared/arrow_abi.h"
+#include "shared/md_buf.h"
 
 typedef enum md_fmt_mode { MD_FMT_TABLE = 1, MD_FMT_CSV = 2, MD_FMT_JSON = 3 } md_fmt_mode;
 

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "duckdb.h"
+#include <duckdb.h>
 #include "rclient.h"
 
 typedef struct md_dual md_dual;

@@ -50,10 +50,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "protocol.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
+#include "shared/protocol.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define RX_SIZE 65536

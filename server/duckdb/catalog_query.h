@@ -8,8 +8,8 @@
 #ifndef MD_CATALOG_QUERY_H
 #define MD_CATALOG_QUERY_H
 
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
 struct cJSON;
 

@@ -30,7 +30,7 @@
 
 #include <stddef.h>
 
-#include "sql_lexer.h"
+#include "shared/sql_lexer.h"
 
 /*
  * Check the request sql[0..len), run with working directory `cwd`

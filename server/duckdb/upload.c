@@ -13,11 +13,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arrow_abi.h"
-#include "arrow_ipc.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/arrow_abi.h"
+#include "shared/arrow_ipc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 struct md_upload {
     duckdb_connection c;

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_guard.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
+#include "shared/json_guard.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
 
 static int fail(md_ast_error *e, int code, long position, char *message) {
     e->code = code;

@@ -15,16 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arrow_ipc.h"
-#include "catalog.h"
-#include "catalog_query.h"
-#include "driver.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "protocol.h"
-#include "upload.h"
+#include "server/duckdb/catalog_query.h"
+#include "server/duckdb/upload.h"
+#include "shared/arrow_ipc.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
+#include "shared/protocol.h"
+#include "wasm/catalog.h"
+#include "wasm/driver.h"
 
 /* A detached action in flight: what to read when the driver waits for it. */
 typedef struct detached {
@@ -167,7 +167,7 @@ static int up_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArr
  * the connection). */
 static int bridge_down(md_dual *d, const md_drv_action *a, md_drv_event *ev, char **err) {
     bridge_run b = {d->local, a->table, a->max_bytes, NULL, NULL, MD_BUF_INIT, 0, 0, NULL};
-    md_dual_hooks hooks = {down_batch, NULL, &b};
+    md_dual_hooks hooks = {.on_batch = down_batch, .ctx = &b};
     md_rclient_stats rs = {0};
     int rc = md_rclient_query(d->remote, a->sql, &hooks, &rs, err);
     ev->bytes = rs.bytes;
@@ -262,18 +262,34 @@ static int show_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowA
     return s->hooks && s->hooks->on_batch ? s->hooks->on_batch(s->hooks->ctx, schema, batch, out_err) : MD_OK;
 }
 
-static void show_progress(void *ctx, double percent) {
+static void show_progress(void *ctx, const md_rclient_progress *p) {
     shown *s = ctx;
-    if (s->hooks && s->hooks->on_progress) s->hooks->on_progress(s->hooks->ctx, percent);
+    if (s->hooks && s->hooks->on_progress) s->hooks->on_progress(s->hooks->ctx, p);
+}
+
+static int show_wait(void *ctx) {
+    shown *s = ctx;
+    return s->hooks && s->hooks->on_wait ? s->hooks->on_wait(s->hooks->ctx) : MD_RCLIENT_WAIT;
+}
+
+static void show_notice(void *ctx, const char *code, const char *message) {
+    shown *s = ctx;
+    if (s->hooks && s->hooks->on_notice) s->hooks->on_notice(s->hooks->ctx, code, message);
+}
+
+/* The caller's hooks for a result it is shown: batches, progress, waiting, notices. */
+static md_dual_hooks show_hooks(shown *s) {
+    return (md_dual_hooks){.on_batch = show_batch, .on_progress = show_progress, .on_wait = show_wait,
+                           .on_notice = show_notice, .ctx = s};
 }
 
 static int run_action(md_dual *d, const md_drv_action *a, const md_dual_hooks *hooks, md_drv_event *ev,
                       char **text, char **err) {
     shown s = {hooks, 0};
-    md_dual_hooks show = {show_batch, show_progress, &s};
+    md_dual_hooks show = show_hooks(&s);
     int64_t counted = 0;
-    md_dual_hooks count = {count_rows, NULL, &counted};
-    md_dual_hooks capture = {take_text, NULL, text};
+    md_dual_hooks count = {.on_batch = count_rows, .ctx = &counted};
+    md_dual_hooks capture = {.on_batch = take_text, .ctx = text};
     const md_dual_hooks *h = a->sink == MD_SINK_SHOW ? &show : a->sink == MD_SINK_TEXT ? &capture : &count;
     if (a->sink == MD_SINK_BRIDGE) return a->site == MD_SITE_REMOTE ? bridge_down(d, a, ev, err) : bridge_up(d, a, ev, err);
     int rc;
@@ -309,7 +325,7 @@ static int wait_action(md_dual *d, const md_drv_action *a, const md_dual_hooks *
             return md_rclient_upload_recv(d->remote, p.request, &rows, err);
         }
         shown s = {hooks, 0};
-        md_dual_hooks show = {show_batch, show_progress, &s};
+        md_dual_hooks show = show_hooks(&s);
         md_rclient_stats st = {0};
         int rc = md_rclient_query_recv(d->remote, p.request, &show, &st, err);
         ev->rows = s.rows;

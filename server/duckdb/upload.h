@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arrow_abi.h"
-#include "duckdb.h"
+#include <duckdb.h>
+#include "shared/arrow_abi.h"
 
 typedef struct md_upload md_upload;
 

@@ -1,31 +1,27 @@
 /*
  * client.c: `mdserver client`, the terminal client (see client.h).
  *
- * A session:
+ * A session reads frames through the protocol client every C client uses
+ * (rclient.h: HELLO -> WELCOME, then one QUERY per SQL text), with hooks
+ * for each statement of the request:
  *
- *   connect (ws_client) -> HELLO {protocol, token, client} -> WELCOME
- *   then for each SQL text: QUERY(R) {sql} and read frames until the
- *   request ends, in this per-statement cycle:
+ *     schema     start a printer (result_format)
+ *     batch      print it (decoded by rclient)
+ *     progress   update the progress line (stderr, terminals only)
+ *     end        finish the printer
+ *     error      "Error: ..." (with the SQL line and a caret when a
+ *                position is given)
+ *     notice     an ERROR about the connection (SESSION_RESET): printed,
+ *                the query goes on
  *
- *     RESULT_SCHEMA(R)  start an IPC reader and a printer (result_format)
- *     RESULT_BATCH(R)   decode (dictionaries, then the record batch), print
- *     PROGRESS(R)       update the progress line (stderr, terminals only)
- *     RESULT_END(R)     finish the printer; "final": the request is over
- *     ERROR(R)          print "Error: ..." (with the SQL line and a caret
- *                       when a position is given); the request is over
- *
- *   Frames for other request ids are ignored; an ERROR with request id 0 is
- *   about the connection and ends it.
- *
- * Ctrl-C: SIGINT only sets a counter (the handler does nothing else).  The
- * receive loop waits at most 100 ms at a time, so it sees the counter soon:
- * the first Ctrl-C during a query sends CANCEL(R) and the query ends with
- * ERROR CANCELLED; another one gives up on the server and closes the
- * connection.  At the interactive prompt (readline's callback interface, so
+ * Ctrl-C: SIGINT only sets a counter (the handler does nothing else).
+ * rclient asks on_wait at least every 100 ms, so it is seen soon: the first
+ * Ctrl-C during a query sends CANCEL(R) and the query ends with ERROR
+ * CANCELLED; another one gives up on the server and closes the connection.  At the interactive prompt (readline's callback interface, so
  * the prompt can be interrupted too) Ctrl-C clears the input; a second one
  * in a row exits.
  *
- * --local FILE.duckdb: dual execution from the terminal (server/dual.h).
+ * --local FILE.duckdb: dual execution from the terminal (server/client/dual.h).
  * FILE is opened (created if missing) in a native DuckDB as the local site,
  * the server session is the remote one, and every statement goes through
  * the same router and plan splitter the page uses: local statements run
@@ -41,7 +37,6 @@
  */
 #include "client.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -59,21 +54,18 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "arrow_ipc.h"
 #include "dual.h"
-#include "md_alloc.h"
-#include "md_buf.h"
-#include "md_error.h"
-#include "md_time.h"
-#include "protocol.h"
+#include "rclient.h"
 #include "result_format.h"
-#include "sql_classify.h"
-#include "ws_client.h"
+#include "shared/md_alloc.h"
+#include "shared/md_buf.h"
+#include "shared/md_error.h"
+#include "shared/md_time.h"
+#include "shared/sql_classify.h"
 
 #define CLIENT_NAME "mdserver-cli/0.1"
 #define DEFAULT_URL "ws://127.0.0.1:4213/ws"
 #define HELLO_TIMEOUT_MS 30000
-#define POLL_SLICE_MS 100
 #define PROGRESS_AFTER_MS 500
 #define HISTORY_LINES 2000
 
@@ -87,7 +79,7 @@ static void on_sigint(int sig) {
 }
 
 typedef struct client {
-    md_ws *ws;
+    md_rclient *conn; /* the server session (NULL: not connected) */
     const char *url;
     const char *token;
     md_fmt_mode mode;
@@ -96,15 +88,10 @@ typedef struct client {
     bool timer;        /* .timer on */
     bool progress_tty; /* stderr is a terminal */
     bool progress_shown;
-    uint32_t next_id;
-    uint32_t max_frame; /* the server's limit on a frame's payload */
-    char *user, *database, *server_version, *duckdb_version;
-    bool read_only;
-    /* --local: the dual engine over a local DuckDB file and its own session */
+    /* --local: the dual engine over a local DuckDB file and the server session */
     const char *local_path;
     duckdb_database local_db;
     duckdb_connection local_conn;
-    md_rclient *remote;
     md_dual *dual;
 } client;
 
@@ -156,79 +143,6 @@ static void progress_show(client *cl, double percent, double done, double total,
     cl->progress_shown = true;
 }
 
-/* ---- frames -------------------------------------------------------------- */
-
-/* Send a frame whose payload is `j` (consumed). */
-static int send_json(client *cl, int type, uint32_t id, cJSON *j, char **out_err) {
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!text) {
-        *out_err = md_strdup("out of memory");
-        return MD_ENOMEM;
-    }
-    size_t len = strlen(text);
-    if (cl->max_frame && len > cl->max_frame) {
-        *out_err = md_asprintf("the request is %zu bytes, over the server's limit of %u bytes per frame", len,
-                               cl->max_frame);
-        free(text);
-        return MD_ETOO_LARGE;
-    }
-    uint8_t hdr[MD_FRAME_HEADER_SIZE];
-    md_frame_header_encode(hdr, type, id, (uint32_t)len);
-    int rc = md_ws_send_binary(cl->ws, hdr, sizeof hdr, text, len, out_err);
-    free(text);
-    return rc;
-}
-
-/*
- * Receive one frame within `timeout_ms`.  On MD_OK *out_frame (caller frees)
- * holds the header and payload and *out_h the parsed header.  MD_ETIMEOUT:
- * nothing yet.  Anything else: the connection is unusable, *out_err says why.
- */
-static int recv_frame(client *cl, int timeout_ms, uint8_t **out_frame, md_frame_header *out_h, char **out_err) {
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = md_ws_recv(cl->ws, timeout_ms, &data, &len, out_err);
-    if (rc == MD_ETIMEOUT) {
-        md_free(*out_err);
-        *out_err = NULL;
-        return rc;
-    }
-    if (rc != MD_OK) return rc;
-    const char *why = NULL;
-    uint32_t limit = cl->max_frame ? cl->max_frame : MD_DEFAULT_MAX_FRAME_BYTES;
-    if (len < MD_FRAME_HEADER_SIZE) {
-        why = "a message shorter than a frame header";
-        rc = MD_EPROTOCOL;
-    } else if ((rc = md_frame_header_decode(data, limit, out_h, &why)) == MD_OK &&
-               out_h->length != len - MD_FRAME_HEADER_SIZE) {
-        why = "a frame whose length does not match its WebSocket message";
-        rc = MD_EPROTOCOL;
-    }
-    if (rc != MD_OK) {
-        md_free(data);
-        *out_err = md_asprintf("protocol error from the server: %s", why ? why : "bad frame");
-        return rc == MD_ETOO_LARGE ? rc : MD_EPROTOCOL;
-    }
-    *out_frame = data;
-    return MD_OK;
-}
-
-/* The payload of a JSON frame, parsed (caller deletes), or NULL. */
-static cJSON *frame_json(const uint8_t *frame, const md_frame_header *h) {
-    return cJSON_ParseWithLength((const char *)frame + MD_FRAME_HEADER_SIZE, h->length);
-}
-
-static const char *json_str(const cJSON *j, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double json_num(const cJSON *j, const char *key, double dflt) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 /* ---- errors -------------------------------------------------------------- */
 
 /*
@@ -261,102 +175,40 @@ static void print_conn_error(const char *what, const char *err) {
 
 /* ---- connecting ---------------------------------------------------------- */
 
-static void client_disconnect(client *cl) { md_ws_close(&cl->ws); }
+static void client_disconnect(client *cl) { md_rclient_close(&cl->conn); }
 
 /* Connect and authenticate.  Returns EXIT_OK or EXIT_CONN (message printed). */
 static int client_connect(client *cl) {
     char *err = NULL;
-    int rc = md_ws_connect(cl->url, 10000, (size_t)MD_DEFAULT_MAX_FRAME_BYTES + MD_FRAME_HEADER_SIZE, &cl->ws, &err);
-    if (rc != MD_OK) {
+    md_rclient_options opt = {.client_name = CLIENT_NAME, .hello_timeout_ms = HELLO_TIMEOUT_MS};
+    int rc = md_rclient_open(cl->url, cl->token, &opt, &cl->conn, &err);
+    if (rc == MD_OK) return EXIT_OK;
+    if (rc == MD_EAUTH) {
+        fprintf(stderr, "Error: %s\n", err ? err : md_strerror(rc));
+        if (!cl->token) fprintf(stderr, "Hint: pass --token T or set MD_TOKEN (mdserver token create --user NAME).\n");
+    } else {
         print_conn_error("cannot connect", err);
-        md_free(err);
-        return EXIT_CONN;
     }
-    cJSON *hello = cJSON_CreateObject();
-    cJSON_AddNumberToObject(hello, "protocol", MD_PROTOCOL_VERSION);
-    cJSON_AddStringToObject(hello, "token", cl->token ? cl->token : "");
-    cJSON_AddStringToObject(hello, "client", CLIENT_NAME);
-    cl->max_frame = 0;
-    if (send_json(cl, MD_MSG_HELLO, 0, hello, &err) != MD_OK) {
-        print_conn_error("cannot send HELLO", err);
-        goto fail;
-    }
-    int64_t deadline = md_now_ms() + HELLO_TIMEOUT_MS;
-    for (;;) {
-        uint8_t *frame = NULL;
-        md_frame_header h;
-        int left = (int)(deadline - md_now_ms());
-        rc = recv_frame(cl, left > 0 ? left : 0, &frame, &h, &err);
-        if (rc == MD_ETIMEOUT) {
-            if (md_now_ms() < deadline) continue;
-            print_conn_error("the server did not answer HELLO in time", NULL);
-            goto fail;
-        }
-        if (rc != MD_OK) {
-            print_conn_error("the connection failed during authentication", err);
-            goto fail;
-        }
-        cJSON *j = frame_json(frame, &h);
-        int type = h.type;
-        md_free(frame);
-        if (type == MD_MSG_ERROR) {
-            const char *code = json_str(j, "code"), *msg = json_str(j, "message");
-            fprintf(stderr, "Error: %s\n", msg ? msg : "the server refused the connection");
-            if (code && strcmp(code, md_errname(MD_EAUTH)) == 0 && !cl->token)
-                fprintf(stderr, "Hint: pass --token T or set MD_TOKEN (mdserver token create --user NAME).\n");
-            cJSON_Delete(j);
-            goto fail;
-        }
-        if (type != MD_MSG_WELCOME) {
-            cJSON_Delete(j);
-            continue;
-        }
-        double proto = json_num(j, "protocol", -1);
-        if (proto != MD_PROTOCOL_VERSION) {
-            fprintf(stderr, "Error: the server speaks protocol %g, this client %d: upgrade one of them\n", proto,
-                    MD_PROTOCOL_VERSION);
-            cJSON_Delete(j);
-            goto fail;
-        }
-        const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
-        double mf = json_num(lim, "max_frame_bytes", MD_DEFAULT_MAX_FRAME_BYTES);
-        cl->max_frame = mf >= 1024 && mf <= 4294967295.0 - MD_FRAME_HEADER_SIZE ? (uint32_t)mf : MD_DEFAULT_MAX_FRAME_BYTES;
-        md_ws_set_max_message(cl->ws, (size_t)cl->max_frame + MD_FRAME_HEADER_SIZE);
-        md_free(cl->user);
-        md_free(cl->database);
-        md_free(cl->server_version);
-        md_free(cl->duckdb_version);
-        cl->user = md_strdup(json_str(j, "user") ? json_str(j, "user") : "?");
-        cl->database = md_strdup(json_str(j, "database") ? json_str(j, "database") : "?");
-        cl->server_version = md_strdup(json_str(j, "server_version") ? json_str(j, "server_version") : "?");
-        cl->duckdb_version = md_strdup(json_str(j, "duckdb_version") ? json_str(j, "duckdb_version") : "?");
-        cl->read_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "read_only"));
-        cJSON_Delete(j);
-        return EXIT_OK;
-    }
-fail:
     md_free(err);
-    client_disconnect(cl);
     return EXIT_CONN;
 }
 
 /* ---- running a query ----------------------------------------------------- */
 
-typedef struct stmt {
-    md_ipc_reader *reader;
+/* One request of the client: the printer of its current statement. */
+typedef struct query {
+    client *cl;
     md_fmt *fmt;
-    int64_t rows;
-    uint64_t bytes;
-    double t0;
+    int64_t rows;         /* of the current statement */
+    double t0;            /* when the current statement started */
+    int64_t started;      /* when the request was sent */
+    double percent, done, total; /* the last PROGRESS */
+    bool cancel_sent;
+    bool abandoned;
+    bool write_failed;   /* stdout refused the result */
     bool display_failed; /* a result of the request could not be shown */
-} stmt;
-
-static void stmt_reset(stmt *st) {
-    md_fmt_destroy(&st->fmt);
-    md_ipc_reader_destroy(&st->reader);
-    st->rows = 0;
-    st->bytes = 0;
-}
+    bool has_schema;
+} query;
 
 static int table_width(void) {
     struct winsize ws;
@@ -364,87 +216,93 @@ static int table_width(void) {
     return 0;
 }
 
-/* RESULT_SCHEMA: a new reader and printer. */
-static int on_schema(client *cl, stmt *st, const uint8_t *p, size_t n, char **out_err) {
-    stmt_reset(st);
-    st->bytes = n;
-    st->reader = md_ipc_reader_create(0);
-    size_t used = 0;
-    md_ipc_message_kind kind;
-    struct ArrowArray unused;
-    memset(&unused, 0, sizeof unused);
-    int rc = md_ipc_reader_next(st->reader, p, n, &used, &kind, &unused, out_err);
-    if (rc != MD_OK) return rc;
-    if (kind != MD_IPC_SCHEMA) {
-        if (kind == MD_IPC_BATCH && unused.release) unused.release(&unused);
-        *out_err = md_strdup("RESULT_SCHEMA does not hold an Arrow schema");
-        return MD_EBAD_FRAME;
-    }
-    if (cl->count) return MD_OK;
-    struct ArrowSchema schema;
-    rc = md_ipc_reader_schema(st->reader, &schema);
-    if (rc != MD_OK) {
-        *out_err = md_strdup("the result schema could not be read");
-        return rc;
-    }
-    md_fmt_options opt = {.mode = cl->mode, .max_rows = 40, .max_width = cl->mode == MD_FMT_TABLE ? table_width() : 0};
+/* A statement's schema: a new printer. */
+static int on_schema(void *ctx, const struct ArrowSchema *schema, char **out_err) {
+    query *q = ctx;
+    md_fmt_destroy(&q->fmt);
+    q->rows = 0;
+    q->has_schema = true;
+    if (q->cl->count) return MD_OK;
+    md_fmt_options opt = {.mode = q->cl->mode, .max_rows = 40,
+                          .max_width = q->cl->mode == MD_FMT_TABLE ? table_width() : 0};
     char *why = NULL;
-    if (md_fmt_create(&schema, &opt, stdout, &st->fmt, &why) != MD_OK) {
+    if (md_fmt_create(schema, &opt, stdout, &q->fmt, &why) != MD_OK) {
         /* A type this client cannot show: say so, keep reading the request. */
-        progress_clear(cl);
+        progress_clear(q->cl);
         fprintf(stderr, "Error: %s\n", why ? why : "cannot display this result");
         md_free(why);
-        st->display_failed = true;
-    }
-    schema.release(&schema);
-    return MD_OK;
-}
-
-/* RESULT_BATCH: dictionaries, then one record batch. */
-static int on_batch(client *cl, stmt *st, const uint8_t *p, size_t n, char **out_err) {
-    if (!st->reader) {
-        *out_err = md_strdup("RESULT_BATCH before RESULT_SCHEMA");
-        return MD_EPROTOCOL;
-    }
-    st->bytes += n;
-    size_t off = 0;
-    while (off < n) {
-        size_t used = 0;
-        md_ipc_message_kind kind;
-        struct ArrowArray batch;
-        memset(&batch, 0, sizeof batch);
-        int rc = md_ipc_reader_next(st->reader, p + off, n - off, &used, &kind, &batch, out_err);
-        if (rc != MD_OK) return rc;
-        if (used == 0) break;
-        off += used;
-        if (kind != MD_IPC_BATCH) continue;
-        st->rows += batch.length;
-        if (st->fmt) {
-            if (cl->mode != MD_FMT_TABLE) progress_clear(cl);
-            rc = md_fmt_batch(st->fmt, &batch, out_err);
-        }
-        batch.release(&batch);
-        if (rc != MD_OK) return rc;
+        q->display_failed = true;
     }
     return MD_OK;
 }
 
-/* RESULT_END: print what is left of the statement. */
-static int on_end(client *cl, stmt *st, const cJSON *j) {
-    progress_clear(cl);
-    int rc = MD_OK;
-    if (cl->count) {
-        printf("%lld\t%llu\t%.3f\n", (long long)st->rows, (unsigned long long)st->bytes, md_now_ms_f() - st->t0);
-        fflush(stdout);
-    } else if (st->fmt) {
-        rc = md_fmt_finish(st->fmt);
-    }
-    double server_rows = json_num(j, "rows", -1);
-    if (st->reader && server_rows >= 0 && (int64_t)server_rows != st->rows)
-        fprintf(stderr, "Warning: the server reported %.0f rows, %lld arrived\n", server_rows, (long long)st->rows);
-    stmt_reset(st);
-    st->t0 = md_now_ms_f();
+/* A record batch: print it. */
+static int on_batch(void *ctx, const struct ArrowSchema *schema, struct ArrowArray *batch, char **out_err) {
+    query *q = ctx;
+    (void)schema;
+    q->rows += batch->length;
+    if (!q->fmt) return MD_OK;
+    if (q->cl->mode != MD_FMT_TABLE) progress_clear(q->cl);
+    int rc = md_fmt_batch(q->fmt, batch, out_err);
+    if (rc == MD_EIO) q->write_failed = true;
     return rc;
+}
+
+static void on_progress(void *ctx, const md_rclient_progress *p) {
+    query *q = ctx;
+    q->percent = p->percent;
+    q->done = p->rows_processed;
+    q->total = p->total_rows;
+    if (!q->cancel_sent) progress_show(q->cl, q->percent, q->done, q->total, md_now_ms() - q->started);
+}
+
+/* A statement's end: print what is left of it. */
+static int on_end(void *ctx, const md_rclient_end *end, char **out_err) {
+    query *q = ctx;
+    progress_clear(q->cl);
+    int rc = MD_OK;
+    if (q->cl->count) {
+        printf("%lld\t%llu\t%.3f\n", (long long)q->rows, (unsigned long long)end->bytes, md_now_ms_f() - q->t0);
+        fflush(stdout);
+    } else if (q->fmt) {
+        rc = md_fmt_finish(q->fmt);
+    }
+    if (q->has_schema && end->rows != q->rows)
+        fprintf(stderr, "Warning: the server reported %lld rows, %lld arrived\n", (long long)end->rows,
+                (long long)q->rows);
+    md_fmt_destroy(&q->fmt);
+    q->rows = 0;
+    q->has_schema = false;
+    q->percent = -1;
+    q->t0 = md_now_ms_f();
+    if (rc == MD_EIO) {
+        q->write_failed = true;
+        *out_err = md_strdup("cannot write the result (is the output closed?)");
+    }
+    return rc;
+}
+
+static void on_notice(void *ctx, const char *code, const char *message) {
+    query *q = ctx;
+    progress_clear(q->cl);
+    fprintf(stderr, "Notice: %s\n", message ? message : code ? code : "a message from the server");
+}
+
+/* Asked while the answer is awaited: Ctrl-C cancels, a second one gives up. */
+static int on_wait(void *ctx) {
+    query *q = ctx;
+    if (g_sigint > 0) {
+        progress_clear(q->cl);
+        if (q->cancel_sent) {
+            q->abandoned = true;
+            return MD_RCLIENT_ABANDON;
+        }
+        q->cancel_sent = true;
+        g_sigint = 0;
+        return MD_RCLIENT_CANCEL;
+    }
+    if (!q->cancel_sent) progress_show(q->cl, q->percent, q->done, q->total, md_now_ms() - q->started);
+    return MD_RCLIENT_WAIT;
 }
 
 /*
@@ -456,129 +314,41 @@ static int run_dual(client *cl, const char *sql);
 
 static int run_query(client *cl, const char *sql) {
     if (cl->dual) return run_dual(cl, sql);
-    uint32_t id = ++cl->next_id;
-    if (id == 0) id = cl->next_id = 1;
-    char *err = NULL;
-    cJSON *q = cJSON_CreateObject();
-    cJSON_AddStringToObject(q, "sql", sql);
     g_sigint = 0;
-    int rc = send_json(cl, MD_MSG_QUERY, id, q, &err);
-    if (rc == MD_ETOO_LARGE) {
-        fprintf(stderr, "Error: %s\n", err);
-        md_free(err);
-        return EXIT_SQL;
-    }
-    if (rc != MD_OK) {
-        print_conn_error("cannot send the query", err);
-        md_free(err);
-        client_disconnect(cl);
-        return EXIT_CONN;
-    }
-    stmt st = {0};
-    st.t0 = md_now_ms_f();
-    int64_t started = md_now_ms();
-    double pct = -1, done = 0, total = 0;
-    bool cancel_sent = false;
-    int result = EXIT_OK;
-    for (;;) {
-        if (g_sigint > 0) {
-            if (!cancel_sent) {
-                cancel_sent = true;
-                g_sigint = 0;
-                progress_clear(cl);
-                if (send_json(cl, MD_MSG_CANCEL, id, cJSON_CreateObject(), &err) != MD_OK) {
-                    print_conn_error("cannot send CANCEL", err);
-                    result = EXIT_CONN;
-                    break;
-                }
-            } else {
-                progress_clear(cl);
-                fprintf(stderr, "Error: interrupted again; closing the connection without waiting for the server\n");
-                result = EXIT_CONN;
-                break;
-            }
-        }
-        uint8_t *frame = NULL;
-        md_frame_header h;
-        rc = recv_frame(cl, POLL_SLICE_MS, &frame, &h, &err);
-        if (rc == MD_ETIMEOUT) {
-            if (!cancel_sent) progress_show(cl, pct, done, total, md_now_ms() - started);
-            continue;
-        }
-        if (rc != MD_OK) {
-            progress_clear(cl);
-            print_conn_error("the connection to the server failed", err);
-            result = EXIT_CONN;
-            break;
-        }
-        const uint8_t *payload = frame + MD_FRAME_HEADER_SIZE;
-        if (h.request_id != id) {
-            if (h.type == MD_MSG_ERROR && h.request_id == 0) { /* about the connection */
-                cJSON *j = frame_json(frame, &h);
-                progress_clear(cl);
-                print_conn_error("the server ended the session", json_str(j, "message"));
-                cJSON_Delete(j);
-                md_free(frame);
-                result = EXIT_CONN;
-                break;
-            }
-            md_free(frame);
-            continue;
-        }
-        bool over = false;
-        switch (h.type) {
-        case MD_MSG_RESULT_SCHEMA: rc = on_schema(cl, &st, payload, h.length, &err); break;
-        case MD_MSG_RESULT_BATCH: rc = on_batch(cl, &st, payload, h.length, &err); break;
-        case MD_MSG_PROGRESS: {
-            cJSON *j = frame_json(frame, &h);
-            pct = json_num(j, "percent", -1);
-            done = json_num(j, "rows_processed", 0);
-            total = json_num(j, "total_rows", 0);
-            cJSON_Delete(j);
-            if (!cancel_sent) progress_show(cl, pct, done, total, md_now_ms() - started);
-            break;
-        }
-        case MD_MSG_RESULT_END: {
-            cJSON *j = frame_json(frame, &h);
-            rc = on_end(cl, &st, j);
-            if (rc == MD_EIO) err = md_strdup("cannot write the result (is the output closed?)");
-            over = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "final"));
-            cJSON_Delete(j);
-            pct = -1;
-            break;
-        }
-        case MD_MSG_ERROR: {
-            cJSON *j = frame_json(frame, &h);
-            progress_clear(cl);
-            if (st.fmt && cl->mode != MD_FMT_TABLE) fflush(stdout);
-            print_sql_error(sql, json_str(j, "message"), (long)json_num(j, "position", -1));
-            cJSON_Delete(j);
-            result = EXIT_SQL;
-            over = true;
-            break;
-        }
-        default: break; /* PONG and anything newer: not ours to handle */
-        }
-        md_free(frame);
-        if (rc != MD_OK) {
-            progress_clear(cl);
-            if (rc == MD_EIO) {
-                fprintf(stderr, "Error: %s\n", err ? err : "cannot write the result");
-                result = EXIT_SQL;
-            } else {
-                print_conn_error("cannot decode the result", err);
-                result = EXIT_CONN;
-            }
-            break;
-        }
-        if (over) break;
-    }
+    query q = {.cl = cl, .t0 = md_now_ms_f(), .started = md_now_ms(), .percent = -1};
+    md_rclient_hooks hooks = {.on_schema = on_schema, .on_batch = on_batch, .on_progress = on_progress,
+                              .on_end = on_end, .on_notice = on_notice, .on_wait = on_wait, .ctx = &q};
+    md_rclient_stats stats;
+    char *err = NULL;
+    int rc = md_rclient_query(cl->conn, sql, &hooks, &stats, &err);
     progress_clear(cl);
-    stmt_reset(&st);
+    md_fmt_destroy(&q.fmt);
+    int result = EXIT_OK;
+    if (rc == MD_ESQL) {
+        const md_rclient_error *e = md_rclient_last_error(cl->conn);
+        if (cl->mode != MD_FMT_TABLE) fflush(stdout);
+        print_sql_error(sql, e ? e->message : err, e ? e->position : -1);
+        result = EXIT_SQL;
+    } else if (rc == MD_ETOO_LARGE) { /* nothing was sent: the connection stays */
+        fprintf(stderr, "Error: %s\n", err);
+        result = EXIT_SQL;
+    } else if (q.write_failed) {
+        fprintf(stderr, "Error: %s\n", err ? err : "cannot write the result");
+        result = EXIT_SQL;
+    } else if (q.abandoned) {
+        fprintf(stderr, "Error: interrupted again; closing the connection without waiting for the server\n");
+        result = EXIT_CONN;
+    } else if (rc == MD_EBAD_FRAME || rc == MD_EUNSUPPORTED || rc == MD_ECORRUPT) {
+        print_conn_error("cannot decode the result", err);
+        result = EXIT_CONN;
+    } else if (rc != MD_OK) {
+        print_conn_error("the connection to the server failed", err);
+        result = EXIT_CONN;
+    }
     md_free(err);
-    if (result == EXIT_OK && st.display_failed) result = EXIT_SQL;
-    if (result == EXIT_CONN) client_disconnect(cl);
-    if (cl->timer && result != EXIT_CONN) printf("Run Time (s): real %.3f\n", (double)(md_now_ms() - started) / 1000.0);
+    if (result == EXIT_OK && q.display_failed) result = EXIT_SQL;
+    if (!md_rclient_alive(cl->conn)) client_disconnect(cl);
+    if (cl->timer && result != EXIT_CONN) printf("Run Time (s): real %.3f\n", (double)(md_now_ms() - q.started) / 1000.0);
     fflush(stdout);
     return result;
 }
@@ -683,7 +453,7 @@ static void shell_command(shell *sh, const char *line) {
 
 static void shell_run(shell *sh, const char *sql) {
     client *cl = sh->cl;
-    if (!cl->dual && !cl->ws && client_connect(cl) != EXIT_OK) {
+    if (!cl->dual && !cl->conn && client_connect(cl) != EXIT_OK) {
         sh->status = EXIT_CONN;
         return;
     }
@@ -770,11 +540,12 @@ static int shell_main(client *cl) {
     history_setup(&sh);
     if (cl->dual)
         printf("dual execution: local %s + server %s\nEnter \".help\" for usage hints.\n", cl->local_path, cl->url);
-    else
+    else {
+        const md_rclient_welcome *w = md_rclient_welcome_of(cl->conn);
         printf("mdserver %s (DuckDB %s) at %s as %s, database %s%s\n"
                "Enter \".help\" for usage hints.\n",
-               cl->server_version, cl->duckdb_version, cl->url, cl->user, cl->database,
-               cl->read_only ? " (read-only)" : "");
+               w->server_version, w->duckdb_version, cl->url, w->user, w->database, w->read_only ? " (read-only)" : "");
+    }
     rl_catch_signals = 0; /* Ctrl-C is ours: see shell_interrupt */
     while (!sh.quit) {
         shell_prompt(&sh);
@@ -807,7 +578,7 @@ static int shell_main(client *cl) {
     md_buf_free(&sh.input);
     if (sh.history_path[0]) history_truncate_file(sh.history_path, HISTORY_LINES);
     g_shell = NULL;
-    return sh.status == EXIT_CONN && !cl->ws ? EXIT_CONN : EXIT_OK;
+    return sh.status == EXIT_CONN && !cl->conn ? EXIT_CONN : EXIT_OK;
 }
 
 /* ---- --local: dual execution ---------------------------------------------- */
@@ -854,8 +625,8 @@ static int dual_open(client *cl) {
         fprintf(stderr, "Error: no token: give --token or set MD_TOKEN\n");
         return EXIT_CONN;
     }
-    int rc = md_rclient_connect(cl->url, cl->token, &cl->remote, &err);
-    if (rc == MD_OK) rc = md_dual_create(cl->local_conn, cl->remote, NULL, &cl->dual, &err);
+    if (client_connect(cl) != EXIT_OK) return EXIT_CONN;
+    int rc = md_dual_create(cl->local_conn, cl->conn, NULL, &cl->dual, &err);
     if (rc != MD_OK) {
         print_conn_error("cannot start dual execution", err);
         md_free(err);
@@ -866,7 +637,6 @@ static int dual_open(client *cl) {
 
 static void dual_close(client *cl) {
     md_dual_destroy(&cl->dual);
-    md_rclient_close(&cl->remote);
     if (cl->local_conn) duckdb_disconnect(&cl->local_conn);
     if (cl->local_db) duckdb_close(&cl->local_db);
 }
@@ -884,7 +654,7 @@ static int run_dual(client *cl, const char *sql) {
         const md_sql_stmt *st = &script->stmts[i];
         char *one = md_strndup(sql + st->start, st->end - st->start);
         dual_out o = {cl, NULL, false};
-        md_dual_hooks hooks = {dual_batch, NULL, &o};
+        md_dual_hooks hooks = {.on_batch = dual_batch, .ctx = &o};
         md_dual_stats stats;
         char *err = NULL;
         double t0 = md_now_ms_f();
@@ -982,11 +752,7 @@ int md_client_main(int argc, char **argv) {
             status = shell_main(&cl);
         }
     }
-    client_disconnect(&cl);
     dual_close(&cl);
-    md_free(cl.user);
-    md_free(cl.database);
-    md_free(cl.server_version);
-    md_free(cl.duckdb_version);
+    client_disconnect(&cl);
     return status;
 }

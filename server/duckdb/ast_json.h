@@ -26,7 +26,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "duckdb.h"
+#include <duckdb.h>
 
 /* An error of PARSE or DEPARSE: code (MD_E...), position in the SQL (-1:
  * none) and a malloc'd sentence. */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md_alloc.h"
-#include "md_error.h"
+#include "shared/md_alloc.h"
+#include "shared/md_error.h"
 
 static const char *const q_databases =
     "SELECT database_name, readonly FROM duckdb_databases() WHERE database_name NOT IN (%s) "
