@@ -11,13 +11,22 @@
 //   browser_ingest     a 1M-row remote result (BIGINT, DOUBLE, VARCHAR,
 //                      TIMESTAMP) streamed into the page's result cache,
 //                      rows/s; peer (the limit): duckdb-wasm in the same page
-//                      generating the same rows into a table itself.
+//                      generating the same rows into a table itself (the
+//                      CREATE TABLE run through the same session, so both
+//                      pay the worker's round trip).
+//   hybrid_join_page   (with --hybrid-join-page, against bench/run.sh's server
+//                      that holds facts) the join of bench/hybrid.c's
+//                      hybrid_join run from the page: the local dimension in
+//                      duckdb-wasm, the split plan by the same C driver in the
+//                      page's session worker, ms from run() to the result on
+//                      the main thread; peer: the native host's median for
+//                      the same join in the same run (hybrid_join's "ours").
 //
 // Output: BENCH lines as bench/report.c prints them; with --json-dir DIR one
 // JSON object per benchmark in DIR/<name>.json.
 // Environment: MDBENCH_RUNS [7] (first result: at most 5 cold runs each),
 // MDBENCH_INGEST_ROWS [1000000].
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startServer, createToken } from '../tests/lib/server.mjs';
 import { launch } from '../tests/lib/browser.mjs';
 import { MdClient } from '../tests/lib/mdclient.mjs';
@@ -96,7 +105,7 @@ async function firstResultOurs(srv, token) {
         login: t.login,
         ready,
         query: shown - ready,
-        bundle: window.mdPage.runtime.local.bundle,
+        bundle: window.mdPage.runtime.bundle,
       };
     });
   } finally {
@@ -178,16 +187,16 @@ async function browserIngest(srv, token) {
         const res = r.results[0];
         bytes = res.bytes;
         if (i === 0) {
-          const t = await rt.local.query(`SELECT count(*)::BIGINT AS n, sum(a)::BIGINT AS s, count(DISTINCT c)::BIGINT AS dc FROM ${res.cacheTable}`);
-          check = t.toArray()[0].toJSON();
+          const t = await rt.run(`SELECT count(*)::BIGINT AS n, sum(a)::BIGINT AS s, count(DISTINCT c)::BIGINT AS dc FROM ${res.cacheTable}`);
+          check = t.results[0].rows[0];
           check = { n: String(check.n), s: String(check.s), dc: String(check.dc) };
         }
-        await rt.local.query(`DROP TABLE ${res.cacheTable}`);
+        await rt.run(`DROP TABLE ${res.cacheTable}`);
         t0 = performance.now();
-        await rt.local.query(`CREATE OR REPLACE TABLE memory.main.generated AS ${rowsSql}`);
+        await rt.run(`CREATE OR REPLACE TABLE memory.main.generated AS ${rowsSql}`);
         peer.push(performance.now() - t0);
       }
-      await rt.local.query('DROP TABLE memory.main.generated');
+      await rt.run('DROP TABLE memory.main.generated');
       return { ours, peer, bytes, check, n };
     }, { runs: RUNS, rowsSql: ROWS_SQL(INGEST_ROWS), n: INGEST_ROWS });
     const expectSum = String((BigInt(INGEST_ROWS) * BigInt(INGEST_ROWS - 1)) / 2n);
@@ -209,6 +218,62 @@ async function browserIngest(srv, token) {
   } finally {
     await b.close();
   }
+}
+
+// The join of bench/hybrid.c (JOIN_SQL over its ldim), the dimension named
+// in duckdb-wasm's own database.
+const LDIM_SQL = "CREATE OR REPLACE TABLE memory.main.ldim AS SELECT (k * 10)::INTEGER AS k, 'name_' || k AS name, "
+  + '(k % 10)::INTEGER AS grp FROM range(1000) t(k)';
+const PAGE_JOIN_SQL = 'SELECT d.name, f.id, f.v FROM facts f JOIN memory.main.ldim d ON f.k = d.k WHERE d.grp = 3';
+
+async function hybridJoinPage(http, token, native) {
+  say(`== hybrid_join_page: the hybrid_join from the page (Chromium), ${RUNS} runs after 1 warm-up`);
+  const b = await launch();
+  try {
+    const { page } = b;
+    await page.goto(`${http}/#token=${token}`);
+    await page.evaluate(() => window.mdPage.ready);
+    const out = await page.evaluate(async ({ runs, setup, sql }) => {
+      const rt = window.mdPage.runtime;
+      await rt.run(setup);
+      const times = [];
+      let first = null;
+      for (let i = 0; i <= runs; i++) {
+        const t0 = performance.now();
+        const r = await rt.run(sql);
+        if (i > 0) times.push(performance.now() - t0);
+        const res = r.results.at(-1);
+        if (!first) first = { rows: res.rowCount, site: res.site, hybrid: Boolean(res.hybrid) };
+        if (res.cacheTable) await rt.run(`DROP TABLE IF EXISTS ${res.cacheTable}`);
+      }
+      return { times, first, bundle: rt.bundle };
+    }, { runs: RUNS, setup: LDIM_SQL, sql: PAGE_JOIN_SQL });
+    const ms = median(out.times);
+    say(`page: ${ms.toFixed(1)} ms median (${out.times.map((x) => x.toFixed(0)).join(' ')}), ${out.first.rows} rows, `
+      + `duckdb-wasm ${out.bundle}; native host (hybrid_join in this run): ${native.ours.toFixed(1)} ms`);
+    const rowsMatch = out.first.rows === native.result_rows;
+    return report({
+      name: 'hybrid_join_page', unit: 'ms', ours: ms, peer: native.ours, target: 1.3, higherIsBetter: false,
+      error: rowsMatch ? undefined : `the page's join gave ${out.first.rows} rows, the native host's ${native.result_rows}`,
+      extra: { runs: RUNS, result_rows: out.first.rows, peer_name: 'the native host (server/client/dual.c), hybrid_join' },
+    });
+  } finally {
+    await b.close();
+  }
+}
+
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : null);
+if (process.argv.includes('--hybrid-join-page')) {
+  let status = 0;
+  try {
+    const native = JSON.parse(readFileSync(arg('--native'), 'utf8'));
+    if (!Number.isFinite(native.ours)) throw new Error('hybrid_join has no figure of its own in this run');
+    await hybridJoinPage(arg('--http'), arg('--token'), native);
+  } catch (e) {
+    report({ name: 'hybrid_join_page', unit: 'ms', ours: NaN, peer: NaN, target: 1.3, higherIsBetter: false, error: e.message });
+    status = 1;
+  }
+  process.exit(status);
 }
 
 const srv = await startServer();

@@ -10,12 +10,13 @@
 #   4. stop mdserver (its duckling checkpoints my_db), copy my_db.duckdb for
 #      the in-process DuckDB side, start mdserver again
 #   5. mdbench overhead | transfer | latency: one BENCH line each
-#   6. mdbench hybrid: hybrid_join, hybrid_aggregate (dual execution)
+#   6. mdbench hybrid: hybrid_join, hybrid_aggregate (dual execution); then
+#      bench/browser.mjs --hybrid-join-page: the same join from the page
 #   7. mdbench storage: snapshot_small_commit, snapshot_history_cost,
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
 #   8. stop both servers; bench/browser.mjs (Chromium, a server of its own):
 #      page_first_result and browser_ingest
-#   9. build/bench.json = the eleven JSON objects (servers are stopped on
+#   9. build/bench.json = the twelve JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -43,7 +44,7 @@ LAT_COUNT=${MDBENCH_LATENCY_COUNT:-10000}
 STORAGE_ROWS=${MDBENCH_STORAGE_ROWS:-40000000}
 RESULTS=build/bench/results
 OUT=build/bench.json
-BENCHES=(remote_overhead result_transfer small_query_latency hybrid_join hybrid_aggregate
+BENCHES=(remote_overhead result_transfer small_query_latency hybrid_join hybrid_aggregate hybrid_join_page
          snapshot_small_commit snapshot_history_cost time_travel_attach clone_cost
          page_first_result browser_ingest)
 
@@ -75,6 +76,7 @@ start_server() {
     done
     [ -n "$port" ] || { say "mdserver did not print its URL within 30 s"; return 1; }
     URL="ws://127.0.0.1:$port/ws"
+    HTTP="http://127.0.0.1:$port"
 }
 
 stop_server() {
@@ -263,6 +265,13 @@ step "$MDBENCH" hybrid --url "$URL" --token "$TOKEN" --runs "$RUNS" --json-dir "
 for b in hybrid_join hybrid_aggregate; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "mdbench hybrid exited before reporting"
 done
+# The same join from the page (Chromium) against this server, its peer the
+# native host's figure just measured.
+echo "  == hybrid_join_page ($(elapsed) so far)"
+rm -f "$RESULTS/hybrid_join_page.json"
+step node bench/browser.mjs --hybrid-join-page --http "$HTTP" --token "$TOKEN" \
+    --native "$RESULTS/hybrid_join.json" --json-dir "$RESULTS" || status=1
+[ -s "$RESULTS/hybrid_join_page.json" ] || report_unmeasured hybrid_join_page "bench/browser.mjs exited before reporting"
 # Snapshot storage, on a database of its own (about 1 GB) that mdbench
 # storage makes through the server; its plain copy is the in-process side.
 echo "  == snapshot_small_commit, snapshot_history_cost, time_travel_attach, clone_cost ($(elapsed) so far)"
