@@ -23,7 +23,7 @@ SERVER_SRC := $(sort $(wildcard server/*.c server/*/*.c))
 MAIN_SRC   := server/main.c
 # The browser engine's router and splitter, built natively too: dual
 # execution from the terminal and the sqllogictest runner (server/client/dual.c).
-ENGINE_SRC := wasm/catalog.c wasm/router.c wasm/splitter.c wasm/json_exact.c wasm/driver.c
+ENGINE_SRC := wasm/catalog.c wasm/catalog_rows.c wasm/router.c wasm/splitter.c wasm/json_exact.c wasm/driver.c
 LIB_SRC    := $(SHARED_SRC) $(ENGINE_SRC) $(filter-out $(MAIN_SRC),$(SERVER_SRC))
 
 # Unit tests (cmocka): one binary per file, registered here.

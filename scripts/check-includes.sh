@@ -7,8 +7,8 @@
 # build has -I. and no other folder of ours.  Which folder may include which:
 #   shared/           shared/ only (C used by the server and the browser engine)
 #   wasm/             shared/, wasm/ (the browser engine)
-#   server/duckdb/    shared/, server/duckdb/ (code on a DuckDB connection, used by
-#                     the duckling and by the terminal client's local site)
+#   server/duckdb/    shared/, wasm/, server/duckdb/ (code on a DuckDB connection,
+#                     used by the duckling and by the terminal client's local site)
 #   server/duckling/  not server/client/ (the duckling process)
 #   server/client/    not server/duckling/ (the terminal client process)
 #   server/           shared/, wasm/, server/
@@ -22,7 +22,7 @@ allowed() { # folder of the including file, include path -> 0 if allowed
     case "$dir" in
     shared) [[ $inc == shared/* ]] ;;
     wasm) [[ $inc == shared/* || $inc == wasm/* ]] ;;
-    server/duckdb) [[ $inc == shared/* || $inc == server/duckdb/* ]] ;;
+    server/duckdb) [[ $inc == shared/* || $inc == wasm/* || $inc == server/duckdb/* ]] ;;
     server/duckling) [[ $inc != server/client/* && ( $inc == shared/* || $inc == wasm/* || $inc == server/* ) ]] ;;
     server/client) [[ $inc != server/duckling/* && ( $inc == shared/* || $inc == wasm/* || $inc == server/* ) ]] ;;
     server | server/*) [[ $inc == shared/* || $inc == wasm/* || $inc == server/* ]] ;;

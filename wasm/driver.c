@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "catalog_rows.h"
 #include "router.h"
 #include "shared/md_alloc.h"
 #include "shared/md_buf.h"
@@ -185,10 +186,25 @@ static const md_drv_action *run(md_driver *d, md_site site, char *sql, md_drv_si
     return &d->act;
 }
 
+/* Read `site`'s catalog: the server's answers CATALOG; the local one is
+ * read with catalog_rows.h's query, whose rows the host answers. */
 static const md_drv_action *catalog(md_driver *d, md_site site) {
+    if (site == MD_SITE_LOCAL) return with_text(d, MD_DRV_CATALOG, site, md_strdup(md_catalog_sql(MD_CATALOG_WITH_MEMORY)));
     emit(d, MD_DRV_CATALOG);
     d->act.site = site;
     return &d->act;
+}
+
+/* Put the answer of a CATALOG action for `site` into the catalog cache. */
+static int set_catalog(md_driver *d, md_site site, const md_drv_event *ev, char **err) {
+    const char *text = ev->text ? ev->text : "";
+    size_t len = ev->text ? ev->text_len : 0;
+    if (site != MD_SITE_LOCAL) return md_catalog_set_json(md_router_catalog(d->router), site, text, len, err);
+    char *json = NULL;
+    int rc = md_catalog_fold_json(text, len, &json, err);
+    if (rc == MD_OK) rc = md_catalog_set_json(md_router_catalog(d->router), site, json, strlen(json), err);
+    md_free(json);
+    return rc;
 }
 
 /* PARSE or DEPARSE `text` (taken over) at the server. */
@@ -406,8 +422,7 @@ static const md_drv_action *on_mirror(md_driver *d, const md_drv_event *ev) {
 static const md_drv_action *on_refresh(md_driver *d, const md_drv_event *ev, md_site site) {
     if (ev->kind == MD_EV_ERROR) return failed(d, ev->code, ev->message, -1);
     char *err = NULL;
-    int rc = md_catalog_set_json(md_router_catalog(d->router), site, ev->text ? ev->text : "",
-                                 ev->text ? ev->text_len : 0, &err);
+    int rc = set_catalog(d, site, ev, &err);
     if (rc != MD_OK) {
         const md_drv_action *a = failed(d, rc, err, -1);
         md_free(err);
@@ -883,8 +898,7 @@ const md_drv_action *md_driver_next(md_driver *d, const md_drv_event *ev) {
     case S_FAIL_REFRESH:
         if (ev->kind == MD_EV_OK) {
             char *err = NULL;
-            if (md_catalog_set_json(md_router_catalog(d->router), d->act.site, ev->text ? ev->text : "",
-                                    ev->text ? ev->text_len : 0, &err) == MD_OK)
+            if (set_catalog(d, d->act.site, ev, &err) == MD_OK)
                 d->dirty[d->act.site] = 0;
             md_free(err);
         }

@@ -43,7 +43,9 @@
  *   PARSE    send `sql` to the server's PARSE; the answer (DuckDB's tree as
  *            JSON) comes back in `text`.
  *   DEPARSE  send `sql` (a JSON request) to DEPARSE; the answer JSON in `text`.
- *   CATALOG  read `site`'s catalog (catalog.h JSON) into `text`.
+ *   CATALOG  read `site`'s catalog into `text`: the server's CATALOG JSON
+ *            (catalog.h); for the local site, run `sql` (catalog_rows.h's
+ *            query) and answer its rows as JSON (an array of arrays).
  *   WAIT     the end of the detached action `wait_id`, as its event.
  *   DONE     the script ran; md_driver_summary_json has what each statement did.
  *   FAIL     it stopped: `code` (an MD_E... value), `message`, `position`

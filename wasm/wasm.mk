@@ -19,7 +19,7 @@ WASM_MJS     := $(WASM_OUT)/engine.mjs
 WASM_INC     := build/wasm/include
 CJSON_SRC    := build/cjson/src
 WASM_C       := shared/md_alloc.c shared/md_error.c shared/md_buf.c shared/sql_lexer.c shared/session_option.c \
-                shared/sql_classify.c wasm/catalog.c wasm/router.c wasm/json_exact.c wasm/splitter.c \
+                shared/sql_classify.c wasm/catalog.c wasm/catalog_rows.c wasm/router.c wasm/json_exact.c wasm/splitter.c \
                 wasm/driver.c wasm/exports.c
 WASM_H       := $(wildcard shared/md_alloc.h shared/md_error.h shared/md_buf.h shared/sql_*.h shared/session_option.h wasm/*.h)
 # every MD_EXPORT of wasm/exports.c, read from the file itself
@@ -73,7 +73,7 @@ $(WASM_MJS): $(WASM_C) $(WASM_H) $(CJSON_SRC)/cJSON.c $(WASM_INC)/cjson/cJSON.h 
 	$(EMENV) $(EMCC) $(EMCFLAGS) $(WASM_C) $(CJSON_SRC)/cJSON.c $(EMLDFLAGS) -o $@
 
 # Native test builds of the engine's modules.
-test_catalog_OBJS := wasm/catalog.c
+test_catalog_OBJS := wasm/catalog.c wasm/catalog_rows.c server/duckdb/catalog_query.c
 test_router_OBJS  := wasm/router.c wasm/catalog.c
 test_splitter_OBJS := wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c
-test_driver_OBJS := wasm/driver.c wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c server/duckdb/ast_json.c
+test_driver_OBJS := wasm/driver.c wasm/splitter.c wasm/json_exact.c wasm/router.c wasm/catalog.c wasm/catalog_rows.c server/duckdb/ast_json.c

@@ -338,14 +338,7 @@ static int wait_action(md_dual *d, const md_drv_action *a, const md_dual_hooks *
 
 static int catalog_action(md_dual *d, const md_drv_action *a, char **text, char **err) {
     if (a->site == MD_SITE_REMOTE) return md_rclient_request(d->remote, MD_MSG_CATALOG, NULL, text, err);
-    cJSON *cat = NULL;
-    int rc = md_catalog_query(d->local, MD_CATALOG_WITH_MEMORY, &cat, err);
-    if (rc != MD_OK) return rc;
-    char *t = cJSON_PrintUnformatted(cat);
-    cJSON_Delete(cat);
-    *text = md_strdup(t);
-    cJSON_free(t);
-    return MD_OK;
+    return md_catalog_rows_json(d->local, a->sql, text, err); /* the driver folds the rows */
 }
 
 /* Carry out action `a`; *ev says how it ended (its text, md_malloc'd, in

@@ -9,13 +9,10 @@
 #define MD_CATALOG_QUERY_H
 
 #include <duckdb.h>
-#include "shared/arrow_abi.h"
+
+#include "wasm/catalog_rows.h" /* MD_CATALOG_WITH_MEMORY */
 
 struct cJSON;
-
-/* Include the database "memory" (a duckling hides it: it is where its
- * control connection lives; a client's own DuckDB keeps its tables there). */
-#define MD_CATALOG_WITH_MEMORY 1u
 
 /*
  * Build the catalog of `conn` into *out (caller cJSON_Deletes).  Returns
@@ -23,6 +20,13 @@ struct cJSON;
  * functions fail.
  */
 int md_catalog_query(duckdb_connection conn, unsigned flags, struct cJSON **out, char **out_err);
+
+/*
+ * Run `sql` (a catalog query from the driver's CATALOG action) and answer its
+ * rows as JSON, an array of arrays (wasm/catalog_rows.h), in *out_json
+ * (caller frees).  MD_OK, or MD_ESQL with *out_err.
+ */
+int md_catalog_rows_json(duckdb_connection conn, const char *sql, char **out_json, char **out_err);
 
 /* 1 if a statement of this type can change what md_catalog_query returns. */
 int md_catalog_changes(duckdb_statement_type type);

@@ -2,20 +2,27 @@
  * test_catalog.c: the browser engine's catalog cache (wasm/catalog.c):
  * CATALOG JSON in and out, validation with the offending element named,
  * all-or-nothing replacement per site, case-insensitive lookups, and the
- * changes the router makes.
+ * changes the router makes; and the catalog query (wasm/catalog_rows.c) on a
+ * real DuckDB, folded from its rows as JSON (the dual driver's way) and
+ * directly (the duckling's way), to the same catalog.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include <duckdb.h>
+#include "server/duckdb/catalog_query.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
 #include "wasm/catalog.h"
+#include "wasm/catalog_rows.h"
 
 static const char *REMOTE_JSON =
     "{\"databases\": ["
@@ -183,6 +190,73 @@ static void site_names(void **state) {
     assert_int_equal(md_site_other(MD_SITE_REMOTE), MD_SITE_LOCAL);
 }
 
+static void catalog_query_rows_fold_as_the_duckling_does(void **state) {
+    duckdb_database db;
+    duckdb_connection conn;
+    assert_int_equal(duckdb_open(NULL, &db), DuckDBSuccess);
+    assert_int_equal(duckdb_connect(db, &conn), DuckDBSuccess);
+    duckdb_result r;
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/test_catalog_%d.duckdb", (int)getpid());
+    char *setup = md_asprintf("CREATE SCHEMA s2; CREATE TABLE t AS SELECT range AS id, 'x' AS \"we\"\"ird\" "
+                              "FROM range(5); CREATE VIEW v AS SELECT id FROM t; CREATE TABLE s2.u (d DECIMAL(18,3)); "
+                              "ATTACH '%s' AS other; DETACH other; ATTACH '%s' AS other (READ_ONLY); "
+                              "CREATE TEMP TABLE tt (x INT)",
+                              file, file);
+    assert_int_equal(duckdb_query(conn, setup, &r), DuckDBSuccess);
+    duckdb_destroy_result(&r);
+    md_free(setup);
+    for (unsigned flags = 0; flags <= MD_CATALOG_WITH_MEMORY; flags++) {
+        cJSON *direct = NULL;
+        char *err = NULL, *rows = NULL, *folded = NULL;
+        assert_int_equal(md_catalog_query(conn, flags, &direct, &err), MD_OK);
+        assert_int_equal(md_catalog_rows_json(conn, md_catalog_sql(flags), &rows, &err), MD_OK);
+        assert_int_equal(md_catalog_fold_json(rows, strlen(rows), &folded, &err), MD_OK);
+        cJSON *via_rows = cJSON_Parse(folded);
+        assert_true(cJSON_Compare(direct, via_rows, 1));
+        char *text = cJSON_PrintUnformatted(direct);
+        /* what is in it: memory only when asked; temp, the view, the quoted column, types as DuckDB prints them */
+        assert_int_equal(strstr(text, "\"name\":\"memory\"") != NULL, flags == MD_CATALOG_WITH_MEMORY);
+        assert_null(strstr(text, "\"system\""));
+        assert_non_null(strstr(text, "{\"name\":\"temp\""));
+        assert_non_null(strstr(text, "{\"name\":\"other\",\"read_only\":true"));
+        if (flags) {
+            assert_non_null(strstr(text, "{\"name\":\"v\",\"view\":true,\"columns\":[{\"name\":\"id\",\"type\":\"BIGINT\"}]}"));
+            assert_non_null(strstr(text, "{\"name\":\"we\\\"ird\",\"type\":\"VARCHAR\"}"));
+            assert_non_null(strstr(text, "{\"name\":\"d\",\"type\":\"DECIMAL(18,3)\"}"));
+        }
+        /* and the engine's cache takes it */
+        md_catalog *cat = md_catalog_create("memory", "my_db");
+        assert_int_equal(md_catalog_set_json(cat, MD_SITE_LOCAL, folded, strlen(folded), &err), MD_OK);
+        md_catalog_destroy(&cat);
+        cJSON_free(text);
+        cJSON_Delete(direct);
+        cJSON_Delete(via_rows);
+        md_free(rows);
+        md_free(folded);
+    }
+    duckdb_disconnect(&conn);
+    duckdb_close(&db);
+    unlink(file);
+}
+
+static void catalog_fold_refuses_what_are_not_rows(void **state) {
+    char *json = NULL, *err = NULL;
+    const char *bad[] = {"{}", "[[0,\"a\"]]", "[\"x\"]", "[[\"0\",1,2,3,4,5,6,7,8,9]]", "not json"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(md_catalog_fold_json(bad[i], strlen(bad[i]), &json, &err), MD_EINVAL);
+        assert_non_null(err);
+        md_free(err);
+        err = NULL;
+    }
+    /* a row whose parent never came is left out */
+    const char *orphan = "[[3,\"nodb\",\"main\",\"t\",\"c\",\"INTEGER\",null,null,null,0],"
+                         "[0,\"d\",null,null,null,null,false,null,null,0]]";
+    assert_int_equal(md_catalog_fold_json(orphan, strlen(orphan), &json, &err), MD_OK);
+    assert_string_equal(json, "{\"databases\":[{\"name\":\"d\",\"read_only\":false,\"schemas\":[]}]}");
+    md_free(json);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(starts_with_the_session_databases),
@@ -191,6 +265,8 @@ int main(void) {
         cmocka_unit_test(writes_both_sites_as_json),
         cmocka_unit_test(changes_and_clones),
         cmocka_unit_test(site_names),
+        cmocka_unit_test(catalog_query_rows_fold_as_the_duckling_does),
+        cmocka_unit_test(catalog_fold_refuses_what_are_not_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

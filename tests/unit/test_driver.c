@@ -30,9 +30,11 @@
 #include "wasm/router.h"
 #include "wasm/splitter.h"
 
+/* The local site answers with the rows of catalog_rows.h's query. */
 static const char LOCAL_CATALOG[] =
-    "{\"databases\":[{\"name\":\"memory\",\"schemas\":[{\"name\":\"main\",\"tables\":[{\"name\":\"l\",\"rows\":3,"
-    "\"columns\":[{\"name\":\"k\",\"type\":\"INTEGER\"},{\"name\":\"a\",\"type\":\"VARCHAR\"}]}]}]}]}";
+    "[[0,\"memory\",null,null,null,null,false,null,null,0],[1,\"memory\",\"main\",null,null,null,null,null,null,0],"
+    "[2,\"memory\",\"main\",\"l\",null,null,null,false,3,0],[3,\"memory\",\"main\",\"l\",\"k\",\"INTEGER\",null,null,null,0],"
+    "[3,\"memory\",\"main\",\"l\",\"a\",\"VARCHAR\",null,null,null,1]]";
 static const char REMOTE_CATALOG[] =
     "{\"databases\":[{\"name\":\"my_db\",\"schemas\":[{\"name\":\"main\",\"tables\":[{\"name\":\"r\",\"rows\":100000,"
     "\"columns\":[{\"name\":\"k\",\"type\":\"INTEGER\"},{\"name\":\"b\",\"type\":\"VARCHAR\"}]}]}]}]}";
@@ -149,6 +151,9 @@ static void carry_out(host *h, const md_drv_action *a, md_drv_event *ev, char **
     int rc = MD_OK;
     switch (a->kind) {
     case MD_DRV_CATALOG:
+        /* the local site is read with the catalog query; the server answers CATALOG */
+        if (a->site == MD_SITE_LOCAL) assert_non_null(strstr(a->sql, "duckdb_columns()"));
+        else assert_null(a->sql);
         *text = md_strdup(a->site == MD_SITE_LOCAL ? LOCAL_CATALOG : REMOTE_CATALOG);
         break;
     case MD_DRV_PARSE: {

@@ -56,23 +56,6 @@ export function literal(text) {
   return `'${String(text).replaceAll("'", "''")}'`;
 }
 
-// What the server answers CATALOG with (server/duckdb/catalog_query.c), for the
-// local site, as one query (one worker round trip): a row per database,
-// schema, table or view, and column, told apart by `k`.  The cache database
-// is included so that its tables resolve.
-const CATALOG_SQL = `
-SELECT 0 AS k, database_name AS d, NULL AS s, NULL AS t, NULL AS c, NULL AS ty, readonly AS ro, NULL AS v, NULL::DOUBLE AS n, 0 AS i
-  FROM duckdb_databases() WHERE database_name <> 'system'
-UNION ALL SELECT 1, database_name, schema_name, NULL, NULL, NULL, NULL, NULL, NULL, 0
-  FROM duckdb_schemas() WHERE database_name <> 'system'
-UNION ALL SELECT 2, database_name, schema_name, table_name, NULL, NULL, NULL, false, estimated_size::DOUBLE, 0
-  FROM duckdb_tables() WHERE database_name <> 'system'
-UNION ALL SELECT 2, database_name, schema_name, view_name, NULL, NULL, NULL, true, NULL, 0
-  FROM duckdb_views() WHERE database_name <> 'system' AND NOT internal
-UNION ALL SELECT 3, database_name, schema_name, table_name, column_name, data_type, NULL, NULL, NULL, column_index
-  FROM duckdb_columns() WHERE database_name <> 'system'
-ORDER BY k, d, s, t, i`;
-
 // Settings of one connection (the others are global).
 const SESSION_SETTINGS = 'SET errors_as_json = true';
 
@@ -397,32 +380,9 @@ export class LocalDb {
     }
   }
 
-  /** The local site's catalog in wasm/catalog.h's CATALOG JSON shape. */
-  async catalog() {
-    const key = (...parts) => parts.join('\u0000');
-    const dbs = new Map();
-    const schemas = new Map();
-    const tables = new Map();
-    for (const r of rowsOf(await this.query(CATALOG_SQL))) {
-      switch (r.k) {
-        case 0: dbs.set(r.d, { name: r.d, read_only: !!r.ro, schemas: [] }); break;
-        case 1: {
-          const schema = { name: r.s, tables: [] };
-          dbs.get(r.d)?.schemas.push(schema);
-          schemas.set(key(r.d, r.s), schema);
-          break;
-        }
-        case 2: {
-          const table = { name: r.t, view: !!r.v, columns: [] };
-          if (r.n !== null && r.n !== undefined) table.rows = Number(r.n);
-          schemas.get(key(r.d, r.s))?.tables.push(table);
-          tables.set(key(r.d, r.s, r.t), table);
-          break;
-        }
-        default: tables.get(key(r.d, r.s, r.t))?.columns.push({ name: r.c, type: r.ty }); break;
-      }
-    }
-    return { databases: [...dbs.values()] };
+  /** Run SQL to completion; resolves to its rows as arrays of plain values. */
+  async rows(sql) {
+    return rowsOf(await this.query(sql)).map((r) => Object.values(r));
   }
 
   /** Stop the worker. */

@@ -13,7 +13,8 @@
 //               batch as the cache table md_cache.main.r<N> (the first rows
 //               as soon as they arrive); BRIDGE: the same into
 //               md_cache.main.<table>; NONE, TEXT: as SHOW without display.
-//   PARSE, DEPARSE, CATALOG: requests; WAIT: a detached action's promise.
+//   PARSE, DEPARSE: requests; CATALOG: the server's, or the rows of the
+//   action's query in duckdb-wasm; WAIT: a detached action's promise.
 //
 // Errors: every failure is an MdError (errors.js) with code (a wire name of
 // shared/md_error.h), message and, when it points into the SQL, position:
@@ -147,7 +148,8 @@ export class Runtime extends EventTarget {
     try {
       switch (a.kind) {
         case 'catalog':
-          return ended({ text: JSON.stringify(a.site === 'local' ? await this.local.catalog() : await this.remote.catalog()) });
+          // the local site: the rows of the driver's catalog query, which the driver folds
+          return ended({ text: JSON.stringify(a.site === 'local' ? await this.local.rows(a.sql) : await this.remote.catalog()) });
         case 'parse': return ended({ text: await this.remote.parse(a.sql) });
         case 'deparse': return ended({ text: JSON.stringify({ sql: await this.remote.deparse(a.sql) }) });
         case 'wait': return { ...(await detached.get(a.wait_id)), text: '' };
