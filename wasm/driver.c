@@ -111,6 +111,7 @@ struct md_driver {
     /* a failure on its way out */
     int fail_code;
     char *fail_msg;
+    int local_reset;       /* the local site lost its session: USE again before FAIL */
     int64_t fail_pos;
 };
 
@@ -301,7 +302,29 @@ static const md_drv_action *failed(md_driver *d, int code, const char *message, 
     return refresh_after_failure(d);
 }
 
+/* USE the local site's current database and schema again (router state). */
+static const md_drv_action *use_local_again(md_driver *d) {
+    char *state = NULL;
+    md_router_state_json(d->router, &state);
+    cJSON *j = cJSON_Parse(state ? state : "");
+    md_free(state);
+    const cJSON *local = cJSON_GetObjectItemCaseSensitive(j, "local");
+    md_buf q = MD_BUF_INIT;
+    md_buf_append(&q, "USE ", 4);
+    md_buf_put_quoted(&q, jstr(local, "database") ? jstr(local, "database") : "memory", '"');
+    md_buf_append(&q, ".", 1);
+    md_buf_put_quoted(&q, jstr(local, "schema") ? jstr(local, "schema") : "main", '"');
+    md_buf_append(&q, "", 1);
+    cJSON_Delete(j);
+    size_t len;
+    return run(d, MD_SITE_LOCAL, (char *)md_buf_detach(&q, &len), MD_SINK_NONE);
+}
+
 static const md_drv_action *refresh_after_failure(md_driver *d) {
+    if (d->local_reset) { /* first: the catalog read next runs on that connection */
+        d->local_reset = 0;
+        return use_local_again(d);
+    }
     if (d->nrefresh > 0) {
         md_site s = d->refresh[0];
         d->refresh[0] = d->refresh[1];
@@ -874,6 +897,7 @@ const md_drv_action *md_driver_next(md_driver *d, const md_drv_event *ev) {
         return fail_now(d, MD_EPROTOCOL, "the host gave no event for the driver's last action", -1);
     if (ev && ev->kind == MD_EV_STARTED && !d->act.detach)
         return fail_now(d, MD_EPROTOCOL, "the host started in the background an action that was not detached", -1);
+    if (ev && ev->kind == MD_EV_ERROR && ev->local_reset) d->local_reset = 1; /* whatever fails next */
     const md_drv_action *a;
     switch (d->state) {
     case S_START:
@@ -896,7 +920,7 @@ const md_drv_action *md_driver_next(md_driver *d, const md_drv_event *ev) {
     case S_ANSWER: return on_answer(d, ev);
     case S_H_DROP: return drop_next(d); /* a drop's own failure changes nothing */
     case S_FAIL_REFRESH:
-        if (ev->kind == MD_EV_OK) {
+        if (ev->kind == MD_EV_OK && d->act.kind == MD_DRV_CATALOG) { /* (a USE again ends as it may) */
             char *err = NULL;
             if (set_catalog(d, d->act.site, ev, &err) == MD_OK)
                 d->dirty[d->act.site] = 0;

@@ -120,6 +120,9 @@ typedef struct md_drv_event {
     const char *error_type;
     const char *message;
     int64_t position;
+    int local_reset;  /* ERROR: the local site's connection had to be replaced (a cancel
+                       * in duckdb-wasm's COI build): its current database is gone, and
+                       * the driver puts it back (USE) before it fails */
 } md_drv_event;
 
 /* The host keeps its local bridge tables in md_cache.main (the page's

@@ -234,7 +234,7 @@ MD_EXPORT int md_wasm_state_set(md_router *engine, const char *json, size_t len,
  * "wait_id", "code" (a wire name), "message", "position" (bytes into the
  * script)} with only the fields that kind uses.
  *
- * Event JSON: {"kind": "ok"|"started"|"error", "id", "rows", "bytes", "ms",
+ * Event JSON: {"kind": "ok"|"started"|"error", "id", "rows", "bytes", "ms", "local_reset",
  * "code" (a wire name), "type" (DuckDB's error type, optional), "message",
  * "position" (bytes into the action's sql, optional)}; an answer's text
  * (PARSE, DEPARSE, CATALOG, sink "text") comes separately as text[0..tlen).
@@ -365,6 +365,7 @@ MD_EXPORT int md_wasm_driver_next(md_driver *driver, const char *event, size_t e
         ev.code = cJSON_IsString(code) ? md_errcode(code->valuestring) : MD_EINTERNAL;
         ev.error_type = cJSON_IsString(type) ? type->valuestring : NULL;
         ev.message = cJSON_IsString(message) ? message->valuestring : NULL;
+        ev.local_reset = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "local_reset"));
         ev.text = tlen ? text : NULL;
         ev.text_len = tlen;
         a = md_driver_next(driver, &ev);

@@ -47,6 +47,7 @@ typedef struct injected {
     int code;
     const char *message;
     uint64_t bytes;
+    int local_reset;       /* the error says the local connection was replaced */
 } injected;
 
 typedef struct host {
@@ -59,6 +60,7 @@ typedef struct host {
     int ninject;
     int seen[8][5];        /* actions seen per kind and sink */
     int64_t shown_rows;    /* rows of SHOW runs */
+    char last_local_none[128]; /* the SQL of the last RUN local NONE */
     uint32_t detached_ids[8];
     int ndetached;
     int wrong_id;          /* answer the next action with another id */
@@ -144,6 +146,7 @@ static void carry_out(host *h, const md_drv_action *a, md_drv_event *ev, char **
             ev->code = f->code;
             ev->message = f->message;
             ev->bytes = f->bytes;
+            ev->local_reset = f->local_reset;
             return;
         }
     }
@@ -192,6 +195,8 @@ static void carry_out(host *h, const md_drv_action *a, md_drv_event *ev, char **
             md_free(q);
             ev->bytes = 100;
         } else {
+            if (a->site == MD_SITE_LOCAL && a->sink == MD_SINK_NONE)
+                snprintf(h->last_local_none, sizeof h->last_local_none, "%s", a->sql);
             rc = sql_on(c, a->sql, &ev->rows, a->sink == MD_SINK_TEXT ? text : NULL, &err);
             if (a->sink == MD_SINK_SHOW) h->shown_rows += ev->rows;
         }
@@ -317,7 +322,7 @@ static void test_a_hybrid_join_moves_the_small_side_and_drops_its_bridge(void **
 static void test_a_final_query_that_does_not_bind_runs_again_as_the_fallback(void **state) {
     host *h = *state;
     h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ESQL,
-                                         "Binder Error: Referenced column \"zz\" not found in FROM clause!", 0};
+                                         "Binder Error: Referenced column \"zz\" not found in FROM clause!", 0, 0};
     md_drv_action last = drive(h, "SELECT l.k, r.b FROM l JOIN r ON l.k = r.k");
     print_log(h);
     assert_int_equal(last.kind, MD_DRV_DONE);
@@ -328,7 +333,7 @@ static void test_a_final_query_that_does_not_bind_runs_again_as_the_fallback(voi
     cJSON_Delete(s);
     /* any other error type is the statement's: no second plan */
     h->ninject = 0;
-    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ESQL, "Conversion Error: no", 0};
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ESQL, "Conversion Error: no", 0, 0};
     last = drive(h, "SELECT l.k, r.b FROM l JOIN r ON l.k = r.k");
     assert_int_equal(last.kind, MD_DRV_FAIL);
     assert_string_equal(last.message, "Conversion Error: no");
@@ -339,7 +344,7 @@ static void test_a_final_query_that_does_not_bind_runs_again_as_the_fallback(voi
 static void test_the_bridge_cap_fails_the_statement_with_its_own_code(void **state) {
     host *h = *state;
     md_driver_set_cap(h->driver, 1000);
-    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_BRIDGE, MD_ETOO_LARGE, "over", 5000};
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_BRIDGE, MD_ETOO_LARGE, "over", 5000, 0};
     md_drv_action last = drive(h, "SELECT l.k, r.b FROM l JOIN r ON l.k = r.k");
     print_log(h);
     assert_int_equal(last.kind, MD_DRV_FAIL);
@@ -351,9 +356,30 @@ static void test_the_bridge_cap_fails_the_statement_with_its_own_code(void **sta
     assert_string_equal(h->log[h->nlog - 2], "CATALOG remote ");
 }
 
+static void test_a_lost_local_session_gets_its_database_back_before_fail(void **state) {
+    host *h = *state;
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ECANCELLED, "the query was cancelled", 0, 1};
+    md_drv_action last = drive(h, "SELECT * FROM l");
+    print_log(h);
+    assert_int_equal(last.kind, MD_DRV_FAIL);
+    assert_int_equal(last.code, MD_ECANCELLED);
+    /* USE again on the new connection, then both catalogs read again, then FAIL */
+    assert_string_equal(h->log[h->nlog - 4], "RUN local NONE");
+    assert_string_equal(h->last_local_none, "USE \"memory\".\"main\"");
+    assert_string_equal(h->log[h->nlog - 3], "CATALOG local ");
+    assert_string_equal(h->log[h->nlog - 2], "CATALOG remote ");
+    /* an error without the flag puts nothing back */
+    h->ninject = 0;
+    h->last_local_none[0] = 0;
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ECANCELLED, "the query was cancelled", 0, 0};
+    last = drive(h, "SELECT * FROM l");
+    assert_int_equal(last.kind, MD_DRV_FAIL);
+    assert_string_equal(h->last_local_none, "");
+}
+
 static void test_a_failed_upload_is_named_and_nothing_waits_for_the_final_query(void **state) {
     host *h = *state;
-    h->inject[h->ninject++] = (injected){1, MD_DRV_WAIT, 0, MD_EIO, "disk full", 0};
+    h->inject[h->ninject++] = (injected){1, MD_DRV_WAIT, 0, MD_EIO, "disk full", 0, 0};
     md_drv_action last = drive(h, "SELECT l.k, r.b FROM l JOIN r ON l.k = r.k");
     print_log(h);
     assert_int_equal(last.kind, MD_DRV_FAIL);
@@ -364,7 +390,7 @@ static void test_a_failed_upload_is_named_and_nothing_waits_for_the_final_query(
 
 static void test_a_failing_statement_puts_the_state_back_and_points_into_the_script(void **state) {
     host *h = *state;
-    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ESQL, "x", 0};
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_SHOW, MD_ESQL, "x", 0, 0};
     md_drv_action last = drive(h, "USE memory; SELECT 1");
     print_log(h);
     /* the USE itself failed: the active site is the server's again */
@@ -404,7 +430,7 @@ static void test_a_session_option_runs_at_both_sites_and_a_refusal_is_a_notice(v
     assert_int_equal(last.kind, MD_DRV_DONE);
     assert_true(logged(h, "RUN remote SHOW"));
     assert_true(logged(h, "RUN local NONE"));
-    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_NONE, MD_ESQL, "no ICU here", 0};
+    h->inject[h->ninject++] = (injected){1, MD_DRV_RUN, MD_SINK_NONE, MD_ESQL, "no ICU here", 0, 0};
     last = drive(h, "SET default_null_order = 'nulls_last'");
     assert_int_equal(last.kind, MD_DRV_DONE);
     cJSON *s = summary(h);
@@ -449,6 +475,7 @@ int main(void) {
         T(test_a_session_option_runs_at_both_sites_and_a_refusal_is_a_notice),
         T(test_an_event_for_another_action_ends_the_script),
         T(test_ddl_reads_its_sites_catalog_again),
+        T(test_a_lost_local_session_gets_its_database_back_before_fail),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

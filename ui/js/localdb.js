@@ -249,7 +249,8 @@ export class LocalDb {
         // it to the end, and the connection (even closing it) waits for
         // that.  Leave it to finish in the background and go on with a new
         // connection: its session state (current database, temporary
-        // tables) starts afresh, which the caller must restore.
+        // tables) starts afresh; the error says so (connectionReplaced), and
+        // the driver puts the current database back.
         await this.#replaceConnection();
         cancelledErr.connectionReplaced = true;
         cancelledErr.message = 'the query was cancelled (it may keep the local engine busy until it ends)';
@@ -289,10 +290,6 @@ export class LocalDb {
     await this.#conn.query(SESSION_SETTINGS);
   }
 
-  /** Make `database`.`schema` the current one of the query connection (USE). */
-  async use(database, schema) {
-    await this.query(`USE ${ident(database)}.${ident(schema)}`);
-  }
 
   /** Cancel the running stream(), if any.  Returns whether there was one. */
   cancel() {

@@ -98,8 +98,7 @@ export class Runtime extends EventTarget {
     const detached = new Map(); // action id -> promise of its event
     this.#running = { cancel: () => false };
     let action;
-    let replaced = false; // a cancel cost duckdb-wasm its connection (localdb.js)
-    let shown = -1;       // the last statement onStatement announced
+    let shown = -1; // the last statement onStatement announced
     try {
       this.engine.begin(sql);
       action = this.engine.next();
@@ -108,13 +107,8 @@ export class Runtime extends EventTarget {
           shown = action.statement;
           handlers.onStatement({ index: shown, route: this.engine.summary().statements[shown]?.where });
         }
-        const { event, text, connectionReplaced } = await this.#carryOut(action, handlers, results, detached);
-        replaced ||= !!connectionReplaced;
+        const { event, text } = await this.#carryOut(action, handlers, results, detached);
         action = this.engine.next(event, text);
-      }
-      if (replaced) { // the new connection starts in memory: put back the session's current database
-        const { local } = this.engine.state();
-        await this.local.use(local.database, local.schema).catch(() => {});
       }
     } finally {
       this.#running = null;
@@ -141,9 +135,8 @@ export class Runtime extends EventTarget {
     const t0 = performance.now();
     const ended = (x = {}) => ({ event: { kind: 'ok', id: a.id, ms: performance.now() - t0, ...x.event }, text: x.text });
     const failed = (e) => ({
-      connectionReplaced: e.connectionReplaced,
       event: { kind: 'error', id: a.kind === 'wait' ? a.wait_id : a.id, code: e.code ?? 'INTERNAL', type: e.type,
-        message: e.message, position: e.position, bytes: e.bytes },
+        message: e.message, position: e.position, bytes: e.bytes, local_reset: !!e.connectionReplaced },
     });
     try {
       switch (a.kind) {
