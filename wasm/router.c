@@ -49,6 +49,8 @@ enum setting_kind { NOT_A_SETTING, SESSION_OPTION, SERVER_SETTING };
 
 static enum setting_kind setting_of(const char *text) {
     md_session_set set;
+    md_sql_error ignored;
+    if (md_session_pragma_check(text, strlen(text), &ignored) == MD_OK) return SESSION_OPTION; /* PRAGMA disable_optimizer */
     if (md_session_set_read(text, strlen(text), &set, NULL) != MD_OK) return NOT_A_SETTING;
     md_free(set.sql);
     return set.server_setting ? SERVER_SETTING : SESSION_OPTION;

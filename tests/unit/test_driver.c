@@ -436,6 +436,12 @@ static void test_a_session_option_runs_at_both_sites_and_a_refusal_is_a_notice(v
     cJSON *s = summary(h);
     assert_non_null(strstr(statement_field(s, 0, "notice"), "refused it: no ICU here"));
     cJSON_Delete(s);
+    /* the optimizer pragmas a session may use are session options too */
+    h->ninject = 0;
+    last = drive(h, "PRAGMA disable_optimizer");
+    assert_int_equal(last.kind, MD_DRV_DONE);
+    assert_true(logged(h, "RUN local NONE"));
+    drive(h, "PRAGMA enable_optimizer");
 }
 
 static void test_an_event_for_another_action_ends_the_script(void **state) {
