@@ -89,9 +89,9 @@ function concat(parts) {
 function fileToStream(file) {
   const n = file.length;
   const magic = (at) => String.fromCharCode(...file.subarray(at, at + 6)) === 'ARROW1';
-  if (n < 18 || !magic(0) || !magic(n - 6)) throw new MdError({ code: 'INTERNAL', message: 'duckdb-wasm answered something that is not an Arrow IPC file' });
+  if (n < 18 || !magic(0) || !magic(n - 6)) throw mdError('INTERNAL', 'duckdb-wasm answered something that is not an Arrow IPC file');
   const footer = new DataView(file.buffer, file.byteOffset + n - 10, 4).getInt32(0, true);
-  if (footer < 0 || 8 + footer > n - 10) throw new MdError({ code: 'INTERNAL', message: 'the Arrow IPC file from duckdb-wasm has a bad footer length' });
+  if (footer < 0 || 8 + footer > n - 10) throw mdError('INTERNAL', 'the Arrow IPC file from duckdb-wasm has a bad footer length');
   return file.subarray(8, n - 10 - footer);
 }
 
