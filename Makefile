@@ -63,7 +63,10 @@ all: mdserver ui $(UNIT_TESTS:%=build/tests/%) $(TOOLS:%=build/tests/%) build/sl
 
 # The web UI the server serves: build/ui = the sources in ui/ plus what the
 # build makes (the WASM engine, see wasm/wasm.mk).
-UI_SRC := $(shell find ui -type f 2>/dev/null)
+UI_SRC := $(shell find ui -type f -not -path 'ui/app/*' 2>/dev/null)
+# The workspace (ui/app, Preact + signals, CodeMirror 6): one bundle,
+# build/ui/app/app.js and its stylesheet app.css, by esbuild.
+APP_SRC := $(shell find ui/app -type f 2>/dev/null)
 # duckdb-wasm, served by mdserver itself (never a CDN): its workers and wasm
 # files as published, and its ES module bundled with its dependencies
 # (apache-arrow, flatbuffers, tslib) so the page needs no import map.
@@ -71,7 +74,12 @@ DUCKDB_WASM := node_modules/@duckdb/duckdb-wasm/dist
 VENDOR      := build/ui/vendor/duckdb
 VENDOR_COPY := duckdb-browser-eh.worker.js duckdb-eh.wasm duckdb-browser-coi.worker.js \
                duckdb-browser-coi.pthread.worker.js duckdb-coi.wasm
-ui: $(UI_SRC:ui/%=build/ui/%) build/ui/js/protocol.js $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
+ui: $(UI_SRC:ui/%=build/ui/%) build/ui/js/protocol.js build/ui/app/app.js $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
+# The page's session modules stay where they are served (/js/, external).
+build/ui/app/app.js: $(APP_SRC) node_modules/.mdserver-lock
+	@mkdir -p $(dir $@)
+	node_modules/.bin/esbuild ui/app/main.jsx --bundle --format=esm --jsx=automatic --jsx-import-source=preact \
+	    '--external:/js/*' --minify --log-level=warning --outdir=build/ui/app --entry-names=app
 build/ui/%: ui/%
 	@mkdir -p $(dir $@)
 	cp $< $@

@@ -14,8 +14,8 @@
 // performance marks md:start, md:ready and md:result-shown time the page.
 
 import { Session } from './session.js';
-
-const TOKEN_KEY = 'mdserver.token';
+import { isNumeric, sqlType, valueText } from './rows.js';
+import { TOKEN_KEY, takeToken } from './token.js';
 const $ = (id) => document.getElementById(id);
 const el = {
   conn: $('conn'), login: $('login'), loginForm: $('login-form'), tokenInput: $('token-input'),
@@ -33,22 +33,6 @@ function fmtBytes(n) {
 }
 const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
-/** The token of the URL's fragment, if any, stored; the address bar loses
- * every token it shows.  Returns the stored token. */
-function takeToken() {
-  const url = new URL(location.href);
-  const hash = new URLSearchParams(url.hash.slice(1));
-  const fromUrl = hash.get('token');
-  if (fromUrl) localStorage.setItem(TOKEN_KEY, fromUrl);
-  if (fromUrl !== null || url.searchParams.has('token')) {
-    url.searchParams.delete('token');
-    hash.delete('token');
-    const rest = hash.toString();
-    history.replaceState(null, '', url.pathname + url.search + (rest ? `#${rest}` : ''));
-  }
-  return localStorage.getItem(TOKEN_KEY);
-}
-
 function setConn(state, text) {
   el.conn.className = `conn ${state}`;
   el.conn.textContent = text;
@@ -63,53 +47,6 @@ function showLogin(message) {
 }
 
 // ---- results ----------------------------------------------------------------
-
-function cellText(v) {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array) return `\\x${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-  if (typeof v === 'object') {
-    try {
-      return JSON.stringify(v.toJSON ? v.toJSON() : v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
-    } catch { return String(v); }
-  }
-  return String(v);
-}
-
-/** A decimal's unscaled integer (Arrow's value prints as one) with its point put back. */
-function decimalText(v, scale) {
-  let digits = String(v);
-  const neg = digits.startsWith('-');
-  if (neg) digits = digits.slice(1);
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  }
-  return neg ? `-${digits}` : digits;
-}
-
-function timeText(v, type) {
-  if (typeof v !== 'number') return null;
-  if (/^Timestamp/.test(type)) return new Date(v).toISOString().replace('T', ' ').replace('Z', '');
-  if (/^Date/.test(type)) return new Date(v).toISOString().slice(0, 10);
-  return null;
-}
-
-// Arrow type names as DuckDB spells them, for column headers.
-const ARROW_TO_SQL = [
-  [/^Int8$/, 'TINYINT'], [/^Int16$/, 'SMALLINT'], [/^Int32$/, 'INTEGER'], [/^Int64$/, 'BIGINT'],
-  [/^Uint8$/, 'UTINYINT'], [/^Uint16$/, 'USMALLINT'], [/^Uint32$/, 'UINTEGER'], [/^Uint64$/, 'UBIGINT'],
-  [/^Float32$/, 'FLOAT'], [/^Float64$/, 'DOUBLE'], [/^Bool$/, 'BOOLEAN'], [/^(Large)?Utf8(View)?$/, 'VARCHAR'],
-  [/^(Large)?Binary$/, 'BLOB'], [/^Date\d*</, 'DATE'], [/^Time\d*</, 'TIME'], [/^Null$/, 'NULL'],
-  [/^Timestamp<[A-Z]+, /, 'TIMESTAMP WITH TIME ZONE'], [/^Timestamp</, 'TIMESTAMP'], [/^Interval/, 'INTERVAL'],
-  [/^FixedSizeBinary\[16\]$/, 'UUID'],
-];
-function sqlType(c) {
-  const m = /^Decimal\[(\d+)e([+-]?\d+)\]$/.exec(c.type);
-  if (m) return `DECIMAL(${m[1]},${Number(m[2])})`;
-  for (const [re, name] of ARROW_TO_SQL) if (re.test(c.type)) return name;
-  return c.type; // lists, structs, maps: Arrow's own spelling says enough
-}
 
 function showResult(r) {
   const table = el.results;
@@ -129,15 +66,12 @@ function showResult(r) {
     const tr = body.insertRow();
     for (const c of r.columns) {
       const td = tr.insertCell();
-      const v = row[c.name];
-      const text = v !== null && v !== undefined && c.scale !== undefined && /^Decimal/.test(c.type)
-        ? decimalText(v, c.scale) : timeText(v, c.type) ?? cellText(v);
+      const text = valueText(row[c.name], c);
       if (text === null) {
         td.className = 'null';
         td.textContent = 'NULL';
       } else {
-        // by the column's type: 64/128-bit integers and decimals arrive as their digits
-        if (/^(U?Int|Float|Decimal)/.test(c.type)) td.className = 'num';
+        if (isNumeric(c)) td.className = 'num';
         else if (c.name === 'explain_value') td.className = 'plan'; // EXPLAIN's plan text keeps its lines
         td.textContent = text;
       }

@@ -93,6 +93,11 @@ export class Session extends EventTarget {
     return true;
   }
 
+  /** Both sites' catalogs as the engine caches them: {databases: [{name, site, schemas}]}. */
+  catalog() {
+    return this.#request('catalog');
+  }
+
   /** Register a dropped or picked File in duckdb-wasm; resolves with the SQL to read it. */
   addFile(file) {
     return this.#request('addFile', { file });

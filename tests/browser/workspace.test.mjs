@@ -1,0 +1,114 @@
+// Browser tests of the workspace (ui/workspace.html, ui/app): Debian's
+// Chromium (playwright-core) against a real ./mdserver on 127.0.0.1, driven by
+// the keyboard and the mouse through its data-testid elements.  Screenshots
+// go to build/test-logs/workspace-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { startServer, createToken, ROOT } from '../lib/server.mjs';
+import { launch } from '../lib/browser.mjs';
+
+const sel = (id) => `[data-testid="${id}"]`;
+let srv, browser, page, token;
+const pageErrors = [];
+const shots = `${ROOT}/build/test-logs`;
+
+before(async () => {
+  srv = await startServer();
+  token = createToken(srv.dataDir, 'wsuser');
+  browser = await launch();
+  page = browser.page;
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // Every Content-Security-Policy violation, with what it was about.  One is
+  // expected and harmless: typing over a selection in a contenteditable, Chromium's own
+  // editing wraps the new text in a styled span that the policy refuses (no
+  // script of ours sets a style attribute); CodeMirror redraws the line anyway.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const editor = e.violatedDirective === 'style-src-attr' && e.target?.classList?.contains('sql-editor');
+      if (!editor) console.log(`CSP violation: ${e.violatedDirective} ${e.sample} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  page.on('console', (m) => { if (m.text().startsWith('CSP violation')) pageErrors.push(m.text()); });
+  mkdirSync(shots, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop({ removeData: true });
+});
+
+/** The n-th cell's status once it ran (not "running…"). */
+async function cellStatus(n) {
+  const status = page.locator(sel('cell')).nth(n).locator(sel('cell-status'));
+  await page.waitForFunction((el) => el.textContent && !el.textContent.startsWith('running'), await status.elementHandle());
+  return status.textContent();
+}
+
+test('log in, type SQL in a cell, run it with Ctrl+Enter: where it ran, rows, the result', async () => {
+  await page.goto(`${srv.http}/workspace.html#token=${token}`);
+  await page.evaluate(() => window.mdApp.ready);
+  assert.match(await page.textContent(sel('connection')), /wsuser/);
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await page.click(`${sel('cell')} .cm-content`);
+  await page.keyboard.type('SELECT 42 AS answer, \'duck\' AS name');
+  await page.keyboard.press('Control+Enter');
+  assert.match(await cellStatus(0), /^remote · 1 row · /);
+  const cells = await page.locator(`${sel('cell-results')} td`).allTextContents();
+  assert.deepEqual(cells, ['42', 'duck']);
+});
+
+test('Shift+Enter runs a cell and moves to a new one; a remote table appears in the catalog and the inspector', async () => {
+  await page.click(`${sel('cell')} .cm-content`);
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('CREATE OR REPLACE TABLE trips AS SELECT range AS id, range * 1.5 AS fare FROM range(250)');
+  await page.keyboard.press('Shift+Enter');
+  await cellStatus(0);
+  assert.equal(await page.locator(sel('cell')).count(), 2);
+  // the new cell has the focus: type into it at once
+  await page.keyboard.type('SELECT count(*) AS n, sum(fare) AS total FROM trips');
+  await page.keyboard.press('Control+Enter');
+  assert.match(await cellStatus(1), /^remote · 1 row · /);
+  assert.deepEqual(await page.locator(sel('cell')).nth(1).locator(`${sel('cell-results')} td`).allTextContents(), ['250', '46687.5']);
+  const item = page.locator(`${sel('catalog-item')}[data-name="my_db.main.trips"]`);
+  await item.waitFor();
+  await item.click();
+  const inspector = await page.textContent(sel('inspector'));
+  assert.match(inspector, /trips/);
+  assert.match(inspector, /on the server/);
+  assert.match(inspector, /fare\s*DECIMAL/);
+});
+
+test('a local table lands under Browser; the filter keeps matching tables; errors show in the cell', async () => {
+  await page.click(sel('add-cell'));
+  await page.click(`${sel('cell')}:nth-of-type(3) .cm-content`).catch(() => page.locator(`${sel('cell')} .cm-content`).nth(2).click());
+  await page.keyboard.type('CREATE TABLE memory.main.local_pets AS SELECT * FROM (VALUES (1, \'cat\'), (2, \'dog\')) t(id, kind)');
+  await page.keyboard.press('Control+Enter');
+  await cellStatus(2);
+  await page.locator(`${sel('catalog-item')}[data-name="memory.main.local_pets"]`).waitFor();
+  await page.fill(sel('catalog-filter'), 'pets');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="catalog-item"][data-name="my_db.main.trips"]'));
+  assert.equal(await page.locator(`${sel('catalog-item')}[data-name="memory.main.local_pets"]`).count(), 1);
+  await page.fill(sel('catalog-filter'), '');
+  await page.locator(sel('cell')).nth(2).locator('.cm-content').click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('SELECT nope FROM local_pets');
+  await page.keyboard.press('Control+Enter');
+  const err = page.locator(sel('cell')).nth(2).locator(sel('cell-error'));
+  await err.waitFor();
+  assert.match(await err.textContent(), /Binder Error: .*nope/);
+  await page.screenshot({ path: `${shots}/workspace-light.png` });
+});
+
+test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {
+  await page.click(sel('theme-toggle'));
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(bg, 'rgb(255, 255, 255)');
+  await page.screenshot({ path: `${shots}/workspace-dark.png` });
+  await page.click(sel('theme-toggle'));
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  await page.click(sel('theme-toggle'));
+  const r = await page.evaluate(() => window.mdApp.run('SELECT 1 AS a; SELECT * FROM local_pets'));
+  assert.deepEqual(r.map((x) => [x.site, x.rowCount]), [['remote', 1], ['local', 2]]);
+  assert.deepEqual(pageErrors, []);
+});

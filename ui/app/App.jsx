@@ -1,0 +1,71 @@
+// App.jsx: the workspace: a header (connection, theme), the login form
+// until a session is up, then three panes: catalog, notebook, inspector.
+// Panes resize with the drag handles between them (widths kept for the tab).
+
+import { useSignal } from '@preact/signals';
+import { Catalog } from './Catalog.jsx';
+import { Inspector } from './Inspector.jsx';
+import { Notebook } from './Notebook.jsx';
+import { conn, login, loginError, session, setTheme, storeToken, theme } from './store.js';
+import './App.css';
+
+const NEXT_THEME = { system: 'dark', dark: 'light', light: 'system' };
+
+function Login() {
+  const token = useSignal('');
+  const submit = (ev) => {
+    ev.preventDefault();
+    const t = token.value.trim();
+    if (!t) return;
+    storeToken(t);
+    token.value = '';
+    login(t).catch(() => { /* the form shows why */ });
+  };
+  return (
+    <form class="login" data-testid="login" onSubmit={submit}>
+      <label for="token-input">Token</label>
+      <input id="token-input" data-testid="token-input" type="password" autocomplete="off" placeholder="mdt_…"
+        value={token.value} onInput={(e) => { token.value = e.currentTarget.value; }} />
+      <button type="submit" data-testid="login-button">Log in</button>
+      {loginError.value && <p class="error" data-testid="login-error">{loginError.value}</p>}
+    </form>
+  );
+}
+
+/** A drag handle that resizes the CSS variable `name` of the workspace. */
+function Splitter({ name, sign }) {
+  const down = (ev) => {
+    const root = ev.currentTarget.parentElement;
+    const start = ev.clientX;
+    const width = parseFloat(getComputedStyle(root).getPropertyValue(name));
+    const move = (e) => root.style.setProperty(name, `${Math.max(140, width + sign * (e.clientX - start))}px`);
+    const up = () => { removeEventListener('pointermove', move); removeEventListener('pointerup', up); };
+    addEventListener('pointermove', move);
+    addEventListener('pointerup', up);
+  };
+  return <div class="splitter" role="separator" aria-orientation="vertical" onPointerDown={down} />;
+}
+
+export function App() {
+  const c = conn.value;
+  return (
+    <div class="app">
+      <header>
+        <h1>mdserver</h1>
+        <span class={`conn ${c.state}`} data-testid="connection">{c.text}</span>
+        <button class="theme" data-testid="theme-toggle" title="Theme: system, dark or light"
+          onClick={() => setTheme(NEXT_THEME[theme.value] ?? 'system')}>theme: {theme.value}</button>
+      </header>
+      {!session.value && c.state !== 'connecting' && c.state !== 'starting' && <Login />}
+      {session.value && (
+        <div class="panes">
+          <Catalog />
+          <Splitter name="--left" sign={1} />
+          <Notebook />
+          <Splitter name="--right" sign={-1} />
+          <Inspector />
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,74 @@
+// SqlEditor.jsx: a cell's SQL editor, CodeMirror 6 with its SQL language.
+// Mod-Enter runs the cell, Shift-Enter runs it and moves to the next one.
+//
+// The editor lives in a shadow root: there CodeMirror puts its styles in an
+// adopted stylesheet, where in the document it would write a <style> element
+// that the page's Content-Security-Policy (style-src 'self') refuses.  Its
+// look is therefore an EditorView.theme, on the page's colour variables
+// (custom properties cross the shadow boundary).
+
+import { useEffect, useRef } from 'preact/hooks';
+import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter } from '@codemirror/view';
+import { EditorState } from '@codemirror/state';
+import { defaultKeymap, history, historyKeymap, toggleComment } from '@codemirror/commands';
+import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
+import { closeBrackets } from '@codemirror/autocomplete';
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
+import { sql, PostgreSQL } from '@codemirror/lang-sql';
+import './SqlEditor.css';
+
+const look = EditorView.theme({
+  '&': { font: '13px/1.45 ui-monospace, monospace', maxHeight: '24rem', color: 'var(--fg)', backgroundColor: 'var(--bg-input)' },
+  '&.cm-focused': { outline: '2px solid var(--accent)', outlineOffset: '-1px' },
+  '.cm-scroller': { fontFamily: 'inherit' },
+  '.cm-gutters': { backgroundColor: 'var(--bg-soft)', color: 'var(--muted)', borderRight: '1px solid var(--line)' },
+  '.cm-activeLine, .cm-activeLineGutter': { backgroundColor: 'var(--bg-active)' },
+  '.cm-content': { caretColor: 'var(--fg)' },
+  '.cm-cursor': { borderLeftColor: 'var(--fg)' },
+});
+
+// SQL colours from the page's theme variables (App.css), light and dark alike
+const colours = HighlightStyle.define([
+  { tag: tags.keyword, color: 'var(--syn-keyword)' },
+  { tag: [tags.string, tags.special(tags.string)], color: 'var(--syn-string)' },
+  { tag: [tags.number, tags.bool, tags.null], color: 'var(--syn-number)' },
+  { tag: [tags.lineComment, tags.blockComment], color: 'var(--syn-comment)', fontStyle: 'italic' },
+  { tag: [tags.function(tags.variableName), tags.standard(tags.name)], color: 'var(--syn-function)' },
+  { tag: [tags.typeName], color: 'var(--syn-function)' },
+]);
+
+export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false }) {
+  const host = useRef(null);
+  const view = useRef(null);
+  useEffect(() => {
+    const root = host.current.attachShadow({ mode: 'open' });
+    const run = (fn) => () => { fn(); return true; };
+    view.current = new EditorView({
+      root,
+      parent: root,
+      state: EditorState.create({
+        doc: source.value,
+        extensions: [
+          keymap.of([
+            { key: 'Mod-Enter', run: run(onRun) },
+            { key: 'Shift-Enter', run: run(onRunNext) },
+            { key: 'Mod-/', run: toggleComment },
+            ...searchKeymap, ...historyKeymap, ...defaultKeymap,
+          ]),
+          lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
+          highlightSelectionMatches(), syntaxHighlighting(colours), look,
+          sql({ dialect: PostgreSQL, upperCaseKeywords: true }),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) source.value = u.state.doc.toString();
+            if (u.focusChanged && u.view.hasFocus) onFocus?.();
+          }),
+          EditorView.contentAttributes.of({ 'aria-label': 'SQL', 'data-testid': 'cell-input' }),
+        ],
+      }),
+    });
+    return () => view.current.destroy();
+  }, []);
+  useEffect(() => { if (focused) view.current?.focus(); }, [focused]);
+  return <div class="sql-editor" data-testid="cell-editor" ref={host} />;
+}

@@ -1,0 +1,149 @@
+// store.js: the workspace's one store.  Components read its signals and call
+// its intents; only the session worker (../js/session.js) runs SQL.
+//
+// State: the connection, the session, both catalogs as the engine caches
+// them, the notebook's cells (each with its own signals, so typing in one
+// cell re-renders only that cell), the catalog item shown in the inspector,
+// and the theme.  Notebooks are not kept on the server yet: the cells live
+// as long as the page.
+
+import { effect, signal } from '@preact/signals';
+import { Session } from '/js/session.js';
+import { TOKEN_KEY, takeToken } from '/js/token.js';
+
+const THEME_KEY = 'mdserver.theme';
+
+export const conn = signal({ state: 'starting', text: 'starting…' });
+export const loginError = signal(null);
+export const session = signal(null);
+export const catalog = signal({ databases: [] });
+export const selected = signal(null); // {database, schema, table, site} shown in the inspector
+export const focusedCell = signal(null); // the id of the cell whose editor has the focus asked for
+export const theme = signal(localStorage.getItem(THEME_KEY) ?? 'system');
+
+let cellSeq = 0;
+
+/** A new cell: its text and what its last run left. */
+export function newCell(source = '') {
+  return {
+    id: ++cellSeq,
+    source: signal(source),
+    running: signal(false),
+    progress: signal(null),
+    status: signal(null), // {site, rowCount, ms} of the last statement shown
+    result: signal(null), // {columns, rows, rowCount, cacheTable}
+    error: signal(null),  // {code, message, position}
+  };
+}
+
+export const cells = signal([newCell()]);
+focusedCell.value = cells.value[0].id;
+
+/** Insert a new cell after `cell` (at the end without one); returns it. */
+export function addCell(cell = null, source = '') {
+  const c = newCell(source);
+  const list = [...cells.value];
+  const at = cell ? list.indexOf(cell) + 1 : list.length;
+  list.splice(at, 0, c);
+  cells.value = list;
+  return c;
+}
+
+export function setTheme(t) {
+  theme.value = t;
+  localStorage.setItem(THEME_KEY, t);
+}
+
+// light, dark, or the system's: App.css reads <html data-theme>
+effect(() => { document.documentElement.dataset.theme = theme.value; });
+
+export async function refreshCatalog() {
+  if (session.value) catalog.value = await session.value.catalog();
+}
+
+/** Log in with `token`: the session worker starts; the catalog follows. */
+export async function login(token) {
+  conn.value = { state: 'connecting', text: 'connecting…' };
+  loginError.value = null;
+  try {
+    const s = await Session.start({ token });
+    const w = s.welcome;
+    const label = () => `${w.user}${w.read_only ? ' (read-only)' : ''} · local DuckDB ${s.bundle}`;
+    s.addEventListener('status', (ev) => {
+      const d = ev.detail;
+      conn.value = d.state === 'open' ? { state: 'open', text: label() } : { state: d.state, text: d.state };
+    });
+    s.addEventListener('catalog', () => { refreshCatalog().catch(() => {}); });
+    session.value = s;
+    conn.value = { state: 'open', text: label() };
+    await refreshCatalog();
+    return s;
+  } catch (e) {
+    if (e.code === 'AUTH_FAILED') localStorage.removeItem(TOKEN_KEY);
+    conn.value = { state: 'unauthorized', text: 'not logged in' };
+    loginError.value = e.message;
+    throw e;
+  }
+}
+
+/** Log in with the URL's or the stored token, if there is one. */
+export function loginFromUrlOrStorage() {
+  const token = takeToken();
+  if (!token) {
+    conn.value = { state: 'unauthorized', text: 'not logged in' };
+    return Promise.reject(Object.assign(new Error('no token'), { code: 'AUTH_FAILED' }));
+  }
+  return login(token);
+}
+
+export function storeToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
+/**
+ * Run `sql` as a cell would; resolves with the session's {results, ms} and
+ * fills the cell's signals when one is given.
+ */
+export async function runSql(sql, cell = null) {
+  const s = session.value;
+  if (!s) throw Object.assign(new Error('not logged in'), { code: 'AUTH_FAILED' });
+  if (cell) {
+    cell.running.value = true;
+    cell.error.value = null;
+    cell.progress.value = null;
+  }
+  try {
+    const out = await s.run(sql, {
+      onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
+      onRows: (r) => { if (cell) cell.result.value = r; },
+    });
+    if (cell) {
+      const last = out.results.at(-1) ?? null;
+      cell.result.value = last;
+      cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms } : { site: null, rowCount: 0, ms: out.ms };
+    }
+    return out;
+  } catch (e) {
+    if (cell) {
+      cell.error.value = { code: e.code, message: e.message, position: e.position };
+      cell.status.value = null;
+    }
+    throw e;
+  } finally {
+    if (cell) {
+      cell.running.value = false;
+      cell.progress.value = null;
+    }
+  }
+}
+
+export function runCell(cell) {
+  return runSql(cell.source.value, cell).catch(() => { /* shown in the cell */ });
+}
+
+export async function runAll() {
+  for (const c of cells.value) {
+    await runCell(c);
+    if (c.error.value) break;
+  }
+}
