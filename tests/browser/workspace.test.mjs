@@ -96,7 +96,43 @@ test('a local table lands under Browser; the filter keeps matching tables; error
   const err = page.locator(sel('cell')).nth(2).locator(sel('cell-error'));
   await err.waitFor();
   assert.match(await err.textContent(), /Binder Error: .*nope/);
+  // the error's position is underlined in the editor: the word it points at
+  const mark = page.locator(sel('cell')).nth(2).locator(sel('cell-error-mark'));
+  await mark.waitFor();
+  assert.equal(await mark.textContent(), 'nope');
   await page.screenshot({ path: `${shots}/workspace-light.png` });
+  // the next edit takes the underline away
+  await page.keyboard.press('End');
+  await page.keyboard.type(' ');
+  await page.waitForFunction(() => ![...document.querySelectorAll('.sql-editor')]
+    .some((h) => h.shadowRoot.querySelector('[data-testid="cell-error-mark"]')));
+});
+
+test('Cancel stops a running cell; the cell says so and the next run works', async () => {
+  await page.click(sel('add-cell'));
+  const cell = page.locator(sel('cell')).nth(3);
+  await cell.locator('.cm-content').click();
+  await page.keyboard.type('SELECT count(*) FROM local_pets, range(1000000000) r(j) WHERE (j + id) % 7 = 3');
+  await page.keyboard.press('Control+Enter');
+  await cell.locator(sel('cell-cancel')).click();
+  const err = cell.locator(sel('cell-error'));
+  await err.waitFor({ timeout: 15000 });
+  assert.match(await err.textContent(), /cancelled/);
+  await cell.locator('.cm-content').click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('SELECT count(*) AS n FROM local_pets');
+  await page.keyboard.press('Control+Enter');
+  assert.match(await cellStatus(3), /^local · 1 row · /);
+});
+
+test('a cell that joins a server table with a browser table runs hybrid and says what moved', async () => {
+  await page.click(sel('add-cell'));
+  const cell = page.locator(sel('cell')).nth(4);
+  await cell.locator('.cm-content').click();
+  await page.keyboard.type('SELECT t.id, p.kind FROM trips t JOIN local_pets p ON t.id = p.id ORDER BY t.id');
+  await page.keyboard.press('Control+Enter');
+  assert.match(await cellStatus(4), /^hybrid \(\d+(\.\d)? (B|KiB) up, \d+(\.\d)? (B|KiB) down\) · 2 rows · /);
+  assert.deepEqual(await cell.locator(`${sel('cell-results')} td`).allTextContents(), ['1', 'cat', '2', 'dog']);
 });
 
 test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {

@@ -1,14 +1,27 @@
-// Cell.jsx: one SQL cell: editor, run button, status (where it ran, rows,
-// time), progress, the error with its position, the first rows.
+// Cell.jsx: one SQL cell: editor, run and cancel, status (where it ran,
+// rows, time; a hybrid's bytes each way), progress, the error (its position
+// underlined in the editor), the first rows.
 
 import { SqlEditor } from './SqlEditor.jsx';
 import { ResultTable } from './ResultTable.jsx';
-import { addCell, cells, focusedCell, runCell } from './store.js';
+import { addCell, cancelRun, cells, focusedCell, runCell } from './store.js';
 import './Cell.css';
 
 const fmtInt = new Intl.NumberFormat('en-US');
 const rows = (n) => `${fmtInt.format(n)} row${n === 1 ? '' : 's'}`;
 const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+function statusText(st) {
+  const where = st.site === 'hybrid' && st.hybrid
+    ? `hybrid (${fmtBytes(st.hybrid.bytesUp ?? 0)} up, ${fmtBytes(st.hybrid.bytesDown ?? 0)} down)`
+    : st.site ?? 'done';
+  return `${where} · ${rows(st.rowCount ?? 0)} · ${fmtMs(st.ms ?? 0)}`;
+}
 
 /** Run `cell`, then focus the next cell (a new one after the last). */
 function runAndNext(cell) {
@@ -25,15 +38,17 @@ export function Cell({ cell, index }) {
     <section class="cell" data-testid="cell" data-cell-type="sql" data-cell-name="" data-cell-id={cell.id}>
       <div class="cell-head">
         <span class="cell-index">[{index + 1}]</span>
-        <button data-testid="cell-run" title="Run (Ctrl+Enter)" disabled={cell.running.value}
-          onClick={() => runCell(cell)}>Run</button>
+        {cell.running.value
+          ? <button data-testid="cell-cancel" title="Cancel" onClick={() => cancelRun()}>Cancel</button>
+          : <button data-testid="cell-run" title="Run (Ctrl+Enter)" onClick={() => runCell(cell)}>Run</button>}
         <span class="cell-status" data-testid="cell-status">
-          {cell.running.value ? 'running…' : st ? `${st.site ?? 'done'} · ${rows(st.rowCount ?? 0)} · ${fmtMs(st.ms ?? 0)}` : ''}
+          {cell.running.value ? 'running…' : st ? statusText(st) : ''}
         </span>
         {cell.progress.value !== null && <progress max="100" value={cell.progress.value} />}
       </div>
       <SqlEditor source={cell.source} onRun={() => runCell(cell)} onRunNext={() => runAndNext(cell)}
-        onFocus={() => { focusedCell.value = cell.id; }} focused={focusedCell.value === cell.id} />
+        onFocus={() => { focusedCell.value = cell.id; }} focused={focusedCell.value === cell.id}
+        errorAt={err && typeof err.position === 'number' ? err.position : null} />
       {err && <pre class="cell-error" data-testid="cell-error">{err.message}</pre>}
       {!err && <ResultTable result={cell.result.value} />}
     </section>

@@ -1,5 +1,7 @@
 // SqlEditor.jsx: a cell's SQL editor, CodeMirror 6 with its SQL language.
 // Mod-Enter runs the cell, Shift-Enter runs it and moves to the next one.
+// An error's position (a character offset into the text) is underlined
+// from it to the end of its word.
 //
 // The editor lives in a shadow root: there CodeMirror puts its styles in an
 // adopted stylesheet, where in the document it would write a <style> element
@@ -8,8 +10,8 @@
 // (custom properties cross the shadow boundary).
 
 import { useEffect, useRef } from 'preact/hooks';
-import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter } from '@codemirror/view';
-import { EditorState } from '@codemirror/state';
+import { Decoration, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter } from '@codemirror/view';
+import { EditorState, StateEffect, StateField } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, toggleComment } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { tags } from '@lezer/highlight';
@@ -26,6 +28,7 @@ const look = EditorView.theme({
   '.cm-activeLine, .cm-activeLineGutter': { backgroundColor: 'var(--bg-active)' },
   '.cm-content': { caretColor: 'var(--fg)' },
   '.cm-cursor': { borderLeftColor: 'var(--fg)' },
+  '.cm-error-at': { textDecoration: 'underline wavy var(--bad)', textUnderlineOffset: '3px' },
 });
 
 // SQL colours from the page's theme variables (App.css), light and dark alike
@@ -38,7 +41,30 @@ const colours = HighlightStyle.define([
   { tag: [tags.typeName], color: 'var(--syn-function)' },
 ]);
 
-export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false }) {
+// the error's underline: set by an effect, dropped at the next edit
+const setErrorAt = StateEffect.define();
+const errorMark = Decoration.mark({ class: 'cm-error-at', attributes: { 'data-testid': 'cell-error-mark' } });
+const errorField = StateField.define({
+  create: () => Decoration.none,
+  update(marks, tr) {
+    if (tr.docChanged) marks = Decoration.none;
+    for (const e of tr.effects) {
+      if (!e.is(setErrorAt)) continue;
+      const doc = tr.state.doc;
+      if (e.value === null || e.value > doc.length) {
+        marks = Decoration.none;
+        continue;
+      }
+      const from = Math.min(e.value, Math.max(0, doc.length - 1));
+      const word = /^[\w."]+/.exec(doc.sliceString(from, Math.min(doc.length, from + 200)));
+      marks = Decoration.set([errorMark.range(from, Math.min(doc.length, from + Math.max(1, word ? word[0].length : 1)))]);
+    }
+    return marks;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false, errorAt = null }) {
   const host = useRef(null);
   const view = useRef(null);
   useEffect(() => {
@@ -57,7 +83,7 @@ export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false }
             ...searchKeymap, ...historyKeymap, ...defaultKeymap,
           ]),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
-          highlightSelectionMatches(), syntaxHighlighting(colours), look,
+          highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField,
           sql({ dialect: PostgreSQL, upperCaseKeywords: true }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) source.value = u.state.doc.toString();
@@ -70,5 +96,6 @@ export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false }
     return () => view.current.destroy();
   }, []);
   useEffect(() => { if (focused) view.current?.focus(); }, [focused]);
+  useEffect(() => { view.current?.dispatch({ effects: setErrorAt.of(errorAt) }); }, [errorAt]);
   return <div class="sql-editor" data-testid="cell-editor" ref={host} />;
 }

@@ -30,7 +30,7 @@ export function newCell(source = '') {
     source: signal(source),
     running: signal(false),
     progress: signal(null),
-    status: signal(null), // {site, rowCount, ms} of the last statement shown
+    status: signal(null), // {site, rowCount, ms, hybrid?} of the last statement shown
     result: signal(null), // {columns, rows, rowCount, cacheTable}
     error: signal(null),  // {code, message, position}
   };
@@ -120,7 +120,8 @@ export async function runSql(sql, cell = null) {
     if (cell) {
       const last = out.results.at(-1) ?? null;
       cell.result.value = last;
-      cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms } : { site: null, rowCount: 0, ms: out.ms };
+      cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms, hybrid: last.hybrid }
+        : { site: null, rowCount: 0, ms: out.ms };
     }
     return out;
   } catch (e) {
@@ -135,6 +136,11 @@ export async function runSql(sql, cell = null) {
       cell.progress.value = null;
     }
   }
+}
+
+/** Ask the running cell's statement to stop (its error then says CANCELLED). */
+export function cancelRun() {
+  return session.value?.cancel() ?? false;
 }
 
 export function runCell(cell) {
