@@ -148,3 +148,35 @@ test('the theme toggle switches to dark and back; window.mdApp.run answers per s
   assert.deepEqual(r.map((x) => [x.site, x.rowCount]), [['remote', 1], ['local', 2]]);
   assert.deepEqual(pageErrors, []);
 });
+
+test('command mode as in Jupyter: Esc, B and A insert, Enter edits, D D deletes, Z puts it back, arrows move', async () => {
+  const count = () => page.locator(sel('cell')).count();
+  const current = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="cell"]')]
+    .findIndex((c) => c.dataset.current === 'true'));
+  const n = await count();
+  await page.locator(sel('cell')).nth(n - 1).locator('.cm-content').click();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('b');
+  assert.equal(await count(), n + 1);
+  assert.equal(await current(), n);
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('SELECT 7 AS seven');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Enter');
+  assert.match(await cellStatus(n), / · 1 row · /);
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+  assert.equal(await count(), n);
+  assert.equal((await page.locator(`${sel('cell')} .cm-content`).allTextContents()).includes('SELECT 7 AS seven'), false);
+  await page.keyboard.press('z');
+  assert.equal(await count(), n + 1);
+  assert.equal(await page.locator(sel('cell')).nth(n).locator('.cm-content').textContent(), 'SELECT 7 AS seven');
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await current(), n - 1);
+  await page.keyboard.press('a');
+  assert.equal(await count(), n + 2);
+  assert.equal(await current(), n - 1);
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+  assert.equal(await count(), n + 1);
+});

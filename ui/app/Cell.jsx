@@ -2,9 +2,10 @@
 // rows, time; a hybrid's bytes each way), progress, the error (its position
 // underlined in the editor), the first rows.
 
+import { focusNotebook } from './focus.js';
 import { SqlEditor } from './SqlEditor.jsx';
 import { ResultTable } from './ResultTable.jsx';
-import { addCell, cancelRun, cells, focusedCell, runCell } from './store.js';
+import { addCell, cancelRun, cells, commandMode, currentCell, editCell, editRequest, mode, runCell } from './store.js';
 import './Cell.css';
 
 const fmtInt = new Intl.NumberFormat('en-US');
@@ -28,14 +29,16 @@ function runAndNext(cell) {
   runCell(cell);
   const list = cells.value;
   const next = list[list.indexOf(cell) + 1] ?? addCell(cell);
-  focusedCell.value = next.id;
+  editCell(next);
 }
 
 export function Cell({ cell, index }) {
   const st = cell.status.value;
   const err = cell.error.value;
   return (
-    <section class="cell" data-testid="cell" data-cell-type="sql" data-cell-name="" data-cell-id={cell.id}>
+    <section class={`cell${currentCell.value === cell.id ? ` current ${mode.value}` : ''}`} data-testid="cell"
+      data-cell-type="sql" data-cell-name="" data-cell-id={cell.id} data-current={currentCell.value === cell.id}
+      onClick={() => { if (mode.value === 'command') commandMode(cell); }}>
       <div class="cell-head">
         <span class="cell-index">[{index + 1}]</span>
         {cell.running.value
@@ -46,8 +49,9 @@ export function Cell({ cell, index }) {
         </span>
         {cell.progress.value !== null && <progress max="100" value={cell.progress.value} />}
       </div>
-      <SqlEditor source={cell.source} onRun={() => runCell(cell)} onRunNext={() => runAndNext(cell)}
-        onFocus={() => { focusedCell.value = cell.id; }} focused={focusedCell.value === cell.id}
+      <SqlEditor id={cell.id} source={cell.source} onRun={() => runCell(cell)} onRunNext={() => runAndNext(cell)}
+        onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={() => { commandMode(cell); focusNotebook(); }}
+        focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0}
         errorAt={err && typeof err.position === 'number' ? err.position : null} />
       {err && <pre class="cell-error" data-testid="cell-error">{err.message}</pre>}
       {!err && <ResultTable result={cell.result.value} />}

@@ -1,5 +1,6 @@
 // SqlEditor.jsx: a cell's SQL editor, CodeMirror 6 with its SQL language.
-// Mod-Enter runs the cell, Shift-Enter runs it and moves to the next one.
+// Mod-Enter runs the cell, Shift-Enter runs it and moves to the next one,
+// Escape hands the keys to the notebook (command mode).
 // An error's position (a character offset into the text) is underlined
 // from it to the end of its word.
 //
@@ -18,6 +19,7 @@ import { tags } from '@lezer/highlight';
 import { closeBrackets } from '@codemirror/autocomplete';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { sql, PostgreSQL } from '@codemirror/lang-sql';
+import { setEditor } from './focus.js';
 import './SqlEditor.css';
 
 const look = EditorView.theme({
@@ -64,7 +66,7 @@ const errorField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
-export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false, errorAt = null }) {
+export function SqlEditor({ id, source, onRun, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null }) {
   const host = useRef(null);
   const view = useRef(null);
   useEffect(() => {
@@ -80,6 +82,7 @@ export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false, 
             { key: 'Mod-Enter', run: run(onRun) },
             { key: 'Shift-Enter', run: run(onRunNext) },
             { key: 'Mod-/', run: toggleComment },
+            { key: 'Escape', run: () => { onEscape?.(); return true; } },
             ...searchKeymap, ...historyKeymap, ...defaultKeymap,
           ]),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
@@ -93,9 +96,13 @@ export function SqlEditor({ source, onRun, onRunNext, onFocus, focused = false, 
         ],
       }),
     });
-    return () => view.current.destroy();
+    setEditor(id, view.current);
+    return () => {
+      setEditor(id, null);
+      view.current.destroy();
+    };
   }, []);
-  useEffect(() => { if (focused) view.current?.focus(); }, [focused]);
+  useEffect(() => { if (focusKey) view.current?.focus(); }, [focusKey]);
   useEffect(() => { view.current?.dispatch({ effects: setErrorAt.of(errorAt) }); }, [errorAt]);
   return <div class="sql-editor" data-testid="cell-editor" ref={host} />;
 }

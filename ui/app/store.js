@@ -10,6 +10,7 @@
 import { effect, signal } from '@preact/signals';
 import { Session } from '/js/session.js';
 import { TOKEN_KEY, takeToken } from '/js/token.js';
+import { focusEditor } from './focus.js';
 
 const THEME_KEY = 'mdserver.theme';
 
@@ -18,7 +19,12 @@ export const loginError = signal(null);
 export const session = signal(null);
 export const catalog = signal({ databases: [] });
 export const selected = signal(null); // {database, schema, table, site} shown in the inspector
-export const focusedCell = signal(null); // the id of the cell whose editor has the focus asked for
+// The cell the user is on (its id) and whether its editor has the keys
+// ('edit') or the notebook has them ('command', as in Jupyter: Esc).
+export const currentCell = signal(null);
+export const mode = signal('edit');
+// A request to put the keyboard in a cell's editor: {id, n}, n counting requests.
+export const editRequest = signal({ id: null, n: 0 });
 export const theme = signal(localStorage.getItem(THEME_KEY) ?? 'system');
 
 let cellSeq = 0;
@@ -37,13 +43,57 @@ export function newCell(source = '') {
 }
 
 export const cells = signal([newCell()]);
-focusedCell.value = cells.value[0].id;
+const deleted = []; // cells deleted in command mode, with where they were: Z puts the last back
 
-/** Insert a new cell after `cell` (at the end without one); returns it. */
-export function addCell(cell = null, source = '') {
+/** Put the keyboard in `cell`'s editor (now if it is on the page, else once it is). */
+export function editCell(cell) {
+  currentCell.value = cell.id;
+  mode.value = 'edit';
+  if (!focusEditor(cell.id)) editRequest.value = { id: cell.id, n: editRequest.value.n + 1 };
+}
+
+/** Leave the editor: the notebook takes the keys, `cell` stays current. */
+export function commandMode(cell) {
+  currentCell.value = cell.id;
+  mode.value = 'command';
+}
+
+/** The cell `delta` places from the current one (clamped), made current. */
+export function moveCurrent(delta) {
+  const list = cells.value;
+  const i = list.findIndex((c) => c.id === currentCell.value);
+  const next = list[Math.min(list.length - 1, Math.max(0, i + delta))];
+  if (next) currentCell.value = next.id;
+}
+
+export function deleteCell(cell) {
+  const list = [...cells.value];
+  const i = list.indexOf(cell);
+  if (i < 0) return;
+  list.splice(i, 1);
+  deleted.push({ cell, at: i });
+  if (!list.length) list.push(newCell());
+  cells.value = list;
+  currentCell.value = list[Math.min(i, list.length - 1)].id;
+}
+
+export function undoDelete() {
+  const d = deleted.pop();
+  if (!d) return;
+  const list = [...cells.value];
+  list.splice(Math.min(d.at, list.length), 0, d.cell);
+  cells.value = list;
+  currentCell.value = d.cell.id;
+}
+
+editCell(cells.value[0]);
+
+/** Insert a new cell after `cell` (at the end without one; before it with
+ * `above`); returns it. */
+export function addCell(cell = null, source = '', { above = false } = {}) {
   const c = newCell(source);
   const list = [...cells.value];
-  const at = cell ? list.indexOf(cell) + 1 : list.length;
+  const at = cell ? list.indexOf(cell) + (above ? 0 : 1) : list.length;
   list.splice(at, 0, c);
   cells.value = list;
   return c;
