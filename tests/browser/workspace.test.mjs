@@ -150,15 +150,17 @@ test('the theme toggle switches to dark and back; window.mdApp.run answers per s
 });
 
 test('command mode as in Jupyter: Esc, B and A insert, Enter edits, D D deletes, Z puts it back, arrows move', async () => {
-  const count = () => page.locator(sel('cell')).count();
-  const current = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="cell"]')]
-    .findIndex((c) => c.dataset.current === 'true'));
-  const n = await count();
+  const cellCount = () => page.locator(sel('cell')).count();
+  // what the page shows after a key: waited for, as the page renders after the key's handler
+  const shows = (count, current) => page.waitForFunction(([n, cur]) => {
+    const cells = [...document.querySelectorAll('[data-testid="cell"]')];
+    return cells.length === n && cells.findIndex((c) => c.dataset.current === 'true') === cur;
+  }, [count, current]);
+  const n = await cellCount();
   await page.locator(sel('cell')).nth(n - 1).locator('.cm-content').click();
   await page.keyboard.press('Escape');
   await page.keyboard.press('b');
-  assert.equal(await count(), n + 1);
-  assert.equal(await current(), n);
+  await shows(n + 1, n);
   await page.keyboard.press('Enter');
   await page.keyboard.type('SELECT 7 AS seven');
   await page.keyboard.press('Escape');
@@ -166,17 +168,16 @@ test('command mode as in Jupyter: Esc, B and A insert, Enter edits, D D deletes,
   assert.match(await cellStatus(n), / · 1 row · /);
   await page.keyboard.press('d');
   await page.keyboard.press('d');
-  assert.equal(await count(), n);
+  await shows(n, n - 1);
   assert.equal((await page.locator(`${sel('cell')} .cm-content`).allTextContents()).includes('SELECT 7 AS seven'), false);
   await page.keyboard.press('z');
-  assert.equal(await count(), n + 1);
+  await shows(n + 1, n);
   assert.equal(await page.locator(sel('cell')).nth(n).locator('.cm-content').textContent(), 'SELECT 7 AS seven');
   await page.keyboard.press('ArrowUp');
-  assert.equal(await current(), n - 1);
+  await shows(n + 1, n - 1);
   await page.keyboard.press('a');
-  assert.equal(await count(), n + 2);
-  assert.equal(await current(), n - 1);
+  await shows(n + 2, n - 1);
   await page.keyboard.press('d');
   await page.keyboard.press('d');
-  assert.equal(await count(), n + 1);
+  await shows(n + 1, n - 1);
 });

@@ -2,26 +2,18 @@
 // rows, time; a hybrid's bytes each way), progress, the error (its position
 // underlined in the editor), the first rows.
 
+import { fmtBytes, fmtMs, fmtRows } from '/js/rows.js';
 import { focusNotebook } from './focus.js';
 import { SqlEditor } from './SqlEditor.jsx';
 import { ResultTable } from './ResultTable.jsx';
 import { addCell, cancelRun, cells, commandMode, currentCell, editCell, editRequest, mode, runCell } from './store.js';
 import './Cell.css';
 
-const fmtInt = new Intl.NumberFormat('en-US');
-const rows = (n) => `${fmtInt.format(n)} row${n === 1 ? '' : 's'}`;
-const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
-
 function statusText(st) {
   const where = st.site === 'hybrid' && st.hybrid
     ? `hybrid (${fmtBytes(st.hybrid.bytesUp ?? 0)} up, ${fmtBytes(st.hybrid.bytesDown ?? 0)} down)`
     : st.site ?? 'done';
-  return `${where} · ${rows(st.rowCount ?? 0)} · ${fmtMs(st.ms ?? 0)}`;
+  return `${where} · ${fmtRows(st.rowCount ?? 0)} · ${fmtMs(st.ms ?? 0)}`;
 }
 
 /** Run `cell`, then focus the next cell (a new one after the last). */

@@ -1,10 +1,9 @@
 // Inspector.jsx: the right pane: the catalog item selected (its site,
 // estimated rows, columns with their types); empty until one is.
 
+import { fmtInt } from '/js/rows.js';
 import { selected } from './store.js';
 import './Inspector.css';
-
-const fmtInt = new Intl.NumberFormat('en-US');
 
 export function Inspector() {
   const s = selected.value;

@@ -10,7 +10,7 @@
 // look is therefore an EditorView.theme, on the page's colour variables
 // (custom properties cross the shadow boundary).
 
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { Decoration, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter } from '@codemirror/view';
 import { EditorState, StateEffect, StateField } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, toggleComment } from '@codemirror/commands';
@@ -69,7 +69,9 @@ const errorField = StateField.define({
 export function SqlEditor({ id, source, onRun, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null }) {
   const host = useRef(null);
   const view = useRef(null);
-  useEffect(() => {
+  // made in the same commit as the cell's DOM, so that a key pressed as soon
+  // as the cell shows already finds its editor (focus.js)
+  useLayoutEffect(() => {
     const root = host.current.attachShadow({ mode: 'open' });
     const run = (fn) => () => { fn(); return true; };
     view.current = new EditorView({

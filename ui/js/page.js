@@ -14,7 +14,7 @@
 // performance marks md:start, md:ready and md:result-shown time the page.
 
 import { Session } from './session.js';
-import { isNumeric, sqlType, valueText } from './rows.js';
+import { fmtBytes, fmtInt, fmtMs, fmtRows, isNumeric, sqlType, valueText } from './rows.js';
 import { TOKEN_KEY, takeToken } from './token.js';
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -23,15 +23,6 @@ const el = {
   cancel: $('cancel'), file: $('file'), progress: $('progress'), status: $('status'),
   error: $('error'), results: $('results'), drop: $('drop'),
 };
-
-const fmtInt = new Intl.NumberFormat('en-US');
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  return `${(n / (1 << 30)).toFixed(2)} GiB`;
-}
-const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
 function setConn(state, text) {
   el.conn.className = `conn ${state}`;
@@ -83,7 +74,7 @@ function statusText(r, totalMs) {
   const h = r.hybrid;
   const where = r.site === 'local' ? 'local' : r.site === 'server' ? 'remote (server)'
     : h ? `hybrid (${h.mode}, final step ${h.root === 'local' ? 'in the browser' : 'on the server'})` : 'remote';
-  const parts = [where, `${fmtInt.format(r.rowCount)} row${r.rowCount === 1 ? '' : 's'}`, fmtMs(totalMs)];
+  const parts = [where, fmtRows(r.rowCount), fmtMs(totalMs)];
   if (h) parts.push(`${fmtBytes(h.bytesUp)} sent to the server`, `${fmtBytes(h.bytesDown + (h.root === 'remote' ? r.bytes : 0))} received`);
   else if (r.site !== 'local') parts.push(`${fmtBytes(r.bytes)} received`);
   if (r.rowCount > r.rows.length) parts.push(`first ${fmtInt.format(r.rows.length)} shown`);

@@ -1,7 +1,7 @@
 // rows.js: a result's first rows and columns as plain data for the page
 // (what survives postMessage from the session worker to the main thread),
-// and how a value and a column's type are shown (the query page and the
-// workspace alike).
+// and how a value, a column's type and the figures around a result are
+// shown (the query page and the workspace alike).
 
 /**
  * A value of an Arrow row as data that survives postMessage: Arrow's 64- and
@@ -105,3 +105,21 @@ export function valueText(v, c) {
 
 /** Is column `c` numeric (shown right-aligned)? */
 export const isNumeric = (c) => /^(U?Int|Float|Decimal)/.test(c.type);
+
+// ---- figures ------------------------------------------------------------------
+
+export const fmtInt = new Intl.NumberFormat('en-US');
+
+/** Bytes as B, KiB, MiB or GiB. */
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / (1 << 30)).toFixed(2)} GiB`;
+}
+
+/** Milliseconds as "12 ms" or "1.25 s". */
+export const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
+
+/** "1 row", "2,500 rows". */
+export const fmtRows = (n) => `${fmtInt.format(n)} row${n === 1 ? '' : 's'}`;
