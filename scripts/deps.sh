@@ -22,6 +22,7 @@ APT_PKGS=(gcc make pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libmbe
           libcmocka-dev libreadline-dev libssl-dev emscripten clang
           patch xz-utils    # unpack and patch the cJSON and civetweb sources (below)
           openssl           # the TLS test makes a self-signed certificate
+          sqlite3           # the notebook test ages a deleted notebook past the trash period
           chromium)         # browser tests (driven by playwright-core, never a downloaded browser)
 # Commands that may come from elsewhere (e.g. a newer Node.js): installed from
 # Debian only when the command is missing.   command:package

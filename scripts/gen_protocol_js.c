@@ -35,6 +35,7 @@ static const char *serve_name(enum md_msg_serve s) {
     case MD_SERVE_ECHO: return "echo";
     case MD_SERVE_JOB: return "job";
     case MD_SERVE_SIGNAL: return "signal";
+    case MD_SERVE_FRONT: return "front";
     }
     return "none";
 }
@@ -62,7 +63,7 @@ int main(void) {
     printf("});\n\n");
 
     printf("/** Each message type's row: name, payload ('json', 'arrow', 'any'), how the server\n"
-           " * serves it from a client ('none', 'hello', 'echo', 'job', 'signal') and whether\n"
+           " * serves it from a client ('none', 'hello', 'echo', 'job', 'signal', 'front') and whether\n"
            " * it ends the request it answers ('no', 'yes', 'if_final': its JSON's final). */\n"
            "export const MESSAGES = Object.freeze({\n");
 #define JS_MSG_ROW(name, code, origin, payload, serve, ends, job)                                             \

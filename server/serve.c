@@ -219,7 +219,8 @@ int md_serve_main(int argc, char **argv) {
     }
     abs_data = realpath(srv.cfg.data_dir, NULL);
     srv.cfg.data_dir = abs_data;
-    if (md_meta_open(srv.cfg.data_dir, &srv.meta, &err) != MD_OK) {
+    if (md_meta_open(srv.cfg.data_dir, &srv.meta, &err) != MD_OK ||
+        md_notebooks_open(srv.cfg.data_dir, &srv.notebooks, &err) != MD_OK) {
         fprintf(stderr, "mdserver: %s\n", err);
         goto out;
     }
@@ -294,6 +295,7 @@ out:
     md_objstore_close(&store);
     md_cgroup_close(&cgroup);
     md_free(cgroup_why);
+    md_notebooks_close(&srv.notebooks);
     md_meta_close(&srv.meta);
     md_admission_destroy(&srv.admission);
     md_buf_free(&origins);

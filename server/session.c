@@ -346,6 +346,28 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
     }
 }
 
+/* A request mdserver answers itself (MD_SERVE_FRONT): the user's notebooks. */
+static void serve_front(md_session *s, const md_frame_header *h, const uint8_t *payload) {
+    const char *why = NULL;
+    cJSON *j = md_json_parse(payload, h->length, MD_JSON_CONTROL_DEPTH, &why);
+    if (!j) {
+        char *m = md_asprintf("%s must be a JSON object: %s", md_msg_name(h->type), why);
+        send_error(s, h->request_id, MD_EBAD_FRAME, m);
+        md_free(m);
+        return;
+    }
+    int code = MD_OK;
+    char *msg = NULL;
+    cJSON *answer = md_notebooks_serve(s->srv->notebooks, s->user, s->read_only, j, &code, &msg);
+    cJSON_Delete(j);
+    if (answer) {
+        send_json(s, h->type, h->request_id, answer);
+    } else {
+        send_error(s, h->request_id, code, msg);
+        md_free(msg);
+    }
+}
+
 /* One complete protocol frame from the client.  Returns 1 to keep the
  * connection, 0 to close it. */
 static int handle_frame(md_session *s, const uint8_t *frame, size_t n) {
@@ -387,6 +409,7 @@ static int handle_frame(md_session *s, const uint8_t *frame, size_t n) {
         md_free(f);
         return 1;
     }
+    case MD_SERVE_FRONT: serve_front(s, &h, payload); return 1;
     default: forward(s, &h, frame); return 1;
     }
 }

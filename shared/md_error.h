@@ -38,7 +38,9 @@
     XX(SESSION_RESET,   -23, "SESSION_RESET",     "the session's query engine was restarted: its " \
                                                   "temporary tables, settings and USE were reset") \
     XX(BRIDGE_TOO_LARGE, -24, "BRIDGE_TOO_LARGE", "a part of the query would move more than the cap "  \
-                                                  "between the browser and the server")
+                                                  "between the browser and the server")              \
+    XX(CONFLICT,        -25, "VERSION_CONFLICT",  "it was changed elsewhere since this copy was read: "  \
+                                                  "nothing was overwritten")
 
 enum {
     MD_OK = 0,

@@ -1,0 +1,156 @@
+// Black-box tests of the NOTEBOOK requests (server/notebooks.h) against a
+// real ./mdserver: every op, versions that refuse a stale save, one user
+// never reaching another's notebooks, read-only tokens, bad requests, the
+// trash (restore, and the purge after 7 days), and notebooks surviving a
+// restart of the server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startServer, createToken } from '../lib/server.mjs';
+import { MdClient, MSG } from '../lib/mdclient.mjs';
+
+let srv, alice, bob, aliceRo;
+
+before(async () => {
+  srv = await startServer();
+  alice = createToken(srv.dataDir, 'alice');
+  bob = createToken(srv.dataDir, 'bob');
+  aliceRo = createToken(srv.dataDir, 'alice', { readOnly: true });
+});
+after(async () => {
+  await srv?.stop({ removeData: true });
+});
+
+/** One NOTEBOOK request: resolves to the answer's JSON; rejects with the ERROR's code. */
+async function nb(c, payload) {
+  const f = await c.request(MSG.NOTEBOOK, payload);
+  if (f.type === MSG.ERROR) throw Object.assign(new Error(f.json.message), { code: f.json.code });
+  assert.equal(f.type, MSG.NOTEBOOK);
+  return f.json;
+}
+
+const rejectsWith = (p, code) => assert.rejects(p, (e) => { assert.equal(e.code, code, e.message); return true; });
+
+test('create, get, save with versions, rename, duplicate, list newest first', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  try {
+    const doc = JSON.stringify({ cells: [{ type: 'sql', source: 'SELECT 1' }] });
+    const made = await nb(c, { op: 'create', title: 'Sales', content: doc });
+    assert.match(made.id, /^[0-9a-f]{32}$/);
+    assert.equal(made.version, 1);
+    assert.equal(made.content, doc);
+    const saved = await nb(c, { op: 'save', id: made.id, version: 1, content: '{"cells":[]}' });
+    assert.equal(saved.version, 2);
+    // a save made from version 1 again (another tab's) is refused and overwrites nothing
+    await rejectsWith(nb(c, { op: 'save', id: made.id, version: 1, content: 'stale' }), 'VERSION_CONFLICT');
+    const got = await nb(c, { op: 'get', id: made.id });
+    assert.equal(got.content, '{"cells":[]}');
+    assert.equal(got.version, 2);
+    // renaming does not change the version (it never conflicts with typing)
+    assert.equal((await nb(c, { op: 'rename', id: made.id, title: 'Sales 2026' })).title, 'Sales 2026');
+    assert.equal((await nb(c, { op: 'get', id: made.id })).version, 2);
+    const copy = await nb(c, { op: 'duplicate', id: made.id, title: 'Sales 2026 (copy)' });
+    assert.notEqual(copy.id, made.id);
+    assert.equal(copy.content, '{"cells":[]}');
+    assert.equal(copy.version, 1);
+    const list = await nb(c, { op: 'list' });
+    assert.deepEqual(list.notebooks.map((n) => n.title).slice(0, 2), ['Sales 2026 (copy)', 'Sales 2026']);
+    assert.equal(list.notebooks[0].content, undefined, 'the list carries no content');
+  } finally {
+    await c.close();
+  }
+});
+
+test('delete puts a notebook in the trash: restorable, then purged after 7 days', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  try {
+    const a = await nb(c, { op: 'create', title: 'Scratch' });
+    const b = await nb(c, { op: 'create', title: 'Old' });
+    const del = await nb(c, { op: 'delete', id: a.id });
+    assert.equal(del.purge_ms - del.deleted_ms, 7 * 24 * 3600 * 1000);
+    let list = await nb(c, { op: 'list' });
+    assert.ok(!list.notebooks.some((n) => n.id === a.id));
+    assert.deepEqual(list.trash.find((n) => n.id === a.id)?.title, 'Scratch');
+    await rejectsWith(nb(c, { op: 'get', id: a.id }), 'NOT_FOUND');
+    await rejectsWith(nb(c, { op: 'save', id: a.id, version: 1, content: 'x' }), 'NOT_FOUND');
+    assert.equal((await nb(c, { op: 'restore', id: a.id })).title, 'Scratch');
+    assert.equal((await nb(c, { op: 'get', id: a.id })).title, 'Scratch');
+    // one deleted 8 days ago is gone for good
+    await nb(c, { op: 'delete', id: b.id });
+    const eightDays = Date.now() - 8 * 24 * 3600 * 1000;
+    execFileSync('sqlite3', [`${srv.dataDir}/workspace.sqlite3`,
+      `UPDATE notebooks SET deleted_ms = ${eightDays} WHERE id = '${b.id}'`]);
+    list = await nb(c, { op: 'list' });
+    assert.ok(!list.trash.some((n) => n.id === b.id));
+    await rejectsWith(nb(c, { op: 'restore', id: b.id }), 'NOT_FOUND');
+  } finally {
+    await c.close();
+  }
+});
+
+test("a user never reaches another user's notebook; a read-only token may only read", async () => {
+  const a = await MdClient.connect(srv.url, alice);
+  const b = await MdClient.connect(srv.url, bob);
+  const ro = await MdClient.connect(srv.url, aliceRo);
+  try {
+    const mine = await nb(a, { op: 'create', title: 'Private', content: 'secret plans' });
+    for (const op of ['get', 'delete', 'restore']) await rejectsWith(nb(b, { op, id: mine.id }), 'NOT_FOUND');
+    await rejectsWith(nb(b, { op: 'save', id: mine.id, version: 1, content: 'mine now' }), 'NOT_FOUND');
+    await rejectsWith(nb(b, { op: 'rename', id: mine.id, title: 'x' }), 'NOT_FOUND');
+    await rejectsWith(nb(b, { op: 'duplicate', id: mine.id, title: 'x' }), 'NOT_FOUND');
+    assert.ok(!(await nb(b, { op: 'list' })).notebooks.some((n) => n.id === mine.id));
+    assert.equal((await nb(a, { op: 'get', id: mine.id })).content, 'secret plans');
+
+    assert.equal((await nb(ro, { op: 'get', id: mine.id })).content, 'secret plans');
+    assert.ok((await nb(ro, { op: 'list' })).notebooks.some((n) => n.id === mine.id));
+    await rejectsWith(nb(ro, { op: 'save', id: mine.id, version: 1, content: 'x' }), 'READ_ONLY');
+    await rejectsWith(nb(ro, { op: 'create', title: 'x' }), 'READ_ONLY');
+  } finally {
+    await Promise.all([a.close(), b.close(), ro.close()]);
+  }
+});
+
+test('bad NOTEBOOK requests get a clear error and the connection stays usable', async () => {
+  const c = await MdClient.connect(srv.url, alice);
+  try {
+    await rejectsWith(nb(c, {}), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'drop_everything' }), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'create' }), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'create', title: '   ' }), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'create', title: 'x'.repeat(201) }), 'TOO_LARGE');
+    await rejectsWith(nb(c, { op: 'create', title: 't', content: 5 }), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'get', id: "' OR 1=1 --" }), 'NOT_FOUND');
+    await rejectsWith(nb(c, { op: 'get', id: 7 }), 'INVALID_ARGUMENT');
+    const made = await nb(c, { op: 'create', title: 't' });
+    await rejectsWith(nb(c, { op: 'save', id: made.id, content: 'x' }), 'INVALID_ARGUMENT');
+    await rejectsWith(nb(c, { op: 'save', id: made.id, version: 1, content: 'x'.repeat(16 * 1024 * 1024 + 1) }),
+      'TOO_LARGE');
+    // deep nesting is refused before it is parsed; text that is not JSON too
+    const deep = `{"op":"list","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    let f = await c.request(MSG.NOTEBOOK, new TextEncoder().encode(deep));
+    assert.equal(f.json.code, 'BAD_FRAME');
+    f = await c.request(MSG.NOTEBOOK, new TextEncoder().encode('not json'));
+    assert.equal(f.json.code, 'BAD_FRAME');
+    assert.deepEqual(await c.rows('SELECT 42 AS x'), [{ x: 42 }]);
+  } finally {
+    await c.close();
+  }
+});
+
+test('notebooks survive a restart of the server', async () => {
+  let c = await MdClient.connect(srv.url, alice);
+  const made = await nb(c, { op: 'create', title: 'Kept', content: 'SELECT 2' });
+  await nb(c, { op: 'save', id: made.id, version: 1, content: 'SELECT 3' });
+  await c.close();
+  const dataDir = srv.dataDir;
+  await srv.stop();
+  srv = await startServer({ dataDir });
+  c = await MdClient.connect(srv.url, alice);
+  try {
+    const got = await nb(c, { op: 'get', id: made.id });
+    assert.equal(got.content, 'SELECT 3');
+    assert.equal(got.version, 2);
+  } finally {
+    await c.close();
+  }
+});
