@@ -33,7 +33,7 @@ for t in "$BIN_DIR"/test_*; do
 done
 
 if [ "${1:-}" != "--unit" ]; then
-    for suite in interop wasm blackbox browser; do
+    for suite in interop wasm ui blackbox browser; do
         files=$(ls tests/$suite/*.test.mjs 2>/dev/null)
         [ -n "$files" ] || continue
         echo "== $suite tests (node)"

@@ -8,6 +8,8 @@
 //   (streaming); `done` resolves after the final RESULT_END or rejects with
 //   the ERROR payload as an MdError.  cancel() sends CANCEL for that id.
 // - catalog(): a CATALOG request; resolves with the server's catalog JSON.
+// - notebook(request): a NOTEBOOK request (the user's notebooks); resolves
+//   with the answer.
 //   The server pushes CATALOG with id 0 when its catalog changed: that is a
 //   'catalog-changed' event.
 // - A connection lost after login fails every pending request with code
@@ -244,6 +246,11 @@ export class RemoteSession extends EventTarget {
   /** Ask for the server's catalog (wasm/catalog.h JSON). */
   async catalog() {
     return (await this.#oneAnswer(MSG.CATALOG, {}, MSG.CATALOG)).json;
+  }
+
+  /** A NOTEBOOK request ({op, ...}, server/notebooks.h); resolves with its answer. */
+  async notebook(request) {
+    return (await this.#oneAnswer(MSG.NOTEBOOK, request, MSG.NOTEBOOK)).json;
   }
 
   /**

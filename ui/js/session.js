@@ -98,6 +98,16 @@ export class Session extends EventTarget {
     return this.#request('catalog');
   }
 
+  /** A request about the user's notebooks ({op, ...}, server/notebooks.h); resolves with the server's answer. */
+  notebook(request) {
+    return this.#request('notebook', { request });
+  }
+
+  /** The statements of `sql` as the engine's lexer splits them: [{start, end}] (string indices). */
+  statements(sql) {
+    return this.#request('statements', { sql });
+  }
+
   /** Register a dropped or picked File in duckdb-wasm; resolves with the SQL to read it. */
   addFile(file) {
     return this.#request('addFile', { file });

@@ -5,7 +5,8 @@
 // passing through the main thread, which only renders what it is sent.
 //
 // Messages (both directions {id, type, data}; session.js is the other end):
-//   in   start {token}, run {sql}, cancel, catalog, addFile {file}, close
+//   in   start {token}, run {sql}, cancel, catalog, notebook {request},
+//        statements {sql}, addFile {file}, close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
 //        goes on; status {data} (the connection) and catalog (it changed)
@@ -69,6 +70,8 @@ const handlers = {
   },
   cancel() { return runtime?.cancel() ?? false; },
   catalog() { return runtime.engine.catalog(); },
+  notebook({ request }) { return runtime.remote.notebook(request); },
+  statements({ sql }) { return runtime.engine.tokens(sql).statements; },
   addFile({ file }) { return runtime.addFile(file); },
   async close() { await runtime?.close(); runtime = null; },
 };
