@@ -18,10 +18,10 @@ const CELLS = [
   { type: 'sql', name: 'last_one', source: 'FROM orders' },
 ];
 
-test('a notebook exported as .sql imports back to the same cells and title', () => {
+test('a notebook exported as .sql imports back to the same cells and title', async () => {
   const text = toSql('Q3 review', CELLS);
   assert.match(text, /^-- mdserver notebook: Q3 review\n-- %% \[markdown\]\n-- # Sales\n--\n/);
-  const back = fromSql(text);
+  const back = await fromSql(text);
   assert.equal(back.title, 'Q3 review');
   assert.deepEqual(back.cells, CELLS);
 });
@@ -59,11 +59,11 @@ test("a .sql file without markers becomes one cell per statement, split by the e
   try {
     const statements = (text) => engine.tokens(text).statements;
     const text = "SELECT 'a;b' AS x;\n-- the next one\nCREATE TABLE u(i INT) ;\nSELECT $$;$$\n-- trailing note\n";
-    const { title, cells } = fromSql(text, { statements, title: 'script.sql' });
+    const { title, cells } = await fromSql(text, { statements, title: 'script.sql' });
     assert.equal(title, 'script.sql');
     assert.deepEqual(cells.map((c) => c.source),
       ["SELECT 'a;b' AS x;", '-- the next one\nCREATE TABLE u(i INT) ;', 'SELECT $$;$$\n-- trailing note']);
-    assert.deepEqual(fromSql('', { statements }).cells, [{ type: 'sql', name: '', source: '' }]);
+    assert.deepEqual((await fromSql('', { statements })).cells, [{ type: 'sql', name: '', source: '' }]);
   } finally {
     engine.close();
   }

@@ -1,12 +1,14 @@
-// App.jsx: the workspace: a header (connection, theme), the login form
-// until a session is up, then three panes: catalog, notebook, inspector.
-// Panes resize with the drag handles between them (widths kept for the tab).
+// App.jsx: the workspace: a header (connection, pane toggles, theme), the
+// login form until a session is up, then three panes: notebooks and the
+// catalog, the notebook, the inspector.  The side panes resize with the
+// drag handles beside them and collapse with the header's toggles.
 
 import { useSignal } from '@preact/signals';
 import { Catalog } from './Catalog.jsx';
 import { Inspector } from './Inspector.jsx';
 import { Notebook } from './Notebook.jsx';
-import { conn, login, loginError, session, setTheme, storeToken, theme } from './store.js';
+import { Notebooks } from './Notebooks.jsx';
+import { conn, leftOpen, login, loginError, rightOpen, session, setTheme, storeToken, theme } from './store.js';
 import './App.css';
 
 const NEXT_THEME = { system: 'dark', dark: 'light', light: 'system' };
@@ -53,13 +55,19 @@ export function App() {
       <header>
         <h1>mdserver</h1>
         <span class={`conn ${c.state}`} data-testid="connection">{c.text}</span>
-        <button class="theme" data-testid="theme-toggle" title="Theme: system, dark or light"
-          onClick={() => setTheme(NEXT_THEME[theme.value] ?? 'system')}>theme: {theme.value}</button>
+        <span class="header-tools">
+          <button data-testid="toggle-left" aria-pressed={leftOpen.value} title="Show or hide notebooks and catalog"
+            onClick={() => { leftOpen.value = !leftOpen.value; }}>◧</button>
+          <button data-testid="toggle-right" aria-pressed={rightOpen.value} title="Show or hide the inspector"
+            onClick={() => { rightOpen.value = !rightOpen.value; }}>◨</button>
+          <button class="theme" data-testid="theme-toggle" title="Theme: system, dark or light"
+            onClick={() => setTheme(NEXT_THEME[theme.value] ?? 'system')}>theme: {theme.value}</button>
+        </span>
       </header>
       {!session.value && c.state !== 'connecting' && c.state !== 'starting' && <Login />}
       {session.value && (
-        <div class="panes">
-          <Catalog />
+        <div class={`panes${leftOpen.value ? '' : ' no-left'}${rightOpen.value ? '' : ' no-right'}`}>
+          <div class="sidebar"><Notebooks /><Catalog /></div>
           <Splitter name="--left" sign={1} />
           <Notebook />
           <Splitter name="--right" sign={-1} />

@@ -1,12 +1,18 @@
-// Cell.jsx: one SQL cell: editor, run and cancel, status (where it ran,
-// rows, time; a hybrid's bytes each way), progress, the error (its position
-// underlined in the editor), the first rows.
+// Cell.jsx: one notebook cell.
+// SQL: its name (later cells query its result by it), editor, run and
+// cancel, status (where it ran, rows, time; a hybrid's bytes each way),
+// progress, the error (its position underlined in the editor), the first
+// rows.  Markdown: rendered, or its editor while it is edited (Enter in
+// command mode, a double click); running it renders it.
 
 import { fmtBytes, fmtMs, fmtRows } from '/js/rows.js';
+import { cellNameProblem } from './doc.js';
 import { focusNotebook } from './focus.js';
+import { Markdown } from './Markdown.jsx';
 import { SqlEditor } from './SqlEditor.jsx';
 import { ResultTable } from './ResultTable.jsx';
-import { addCell, cancelRun, cells, commandMode, currentCell, editCell, editRequest, mode, runCell } from './store.js';
+import { addCell, cancelRun, cells, commandMode, currentCell, editCell, editRequest, mode, runCell,
+  runStatementAt } from './store.js';
 import './Cell.css';
 
 function statusText(st) {
@@ -16,7 +22,7 @@ function statusText(st) {
   return `${where} · ${fmtRows(st.rowCount ?? 0)} · ${fmtMs(st.ms ?? 0)}`;
 }
 
-/** Run `cell`, then focus the next cell (a new one after the last). */
+/** Run `cell`, then edit the next cell (a new one after the last). */
 function runAndNext(cell) {
   runCell(cell);
   const list = cells.value;
@@ -24,29 +30,72 @@ function runAndNext(cell) {
   editCell(next);
 }
 
-export function Cell({ cell, index }) {
-  const st = cell.status.value;
-  const err = cell.error.value;
+function NameField({ cell }) {
+  const others = cells.value.filter((c) => c !== cell).map((c) => c.name.value).filter(Boolean);
+  const problem = cellNameProblem(cell.name.value, others);
   return (
-    <section class={`cell${currentCell.value === cell.id ? ` current ${mode.value}` : ''}`} data-testid="cell"
-      data-cell-type="sql" data-cell-name="" data-cell-id={cell.id} data-current={currentCell.value === cell.id}
-      onClick={() => { if (mode.value === 'command') commandMode(cell); }}>
+    <input class={`cell-name${problem ? ' bad' : ''}`} data-testid="cell-name" placeholder="name" spellcheck={false}
+      value={cell.name.value} aria-label="Cell name: later cells query its result by it"
+      title={problem ?? 'Later cells query this cell\'s result by its name'}
+      onInput={(e) => { cell.name.value = e.currentTarget.value.trim(); }}
+      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === 'Escape') { e.preventDefault(); commandMode(cell); focusNotebook(); } }} />
+  );
+}
+
+function SqlCell({ cell, err }) {
+  const st = cell.status.value;
+  return (
+    <>
       <div class="cell-head">
-        <span class="cell-index">[{index + 1}]</span>
         {cell.running.value
           ? <button data-testid="cell-cancel" title="Cancel" onClick={() => cancelRun()}>Cancel</button>
           : <button data-testid="cell-run" title="Run (Ctrl+Enter)" onClick={() => runCell(cell)}>Run</button>}
+        <NameField cell={cell} />
         <span class="cell-status" data-testid="cell-status">
           {cell.running.value ? 'running…' : st ? statusText(st) : ''}
         </span>
         {cell.progress.value !== null && <progress max="100" value={cell.progress.value} />}
       </div>
-      <SqlEditor id={cell.id} source={cell.source} onRun={() => runCell(cell)} onRunNext={() => runAndNext(cell)}
+      <SqlEditor key="sql" id={cell.id} source={cell.source} onRun={(range) => runCell(cell, range)}
+        onRunStatement={(at) => runStatementAt(cell, at)} onRunNext={() => runAndNext(cell)}
         onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={() => { commandMode(cell); focusNotebook(); }}
         focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0}
         errorAt={err && typeof err.position === 'number' ? err.position : null} />
       {err && <pre class="cell-error" data-testid="cell-error">{err.message}</pre>}
       {!err && <ResultTable result={cell.result.value} />}
+    </>
+  );
+}
+
+function MarkdownCell({ cell }) {
+  const done = () => { cell.editing.value = false; commandMode(cell); focusNotebook(); };
+  if (!cell.editing.value) {
+    return (
+      <div class="cell-markdown" data-testid="cell-markdown" onDblClick={() => editCell(cell)}
+        title="Double-click (or Enter) to edit">
+        {cell.source.value.trim() ? <Markdown source={cell.source.value} /> : <p class="empty">Empty Markdown cell</p>}
+      </div>
+    );
+  }
+  return (
+    <SqlEditor key="markdown" language="markdown" id={cell.id} source={cell.source} onRun={done}
+      onRunNext={() => { cell.editing.value = false; runAndNext(cell); }}
+      onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={done}
+      focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0} />
+  );
+}
+
+export function Cell({ cell, index }) {
+  const type = cell.type.value;
+  const isCurrent = currentCell.value === cell.id;
+  return (
+    <section class={`cell ${type}${isCurrent ? ` current ${mode.value}` : ''}`} data-testid="cell"
+      data-cell-type={type} data-cell-name={type === 'sql' ? cell.name.value : ''} data-cell-id={cell.id}
+      data-current={isCurrent} onClick={() => { if (mode.value === 'command') commandMode(cell); }}>
+      <span class="cell-index" aria-hidden="true">{type === 'sql' ? `[${index + 1}]` : 'md'}</span>
+      <div class="cell-body">
+        {type === 'sql' ? <SqlCell cell={cell} err={cell.error.value} /> : <MarkdownCell cell={cell} />}
+      </div>
     </section>
   );
 }

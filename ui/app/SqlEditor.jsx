@@ -1,5 +1,7 @@
-// SqlEditor.jsx: a cell's SQL editor, CodeMirror 6 with its SQL language.
-// Mod-Enter runs the cell, Shift-Enter runs it and moves to the next one,
+// SqlEditor.jsx: a cell's editor, CodeMirror 6 with its SQL language (or,
+// with language="markdown", plain text for a Markdown cell).
+// Mod-Enter runs the cell (or only its selection), Alt-Enter the statement
+// at the cursor, Shift-Enter runs the cell and moves to the next one,
 // Escape hands the keys to the notebook (command mode).
 // An error's position (a character offset into the text) is underlined
 // from it to the end of its word.
@@ -66,7 +68,7 @@ const errorField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
-export function SqlEditor({ id, source, onRun, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null }) {
+export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null, language = 'sql' }) {
   const host = useRef(null);
   const view = useRef(null);
   // made in the same commit as the cell's DOM, so that a key pressed as soon
@@ -81,7 +83,12 @@ export function SqlEditor({ id, source, onRun, onRunNext, onFocus, onEscape, foc
         doc: source.value,
         extensions: [
           keymap.of([
-            { key: 'Mod-Enter', run: run(onRun) },
+            { key: 'Mod-Enter', run: (v) => { // the selection only, when there is one
+              const sel = v.state.selection.main;
+              onRun(sel.empty ? {} : { from: sel.from, to: sel.to });
+              return true;
+            } },
+            { key: 'Alt-Enter', run: (v) => { onRunStatement?.(v.state.selection.main.head); return Boolean(onRunStatement); } },
             { key: 'Shift-Enter', run: run(onRunNext) },
             { key: 'Mod-/', run: toggleComment },
             { key: 'Escape', run: () => { onEscape?.(); return true; } },
@@ -89,12 +96,12 @@ export function SqlEditor({ id, source, onRun, onRunNext, onFocus, onEscape, foc
           ]),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
           highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField,
-          sql({ dialect: PostgreSQL, upperCaseKeywords: true }),
+          language === 'sql' ? sql({ dialect: PostgreSQL, upperCaseKeywords: true }) : EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
             if (u.docChanged) source.value = u.state.doc.toString();
             if (u.focusChanged && u.view.hasFocus) onFocus?.();
           }),
-          EditorView.contentAttributes.of({ 'aria-label': 'SQL', 'data-testid': 'cell-input' }),
+          EditorView.contentAttributes.of({ 'aria-label': language === 'sql' ? 'SQL' : 'Markdown', 'data-testid': 'cell-input' }),
         ],
       }),
     });

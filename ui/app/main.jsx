@@ -1,11 +1,14 @@
 // main.jsx: the workspace's entry (ui/workspace.html loads its bundle,
-// build/ui/app/app.js).  Renders the App and logs in with the URL's or the
-// stored token.  For automation, window.mdApp: ready (resolves when the
-// session is up) and run(sql) (as a scratch cell: one {site, rowCount, ms}
-// per statement shown, or a rejection with the error).
+// build/ui/app/app.js).  Renders the App, logs in with the URL's or the
+// stored token, then opens a notebook (notebooks.js: the link's, the most
+// recent, or a new one).  For automation, window.mdApp: ready (resolves when
+// the session is up and a notebook is open) and run(sql) (as a scratch
+// cell: one {site, rowCount, ms} per statement shown, or a rejection with
+// the error).
 
 import { render } from 'preact';
 import { App } from './App.jsx';
+import { startNotebooks } from './notebooks.js';
 import { loginFromUrlOrStorage, runSql, session } from './store.js';
 
 let resolveReady;
@@ -17,7 +20,9 @@ window.mdApp = {
     return out.results.map((r) => ({ site: r.site, rowCount: r.rowCount, ms: r.ms }));
   },
 };
-session.subscribe((s) => { if (s) resolveReady(); });
+session.subscribe((s) => {
+  if (s) startNotebooks().catch(() => { /* notebookError says why */ }).finally(resolveReady);
+});
 
 render(<App />, document.getElementById('app'));
 loginFromUrlOrStorage().catch(() => { /* the login form shows why */ });

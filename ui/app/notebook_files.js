@@ -52,11 +52,11 @@ function cutStatements(text, spans) {
 }
 
 /**
- * Cells of a .sql file: {title, cells}.  `statements(text)` gives a
- * marker-less script's statement spans [{start, end}] (engine.tokens);
- * without it such a file is one cell.
+ * Cells of a .sql file: resolves to {title, cells}.  `statements(text)`
+ * gives (or resolves to) a marker-less script's statement spans
+ * [{start, end}] (engine.tokens); without it such a file is one cell.
  */
-export function fromSql(text, { statements = null, title = 'Imported notebook' } = {}) {
+export async function fromSql(text, { statements = null, title = 'Imported notebook' } = {}) {
   const lines = text.replaceAll('\r\n', '\n').split('\n');
   let at = 0;
   if (lines[0]?.startsWith(HEADER)) {
@@ -67,7 +67,7 @@ export function fromSql(text, { statements = null, title = 'Imported notebook' }
   for (let i = at; i < lines.length; i++) if (MARKER.test(lines[i])) starts.push(i);
   if (!starts.length) {
     const body = lines.slice(at).join('\n');
-    const stmts = statements ? cutStatements(body, statements(body)) : [body.trim()].filter(Boolean);
+    const stmts = statements ? cutStatements(body, await statements(body)) : [body.trim()].filter(Boolean);
     return { title, cells: (stmts.length ? stmts : ['']).map((source) => ({ type: 'sql', name: '', source })) };
   }
   const cells = [];

@@ -2,14 +2,15 @@
 // its intents; only the session worker (../js/session.js) runs SQL.
 //
 // State: the connection, the session, both catalogs as the engine caches
-// them, the notebook's cells (each with its own signals, so typing in one
-// cell re-renders only that cell), the catalog item shown in the inspector,
-// and the theme.  Notebooks are not kept on the server yet: the cells live
-// as long as the page.
+// them, the open notebook's cells (each with its own signals, so typing in
+// one cell re-renders only that cell), the catalog item shown in the
+// inspector, and the theme.  The open notebook's place on the server (its
+// id, version, saving) is notebooks.js's.
 
 import { effect, signal } from '@preact/signals';
 import { Session } from '/js/session.js';
 import { TOKEN_KEY, takeToken } from '/js/token.js';
+import { cellNameProblem, plainCell } from './doc.js';
 import { focusEditor } from './focus.js';
 
 const THEME_KEY = 'mdserver.theme';
@@ -25,15 +26,26 @@ export const currentCell = signal(null);
 export const mode = signal('edit');
 // A request to put the keyboard in a cell's editor: {id, n}, n counting requests.
 export const editRequest = signal({ id: null, n: 0 });
+// the side panes shown (the header's toggles collapse them)
+export const leftOpen = signal(true);
+export const rightOpen = signal(true);
 export const theme = signal(localStorage.getItem(THEME_KEY) ?? 'system');
 
 let cellSeq = 0;
 
-/** A new cell: its text and what its last run left. */
-export function newCell(source = '') {
+/**
+ * A cell from a plain one ({id, type, name, source}, doc.js): `id` here is
+ * the page's own number for it, `key` the stored id.
+ */
+export function newCell(plain = {}) {
+  const p = plainCell(typeof plain === 'string' ? { source: plain } : plain);
   return {
     id: ++cellSeq,
-    source: signal(source),
+    key: p.id,
+    type: signal(p.type),   // 'sql' | 'markdown'
+    name: signal(p.name),   // '' or the name later cells query its result by
+    source: signal(p.source),
+    editing: signal(false), // a Markdown cell shows its editor (else its rendering)
     running: signal(false),
     progress: signal(null),
     status: signal(null), // {site, rowCount, ms, hybrid?} of the last statement shown
@@ -42,11 +54,24 @@ export function newCell(source = '') {
   };
 }
 
+/** A cell as the stored document holds it. */
+export const plainOf = (c) => ({ id: c.key, type: c.type.value, name: c.name.value, source: c.source.value });
+
 export const cells = signal([newCell()]);
+
+/** Replace every cell (a notebook opened): the first one current, in command mode. */
+export function setCells(plainCells) {
+  const list = plainCells.map(newCell);
+  cells.value = list;
+  deleted.length = 0;
+  currentCell.value = list[0]?.id ?? null;
+  mode.value = 'command';
+}
 const deleted = []; // cells deleted in command mode, with where they were: Z puts the last back
 
 /** Put the keyboard in `cell`'s editor (now if it is on the page, else once it is). */
 export function editCell(cell) {
+  if (cell.type.value === 'markdown') cell.editing.value = true;
   currentCell.value = cell.id;
   mode.value = 'edit';
   if (!focusEditor(cell.id)) editRequest.value = { id: cell.id, n: editRequest.value.n + 1 };
@@ -88,10 +113,18 @@ export function undoDelete() {
 
 editCell(cells.value[0]);
 
+/** Turn a cell into Markdown or SQL (command mode's M and Y). */
+export function setCellType(cell, type) {
+  if (cell.type.value === type) return;
+  cell.type.value = type;
+  cell.error.value = null;
+  if (type === 'markdown') { cell.result.value = null; cell.status.value = null; }
+}
+
 /** Insert a new cell after `cell` (at the end without one; before it with
  * `above`); returns it. */
-export function addCell(cell = null, source = '', { above = false } = {}) {
-  const c = newCell(source);
+export function addCell(cell = null, source = '', { above = false, type = 'sql' } = {}) {
+  const c = newCell({ source, type });
   const list = [...cells.value];
   const at = cell ? list.indexOf(cell) + (above ? 0 : 1) : list.length;
   list.splice(at, 0, c);
@@ -157,6 +190,7 @@ export function storeToken(token) {
 export async function runSql(sql, cell = null) {
   const s = session.value;
   if (!s) throw Object.assign(new Error('not logged in'), { code: 'AUTH_FAILED' });
+  const before = cell?.result.value?.cacheTable ?? null;
   if (cell) {
     cell.running.value = true;
     cell.error.value = null;
@@ -166,7 +200,9 @@ export async function runSql(sql, cell = null) {
     const out = await s.run(sql, {
       onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
       onRows: (r) => { if (cell) cell.result.value = r; },
-    });
+    }, { resultName: cell && resultNameOf(cell) });
+    // the cell's previous result leaves the browser's cache
+    if (before && before !== out.results.at(-1)?.cacheTable) s.dropResult(before).catch(() => {});
     if (cell) {
       const last = out.results.at(-1) ?? null;
       cell.result.value = last;
@@ -193,13 +229,54 @@ export function cancelRun() {
   return session.value?.cancel() ?? false;
 }
 
-export function runCell(cell) {
-  return runSql(cell.source.value, cell).catch(() => { /* shown in the cell */ });
+/** The name a cell's result is kept under: its name if valid, else none. */
+function resultNameOf(cell) {
+  const others = cells.peek().filter((c) => c !== cell).map((c) => c.name.peek());
+  const name = cell.name.peek();
+  return name && !cellNameProblem(name, others) ? name : undefined;
 }
 
-export async function runAll() {
-  for (const c of cells.value) {
-    await runCell(c);
-    if (c.error.value) break;
+/**
+ * Run a SQL cell, or the part [from, to) of its text (the selection, the
+ * statement at the cursor); an error's position stays one in the cell's
+ * text.  A Markdown cell: show its rendering.
+ */
+export async function runCell(cell, { from = 0, to = null } = {}) {
+  if (cell.type.value === 'markdown') {
+    cell.editing.value = false;
+    return;
   }
+  const text = cell.source.peek();
+  try {
+    await runSql(text.slice(from, to ?? text.length), cell);
+  } catch { /* shown in the cell */ }
+  const err = cell.error.peek();
+  if (from && err && typeof err.position === 'number') cell.error.value = { ...err, position: err.position + from };
+}
+
+/** Run the statement of `cell` that holds text offset `at` (split by the engine's lexer, as the router splits). */
+export async function runStatementAt(cell, at) {
+  const spans = await session.peek().statements(cell.source.peek());
+  const span = spans.find((sp) => at <= sp.end + 1) ?? spans.at(-1);
+  return span ? runCell(cell, { from: span.start, to: span.end }) : runCell(cell);
+}
+
+/** Run the SQL cells in order (those above `cell` only, with `above`); stops at the first that fails. */
+export async function runAll({ above = null } = {}) {
+  const list = cells.value;
+  const end = above ? list.indexOf(above) : list.length;
+  const me = (runAllSeq += 1);
+  for (const c of list.slice(0, end)) {
+    if (c.type.value !== 'sql') continue;
+    await runCell(c);
+    if (c.error.value || runAllSeq !== me) break;
+  }
+}
+
+let runAllSeq = 0;
+
+/** Stop a Run all (the cells after the running one stay as they were) and cancel the running cell. */
+export function cancelAll() {
+  runAllSeq += 1;
+  return cancelRun();
 }

@@ -207,8 +207,10 @@ export class LocalDb {
    * onBatch(recordBatch) per batch.  cancel() stops it (the promise then
    * rejects with code CANCELLED).  Resolves to {rows}, and with keepIpc to
    * {rows, ipc}: the whole result as DuckDB's own Arrow IPC stream.
+   * onMessage(bytes, index) sees each of that stream's messages (0: the
+   * schema) as it arrives.
    */
-  async stream(sql, { onSchema, onBatch, keepIpc = false } = {}) {
+  async stream(sql, { onSchema, onBatch, onMessage, keepIpc = false } = {}) {
     let cancelled = false;
     let settled = false;
     // duckdb-wasm cancels only a query that is already pending in its worker
@@ -222,7 +224,7 @@ export class LocalDb {
     this.#pending = me;
     try {
       const kept = keepIpc ? [] : null;
-      const reader = await this.#lib.RecordBatchReader.from(this.#messages(sql, kept));
+      const reader = await this.#lib.RecordBatchReader.from(this.#messages(sql, kept, onMessage));
       let rows = 0;
       let schemaSent = false;
       if (reader.schema) {
@@ -264,22 +266,24 @@ export class LocalDb {
 
   /**
    * The result of `sql` as duckdb-wasm hands it over: its IPC messages (the
-   * schema, then one record batch each), each also pushed onto `keep` when
-   * given.  (AsyncDuckDBConnection.send does the same, but gives only the
-   * decoded batches.)
+   * schema, then one record batch each), each also pushed onto `keep` and
+   * given to `onMessage` when they are.  (AsyncDuckDBConnection.send does
+   * the same, but gives only the decoded batches.)
    */
-  async* #messages(sql, keep) {
+  async* #messages(sql, keep, onMessage) {
     const db = this.#db;
     const conn = this.#conn._conn; // duckdb-wasm's connection id
     let header = await db.startPendingQuery(conn, sql, true);
     while (header == null) header = await db.pollPendingQuery(conn);
     keep?.push(header);
+    onMessage?.(header, 0);
     yield header;
-    for (;;) {
+    for (let n = 1; ; n++) {
       const message = await db.fetchQueryResults(conn);
-      if (message == null) continue; // not ready yet
+      if (message == null) { n--; continue; } // not ready yet
       if (message.length === 0) return;
       keep?.push(message);
+      onMessage?.(message, n);
       yield message;
     }
   }

@@ -25,7 +25,7 @@
 // browser, build/slt-wasm in Node.
 
 import { MdError } from './errors.js';
-import { literal } from './localdb.js';
+import { ident, literal } from './localdb.js';
 import { columnsOf, rowOf } from './rows.js';
 
 /** Rows kept for display per result. */
@@ -33,6 +33,9 @@ export const DISPLAY_ROWS = 100;
 
 /** Most Arrow bytes one bridge of dual execution may move (Runtime.bridgeCap). */
 export const DEFAULT_BRIDGE_CAP = 1 << 30;
+
+/** A cache table's name (md_cache.main.rN) quoted for SQL. */
+const cacheRef = (name) => name.split('.').map(ident).join('.');
 
 const fail = (code, message, position) => new MdError({ code, message, position });
 
@@ -89,7 +92,8 @@ export class Runtime extends EventTarget {
    * result with the first rows, as soon as they are cached); keepIpc: a
    * local result also keeps all its rows as DuckDB's Arrow IPC bytes
    * (result.ipc), for a caller that needs every row (build/slt-wasm; a
-   * remote one is whole in its cache table).
+   * remote one is whole in its cache table); resultName: the last result
+   * is kept (local ones are cached too) and queryable under that name.
    */
   async run(sql, handlers = {}) {
     if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
@@ -114,6 +118,7 @@ export class Runtime extends EventTarget {
       this.#running = null;
     }
     if (action.kind === 'fail') throw fail(action.code, action.message, action.position);
+    if (handlers.resultName) await this.#nameResult(handlers.resultName, results.at(-1));
     this.dispatchEvent(new CustomEvent('catalog'));
     const summary = this.engine.summary().statements;
     for (const r of results) {
@@ -178,16 +183,30 @@ export class Runtime extends EventTarget {
     const rows = [];
     let columns = [];
     this.#running = { cancel: () => this.local.cancel() };
-    const { rows: rowCount, ipc } = await this.local.stream(a.sql, {
-      keepIpc: handlers.keepIpc,
-      onSchema: (fields) => { columns = columnsOf(fields); },
-      onBatch: (batch) => {
-        for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(rowOf(batch, i));
-      },
-    });
+    // a result to keep (handlers.resultName) goes into a cache table as it streams
+    const name = handlers.resultName ? `r${++this.#resultSeq}` : null;
+    let writer = null;
+    let rowCount, ipc;
+    try {
+      ({ rows: rowCount, ipc } = await this.local.stream(a.sql, {
+        keepIpc: handlers.keepIpc,
+        onSchema: (fields) => { columns = columnsOf(fields); },
+        onBatch: (batch) => {
+          for (let i = 0; i < batch.numRows && rows.length < DISPLAY_ROWS; i++) rows.push(rowOf(batch, i));
+        },
+        onMessage: name ? (bytes, n) => { if (n === 0) writer = this.local.cacheWriter(name, bytes); else writer.write(bytes); } : undefined,
+      }));
+      await writer?.end();
+    } catch (e) {
+      if (writer) {
+        await writer.end().catch(() => {});
+        await this.local.query(`DROP TABLE IF EXISTS ${this.local.cacheTable(name)}`).catch(() => {});
+      }
+      throw e;
+    }
     results.push({
-      statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0, cacheTable: null,
-      ...(ipc ? { ipc } : {}),
+      statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0,
+      cacheTable: writer ? this.local.cacheName(name) : null, ...(ipc ? { ipc } : {}),
     });
     return { event: { rows: rowCount } };
   }
@@ -251,6 +270,26 @@ export class Runtime extends EventTarget {
       return { event: { rows: end.rows, bytes: end.frameBytes ?? bytes } };
     };
     return a.detach ? { event: {}, done: finish() } : finish();
+  }
+
+  /**
+   * Make a script's last result queryable as `name` (a named cell's): a
+   * temporary view in duckdb-wasm over its cache table, created through the
+   * driver so the engine's catalog knows it (temp is searched first, so the
+   * name shadows a table of the same name, as DuckDB's temporary tables do).
+   * Without a cached result the name is dropped.
+   */
+  async #nameResult(name, result) {
+    const view = `temp.main.${ident(name)}`;
+    await this.run(result?.cacheTable
+      ? `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS FROM ${cacheRef(result.cacheTable)}`
+      : `DROP VIEW IF EXISTS ${view}`);
+  }
+
+  /** Drop a result's cache table (md_cache.main.rN, as results name it) once nothing shows it. */
+  async dropResult(cacheTable) {
+    if (!/^md_cache\.main\.r\d+$/.test(cacheTable)) throw fail('INVALID_ARGUMENT', `${cacheTable} is not a cached result`);
+    await this.local.query(`DROP TABLE IF EXISTS ${cacheRef(cacheTable)}`);
   }
 
   /** Cancel the running statement.  Returns whether something was cancelled. */

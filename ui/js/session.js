@@ -76,11 +76,12 @@ export class Session extends EventTarget {
   /**
    * Run a script (runtime.js: run): resolves with {results, ms}.
    * handlers: onStatement({index, route}), onProgress({percent}), onRows(first rows).
+   * resultName: the last result stays queryable by that name (a named cell's).
    */
-  async run(sql, handlers = {}) {
+  async run(sql, handlers = {}, { resultName } = {}) {
     this.#running = true;
     try {
-      return await this.#request('run', { sql }, handlers);
+      return await this.#request('run', { sql, resultName }, handlers);
     } finally {
       this.#running = false;
     }
@@ -96,6 +97,11 @@ export class Session extends EventTarget {
   /** Both sites' catalogs as the engine caches them: {databases: [{name, site, schemas}]}. */
   catalog() {
     return this.#request('catalog');
+  }
+
+  /** Drop a result's cache table in duckdb-wasm (a cell re-ran or went away). */
+  dropResult(cacheTable) {
+    return this.#request('dropResult', { cacheTable });
   }
 
   /** A request about the user's notebooks ({op, ...}, server/notebooks.h); resolves with the server's answer. */

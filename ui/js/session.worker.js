@@ -5,7 +5,7 @@
 // passing through the main thread, which only renders what it is sent.
 //
 // Messages (both directions {id, type, data}; session.js is the other end):
-//   in   start {token}, run {sql}, cancel, catalog, notebook {request},
+//   in   start {token}, run {sql, resultName}, dropResult {cacheTable}, cancel, catalog, notebook {request},
 //        statements {sql}, addFile {file}, close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
@@ -61,8 +61,9 @@ const handlers = {
     runtime.addEventListener('catalog', () => post({ type: 'catalog' }));
     return { welcome: runtime.remote.welcome, bundle: runtime.local.bundle, timings: runtime.timings, displayRows: DISPLAY_ROWS };
   },
-  run({ sql }, id) {
+  run({ sql, resultName }, id) {
     return runtime.run(sql, {
+      resultName,
       onStatement: (st) => post({ id, type: 'statement', data: st }),
       onProgress: (p) => post({ id, type: 'progress', data: p }),
       onRows: (r) => post({ id, type: 'rows', data: r }),
@@ -70,6 +71,7 @@ const handlers = {
   },
   cancel() { return runtime?.cancel() ?? false; },
   catalog() { return runtime.engine.catalog(); },
+  dropResult({ cacheTable }) { return runtime.dropResult(cacheTable); },
   notebook({ request }) { return runtime.remote.notebook(request); },
   statements({ sql }) { return runtime.engine.tokens(sql).statements; },
   addFile({ file }) { return runtime.addFile(file); },
