@@ -19,14 +19,10 @@ before(async () => {
   browser = await launch();
   page = browser.page;
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  // Every Content-Security-Policy violation, with what it was about.  One is
-  // expected and harmless: typing over a selection in a contenteditable, Chromium's own
-  // editing wraps the new text in a styled span that the policy refuses (no
-  // script of ours sets a style attribute); CodeMirror redraws the line anyway.
+  // Every Content-Security-Policy violation, with what it was about.
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      const editor = e.violatedDirective === 'style-src-attr' && e.target?.classList?.contains('sql-editor');
-      if (!editor) console.log(`CSP violation: ${e.violatedDirective} ${e.sample} at ${e.sourceFile}:${e.lineNumber}`);
+      console.log(`CSP violation: ${e.violatedDirective} ${e.sample} at ${e.sourceFile}:${e.lineNumber}`);
     });
   });
   page.on('console', (m) => { if (m.text().startsWith('CSP violation')) pageErrors.push(m.text()); });

@@ -3,8 +3,10 @@
 // cancel, status (where it ran, rows, time; a hybrid's bytes each way),
 // progress, the error (its position underlined in the editor), the first
 // rows.  Markdown: rendered, or its editor while it is edited (Enter in
-// command mode, a double click); running it renders it.
+// command mode, a double click); running it or Esc renders it.
 
+import { effect } from '@preact/signals';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { fmtBytes, fmtMs, fmtRows } from '/js/rows.js';
 import { cellNameProblem } from './doc.js';
 import { focusNotebook } from './focus.js';
@@ -67,21 +69,31 @@ function SqlCell({ cell, err }) {
   );
 }
 
+// Both the rendering and the editor are on the page; which one shows
+// follows cell.editing at once (an effect on the signal, not the next
+// render), so Enter finds the editor there and the keys typed next land in it.
 function MarkdownCell({ cell }) {
+  const rendered = useRef(null);
+  const editor = useRef(null);
+  useLayoutEffect(() => effect(() => {
+    const editing = cell.editing.value;
+    rendered.current.hidden = editing;
+    editor.current.hidden = !editing;
+  }), [cell]);
   const done = () => { cell.editing.value = false; commandMode(cell); focusNotebook(); };
-  if (!cell.editing.value) {
-    return (
-      <div class="cell-markdown" data-testid="cell-markdown" onDblClick={() => editCell(cell)}
+  return (
+    <>
+      <div class="cell-markdown" data-testid="cell-markdown" ref={rendered} onDblClick={() => editCell(cell)}
         title="Double-click (or Enter) to edit">
         {cell.source.value.trim() ? <Markdown source={cell.source.value} /> : <p class="empty">Empty Markdown cell</p>}
       </div>
-    );
-  }
-  return (
-    <SqlEditor key="markdown" language="markdown" id={cell.id} source={cell.source} onRun={done}
-      onRunNext={() => { cell.editing.value = false; runAndNext(cell); }}
-      onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={done}
-      focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0} />
+      <div ref={editor}>
+        <SqlEditor key="markdown" language="markdown" id={cell.id} source={cell.source} onRun={done}
+          onRunNext={() => { cell.editing.value = false; runAndNext(cell); }}
+          onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={done}
+          focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0} />
+      </div>
+    </>
   );
 }
 

@@ -85,7 +85,7 @@ export function Notebook() {
     <div class="notebook" data-testid="notebook" tabIndex={-1} ref={root} onKeyDown={onKey}>
       <div class="notebook-bar">
         <Title />
-        <span class={`save-state ${state}`} data-testid="save-state" data-state={state}>
+        <span class="save-state" data-testid="save-state" data-state={state}>
           {current.value ? SAVE_TEXT[state] : ''}
         </span>
         <span class="spacer" />
@@ -94,8 +94,9 @@ export function Notebook() {
           : <button data-testid="run-all" title="Run every SQL cell in order" onClick={() => runAll()}>Run all</button>}
         <button data-testid="run-above" title="Run the SQL cells above the current one" disabled={running || !cur}
           onClick={() => runAll({ above: cur })}>Run above</button>
-        <button data-testid="add-cell" onClick={() => editCell(addCell())}>+ SQL</button>
-        <button data-testid="add-markdown" onClick={() => editCell(addCell(null, '', { type: 'markdown' }))}>+ Markdown</button>
+        <button data-testid="add-cell" title="Add a SQL cell at the end" onClick={() => editCell(addCell())}>+ SQL</button>
+        <button data-testid="add-markdown" title="Add a Markdown cell at the end"
+          onClick={() => editCell(addCell(null, '', { type: 'markdown' }))}>+ Text</button>
         <NotebookFiles />
       </div>
       {notebookError.value && <p class="notebook-error" data-testid="notebook-error" role="alert">{notebookError.value}</p>}

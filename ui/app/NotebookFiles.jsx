@@ -44,23 +44,21 @@ export function NotebookFiles() {
     download(`${fileBase(title)}.${ext}`, fn(title, cells.peek().map(plainOf)), type);
   };
   return (
-    <>
-      <details class="menu" ref={menu}>
-        <summary data-testid="export">Export</summary>
-        <div class="menu-items">
-          {EXPORTS.map(([ext, label, fn, type]) => (
-            <button data-testid={`export-${ext}`} onClick={() => exportAs(ext, fn, type)}>{label}</button>
-          ))}
-        </div>
-      </details>
-      <button data-testid="import" title="Import a .sql script or a Jupyter notebook as a new notebook"
-        onClick={() => input.current.click()}>Import</button>
-      <input type="file" hidden accept=".sql,.ipynb,text/plain,application/json" data-testid="import-file" ref={input}
-        onChange={(e) => {
-          const f = e.currentTarget.files[0];
-          e.currentTarget.value = '';
-          if (f) importFile(f).catch((err) => { notebookError.value = `${f.name} was not imported: ${err.message}`; });
-        }} />
-    </>
+    <details class="menu" ref={menu}>
+      <summary data-testid="notebook-file-menu">File</summary>
+      <div class="menu-items">
+        {EXPORTS.map(([ext, label, fn, type]) => (
+          <button data-testid={`export-${ext}`} onClick={() => exportAs(ext, fn, type)}>Export as {label}</button>
+        ))}
+        <button data-testid="import" title="Import a .sql script or a Jupyter notebook as a new notebook"
+          onClick={() => { menu.current.open = false; input.current.click(); }}>Import .sql or .ipynb…</button>
+        <input type="file" hidden accept=".sql,.ipynb,text/plain,application/json" data-testid="import-file" ref={input}
+          onChange={(e) => {
+            const f = e.currentTarget.files[0];
+            e.currentTarget.value = '';
+            if (f) importFile(f).catch((err) => { notebookError.value = `${f.name} was not imported: ${err.message}`; });
+          }} />
+      </div>
+    </details>
   );
 }

@@ -68,6 +68,20 @@ const errorField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
+// Typing over a selection: Chromium's own editing would wrap the new text
+// in a styled element, which the page's CSP refuses, and CodeMirror then
+// reads the damaged DOM back with an extra empty line (a multi-line
+// selection replaced by "x" became "x\n").  The editor makes that edit
+// itself instead.
+const typeOverSelection = EditorView.domEventHandlers({
+  beforeinput(e, view) {
+    if (e.inputType !== 'insertText' || e.data == null || view.state.selection.ranges.every((r) => r.empty)) return false;
+    e.preventDefault();
+    view.dispatch(view.state.update(view.state.replaceSelection(e.data), { userEvent: 'input.type', scrollIntoView: true }));
+    return true;
+  },
+});
+
 export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null, language = 'sql' }) {
   const host = useRef(null);
   const view = useRef(null);
@@ -95,7 +109,7 @@ export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocu
             ...searchKeymap, ...historyKeymap, ...defaultKeymap,
           ]),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
-          highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField,
+          highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField, typeOverSelection,
           language === 'sql' ? sql({ dialect: PostgreSQL, upperCaseKeywords: true }) : EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
             if (u.docChanged) source.value = u.state.doc.toString();
