@@ -2,7 +2,7 @@
  * notebooks.h: users' notebooks, kept by the server for the workspace
  * (NOTEBOOK requests, shared/protocol.h).
  *
- * Stored in <data-dir>/workspace.sqlite3 (WAL), table notebooks(id, user,
+ * Stored in the workspace store (workspace_db.h), table notebooks(id, user,
  * title, content, version, created_ms, updated_ms, deleted_ms).  `content`
  * is the page's document as text, opaque here (at most
  * MD_NOTEBOOK_MAX_CONTENT bytes).  `version` counts content saves from 1: a
@@ -30,24 +30,21 @@
 
 #include <cjson/cJSON.h>
 
+#include "workspace_db.h"
+
 #define MD_NOTEBOOK_MAX_CONTENT (16u * 1024u * 1024u)
 #define MD_NOTEBOOK_MAX_TITLE 200
 #define MD_NOTEBOOK_MAX_PER_USER 10000
 #define MD_NOTEBOOK_TRASH_DAYS 7
 
-typedef struct md_notebooks md_notebooks;
-
-/* Open (creating if needed) the store under data_dir, which must exist.
- * MD_OK, or MD_EIO with *out_err (caller frees). */
-int md_notebooks_open(const char *data_dir, md_notebooks **out, char **out_err);
-
-void md_notebooks_close(md_notebooks **nb);
+/* Create the notebooks table in the store if it is not there.  MD_OK or MD_EIO with *out_err. */
+int md_notebooks_init(md_wsdb *db, char **out_err);
 
 /*
  * Serve one request of `user`.  Returns the answer (caller deletes), or
  * NULL with *out_code (an MD_E... code) and *out_msg (md_malloc'd sentence).
  */
-cJSON *md_notebooks_serve(md_notebooks *nb, const char *user, int read_only, const cJSON *req, int *out_code,
+cJSON *md_notebooks_serve(md_wsdb *db, const char *user, int read_only, const cJSON *req, int *out_code,
                           char **out_msg);
 
 #endif

@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "history.h"
 #include "http.h"
+#include "notebooks.h"
 #include "server.h"
 #include "server/duckling/confine.h"
 #include "server/storage/gc.h"
@@ -220,7 +222,8 @@ int md_serve_main(int argc, char **argv) {
     abs_data = realpath(srv.cfg.data_dir, NULL);
     srv.cfg.data_dir = abs_data;
     if (md_meta_open(srv.cfg.data_dir, &srv.meta, &err) != MD_OK ||
-        md_notebooks_open(srv.cfg.data_dir, &srv.notebooks, &err) != MD_OK) {
+        md_wsdb_open(srv.cfg.data_dir, &srv.workspace, &err) != MD_OK || md_notebooks_init(srv.workspace, &err) != MD_OK ||
+        md_history_init(srv.workspace, &err) != MD_OK) {
         fprintf(stderr, "mdserver: %s\n", err);
         goto out;
     }
@@ -295,7 +298,7 @@ out:
     md_objstore_close(&store);
     md_cgroup_close(&cgroup);
     md_free(cgroup_why);
-    md_notebooks_close(&srv.notebooks);
+    md_wsdb_close(&srv.workspace);
     md_meta_close(&srv.meta);
     md_admission_destroy(&srv.admission);
     md_buf_free(&origins);

@@ -11,7 +11,7 @@
 
 #include "admission.h"
 #include "meta.h"
-#include "notebooks.h"
+#include "workspace_db.h"
 #include "pool.h"
 
 typedef struct md_server_config {
@@ -40,7 +40,7 @@ typedef struct md_server_config {
 typedef struct md_server {
     md_server_config cfg;
     md_meta *meta;
-    md_notebooks *notebooks; /* the users' notebooks (notebooks.h) */
+    md_wsdb *workspace; /* the users' notebooks and query history (workspace_db.h) */
     md_pool *pool;
     md_admission *admission; /* connection budgets (admission.h) */
     struct mg_context *http;

@@ -53,6 +53,8 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "history.h"
+#include "notebooks.h"
 #include "shared/frame_io.h"
 #include "shared/json_guard.h"
 #include "shared/md_alloc.h"
@@ -346,7 +348,7 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
     }
 }
 
-/* A request mdserver answers itself (MD_SERVE_FRONT): the user's notebooks. */
+/* A request mdserver answers itself (MD_SERVE_FRONT): the user's notebooks and query history. */
 static void serve_front(md_session *s, const md_frame_header *h, const uint8_t *payload) {
     const char *why = NULL;
     cJSON *j = md_json_parse(payload, h->length, MD_JSON_CONTROL_DEPTH, &why);
@@ -358,7 +360,9 @@ static void serve_front(md_session *s, const md_frame_header *h, const uint8_t *
     }
     int code = MD_OK;
     char *msg = NULL;
-    cJSON *answer = md_notebooks_serve(s->srv->notebooks, s->user, s->read_only, j, &code, &msg);
+    cJSON *answer = h->type == MD_MSG_HISTORY
+                        ? md_history_serve(s->srv->workspace, s->user, s->read_only, j, &code, &msg)
+                        : md_notebooks_serve(s->srv->workspace, s->user, s->read_only, j, &code, &msg);
     cJSON_Delete(j);
     if (answer) {
         send_json(s, h->type, h->request_id, answer);

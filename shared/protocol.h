@@ -48,7 +48,8 @@
  *      UPLOAD's header {table, catalog}): the dual driver's bridge tables
  *      and their DROPs, which the client knows about already.
  *   C: NOTEBOOK(R) {op, ...}  S: NOTEBOOK(R) {...}: the user's notebooks
- *      (server/notebooks.h lists the ops).  Answered by mdserver itself at
+ *      (server/notebooks.h lists the ops); HISTORY likewise for the user's
+ *      query history (server/history.h).  Answered by mdserver itself at
  *      once, not in turn with the duckling's requests.
  *   C: PING(R) any    S: PONG(R) with the same payload
  *
@@ -84,7 +85,7 @@ enum md_msg_serve {
     MD_SERVE_ECHO,   /* answered at once: PONG with the same payload */
     MD_SERVE_JOB,    /* a job for the session's duckling, answered until a frame ends it */
     MD_SERVE_SIGNAL, /* passed to the duckling: acts on another request, answers nothing */
-    MD_SERVE_FRONT,  /* answered by mdserver itself at once (the user's workspace: notebooks) */
+    MD_SERVE_FRONT,  /* answered by mdserver itself at once (the user's workspace: notebooks, history) */
 };
 
 /* Whether a frame from the server ends the request it answers (request id
@@ -121,6 +122,8 @@ enum md_msg_job { MD_JOB_NONE, MD_JOB_SQL, MD_JOB_CATALOG, MD_JOB_AST, MD_JOB_UP
                                                MD_PAYLOAD_JSON,  MD_SERVE_JOB,    MD_ENDS_YES,      MD_JOB_AST)     \
     MSG(UPLOAD,        0x23, MD_FROM_CLIENT,   MD_PAYLOAD_ARROW, MD_SERVE_JOB,    MD_ENDS_NO,       MD_JOB_UPLOAD)  \
     MSG(NOTEBOOK,      0x24, MD_FROM_CLIENT | MD_FROM_SERVER,                                                     \
+                                               MD_PAYLOAD_JSON,  MD_SERVE_FRONT,  MD_ENDS_YES,      MD_JOB_NONE)    \
+    MSG(HISTORY,       0x25, MD_FROM_CLIENT | MD_FROM_SERVER,                                                     \
                                                MD_PAYLOAD_JSON,  MD_SERVE_FRONT,  MD_ENDS_YES,      MD_JOB_NONE)    \
     MSG(PING,          0x30, MD_FROM_CLIENT,   MD_PAYLOAD_ANY,   MD_SERVE_ECHO,   MD_ENDS_NO,       MD_JOB_NONE)    \
     MSG(PONG,          0x31, MD_FROM_SERVER,   MD_PAYLOAD_ANY,   MD_SERVE_NONE,   MD_ENDS_YES,      MD_JOB_NONE)    \

@@ -1,8 +1,9 @@
-// Black-box tests of the NOTEBOOK requests (server/notebooks.h) against a
-// real ./mdserver: every op, versions that refuse a stale save, one user
-// never reaching another's notebooks, read-only tokens, bad requests, the
-// trash (restore, and the purge after 7 days), and notebooks surviving a
-// restart of the server.
+// Black-box tests of the workspace store's requests against a real
+// ./mdserver.  NOTEBOOK (server/notebooks.h): every op, versions that
+// refuse a stale save, one user never reaching another's notebooks,
+// read-only tokens, bad requests, the trash (restore, and the purge after 7
+// days), notebooks surviving a restart of the server.  HISTORY
+// (server/history.h): add, search, pages, per user, clear.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -152,5 +153,49 @@ test('notebooks survive a restart of the server', async () => {
     assert.equal(got.version, 2);
   } finally {
     await c.close();
+  }
+});
+
+/** One HISTORY request (as nb() for NOTEBOOK). */
+async function hist(c, payload) {
+  const f = await c.request(MSG.HISTORY, payload);
+  if (f.type === MSG.ERROR) throw Object.assign(new Error(f.json.message), { code: f.json.code });
+  assert.equal(f.type, MSG.HISTORY);
+  return f.json;
+}
+
+test('query history: newest first, searched literally, paged, per user, cleared; bad entries refused', async () => {
+  const a = await MdClient.connect(srv.url, alice);
+  const b = await MdClient.connect(srv.url, bob);
+  const ro = await MdClient.connect(srv.url, aliceRo);
+  try {
+    await hist(a, { op: 'clear' });
+    await hist(a, { op: 'add', sql: 'SELECT 1', site: 'remote', ms: 12.5, rows: 1 });
+    await hist(a, { op: 'add', sql: "SELECT '100%_done' AS x", site: 'local', ms: 3, rows: 1 });
+    await hist(a, { op: 'add', sql: 'SELECT nope', site: 'remote', ms: 1, error: 'Binder Error: nope' });
+    const all = (await hist(a, { op: 'list' })).entries;
+    assert.deepEqual(all.map((e) => e.sql), ['SELECT nope', "SELECT '100%_done' AS x", 'SELECT 1']);
+    assert.equal(all[0].error, 'Binder Error: nope');
+    assert.equal(all[0].rows, null);
+    assert.equal(all[2].ms, 12.5);
+    assert.ok(all[0].at_ms >= all[2].at_ms && all[0].at_ms > Date.now() - 60000);
+    // % and _ are text, not patterns; search ignores case
+    assert.deepEqual((await hist(a, { op: 'list', search: '%_' })).entries.map((e) => e.sql), ["SELECT '100%_done' AS x"]);
+    assert.equal((await hist(a, { op: 'list', search: 'select' })).entries.length, 3);
+    const page = await hist(a, { op: 'list', limit: 2 });
+    assert.equal(page.entries.length, 2);
+    const rest = await hist(a, { op: 'list', before: page.entries[1].id });
+    assert.deepEqual(rest.entries.map((e) => e.sql), ['SELECT 1']);
+    assert.equal((await hist(b, { op: 'list' })).entries.length, 0, "bob sees none of alice's");
+    assert.equal((await hist(ro, { op: 'list' })).entries.length, 3);
+    await rejectsWith(hist(ro, { op: 'add', sql: 'x', site: 'local', ms: 1 }), 'READ_ONLY');
+    await rejectsWith(hist(a, { op: 'add', sql: 'x', site: 'mars', ms: 1 }), 'INVALID_ARGUMENT');
+    await rejectsWith(hist(a, { op: 'add', sql: 'x', site: 'local', ms: -1 }), 'INVALID_ARGUMENT');
+    await rejectsWith(hist(a, { op: 'add', sql: 'x'.repeat(256 * 1024 + 1), site: 'local', ms: 1 }), 'TOO_LARGE');
+    await rejectsWith(hist(a, { op: 'forget' }), 'INVALID_ARGUMENT');
+    assert.equal((await hist(a, { op: 'clear' })).deleted, 3);
+    assert.equal((await hist(a, { op: 'list' })).entries.length, 0);
+  } finally {
+    await Promise.all([a.close(), b.close(), ro.close()]);
   }
 });

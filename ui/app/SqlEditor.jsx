@@ -2,6 +2,9 @@
 // with language="markdown", plain text for a Markdown cell).
 // Mod-Enter runs the cell (or only its selection), Alt-Enter the statement
 // at the cursor, Shift-Enter runs the cell and moves to the next one,
+// Shift-Alt-F formats it (sql-formatter, DuckDB dialect), Mod-/ comments,
+// Mod-F finds and replaces, Mod-D (next match) and Ctrl-click add
+// cursors, Alt-drag selects a rectangle,
 // Escape hands the keys to the notebook (command mode).
 // An error's position (a character offset into the text) is underlined
 // from it to the end of its word.
@@ -13,7 +16,8 @@
 // (custom properties cross the shadow boundary).
 
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
-import { Decoration, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter } from '@codemirror/view';
+import { Decoration, EditorView, drawSelection, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
+  rectangularSelection } from '@codemirror/view';
 import { EditorState, StateEffect, StateField } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, toggleComment } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
@@ -21,6 +25,7 @@ import { tags } from '@lezer/highlight';
 import { closeBrackets } from '@codemirror/autocomplete';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { sql, PostgreSQL } from '@codemirror/lang-sql';
+import { format } from 'sql-formatter';
 import { setEditor } from './focus.js';
 import './SqlEditor.css';
 
@@ -68,6 +73,26 @@ const errorField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
+/**
+ * Format the selection (or the whole text) with sql-formatter's DuckDB
+ * dialect, keywords in capitals.  Text it cannot parse stays as it is.
+ */
+function formatSql(view) {
+  const { state } = view;
+  const ranges = state.selection.ranges.some((r) => !r.empty)
+    ? state.selection.ranges.filter((r) => !r.empty) : [{ from: 0, to: state.doc.length }];
+  const changes = [];
+  for (const r of ranges) {
+    try {
+      changes.push({ from: r.from, to: r.to, insert: format(state.sliceDoc(r.from, r.to), { language: 'duckdb', keywordCase: 'upper' }) });
+    } catch {
+      return true; // not SQL it can read: nothing changes
+    }
+  }
+  view.dispatch({ changes, userEvent: 'input.format' });
+  return true;
+}
+
 // Typing over a selection: Chromium's own editing would wrap the new text
 // in a styled element, which the page's CSP refuses, and CodeMirror then
 // reads the damaged DOM back with an extra empty line (a multi-line
@@ -105,9 +130,11 @@ export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocu
             { key: 'Alt-Enter', run: (v) => { onRunStatement?.(v.state.selection.main.head); return Boolean(onRunStatement); } },
             { key: 'Shift-Enter', run: run(onRunNext) },
             { key: 'Mod-/', run: toggleComment },
+            ...(language === 'sql' ? [{ key: 'Shift-Alt-f', run: formatSql }] : []),
             { key: 'Escape', run: () => { onEscape?.(); return true; } },
             ...searchKeymap, ...historyKeymap, ...defaultKeymap,
           ]),
+          EditorState.allowMultipleSelections.of(true), drawSelection(), rectangularSelection(),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
           highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField, typeOverSelection,
           language === 'sql' ? sql({ dialect: PostgreSQL, upperCaseKeywords: true }) : EditorView.lineWrapping,
