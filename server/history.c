@@ -8,7 +8,7 @@
 #include "shared/md_buf.h"
 #include "shared/md_error.h"
 
-static const char *SITES[] = {"local", "remote", "server", "hybrid", "mixed"};
+static const char *SITES[] = {"local", "remote", "server", "hybrid", "mixed", "unknown"};
 
 int md_history_init(md_wsdb *db, char **out_err) {
     return md_wsdb_exec(db,
@@ -42,7 +42,7 @@ static cJSON *op_add(md_wsreq *r) {
     size_t i = 0;
     while (i < sizeof SITES / sizeof SITES[0] && strcmp(SITES[i], site) != 0) i++;
     if (i == sizeof SITES / sizeof SITES[0])
-        return md_wsreq_fail(r, MD_EINVAL, "\"site\" is local, remote, server, hybrid or mixed");
+        return md_wsreq_fail(r, MD_EINVAL, "\"site\" is local, remote, server, hybrid, mixed or unknown");
     const char *error = NULL;
     if (cJSON_GetObjectItemCaseSensitive(r->json, "error") && !(error = md_wsreq_str(r, "error", 4096))) return NULL;
     long long now = md_wall_ms();

@@ -3,7 +3,9 @@
  * workspace (HISTORY requests, shared/protocol.h).
  *
  * The page records what the user ran (a cell, a statement): its SQL, where
- * it ran, how long it took, its rows, or its error.  Table history(id,
+ * it ran (local, remote, server, hybrid; mixed for several sites; unknown
+ * for a script that failed before it ran), how long it took, its rows, or
+ * its error.  Table history(id,
  * user, at_ms, site, ms, rows, sql, error) in the workspace store
  * (workspace_db.h); a user keeps their newest MD_HISTORY_MAX_PER_USER
  * entries.

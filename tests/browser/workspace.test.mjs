@@ -131,6 +131,53 @@ test('a cell that joins a server table with a browser table runs hybrid and says
   assert.deepEqual(await cell.locator(`${sel('cell-results')} td`).allTextContents(), ['1', 'cat', '2', 'dog']);
 });
 
+test('the inspector summarizes a table where it lives: rows, nulls, distinct values, first rows, DDL; query it in a cell', async () => {
+  const ready = () => page.waitForFunction(() => document.querySelector('[data-testid="table-summary"]')?.dataset.state === 'ready');
+  await page.locator(`${sel('catalog-item')}[data-name="my_db.main.trips"]`).click();
+  await ready();
+  assert.equal(await page.textContent(sel('table-rows')), '250');
+  const [name, type, nulls, distinct] = await page.locator(`${sel('column-stat')}[data-column="fare"] td`).allTextContents();
+  assert.deepEqual([name, type, nulls], ['fare', 'DECIMAL(21,1)', '0%']);
+  assert.ok(Number(distinct.replace(/\D/g, '')) > 200, `about 250 distinct fares, got ${distinct}`);
+  assert.equal(await page.locator(`${sel('table-preview')} tbody tr`).count(), 100);
+  assert.match(await page.textContent(sel('table-ddl')), /^CREATE TABLE trips\(id BIGINT, fare DECIMAL\(21,1\)\);/);
+  await page.screenshot({ path: `${shots}/workspace-inspector.png` });
+  // a browser table is summarized in the browser
+  await page.locator(`${sel('catalog-item')}[data-name="memory.main.local_pets"]`).click();
+  await ready();
+  assert.equal(await page.textContent(sel('table-rows')), '2');
+  assert.match(await page.textContent(sel('table-ddl')), /CREATE TABLE local_pets/);
+  const before = await page.locator(sel('cell')).count();
+  await page.click(sel('query-table'));
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="cell"]').length === n + 1, before);
+  await page.keyboard.press('Control+Enter'); // the new cell has the keys
+  const status = page.locator(`${sel('cell')}[data-current="true"] ${sel('cell-status')}`);
+  await page.waitForFunction((el) => /rows/.test(el.textContent), await status.elementHandle());
+  assert.match(await status.textContent(), /^local · 2 rows/);
+});
+
+test('history: every run is kept on the server; search it; a click puts the SQL in a new cell', async () => {
+  await page.click(sel('history-toggle'));
+  const entries = page.locator(sel('history-entry'));
+  await entries.first().waitFor();
+  assert.match(await entries.first().textContent(), /^local.*2 rows.*SELECT \* FROM "memory"\."main"\."local_pets"/);
+  const all = await entries.allTextContents();
+  assert.ok(all.some((t) => /^hybrid.*SELECT t\.id, p\.kind FROM trips t JOIN local_pets/.test(t)), all.join('\n'));
+  assert.ok(all.some((t) => /failed.*SELECT nope FROM local_pets.*Binder Error/.test(t)), 'failed runs are kept with their error');
+  await page.fill(sel('history-search'), 'sum(FARE)');
+  await page.waitForFunction(() => {
+    const e = [...document.querySelectorAll('[data-testid="history-entry"]')];
+    return e.length === 1 && e[0].textContent.includes('sum(fare) AS total');
+  });
+  const before = await page.locator(sel('cell')).count();
+  await entries.first().click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="cell"]').length === n + 1, before);
+  const texts = await page.locator(`${sel('cell')} .cm-content`).allTextContents();
+  assert.ok(texts.includes('SELECT count(*) AS n, sum(fare) AS total FROM trips'));
+  await page.fill(sel('history-search'), '');
+  await page.click(sel('tab-table'));
+});
+
 test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {
   await page.click(sel('theme-toggle'));
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');

@@ -4,7 +4,7 @@
 // it in the inspector.
 
 import { useSignal } from '@preact/signals';
-import { catalog, selected } from './store.js';
+import { catalog, inspectorTab, selected } from './store.js';
 import './Catalog.css';
 
 const SITES = [['local', 'Browser'], ['remote', 'Server']];
@@ -17,7 +17,10 @@ function Table({ db, schema, t, site }) {
     <li>
       <button class={`item${active ? ' active' : ''}`} data-testid="catalog-item" data-kind={t.view ? 'view' : 'table'}
         data-name={name} title={name}
-        onClick={() => { selected.value = { name, site, database: db.name, schema: schema.name, table: t }; }}>
+        onClick={() => {
+          selected.value = { name, site, database: db.name, schema: schema.name, table: t };
+          inspectorTab.value = 'table';
+        }}>
         <span class="icon">{t.view ? '◇' : '▦'}</span>{t.name}
       </button>
     </li>

@@ -8,6 +8,7 @@
 
 import { render } from 'preact';
 import { App } from './App.jsx';
+import './history.js'; // records every run
 import { startNotebooks } from './notebooks.js';
 import { loginFromUrlOrStorage, runSql, session } from './store.js';
 

@@ -19,7 +19,8 @@ export const conn = signal({ state: 'starting', text: 'starting…' });
 export const loginError = signal(null);
 export const session = signal(null);
 export const catalog = signal({ databases: [] });
-export const selected = signal(null); // {database, schema, table, site} shown in the inspector
+export const selected = signal(null); // {name, database, schema, table, site} shown in the inspector
+export const inspectorTab = signal('table'); // 'table' | 'history' | 'plan'
 // The cell the user is on (its id) and whether its editor has the keys
 // ('edit') or the notebook has them ('command', as in Jupyter: Esc).
 export const currentCell = signal(null);
@@ -183,6 +184,22 @@ export function storeToken(token) {
   localStorage.setItem(TOKEN_KEY, token);
 }
 
+let queue = Promise.resolve();
+
+/**
+ * Run `fn` (which uses the session) after everything queued before it: the
+ * session runs one script at a time, so a cell run while another runs (or
+ * a table summary asked meanwhile) waits its turn.
+ */
+export function exclusive(fn) {
+  const p = queue.then(fn, fn);
+  queue = p.catch(() => {});
+  return p;
+}
+
+/** Called after every run with {sql, out} or {sql, error, ms} (history.js records them). */
+export const afterRun = new Set();
+
 /**
  * Run `sql` as a cell would; resolves with the session's {results, ms} and
  * fills the cell's signals when one is given.
@@ -191,16 +208,17 @@ export async function runSql(sql, cell = null) {
   const s = session.value;
   if (!s) throw Object.assign(new Error('not logged in'), { code: 'AUTH_FAILED' });
   const before = cell?.result.value?.cacheTable ?? null;
+  const t0 = performance.now();
   if (cell) {
     cell.running.value = true;
     cell.error.value = null;
     cell.progress.value = null;
   }
   try {
-    const out = await s.run(sql, {
+    const out = await exclusive(() => s.run(sql, {
       onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
       onRows: (r) => { if (cell) cell.result.value = r; },
-    }, { resultName: cell && resultNameOf(cell) });
+    }, { resultName: cell && resultNameOf(cell) }));
     // the cell's previous result leaves the browser's cache
     if (before && before !== out.results.at(-1)?.cacheTable) s.dropResult(before).catch(() => {});
     if (cell) {
@@ -209,12 +227,14 @@ export async function runSql(sql, cell = null) {
       cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms, hybrid: last.hybrid }
         : { site: null, rowCount: 0, ms: out.ms };
     }
+    for (const fn of afterRun) fn({ sql, out });
     return out;
   } catch (e) {
     if (cell) {
       cell.error.value = { code: e.code, message: e.message, position: e.position };
       cell.status.value = null;
     }
+    for (const fn of afterRun) fn({ sql, error: e, ms: performance.now() - t0 });
     throw e;
   } finally {
     if (cell) {

@@ -8,8 +8,8 @@
 //   (streaming); `done` resolves after the final RESULT_END or rejects with
 //   the ERROR payload as an MdError.  cancel() sends CANCEL for that id.
 // - catalog(): a CATALOG request; resolves with the server's catalog JSON.
-// - notebook(request): a NOTEBOOK request (the user's notebooks); resolves
-//   with the answer.
+// - notebook(request), history(request): a NOTEBOOK or HISTORY request
+//   (the user's notebooks, query history); resolves with the answer.
 //   The server pushes CATALOG with id 0 when its catalog changed: that is a
 //   'catalog-changed' event.
 // - A connection lost after login fails every pending request with code
@@ -251,6 +251,11 @@ export class RemoteSession extends EventTarget {
   /** A NOTEBOOK request ({op, ...}, server/notebooks.h); resolves with its answer. */
   async notebook(request) {
     return (await this.#oneAnswer(MSG.NOTEBOOK, request, MSG.NOTEBOOK)).json;
+  }
+
+  /** A HISTORY request ({op, ...}, server/history.h); resolves with its answer. */
+  async history(request) {
+    return (await this.#oneAnswer(MSG.HISTORY, request, MSG.HISTORY)).json;
   }
 
   /**

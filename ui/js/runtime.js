@@ -84,7 +84,8 @@ export class Runtime extends EventTarget {
   }
 
   /**
-   * Run a script.  Resolves with {results: [result per statement shown], ms};
+   * Run a script.  Resolves with {results: [result per statement shown], ms,
+   * sites: where each statement ran};
    * a result is {statement, site ('local'|'remote'|'server'|'hybrid'),
    * columns: [{name, type}], rows: first DISPLAY_ROWS as objects, rowCount,
    * ms, bytes (received from the server), cacheTable, hybrid?, notice?}.
@@ -132,7 +133,7 @@ export class Runtime extends EventTarget {
       else if (s.where === 'server') r.site = 'server';
       if (s.notice) r.notice = s.notice;
     }
-    return { results, ms: performance.now() - t0 };
+    return { results, ms: performance.now() - t0, sites: summary.map((s) => s.where) };
   }
 
   /** Carry out one action; resolves with {event, text} (errors become error events). */

@@ -109,6 +109,11 @@ export class Session extends EventTarget {
     return this.#request('notebook', { request });
   }
 
+  /** A request about the user's query history ({op, ...}, server/history.h). */
+  history(request) {
+    return this.#request('history', { request });
+  }
+
   /** The statements of `sql` as the engine's lexer splits them: [{start, end}] (string indices). */
   statements(sql) {
     return this.#request('statements', { sql });

@@ -5,8 +5,9 @@
 // passing through the main thread, which only renders what it is sent.
 //
 // Messages (both directions {id, type, data}; session.js is the other end):
-//   in   start {token}, run {sql, resultName}, dropResult {cacheTable}, cancel, catalog, notebook {request},
-//        statements {sql}, addFile {file}, close
+//   in   start {token}, run {sql, resultName}, dropResult {cacheTable}, cancel,
+//        catalog, notebook {request}, history {request}, statements {sql},
+//        addFile {file}, close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
 //        goes on; status {data} (the connection) and catalog (it changed)
@@ -73,6 +74,7 @@ const handlers = {
   catalog() { return runtime.engine.catalog(); },
   dropResult({ cacheTable }) { return runtime.dropResult(cacheTable); },
   notebook({ request }) { return runtime.remote.notebook(request); },
+  history({ request }) { return runtime.remote.history(request); },
   statements({ sql }) { return runtime.engine.tokens(sql).statements; },
   addFile({ file }) { return runtime.addFile(file); },
   async close() { await runtime?.close(); runtime = null; },
