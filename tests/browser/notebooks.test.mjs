@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { startServer, createToken, ROOT } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
+import { escapeToCommand } from '../lib/page.mjs';
 
 const sel = (id) => `[data-testid="${id}"]`;
 const shots = `${ROOT}/build/test-logs`;
@@ -168,7 +169,7 @@ test('Markdown cells: M turns a cell into Markdown, it renders when run (no raw 
   await page.waitForFunction(() => document.querySelector('[data-testid="notebook-title"]')?.textContent === 'Untitled notebook'
     && document.querySelectorAll('[data-testid="cell"]').length === 1);
   await cell(page, 0).locator('.cm-content').click();
-  await page.keyboard.press('Escape');
+  await escapeToCommand(page);
   await page.keyboard.press('m');
   await page.locator(`${sel('cell')}[data-cell-type="markdown"]`).waitFor();
   await page.keyboard.press('Enter');
@@ -182,7 +183,7 @@ test('Markdown cells: M turns a cell into Markdown, it renders when run (no raw 
   assert.match(await md.textContent(), /<b>hybrid<\/b>/);
   // the next cell (made by Shift+Enter) has the keys
   await page.keyboard.type('SELECT 1 AS one');
-  await page.keyboard.press('Escape');
+  await escapeToCommand(page);
   await page.keyboard.press('m');
   await page.locator(`${sel('cell')}[data-cell-type="markdown"]`).nth(1).waitFor();
   await page.keyboard.press('y');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { startServer, createToken, ROOT } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
+import { escapeToCommand } from '../lib/page.mjs';
 
 const sel = (id) => `[data-testid="${id}"]`;
 let srv, browser, page, token;
@@ -178,6 +179,37 @@ test('history: every run is kept on the server; search it; a click puts the SQL 
   await page.click(sel('tab-table'));
 });
 
+test('completion knows both catalogs, columns after an alias and DuckDB functions with their signature', async () => {
+  await page.click(sel('add-cell'));
+  const popup = page.locator('.cm-tooltip-autocomplete');
+  const options = () => popup.locator('li').allTextContents();
+  await page.keyboard.type('SELECT * FROM local_p');
+  await popup.waitFor();
+  assert.ok((await options()).some((o) => o.startsWith('local_pets')), (await options()).join(' | '));
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(' p JOIN tri');
+  await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
+    [...h.shadowRoot.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.startsWith('trips'))));
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(' t ON t.');
+  await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
+    [...h.shadowRoot.querySelectorAll('.cm-tooltip-autocomplete .cm-completionLabel')].map((l) => l.textContent).sort().join() === 'fare,id'));
+  await page.keyboard.type('id = p.');
+  await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
+    [...h.shadowRoot.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.startsWith('kind'))));
+  await page.keyboard.press('Escape');
+  await page.keyboard.type('id AND arg_ma');
+  await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
+    [...h.shadowRoot.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => /^arg_max\(.+\)/.test(li.textContent))));
+  await page.screenshot({ path: `${shots}/workspace-completion.png` });
+  await page.keyboard.press('Escape');
+  const text = await page.locator(`${sel('cell')}[data-current="true"] .cm-content`).textContent();
+  assert.equal(text, 'SELECT * FROM local_pets p JOIN trips t ON t.id = p.id AND arg_ma');
+  await escapeToCommand(page);
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+});
+
 test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {
   await page.click(sel('theme-toggle'));
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
@@ -201,12 +233,12 @@ test('command mode as in Jupyter: Esc, B and A insert, Enter edits, D D deletes,
   }, [count, current]);
   const n = await cellCount();
   await page.locator(sel('cell')).nth(n - 1).locator('.cm-content').click();
-  await page.keyboard.press('Escape');
+  await escapeToCommand(page);
   await page.keyboard.press('b');
   await shows(n + 1, n);
   await page.keyboard.press('Enter');
   await page.keyboard.type('SELECT 7 AS seven');
-  await page.keyboard.press('Escape');
+  await escapeToCommand(page);
   await page.keyboard.press('Control+Enter');
   assert.match(await cellStatus(n), / · 1 row · /);
   await page.keyboard.press('d');

@@ -48,3 +48,18 @@ export async function runSql(page, sql) {
   await waitIdle(page);
   return readPage(page);
 }
+
+/**
+ * Workspace: leave a cell's editor for command mode with Escape, as often
+ * as it takes (the first Escape closes an open completion list, as in any
+ * editor); waits until the page shows command mode.
+ */
+export async function escapeToCommand(page) {
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Escape');
+    const done = await page.waitForFunction(() => document.querySelector('[data-testid="cell"].current.command'),
+      null, { timeout: 1000 }).then(() => true, () => false);
+    if (done) return;
+  }
+  throw new Error('the workspace did not go to command mode');
+}

@@ -13,7 +13,7 @@ import { focusNotebook } from './focus.js';
 import { Markdown } from './Markdown.jsx';
 import { SqlEditor } from './SqlEditor.jsx';
 import { ResultTable } from './ResultTable.jsx';
-import { addCell, cancelRun, cells, commandMode, currentCell, editCell, editRequest, mode, runCell,
+import { addCell, cancelRun, cells, commandMode, currentCell, editCell, mode, runCell,
   runStatementAt } from './store.js';
 import './Cell.css';
 
@@ -61,7 +61,6 @@ function SqlCell({ cell, err }) {
       <SqlEditor key="sql" id={cell.id} source={cell.source} onRun={(range) => runCell(cell, range)}
         onRunStatement={(at) => runStatementAt(cell, at)} onRunNext={() => runAndNext(cell)}
         onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={() => { commandMode(cell); focusNotebook(); }}
-        focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0}
         errorAt={err && typeof err.position === 'number' ? err.position : null} />
       {err && <pre class="cell-error" data-testid="cell-error">{err.message}</pre>}
       {!err && <ResultTable result={cell.result.value} />}
@@ -90,8 +89,7 @@ function MarkdownCell({ cell }) {
       <div ref={editor}>
         <SqlEditor key="markdown" language="markdown" id={cell.id} source={cell.source} onRun={done}
           onRunNext={() => { cell.editing.value = false; runAndNext(cell); }}
-          onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={done}
-          focusKey={editRequest.value.id === cell.id ? editRequest.value.n : 0} />
+          onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={done} />
       </div>
     </>
   );

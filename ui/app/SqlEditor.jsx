@@ -22,10 +22,13 @@ import { EditorState, StateEffect, StateField } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, toggleComment } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { tags } from '@lezer/highlight';
-import { closeBrackets } from '@codemirror/autocomplete';
+import { autocompletion, closeBrackets } from '@codemirror/autocomplete';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { sql, PostgreSQL } from '@codemirror/lang-sql';
 import { format } from 'sql-formatter';
+import { completeAt } from './completion.js';
+import { sqlWords } from './sql_words.js';
+import { catalog } from './store.js';
 import { setEditor } from './focus.js';
 import './SqlEditor.css';
 
@@ -93,6 +96,13 @@ function formatSql(view) {
   return true;
 }
 
+// completion from both catalogs and DuckDB's words (completion.js)
+const completeSql = autocompletion({
+  override: [(ctx) => completeAt(ctx.state.doc.toString(), ctx.pos, catalog.peek(), sqlWords.peek(), { explicit: ctx.explicit })],
+  activateOnTypingDelay: 50,
+  interactionDelay: 0, // Enter right after the list shows accepts, as in other SQL IDEs
+});
+
 // Typing over a selection: Chromium's own editing would wrap the new text
 // in a styled element, which the page's CSP refuses, and CodeMirror then
 // reads the damaged DOM back with an extra empty line (a multi-line
@@ -107,7 +117,7 @@ const typeOverSelection = EditorView.domEventHandlers({
   },
 });
 
-export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocus, onEscape, focusKey = 0, errorAt = null, language = 'sql' }) {
+export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocus, onEscape, errorAt = null, language = 'sql' }) {
   const host = useRef(null);
   const view = useRef(null);
   // made in the same commit as the cell's DOM, so that a key pressed as soon
@@ -137,7 +147,7 @@ export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocu
           EditorState.allowMultipleSelections.of(true), drawSelection(), rectangularSelection(),
           lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
           highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField, typeOverSelection,
-          language === 'sql' ? sql({ dialect: PostgreSQL, upperCaseKeywords: true }) : EditorView.lineWrapping,
+          language === 'sql' ? [sql({ dialect: PostgreSQL, upperCaseKeywords: true }), completeSql] : EditorView.lineWrapping,
           EditorView.updateListener.of((u) => {
             if (u.docChanged) source.value = u.state.doc.toString();
             if (u.focusChanged && u.view.hasFocus) onFocus?.();
@@ -152,7 +162,6 @@ export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocu
       view.current.destroy();
     };
   }, []);
-  useEffect(() => { if (focusKey) view.current?.focus(); }, [focusKey]);
   useEffect(() => { view.current?.dispatch({ effects: setErrorAt.of(errorAt) }); }, [errorAt]);
   return <div class="sql-editor" data-testid="cell-editor" ref={host} />;
 }

@@ -10,6 +10,7 @@ import { render } from 'preact';
 import { App } from './App.jsx';
 import './history.js'; // records every run
 import { startNotebooks } from './notebooks.js';
+import { loadSqlWords } from './sql_words.js';
 import { loginFromUrlOrStorage, runSql, session } from './store.js';
 
 let resolveReady;
@@ -22,7 +23,9 @@ window.mdApp = {
   },
 };
 session.subscribe((s) => {
-  if (s) startNotebooks().catch(() => { /* notebookError says why */ }).finally(resolveReady);
+  if (!s) return;
+  startNotebooks().catch(() => { /* notebookError says why */ }).finally(resolveReady);
+  loadSqlWords().catch(() => { /* completion then offers the catalog only */ });
 });
 
 render(<App />, document.getElementById('app'));

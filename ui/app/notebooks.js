@@ -72,7 +72,13 @@ function failed(e) {
 effect(() => {
   const t = text.value;
   const nb = current.peek();
-  if (!nb || t === savedText) return;
+  if (!nb) return;
+  if (t === savedText) { // back to what the server has (an edit undone): nothing to keep or send
+    clearTimeout(timer);
+    clearPending(nb.id);
+    if (!inFlight && saveState.peek() === 'unsaved') saveState.value = 'saved';
+    return;
+  }
   writePending(nb.id, nb.version, t);
   if (saveState.peek() !== 'conflict') saveState.value = 'unsaved';
   clearTimeout(timer);
@@ -92,6 +98,7 @@ export async function save() {
   if (!nb || inFlight || saveState.peek() === 'conflict') return;
   const t = text.peek();
   if (t === savedText) {
+    clearPending(nb.id);
     saveState.value = 'saved';
     return;
   }

@@ -25,8 +25,6 @@ export const inspectorTab = signal('table'); // 'table' | 'history' | 'plan'
 // ('edit') or the notebook has them ('command', as in Jupyter: Esc).
 export const currentCell = signal(null);
 export const mode = signal('edit');
-// A request to put the keyboard in a cell's editor: {id, n}, n counting requests.
-export const editRequest = signal({ id: null, n: 0 });
 // the side panes shown (the header's toggles collapse them)
 export const leftOpen = signal(true);
 export const rightOpen = signal(true);
@@ -75,7 +73,7 @@ export function editCell(cell) {
   if (cell.type.value === 'markdown') cell.editing.value = true;
   currentCell.value = cell.id;
   mode.value = 'edit';
-  if (!focusEditor(cell.id)) editRequest.value = { id: cell.id, n: editRequest.value.n + 1 };
+  focusEditor(cell.id); // now, or as soon as its editor is made
 }
 
 /** Leave the editor: the notebook takes the keys, `cell` stays current. */
