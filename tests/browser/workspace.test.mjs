@@ -210,6 +210,30 @@ test('completion knows both catalogs, columns after an alias and DuckDB function
   await page.keyboard.press('d');
 });
 
+test('EXPLAIN of a split query shows its plan as a tree: sites in colour, the bridge and its direction; ANALYZE measures it', async () => {
+  await page.click(sel('add-cell'));
+  await page.keyboard.type('EXPLAIN SELECT t.id, p.kind FROM trips t JOIN local_pets p ON t.id = p.id');
+  await page.keyboard.press('Control+Enter');
+  const plan = page.locator(sel('plan'));
+  await plan.waitFor();
+  assert.equal(await plan.getAttribute('data-kind'), 'dual_plan');
+  const sites = await page.locator(sel('plan-node')).evaluateAll((ns) => ns.map((n) => n.dataset.site));
+  assert.ok(sites.includes('local') && sites.includes('remote'), sites.join());
+  const bridge = page.locator(sel('plan-bridge')).first();
+  assert.match(await bridge.innerText(), /^BRIDGE (browser → server|server → browser)\s+memory\.main\.local_pets\s+est\. 2 rows/);
+  await page.screenshot({ path: `${shots}/workspace-plan.png` });
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('EXPLAIN ANALYZE SELECT t.id, p.kind FROM trips t JOIN local_pets p ON t.id = p.id');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="plan"]')?.dataset.kind === 'analyzed_plan');
+  assert.match(await page.textContent(sel('plan-measured')), /moved \d+ rows?, .+ in .+/);
+  assert.ok((await page.textContent(sel('plan-text'))).length > 20, "DuckDB's plan of the final query");
+  await escapeToCommand(page);
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+  await page.click(sel('tab-table'));
+});
+
 test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {
   await page.click(sel('theme-toggle'));
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');

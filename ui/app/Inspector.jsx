@@ -1,17 +1,19 @@
 // Inspector.jsx: the right pane, in tabs.  Table: the catalog item
 // selected (its site, rows, each column's type, null share and approximate
 // distinct count, the first 100 rows, its DDL; query it in a new cell,
-// copy its name or DDL).  History: the user's past queries.
+// copy its name or DDL).  Plan: the last EXPLAIN (a split query's as a
+// tree of browser and server operators).  History: the user's past queries.
 
 import { useEffect } from 'preact/hooks';
 import { fmtInt } from '/js/rows.js';
 import { History } from './History.jsx';
+import { Plan } from './Plan.jsx';
 import { ResultTable } from './ResultTable.jsx';
 import { addCell, cells, currentCell, editCell, inspectorTab, selected } from './store.js';
 import { qualified, summarize, summary } from './table_summary.js';
 import './Inspector.css';
 
-const TABS = [['table', 'Table'], ['history', 'History']];
+const TABS = [['table', 'Table'], ['plan', 'Plan'], ['history', 'History']];
 
 /** Copy text: the Clipboard API where the page may use it (a secure context), else the selection's copy. */
 async function copy(text) {
@@ -79,6 +81,7 @@ export function Inspector() {
         ))}
       </div>
       {tab === 'table' && <TableTab />}
+      {tab === 'plan' && <Plan />}
       {tab === 'history' && <History />}
     </aside>
   );

@@ -12,6 +12,7 @@ import { Session } from '/js/session.js';
 import { TOKEN_KEY, takeToken } from '/js/token.js';
 import { cellNameProblem, plainCell } from './doc.js';
 import { focusEditor } from './focus.js';
+import { showIfPlan } from './plan.js';
 
 const THEME_KEY = 'mdserver.theme';
 
@@ -225,6 +226,7 @@ export async function runSql(sql, cell = null) {
       cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms, hybrid: last.hybrid }
         : { site: null, rowCount: 0, ms: out.ms };
     }
+    if (showIfPlan(cell, out.results.at(-1))) inspectorTab.value = 'plan';
     for (const fn of afterRun) fn({ sql, out });
     return out;
   } catch (e) {
