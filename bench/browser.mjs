@@ -26,62 +26,14 @@
 // JSON object per benchmark in DIR/<name>.json.
 // Environment: MDBENCH_RUNS [7] (first result: at most 5 cold runs each),
 // MDBENCH_INGEST_ROWS [1000000].
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { startServer, createToken } from '../tests/lib/server.mjs';
 import { launch } from '../tests/lib/browser.mjs';
 import { MdClient } from '../tests/lib/mdclient.mjs';
+import { ROWS_SQL, barePage, median, report, say } from './lib.mjs';
 
 const RUNS = Number(process.env.MDBENCH_RUNS ?? 7);
 const INGEST_ROWS = Number(process.env.MDBENCH_INGEST_ROWS ?? 1000000);
-const jsonDir = process.argv.includes('--json-dir') ? process.argv[process.argv.indexOf('--json-dir') + 1] : null;
-
-const say = (s) => console.log(`  ${s}`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-// The same rows as bench/mdbench.c's xfer table.
-const ROWS_SQL = (n) => "SELECT i AS a, (i % 100003)::DOUBLE / 7 AS b, 'x' || substr(md5(i::VARCHAR), 1, 19) AS c, "
-  + `TIMESTAMP '2020-01-01' + i * INTERVAL 1 SECOND AS d FROM range(${n}) t(i)`;
-
-function report({ name, unit, ours, peer, target, higherIsBetter, extra = {}, error }) {
-  const ratio = error ? NaN : ours / peer;
-  const pass = !error && Number.isFinite(ratio) && (higherIsBetter ? ratio >= target : ratio <= target);
-  const op = higherIsBetter ? '>=' : '<=';
-  const fmt = (v) => (Number.isFinite(v) ? (unit === 'rows/s' ? v.toFixed(0) : v.toFixed(1)) : 'nan');
-  if (error) say(`error: ${error}`);
-  console.log(`BENCH ${name} ours=${fmt(ours)}${unit === 'ms' ? 'ms' : ''} peer=${fmt(peer)}${unit === 'ms' ? 'ms' : ''} `
-    + `ratio=${Number.isFinite(ratio) ? ratio.toFixed(3) : 'nan'} target=${op}${target.toFixed(2)} ${pass ? 'PASS' : 'MISS'}`);
-  if (jsonDir) {
-    const o = {
-      name, unit, ours: error ? null : ours, peer: error ? null : peer,
-      ratio: Number.isFinite(ratio) ? ratio : null, target, target_op: op, pass, ...extra,
-    };
-    if (error) o.error = error;
-    writeFileSync(`${jsonDir}/${name}.json`, `${JSON.stringify(o, null, '\t')}\n`);
-  }
-  return pass;
-}
-
-// A bare page for the peer of page_first_result, served on the server's
-// origin (by the browser context, with the same isolation headers).
-const PEER_HTML = `<!doctype html><meta charset="utf-8"><title>peer</title><p id="out"></p>
-<script type="module">
-const duckdb = await import('/vendor/duckdb/duckdb.mjs');
-const base = location.origin + '/vendor/duckdb/';
-const eh = { mainModule: base + 'duckdb-eh.wasm', mainWorker: base + 'duckdb-browser-eh.worker.js' };
-const bundle = await duckdb.selectBundle({ mvp: eh, eh, coi: { mainModule: base + 'duckdb-coi.wasm',
-  mainWorker: base + 'duckdb-browser-coi.worker.js', pthreadWorker: base + 'duckdb-browser-coi.pthread.worker.js' } });
-const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), new Worker(bundle.mainWorker));
-await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
-performance.mark('peer:instantiated');
-const conn = await db.connect();
-await conn.query('SET autoload_known_extensions = false');
-const t = await conn.query('SELECT 42 AS answer');
-document.getElementById('out').textContent = String(t.toArray()[0].answer);
-performance.mark('peer:result-shown');
-</script>`;
 
 async function firstResultOurs(srv, token) {
   const b = await launch();
@@ -116,18 +68,7 @@ async function firstResultOurs(srv, token) {
 async function firstResultPeer(srv) {
   const b = await launch();
   try {
-    const { page, context } = b;
-    await context.route(`${srv.http}/bench-peer.html`, (route) => route.fulfill({
-      status: 200, contentType: 'text/html; charset=utf-8', body: PEER_HTML,
-      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
-    }));
-    await page.goto(`${srv.http}/bench-peer.html`);
-    await page.waitForFunction(() => performance.getEntriesByName('peer:result-shown').length > 0, null, { timeout: 60000 });
-    return await page.evaluate(() => ({
-      total: performance.getEntriesByName('peer:result-shown')[0].startTime,
-      instantiated: performance.getEntriesByName('peer:instantiated')[0].startTime,
-      isolated: self.crossOriginIsolated,
-    }));
+    return await barePage(b, srv.http);
   } finally {
     await b.close();
   }

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -289,6 +290,30 @@ static int parse_table(parse *p, const cJSON *jt, md_cat_table *t) {
     return MD_OK;
 }
 
+static int by_name(const void *a, const void *b) {
+    const md_cat_table *x = *(const md_cat_table *const *)a, *y = *(const md_cat_table *const *)b;
+    int c = strcasecmp(x->name, y->name);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The index of a table whose name (compared as DuckDB does, case-insensitively)
+ * an earlier table of `tables` has, or -1.  Sorted, so a schema of many
+ * thousand tables is checked in n log n. */
+static long repeated_name(md_cat_table *tables, size_t n) {
+    if (n < 2) return -1;
+    md_cat_table **order = md_malloc(n * sizeof *order);
+    for (size_t k = 0; k < n; k++) order[k] = &tables[k];
+    qsort(order, n, sizeof *order, by_name);
+    long again = -1;
+    for (size_t k = 1; k < n; k++) {
+        if (strcasecmp(order[k - 1]->name, order[k]->name) != 0) continue;
+        long at = (long)(order[k] - tables); /* the later of the two (ties sort by position) */
+        if (again < 0 || at < again) again = at;
+    }
+    md_free(order);
+    return again;
+}
+
 static int parse_schema(parse *p, const cJSON *js, md_cat_schema *s) {
     memset(s, 0, sizeof *s);
     if (!cJSON_IsObject(js)) return fail(p, MD_EINVAL, "is not an object");
@@ -307,9 +332,13 @@ static int parse_schema(parse *p, const cJSON *js, md_cat_schema *s) {
         int rc = parse_table(p, jt, &s->tables[k]);
         s->ntables = (size_t)++k; /* counted even when partial, so it is freed */
         if (rc != MD_OK) return rc;
-        if (md_catalog_table(&(md_cat_schema){s->name, s->tables, s->ntables - 1}, s->tables[k - 1].name))
-            return fail(p, MD_EEXISTS, "repeats a table name");
         p->path[mark] = 0;
+    }
+    long again = repeated_name(s->tables, s->ntables);
+    if (again >= 0) {
+        size_t mark;
+        path_push(p, &mark, ".%s[%d]", "tables", (int)again);
+        return fail(p, MD_EEXISTS, "repeats a table name");
     }
     return MD_OK;
 }

@@ -101,6 +101,9 @@ static void rejects_bad_documents_and_keeps_the_old_catalog(void **state) {
         {"{\"databases\": [{\"name\": \"a\", \"schemas\": [{\"name\": \"s\", \"tables\": [{\"name\": \"t\"}, "
          "{\"name\": \"T\"}]}]}]}",
          MD_EEXISTS, "tables[1] repeats"},
+        {"{\"databases\": [{\"name\": \"a\", \"schemas\": [{\"name\": \"s\", \"tables\": [{\"name\": \"v\"}, "
+         "{\"name\": \"u\"}, {\"name\": \"t\"}, {\"name\": \"x\"}, {\"name\": \"U\"}, {\"name\": \"T\"}]}]}]}",
+         MD_EEXISTS, "tables[4] repeats"},
     };
     md_catalog *cat = md_catalog_create("memory", "my_db");
     assert_int_equal(set(cat, MD_SITE_REMOTE, REMOTE_JSON, NULL), MD_OK);

@@ -99,7 +99,7 @@ function formatSql(view) {
 // completion from both catalogs and DuckDB's words (completion.js)
 const completeSql = autocompletion({
   override: [(ctx) => completeAt(ctx.state.doc.toString(), ctx.pos, catalog.peek(), sqlWords.peek(), { explicit: ctx.explicit })],
-  activateOnTypingDelay: 50,
+  activateOnTypingDelay: 0, // the list follows each key at once (its options are built once per catalog)
   interactionDelay: 0, // Enter right after the list shows accepts, as in other SQL IDEs
 });
 
