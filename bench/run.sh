@@ -14,7 +14,8 @@
 #      bench/browser.mjs --hybrid-join-page: the same join from the page
 #   7. mdbench storage: snapshot_small_commit, snapshot_history_cost,
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
-#   8. stop both servers; bench/browser.mjs (Chromium, a server of its own):
+#   8. stop both servers; bench/browser.mjs and bench/workspace.mjs
+#      (Chromium, a server of their own):
 #      page_first_result and browser_ingest
 #   9. build/bench.json = the twelve JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
@@ -294,6 +295,13 @@ rm -f "$RESULTS/page_first_result.json" "$RESULTS/browser_ingest.json"
 MDSERVER=$MDSERVER step node bench/browser.mjs --json-dir "$RESULTS" || status=1
 for b in page_first_result browser_ingest; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/browser.mjs exited before reporting"
+done
+WORKSPACE_BENCHES="workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task"
+echo "  == the workspace: $WORKSPACE_BENCHES (bench/workspace.mjs; $(elapsed) so far)"
+for b in $WORKSPACE_BENCHES; do rm -f "$RESULTS/$b.json"; done
+MDSERVER=$MDSERVER step node bench/workspace.mjs --json-dir "$RESULTS" || status=1
+for b in $WORKSPACE_BENCHES; do
+    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/workspace.mjs exited before reporting"
 done
 finish || status=1
 exit $status

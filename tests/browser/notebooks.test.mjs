@@ -52,11 +52,15 @@ async function statusOf(p, n) {
 
 const resultTexts = (p, n) => cell(p, n).locator(`${sel('cell-results')} td`).allTextContents();
 const waitSaved = (p) => p.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.dataset.state === 'saved');
-const sources = (p) => p.evaluate(() => [...document.querySelectorAll('[data-testid="cell"]')].map((c) => ({
-  type: c.dataset.cellType, name: c.dataset.cellName,
-  text: c.querySelector('.sql-editor')
-    ? [...c.querySelector('.sql-editor').shadowRoot.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n') : null,
-})));
+// each cell's text: its editor's lines, or the plain block shown until the editor is made
+const sources = (p) => p.evaluate(() => [...document.querySelectorAll('[data-testid="cell"]')].map((c) => {
+  const root = c.querySelector('.sql-editor')?.shadowRoot;
+  const plain = c.querySelector('.editor-plain')?.textContent;
+  return {
+    type: c.dataset.cellType, name: c.dataset.cellName,
+    text: root ? [...root.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n') : plain === ' ' ? '' : plain ?? null,
+  };
+}));
 
 async function openWorkspace(p, query = '') {
   await p.goto(`${srv.http}/workspace.html${query}`);

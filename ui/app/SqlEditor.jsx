@@ -117,51 +117,82 @@ const typeOverSelection = EditorView.domEventHandlers({
   },
 });
 
+/**
+ * A cell's editor.  CodeMirror is made when the cell comes near the screen
+ * (or is asked for the keys, focus.js): until then the cell shows its text
+ * in a plain block, so a notebook of hundreds of cells opens without making
+ * hundreds of editors.
+ */
 export function SqlEditor({ id, source, onRun, onRunStatement, onRunNext, onFocus, onEscape, errorAt = null, language = 'sql' }) {
+  const frame = useRef(null);
+  const plain = useRef(null);
   const host = useRef(null);
   const view = useRef(null);
-  // made in the same commit as the cell's DOM, so that a key pressed as soon
-  // as the cell shows already finds its editor (focus.js)
+  const make = useRef(null);
+  const error = useRef(errorAt);
+  error.current = errorAt;
+  // registered in the same commit as the cell's DOM, so that a key pressed as
+  // soon as the cell shows already finds its editor (focus.js)
   useLayoutEffect(() => {
-    const root = host.current.attachShadow({ mode: 'open' });
-    const run = (fn) => () => { fn(); return true; };
-    view.current = new EditorView({
-      root,
-      parent: root,
-      state: EditorState.create({
-        doc: source.value,
-        extensions: [
-          keymap.of([
-            { key: 'Mod-Enter', run: (v) => { // the selection only, when there is one
-              const sel = v.state.selection.main;
-              onRun(sel.empty ? {} : { from: sel.from, to: sel.to });
-              return true;
-            } },
-            { key: 'Alt-Enter', run: (v) => { onRunStatement?.(v.state.selection.main.head); return Boolean(onRunStatement); } },
-            { key: 'Shift-Enter', run: run(onRunNext) },
-            { key: 'Mod-/', run: toggleComment },
-            ...(language === 'sql' ? [{ key: 'Shift-Alt-f', run: formatSql }] : []),
-            { key: 'Escape', run: () => { onEscape?.(); return true; } },
-            ...searchKeymap, ...historyKeymap, ...defaultKeymap,
-          ]),
-          EditorState.allowMultipleSelections.of(true), drawSelection(), rectangularSelection(),
-          lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
-          highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField, typeOverSelection,
-          language === 'sql' ? [sql({ dialect: PostgreSQL, upperCaseKeywords: true }), completeSql] : EditorView.lineWrapping,
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged) source.value = u.state.doc.toString();
-            if (u.focusChanged && u.view.hasFocus) onFocus?.();
-          }),
-          EditorView.contentAttributes.of({ 'aria-label': language === 'sql' ? 'SQL' : 'Markdown', 'data-testid': 'cell-input' }),
-        ],
-      }),
-    });
-    setEditor(id, view.current);
+    make.current = () => {
+      if (view.current) return view.current;
+      const root = host.current.attachShadow({ mode: 'open' });
+      view.current = new EditorView({
+        root,
+        parent: root,
+        state: EditorState.create({
+          doc: source.peek(),
+          extensions: [
+            keymap.of([
+              { key: 'Mod-Enter', run: (v) => { // the selection only, when there is one
+                const sel = v.state.selection.main;
+                onRun(sel.empty ? {} : { from: sel.from, to: sel.to });
+                return true;
+              } },
+              { key: 'Alt-Enter', run: (v) => { onRunStatement?.(v.state.selection.main.head); return Boolean(onRunStatement); } },
+              { key: 'Shift-Enter', run: () => { onRunNext(); return true; } },
+              { key: 'Mod-/', run: toggleComment },
+              ...(language === 'sql' ? [{ key: 'Shift-Alt-f', run: formatSql }] : []),
+              { key: 'Escape', run: () => { onEscape?.(); return true; } },
+              ...searchKeymap, ...historyKeymap, ...defaultKeymap,
+            ]),
+            EditorState.allowMultipleSelections.of(true), drawSelection(), rectangularSelection(),
+            lineNumbers(), history(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightActiveLineGutter(),
+            highlightSelectionMatches(), syntaxHighlighting(colours), look, errorField, typeOverSelection,
+            language === 'sql' ? [sql({ dialect: PostgreSQL, upperCaseKeywords: true }), completeSql] : EditorView.lineWrapping,
+            EditorView.updateListener.of((u) => {
+              if (u.docChanged) source.value = u.state.doc.toString();
+              if (u.focusChanged && u.view.hasFocus) onFocus?.();
+            }),
+            EditorView.contentAttributes.of({ 'aria-label': language === 'sql' ? 'SQL' : 'Markdown', 'data-testid': 'cell-input' }),
+          ],
+        }),
+      });
+      if (error.current !== null) view.current.dispatch({ effects: setErrorAt.of(error.current) });
+      plain.current.hidden = true;
+      host.current.hidden = false;
+      return view.current;
+    };
+    setEditor(id, { focus: () => make.current().focus() });
+    const near = new IntersectionObserver((seen) => {
+      if (!seen.some((e) => e.isIntersecting)) return;
+      near.disconnect();
+      make.current();
+    }, { rootMargin: '600px 0px' });
+    near.observe(frame.current);
     return () => {
+      near.disconnect();
       setEditor(id, null);
-      view.current.destroy();
+      view.current?.destroy();
     };
   }, []);
   useEffect(() => { view.current?.dispatch({ effects: setErrorAt.of(errorAt) }); }, [errorAt]);
-  return <div class="sql-editor" data-testid="cell-editor" ref={host} />;
+  return (
+    <div class="editor-frame" ref={frame}>
+      <pre class="editor-plain" ref={plain} onMouseDown={(e) => { e.preventDefault(); make.current().focus(); }}>
+        {source.peek() || ' '}
+      </pre>
+      <div class="sql-editor" data-testid="cell-editor" ref={host} hidden />
+    </div>
+  );
 }
