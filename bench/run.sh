@@ -16,8 +16,10 @@
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
 #   8. stop both servers; bench/browser.mjs and bench/workspace.mjs
 #      (Chromium, a server of their own):
-#      page_first_result and browser_ingest
-#   9. build/bench.json = the twelve JSON objects (servers are stopped on
+#      page_first_result and browser_ingest; workspace_tti_cold,
+#      workspace_tti_warm, notebook_open_200, completion_20k,
+#      stream_longest_task
+#   9. build/bench.json = the seventeen JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -47,7 +49,8 @@ RESULTS=build/bench/results
 OUT=build/bench.json
 BENCHES=(remote_overhead result_transfer small_query_latency hybrid_join hybrid_aggregate hybrid_join_page
          snapshot_small_commit snapshot_history_cost time_travel_attach clone_cost
-         page_first_result browser_ingest)
+         page_first_result browser_ingest
+         workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task)
 
 say() { printf '  %s\n' "$*"; }
 T0=$SECONDS
@@ -296,7 +299,7 @@ MDSERVER=$MDSERVER step node bench/browser.mjs --json-dir "$RESULTS" || status=1
 for b in page_first_result browser_ingest; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/browser.mjs exited before reporting"
 done
-WORKSPACE_BENCHES="workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task"
+WORKSPACE_BENCHES="${BENCHES[*]:12}"
 echo "  == the workspace: $WORKSPACE_BENCHES (bench/workspace.mjs; $(elapsed) so far)"
 for b in $WORKSPACE_BENCHES; do rm -f "$RESULTS/$b.json"; done
 MDSERVER=$MDSERVER step node bench/workspace.mjs --json-dir "$RESULTS" || status=1
