@@ -246,6 +246,41 @@ test('two tabs edit one notebook: the later save is refused, the page shows both
   }
 });
 
+test('data files: picked or dropped, they become browser views in the catalog and are queried in the browser', async () => {
+  await page.click(sel('notebook-file-menu'));
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(sel('add-data-files'))]);
+  await chooser.setFiles([{ name: 'fares 2026.csv', mimeType: 'text/csv', buffer: Buffer.from('id,fare\n1,2.5\n2,4.0\n3,1.25\n') }]);
+  await page.locator(`${sel('catalog-item')}[data-name="memory.main.fares_2026"][data-kind="view"]`).waitFor();
+  assert.match(await page.textContent(sel('added-files')), /fares 2026\.csv → memory\.main\.fares_2026/);
+  // a drop, as the browser delivers it: a drop event whose DataTransfer holds the file
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['{"kind":"cat"}\n{"kind":"dog"}\n'], 'pets.jsonl', { type: 'application/json' }));
+    const target = document.querySelector('.panes');
+    for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { bubbles: true, dataTransfer: dt }));
+  });
+  await page.waitForFunction(() => /pets\.jsonl/.test(document.querySelector('[data-testid="added-files"]')?.textContent));
+  assert.match(await page.textContent(sel('added-files')), /pets\.jsonl → memory\.main\.pets/);
+  await page.locator(`${sel('catalog-item')}[data-name="memory.main.pets"]`).waitFor();
+  await page.click(sel('add-cell'));
+  await page.keyboard.type('SELECT count(*) AS n, sum(fare) AS total FROM fares_2026');
+  await page.keyboard.press('Control+Enter');
+  const n = await page.locator(sel('cell')).count();
+  assert.match(await statusOf(page, n - 1), /^local · 1 row/);
+  assert.deepEqual(await resultTexts(page, n - 1), ['3', '7.75']);
+  await typeInto(page, n - 1, 'SELECT kind FROM pets ORDER BY kind');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction((i) => document.querySelectorAll('[data-testid="cell"]')[i]
+    .querySelector('[data-testid="cell-results"] td')?.textContent === 'cat', n - 1);
+  assert.deepEqual(await resultTexts(page, n - 1), ['cat', 'dog']);
+  // Parquet: refused with the reason (no Parquet reader offline)
+  await page.click(sel('notebook-file-menu'));
+  const [again] = await Promise.all([page.waitForEvent('filechooser'), page.click(sel('add-data-files'))]);
+  await again.setFiles([{ name: 'x.parquet', mimeType: 'application/octet-stream', buffer: Buffer.from('PAR1') }]);
+  await page.waitForFunction(() => /x\.parquet could not be read in the browser: .*offline/
+    .test(document.querySelector('[data-testid="added-files"]')?.textContent));
+});
+
 test('delete sends a notebook to the trash, restore brings it back; duplicate copies it; panes collapse', async () => {
   await page.reload();
   await page.evaluate(() => window.mdApp.ready);

@@ -3,7 +3,8 @@
 // catalog, the notebook, the inspector.  The side panes resize with the
 // drag handles beside them and collapse with the header's toggles.
 
-import { useSignal } from '@preact/signals';
+import { signal, useSignal } from '@preact/signals';
+import { addDataFiles } from './data_files.js';
 import { Catalog } from './Catalog.jsx';
 import { Inspector } from './Inspector.jsx';
 import { Notebook } from './Notebook.jsx';
@@ -48,6 +49,21 @@ function Splitter({ name, sign }) {
   return <div class="splitter" role="separator" aria-orientation="vertical" onPointerDown={down} />;
 }
 
+/** Files dragged over the panes: the drop zone shows; dropped ones become browser views (data_files.js). */
+const dragging = signal(false);
+let dragDepth = 0;
+const dropHandlers = {
+  onDragEnter: (e) => { if (e.dataTransfer?.types?.includes('Files')) { dragDepth++; dragging.value = true; } },
+  onDragLeave: () => { if (--dragDepth <= 0) { dragDepth = 0; dragging.value = false; } },
+  onDragOver: (e) => { if (e.dataTransfer?.types?.includes('Files')) e.preventDefault(); },
+  onDrop: (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    dragging.value = false;
+    if (e.dataTransfer.files.length) addDataFiles([...e.dataTransfer.files]);
+  },
+};
+
 export function App() {
   const c = conn.value;
   return (
@@ -66,7 +82,9 @@ export function App() {
       </header>
       {!session.value && c.state !== 'connecting' && c.state !== 'starting' && <Login />}
       {session.value && (
-        <div class={`panes${leftOpen.value ? '' : ' no-left'}${rightOpen.value ? '' : ' no-right'}`}>
+        <div class={`panes${leftOpen.value ? '' : ' no-left'}${rightOpen.value ? '' : ' no-right'}`} {...dropHandlers}>
+          {dragging.value && <div class="drop-zone" data-testid="drop-zone">Drop CSV, Parquet or JSON files: they become
+            tables of the browser's database</div>}
           <div class="sidebar"><Notebooks /><Catalog /></div>
           <Splitter name="--left" sign={1} />
           <Notebook />

@@ -12,6 +12,7 @@ import { Cell } from './Cell.jsx';
 import { Conflict } from './Conflict.jsx';
 import { NotebookFiles } from './NotebookFiles.jsx';
 import { focusNotebook, setNotebookElement } from './focus.js';
+import { addedFiles } from './data_files.js';
 import { current, notebookError, renameNotebook, saveState } from './notebooks.js';
 import { addCell, cancelAll, cells, currentCell, deleteCell, editCell, mode, moveCurrent, runAll, runCell,
   setCellType, undoDelete } from './store.js';
@@ -100,6 +101,13 @@ export function Notebook() {
         <NotebookFiles />
       </div>
       {notebookError.value && <p class="notebook-error" data-testid="notebook-error" role="alert">{notebookError.value}</p>}
+      {addedFiles.value.length > 0 && (
+        <p class="added-files" data-testid="added-files" role="status">
+          {addedFiles.value.map((f) => (f.error ? `${f.file} could not be read in the browser: ${f.error}`
+            : `${f.file} → ${f.view}`)).join(' · ')}
+          <button class="dismiss" title="Dismiss" onClick={() => { addedFiles.value = []; }}>✕</button>
+        </p>
+      )}
       <Conflict />
       {cells.value.map((c, i) => <Cell key={c.id} cell={c} index={i} />)}
     </div>

@@ -1,10 +1,13 @@
-// NotebookFiles.jsx: the open notebook to a file (.sql, .md, .ipynb) and a
-// file (.sql, .ipynb) to a new notebook (notebook_files.js has the formats).
+// NotebookFiles.jsx: the File menu: the open notebook to a file (.sql, .md,
+// .ipynb), a file (.sql, .ipynb) to a new notebook (notebook_files.js has
+// the formats), and data files added to the browser's database
+// (data_files.js).
 // A plain .sql script becomes one cell per statement, split by the
 // engine's lexer (session.statements).
 
 import { useRef } from 'preact/hooks';
 import { fromIpynb, fromSql, toIpynb, toMarkdown, toSql } from './notebook_files.js';
+import { addDataFiles } from './data_files.js';
 import { createNotebook, current, notebookError } from './notebooks.js';
 import { cells, plainOf, session } from './store.js';
 
@@ -37,6 +40,7 @@ export async function importFile(file) {
 
 export function NotebookFiles() {
   const input = useRef(null);
+  const data = useRef(null);
   const menu = useRef(null);
   const title = current.value?.title ?? 'Scratch';
   const exportAs = (ext, fn, type) => {
@@ -52,6 +56,14 @@ export function NotebookFiles() {
         ))}
         <button data-testid="import" title="Import a .sql script or a Jupyter notebook as a new notebook"
           onClick={() => { menu.current.open = false; input.current.click(); }}>Import .sql or .ipynb…</button>
+        <button data-testid="add-data-files" title="CSV, Parquet or JSON files become views of the browser's database"
+          onClick={() => { menu.current.open = false; data.current.click(); }}>Add data files…</button>
+        <input type="file" hidden multiple accept=".csv,.tsv,.txt,.parquet,.json,.jsonl,.ndjson" data-testid="data-file"
+          ref={data} onChange={(e) => {
+            const files = [...e.currentTarget.files];
+            e.currentTarget.value = '';
+            if (files.length) addDataFiles(files);
+          }} />
         <input type="file" hidden accept=".sql,.ipynb,text/plain,application/json" data-testid="import-file" ref={input}
           onChange={(e) => {
             const f = e.currentTarget.files[0];

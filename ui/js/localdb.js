@@ -381,6 +381,26 @@ export class LocalDb {
     }
   }
 
+  /**
+   * Read a JSON file (an array of objects, or one object per line) into the
+   * cache table `table` with duckdb-wasm's own JSON reader: DuckDB's json
+   * extension, which `read_json` needs, cannot be loaded offline.
+   */
+  async importJson(file, table) {
+    let text = await file.text();
+    if (!text.trimStart().startsWith('[')) text = `[${text.split('\n').filter((l) => l.trim()).join(',')}]`;
+    const name = `${table}.import.json`;
+    try {
+      await this.#db.registerFileText(name, text);
+      await this.#cacheConn.query(`DROP TABLE IF EXISTS ${ident(table)}`);
+      await this.#cacheConn.insertJSONFromPath(name, { name: table, schema: 'main' });
+    } catch (e) {
+      throw localError(e);
+    } finally {
+      await this.#db.dropFile(name).catch(() => {});
+    }
+  }
+
   /** Run SQL to completion; resolves to its rows as arrays of plain values. */
   async rows(sql) {
     return rowsOf(await this.query(sql)).map((r) => Object.values(r));

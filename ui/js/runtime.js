@@ -305,8 +305,24 @@ export class Runtime extends EventTarget {
     return { columns: columnsOf(t.schema.fields), rows };
   }
 
-  /** Register a dropped or picked File in duckdb-wasm; returns the SQL to read it. */
+  /**
+   * Make a dropped or picked File readable in duckdb-wasm; returns the SQL
+   * that reads it.  CSV (and other text) is read where it is; JSON is
+   * imported into a cache table (md_cache.main.file_<n>: duckdb-wasm reads
+   * it itself); Parquet cannot be read offline (duckdb-wasm loads its
+   * Parquet reader from the network) and is refused with a message that
+   * says so.
+   */
   async addFile(file) {
+    if (/\.parquet$/i.test(file.name)) {
+      throw fail('UNSUPPORTED', `${file.name}: Parquet cannot be read in the browser here (duckdb-wasm would download `
+        + 'its Parquet reader, and mdserver works offline); put the file on the server, or save it as CSV or JSON');
+    }
+    if (/\.(json|jsonl|ndjson)$/i.test(file.name)) {
+      const table = `file_${++this.#resultSeq}`;
+      await this.local.importJson(file, table);
+      return `FROM ${this.local.cacheTable(table)}`;
+    }
     await this.local.registerFile(file);
     return `FROM ${literal(file.name)}`;
   }
