@@ -44,7 +44,7 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 
 # Test programs link shared/ plus the server modules they name here, so a
 # test of shared/ code never depends on the rest of the server.
-test_token_OBJS := server/token.c server/meta.c
+test_token_OBJS := server/token.c server/meta.c server/sqlite_file.c
 test_result_format_OBJS := server/client/result_format.c
 test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 test_db_statements_OBJS := server/storage/db_statements.c
@@ -52,9 +52,10 @@ test_path_guard_OBJS := server/duckling/path_guard.c
 test_admission_OBJS := server/admission.c
 test_cgroup_OBJS := server/cgroup.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
-                     server/storage/dirty.c server/storage/dbmeta.c server/storage/snapcache.c
+                     server/storage/dirty.c server/storage/dbmeta.c server/storage/snapcache.c server/sqlite_file.c
 test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \
-                           server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c
+                           server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c \
+                           server/sqlite_file.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

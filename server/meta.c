@@ -10,6 +10,7 @@
 
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
+#include "server/sqlite_file.h"
 
 struct md_meta {
     sqlite3 *db;
@@ -29,23 +30,8 @@ static const char *schema_sql =
     "PRAGMA user_version = 1;";
 
 int md_meta_open(const char *data_dir, md_meta **out, char **out_err) {
-    char *path = md_asprintf("%s/meta.sqlite3", data_dir);
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    char *err = NULL;
-    if (rc == SQLITE_OK) sqlite3_busy_timeout(db, 10000);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, &err);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) {
-        if (out_err)
-            *out_err = md_asprintf("cannot open metadata store %s: %s", path, err ? err : sqlite3_errmsg(db));
-        sqlite3_free(err);
-        sqlite3_close(db);
-        md_free(path);
-        return MD_EIO;
-    }
-    md_free(path);
+    if (md_sqlite_open(data_dir, "meta.sqlite3", "metadata store", schema_sql, &db, out_err) != MD_OK) return MD_EIO;
     md_meta *m = md_calloc(1, sizeof *m);
     m->db = db;
     pthread_mutex_init(&m->mu, NULL);

@@ -11,6 +11,7 @@
 
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
+#include "server/sqlite_file.h"
 
 struct md_wsdb {
     sqlite3 *db;
@@ -18,21 +19,8 @@ struct md_wsdb {
 };
 
 int md_wsdb_open(const char *data_dir, md_wsdb **out, char **out_err) {
-    char *path = md_asprintf("%s/workspace.sqlite3", data_dir);
     sqlite3 *db = NULL;
-    char *err = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-    if (rc == SQLITE_OK) sqlite3_busy_timeout(db, 10000);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, &err);
-    if (rc != SQLITE_OK) {
-        if (out_err)
-            *out_err = md_asprintf("cannot open the workspace store %s: %s", path, err ? err : sqlite3_errmsg(db));
-        sqlite3_free(err);
-        sqlite3_close(db);
-        md_free(path);
-        return MD_EIO;
-    }
-    md_free(path);
+    if (md_sqlite_open(data_dir, "workspace.sqlite3", "the workspace store", NULL, &db, out_err) != MD_OK) return MD_EIO;
     md_wsdb *w = md_calloc(1, sizeof *w);
     w->db = db;
     pthread_mutex_init(&w->mu, NULL);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "shared/md_alloc.h"
+#include "server/sqlite_file.h"
 #include "shared/md_error.h"
 
 /* The sqlite backend of md_dbmeta. */
@@ -59,23 +60,9 @@ static int64_t now_ms(void) {
 }
 
 int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err) {
-    char *path = md_asprintf("%s/meta.sqlite3", data_dir);
     sqlite3 *db = NULL;
-    char *err = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-    if (rc == SQLITE_OK) sqlite3_busy_timeout(db, 10000);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL,
-                          NULL, &err);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema_sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) {
-        if (out_err) *out_err = md_asprintf("cannot open %s: %s", path, err ? err : sqlite3_errmsg(db));
-        sqlite3_free(err);
-        sqlite3_close(db);
-        md_free(path);
+    if (md_sqlite_open(data_dir, "meta.sqlite3", "the database metadata", schema_sql, &db, out_err) != MD_OK)
         return MD_EIO;
-    }
-    md_free(path);
     sq_meta *m = md_calloc(1, sizeof *m);
     m->base.ops = &sq_ops;
     m->db = db;
