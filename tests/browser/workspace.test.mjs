@@ -234,6 +234,22 @@ test('EXPLAIN of a split query shows its plan as a tree: sites in colour, the br
   await page.click(sel('tab-table'));
 });
 
+test("a server database's snapshots in the catalog: a click attaches one as it was, in a new cell", async () => {
+  await page.click(`${sel('catalog-snapshots')}[data-name="my_db"] summary`);
+  const snap = page.locator(`${sel('catalog-item')}[data-kind="snapshot"]`).first();
+  await snap.waitFor();
+  const id = (await snap.getAttribute('data-name')).split('@')[1];
+  await page.screenshot({ path: `${shots}/workspace-catalog.png` });
+  const before = await page.locator(sel('cell')).count();
+  await snap.click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="cell"]').length === n + 1, before);
+  await page.keyboard.press('Control+Enter');
+  await page.locator(`${sel('catalog-item')}[data-kind="database"][data-name="my_db_at_${id}"]`).waitFor();
+  await escapeToCommand(page);
+  await page.keyboard.press('d');
+  await page.keyboard.press('d');
+});
+
 test('the theme toggle switches to dark and back; window.mdApp.run answers per statement', async () => {
   await page.click(sel('theme-toggle'));
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');

@@ -1,10 +1,12 @@
 // Catalog.jsx: the left pane: both catalogs as one tree, Browser (the local
 // site) and Server, database > schema > table or view; a filter box keeps
 // the tables whose qualified name contains its text.  Clicking a table shows
-// it in the inspector.
+// it in the inspector.  Each server database lists its snapshots when
+// opened; a click on one attaches it as it was (time travel) in a new cell.
 
 import { useSignal } from '@preact/signals';
-import { catalog, inspectorTab, selected } from './store.js';
+import { attachSnapshotSql, snapshotsOf } from './snapshots.js';
+import { addCell, catalog, cells, currentCell, editCell, inspectorTab, selected } from './store.js';
 import './Catalog.css';
 
 const SITES = [['local', 'Browser'], ['remote', 'Server']];
@@ -23,6 +25,42 @@ function Table({ db, schema, t, site }) {
         }}>
         <span class="icon">{t.view ? '◇' : '▦'}</span>{t.name}
       </button>
+    </li>
+  );
+}
+
+/** A server database's snapshots, read when opened; a click puts its time-travel ATTACH in a new cell. */
+function Snapshots({ db }) {
+  const list = useSignal(null); // null: not read; {rows} or {error}
+  const open = (ev) => {
+    if (!ev.currentTarget.open || list.value?.rows) return;
+    list.value = { loading: true };
+    snapshotsOf(db).then((rows) => { list.value = { rows }; }, (e) => { list.value = { error: e.message }; });
+  };
+  const attach = (id) => {
+    const cur = cells.peek().find((c) => c.id === currentCell.peek()) ?? null;
+    editCell(addCell(cur, attachSnapshotSql(db, id)));
+  };
+  const l = list.value;
+  return (
+    <li>
+      <details class="snapshots" data-testid="catalog-snapshots" data-name={db} onToggle={open}>
+        <summary>snapshots</summary>
+        {l?.loading && <p class="empty">reading…</p>}
+        {l?.error && <p class="empty">{l.error}</p>}
+        {l?.rows && !l.rows.length && <p class="empty">none yet</p>}
+        <ul>
+          {(l?.rows ?? []).map((s) => (
+            <li>
+              <button class="item" data-testid="catalog-item" data-kind="snapshot" data-name={`${db}@${s.id}`}
+                title={`Attach ${db} as it was at snapshot ${s.id} (${s.created} UTC), read-only, in a new cell`}
+                onClick={() => attach(s.id)}>
+                <span class="icon">◷</span>{s.id}{s.name ? ` ${s.name}` : ''} <small>{s.created.slice(0, 19)}</small>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </details>
     </li>
   );
 }
@@ -53,6 +91,7 @@ export function Catalog() {
                       </li>
                     );
                   })}
+                  {site === 'remote' && db.name !== 'temp' && <Snapshots db={db.name} />}
                 </ul>
               </li>
             ))}

@@ -3,9 +3,11 @@
 //
 // State: the connection, the session, both catalogs as the engine caches
 // them, the open notebook's cells (each with its own signals, so typing in
-// one cell re-renders only that cell), the catalog item shown in the
-// inspector, and the theme.  The open notebook's place on the server (its
-// id, version, saving) is notebooks.js's.
+// one cell re-renders only that cell), the inspector's tab and catalog
+// item, the panes and the theme.  Runs go through one queue (exclusive).
+// The open notebook's place on the server (its id, version, saving) is
+// notebooks.js's; history.js, table_summary.js, plan.js, sql_words.js and
+// data_files.js keep what their parts of the page show.
 
 import { effect, signal } from '@preact/signals';
 import { Session } from '/js/session.js';
@@ -58,6 +60,7 @@ export function newCell(plain = {}) {
 export const plainOf = (c) => ({ id: c.key, type: c.type.value, name: c.name.value, source: c.source.value });
 
 export const cells = signal([newCell()]);
+const deleted = []; // cells deleted in command mode, with where they were: Z puts the last back
 
 /** Replace every cell (a notebook opened): the first one current, in command mode. */
 export function setCells(plainCells) {
@@ -67,7 +70,6 @@ export function setCells(plainCells) {
   currentCell.value = list[0]?.id ?? null;
   mode.value = 'command';
 }
-const deleted = []; // cells deleted in command mode, with where they were: Z puts the last back
 
 /** Put the keyboard in `cell`'s editor (now if it is on the page, else once it is). */
 export function editCell(cell) {
