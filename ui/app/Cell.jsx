@@ -44,6 +44,13 @@ function NameField({ cell }) {
   );
 }
 
+/** The running cell's progress bar: its own component, so that progress
+ * messages re-render the bar alone, not the cell and its result. */
+function Progress({ cell }) {
+  const p = cell.progress.value;
+  return p === null ? null : <progress max="100" value={p} />;
+}
+
 function SqlCell({ cell, err }) {
   const st = cell.status.value;
   return (
@@ -56,7 +63,7 @@ function SqlCell({ cell, err }) {
         <span class="cell-status" data-testid="cell-status">
           {cell.running.value ? 'running…' : st ? statusText(st) : ''}
         </span>
-        {cell.progress.value !== null && <progress max="100" value={cell.progress.value} />}
+        <Progress cell={cell} />
       </div>
       <SqlEditor key="sql" id={cell.id} source={cell.source} onRun={(range) => runCell(cell, range)}
         onRunStatement={(at) => runStatementAt(cell, at)} onRunNext={() => runAndNext(cell)}
