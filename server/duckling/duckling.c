@@ -112,6 +112,7 @@ typedef struct session {
     job *head, *tail;
     int queued;
     uint64_t queued_bytes; /* held by this session's queued and running jobs */
+    int in_job;            /* the executor has taken a job off the queue and not finished it */
     int running;
     uint32_t running_id;
     int cancel_requested;
@@ -981,6 +982,7 @@ static void *executor_main(void *arg) {
         s->head = j->next;
         if (!s->head) s->tail = NULL;
         s->queued--;
+        s->in_job = 1; /* with the queue emptied in the same step, the reader still sees the session busy */
         pthread_cond_broadcast(&s->cv); /* a reader waiting for room (UPLOAD) */
         s->cancel_requested = 0;
         pthread_mutex_unlock(&s->mu);
@@ -1001,6 +1003,7 @@ static void *executor_main(void *arg) {
         }
         pthread_mutex_lock(&s->mu);
         job_free(s, j);
+        s->in_job = 0;
         pthread_cond_broadcast(&s->cv); /* a reader waiting for room (UPLOAD) */
         pthread_mutex_unlock(&s->mu);
     }
@@ -1113,7 +1116,11 @@ static void handle_sql_request(session *s, int type, uint32_t id, const uint8_t 
 static void session_loop(session *s) {
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        int busy = s->running || s->head;
+        /* busy: it wakes every PROGRESS_INTERVAL_MS (progress, deadlines).  A
+         * job just taken counts: between taking it and marking it running the
+         * queue is empty, and a reader that slept without a timeout then
+         * would never enforce its statement_timeout. */
+        int busy = s->running || s->head || s->in_job;
         pthread_mutex_unlock(&s->mu);
         struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
         int pr = poll(&pfd, 1, busy ? PROGRESS_INTERVAL_MS : -1);
