@@ -26,7 +26,7 @@
 
 #include "workspace_db.h"
 
-#define MD_HISTORY_MAX_SQL (256u * 1024u)
+#define MD_HISTORY_MAX_SQL (32u * 1024u) /* the page keeps the first HISTORY_SQL_CHARS of longer SQL */
 #define MD_HISTORY_MAX_PER_USER 10000
 #define MD_HISTORY_PAGE 200
 

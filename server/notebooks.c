@@ -21,7 +21,8 @@
 int md_notebooks_init(md_wsdb *db, char **out_err) {
     return md_wsdb_exec(db,
                         "CREATE TABLE IF NOT EXISTS notebooks("
-                        "  id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT NOT NULL, content TEXT NOT NULL,"
+                        "  id TEXT PRIMARY KEY, user TEXT NOT NULL, bytes INTEGER NOT NULL, title TEXT NOT NULL,"
+                        "  content TEXT NOT NULL,"
                         "  version INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
                         "  deleted_ms INTEGER);"
                         "CREATE INDEX IF NOT EXISTS notebooks_by_user ON notebooks(user, deleted_ms);",
@@ -78,34 +79,47 @@ static cJSON *fetch(md_wsreq *r, const char *id, int with_content) {
     return o;
 }
 
-static int count_live(md_wsreq *r, long long *out) {
-    sqlite3_stmt *st = md_wsreq_prep(r, "SELECT count(*) FROM notebooks WHERE user = ?");
-    if (!st) return MD_EIO;
+/*
+ * Refuse (and return 0) a write that would take the user past their
+ * notebooks (`new_one`: it adds a notebook) or their bytes, counting
+ * `content` instead of what notebook `replacing` (may be NULL) holds now.
+ * The trash counts: it is stored until it is purged.
+ */
+static int within_quota(md_wsreq *r, const char *replacing, int new_one, const char *content) {
+    sqlite3_stmt *st = md_wsreq_prep(r, "SELECT count(*), coalesce(sum(bytes), 0) FROM notebooks "
+                                        "WHERE user = ? AND id <> coalesce(?, '')");
+    if (!st) return 0;
     sqlite3_bind_text(st, 1, r->user, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? MD_OK : MD_EIO;
-    *out = sqlite3_column_int64(st, 0);
+    if (replacing) sqlite3_bind_text(st, 2, replacing, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    long long n = sqlite3_column_int64(st, 0), bytes = sqlite3_column_int64(st, 1) + (long long)strlen(content);
     sqlite3_finalize(st);
-    return rc;
+    if (!ok) return md_wsreq_fail(r, MD_EIO, "the server cannot read its notebook store"), 0;
+    if (new_one && n >= MD_NOTEBOOK_MAX_PER_USER)
+        return md_wsreq_fail(r, MD_ETOO_LARGE, "you have %d notebooks (the trash included), the most a user may keep: "
+                                               "delete some first", MD_NOTEBOOK_MAX_PER_USER), 0;
+    if (bytes > MD_NOTEBOOK_MAX_USER_BYTES)
+        return md_wsreq_fail(r, MD_ETOO_LARGE, "this would make your notebooks (the trash included) hold %lld MiB, "
+                                               "more than the %u MiB a user may keep: delete some first",
+                             bytes >> 20, MD_NOTEBOOK_MAX_USER_BYTES >> 20), 0;
+    return 1;
 }
 
 static cJSON *insert(md_wsreq *r, const char *title, const char *content) {
-    long long n = 0;
-    if (count_live(r, &n) != MD_OK) return md_wsreq_fail(r, MD_EIO, "the server cannot read its notebook store");
-    if (n >= MD_NOTEBOOK_MAX_PER_USER)
-        return md_wsreq_fail(r, MD_ETOO_LARGE, "you have %d notebooks (the trash included), the most a user may keep: "
-                                      "delete some first", MD_NOTEBOOK_MAX_PER_USER);
+    if (!within_quota(r, NULL, 1, content)) return NULL;
     char id[2 * ID_BYTES + 1];
     new_id(id);
     long long now = md_wall_ms();
-    sqlite3_stmt *st = md_wsreq_prep(r, "INSERT INTO notebooks(id, user, title, content, version, created_ms, updated_ms) "
-                               "VALUES (?, ?, ?, ?, 1, ?, ?)");
+    sqlite3_stmt *st = md_wsreq_prep(r, "INSERT INTO notebooks(id, user, bytes, title, content, version, created_ms, "
+                                        "updated_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, content, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_int64(st, 3, (long long)strlen(content));
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, content, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_int64(st, 7, now);
     if (md_wsreq_exec(r, st) != MD_OK) return NULL;
     return fetch(r, id, 1);
 }
@@ -162,14 +176,16 @@ static cJSON *op_save(md_wsreq *r) {
     if (!cJSON_IsNumber(v) || v->valuedouble < 1)
         return md_wsreq_fail(r, MD_EINVAL, "a save needs \"version\": the version the edit was made from");
     long long from = (long long)v->valuedouble, now = md_wall_ms();
-    sqlite3_stmt *st = md_wsreq_prep(r, "UPDATE notebooks SET content = ?, version = version + 1, updated_ms = ? "
-                               "WHERE id = ? AND user = ? AND deleted_ms IS NULL AND version = ?");
+    if (!within_quota(r, id, 0, content)) return NULL;
+    sqlite3_stmt *st = md_wsreq_prep(r, "UPDATE notebooks SET content = ?, bytes = ?, version = version + 1, "
+                                        "updated_ms = ? WHERE id = ? AND user = ? AND deleted_ms IS NULL AND version = ?");
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, content, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, from);
+    sqlite3_bind_int64(st, 2, (long long)strlen(content));
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, from);
     if (md_wsreq_exec(r, st) != MD_OK) return NULL;
     if (sqlite3_changes(r->db) == 1) {
         cJSON *o = cJSON_CreateObject();

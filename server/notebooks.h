@@ -3,7 +3,7 @@
  * (NOTEBOOK requests, shared/protocol.h).
  *
  * Stored in the workspace store (workspace_db.h), table notebooks(id, user,
- * title, content, version, created_ms, updated_ms, deleted_ms).  `content`
+ * bytes, title, content, version, created_ms, updated_ms, deleted_ms).  `content`
  * is the page's document as text, opaque here (at most
  * MD_NOTEBOOK_MAX_CONTENT bytes).  `version` counts content saves from 1: a
  * save names the version it was made from and is refused with
@@ -35,6 +35,7 @@
 #define MD_NOTEBOOK_MAX_CONTENT (16u * 1024u * 1024u)
 #define MD_NOTEBOOK_MAX_TITLE 200
 #define MD_NOTEBOOK_MAX_PER_USER 10000
+#define MD_NOTEBOOK_MAX_USER_BYTES (256u * 1024u * 1024u) /* all of a user's notebooks, the trash included */
 #define MD_NOTEBOOK_TRASH_DAYS 7
 
 /* Create the notebooks table in the store if it is not there.  MD_OK or MD_EIO with *out_err. */

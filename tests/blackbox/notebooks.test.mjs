@@ -138,6 +138,25 @@ test('bad NOTEBOOK requests get a clear error and the connection stays usable', 
   }
 });
 
+test("a user's notebooks hold at most 256 MiB, the trash included; a save that would pass it is refused", async () => {
+  const c = await MdClient.connect(srv.url, createToken(srv.dataDir, 'carol'));
+  try {
+    const big = 'x'.repeat(16 * 1024 * 1024 - 64);
+    let last;
+    for (let i = 0; i < 16; i++) last = await nb(c, { op: 'create', title: `big ${i}`, content: big });
+    await nb(c, { op: 'delete', id: last.id }); // the trash still counts
+    await rejectsWith(nb(c, { op: 'create', title: 'one more', content: big }), 'TOO_LARGE');
+    await rejectsWith(nb(c, { op: 'duplicate', id: (await nb(c, { op: 'list' })).notebooks[0].id, title: 'copy' }), 'TOO_LARGE');
+    // replacing a notebook's text counts the new text instead of the old
+    const first = (await nb(c, { op: 'list' })).notebooks.at(-1);
+    assert.equal((await nb(c, { op: 'save', id: first.id, version: 1, content: big })).version, 2);
+    const small = await nb(c, { op: 'create', title: 'small', content: 'SELECT 1' });
+    await rejectsWith(nb(c, { op: 'save', id: small.id, version: 1, content: big }), 'TOO_LARGE');
+  } finally {
+    await c.close();
+  }
+});
+
 test('notebooks survive a restart of the server', async () => {
   let c = await MdClient.connect(srv.url, alice);
   const made = await nb(c, { op: 'create', title: 'Kept', content: 'SELECT 2' });
@@ -191,7 +210,7 @@ test('query history: newest first, searched literally, paged, per user, cleared;
     await rejectsWith(hist(ro, { op: 'add', sql: 'x', site: 'local', ms: 1 }), 'READ_ONLY');
     await rejectsWith(hist(a, { op: 'add', sql: 'x', site: 'mars', ms: 1 }), 'INVALID_ARGUMENT');
     await rejectsWith(hist(a, { op: 'add', sql: 'x', site: 'local', ms: -1 }), 'INVALID_ARGUMENT');
-    await rejectsWith(hist(a, { op: 'add', sql: 'x'.repeat(256 * 1024 + 1), site: 'local', ms: 1 }), 'TOO_LARGE');
+    await rejectsWith(hist(a, { op: 'add', sql: 'x'.repeat(32 * 1024 + 1), site: 'local', ms: 1 }), 'TOO_LARGE');
     await rejectsWith(hist(a, { op: 'forget' }), 'INVALID_ARGUMENT');
     assert.equal((await hist(a, { op: 'clear' })).deleted, 3);
     assert.equal((await hist(a, { op: 'list' })).entries.length, 0);

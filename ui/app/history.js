@@ -20,10 +20,14 @@ function siteOf(sites) {
   return set.size === 1 ? [...set][0] : set.size ? 'mixed' : 'unknown';
 }
 
-afterRun.add(({ sql, out, error, ms }) => {
-  if (!sql.trim() || !session.peek()) return;
+/** The SQL kept of a longer script: at most 24 KiB in UTF-8, within the server's 32 KiB (server/history.h). */
+const HISTORY_SQL_CHARS = 8000;
+
+afterRun.add(({ sql: ran, out, error, ms }) => {
+  if (!ran.trim() || !session.peek()) return;
+  const sql = ran.length > HISTORY_SQL_CHARS ? `${ran.slice(0, HISTORY_SQL_CHARS)}\n-- … (${ran.length} characters in all)` : ran;
   const entry = error
-    ? { op: 'add', sql, site: 'unknown', ms, error: error.message.slice(0, 4000) }
+    ? { op: 'add', sql, site: 'unknown', ms, error: error.message.slice(0, 1000) }
     : { op: 'add', sql, site: siteOf(out.sites), ms: out.ms, rows: out.results.at(-1)?.rowCount ?? 0 };
   session.peek().history(entry)
     .then(() => { if (historyShown.peek()) refreshHistory(); })
