@@ -83,8 +83,8 @@ export function App() {
       {!session.value && c.state !== 'connecting' && c.state !== 'starting' && <Login />}
       {session.value && (
         <div class={`panes${leftOpen.value ? '' : ' no-left'}${rightOpen.value ? '' : ' no-right'}`} {...dropHandlers}>
-          {dragging.value && <div class="drop-zone" data-testid="drop-zone">Drop CSV, Parquet or JSON files: they become
-            tables of the browser's database</div>}
+          {dragging.value && <div class="drop-zone" data-testid="drop-zone">Drop CSV or JSON files: they become
+            views of the browser's database</div>}
           <div class="sidebar"><Notebooks /><Catalog /></div>
           <Splitter name="--left" sign={1} />
           <Notebook />

@@ -1,10 +1,10 @@
 // Conflict.jsx: the open notebook was saved elsewhere (another tab or
 // window) since this page's copy was made.  Nothing was overwritten: the
-// banner shows both versions and the user keeps theirs, the other one, or
-// both (theirs then becomes a new notebook).
+// cells show this tab's version (mine), the banner compares both, and the
+// user keeps mine, the other one, or both (mine then becomes a new notebook).
 
 import { parseDoc } from './doc.js';
-import { conflict, resolveConflict } from './notebooks.js';
+import { conflict, notebookText, resolveConflict } from './notebooks.js';
 import './Conflict.css';
 
 function Version({ label, content }) {
@@ -40,7 +40,7 @@ export function Conflict() {
       <details>
         <summary>Compare</summary>
         <div class="versions">
-          <Version label="Mine (this tab)" content={c.mine} />
+          <Version label="Mine (this tab, shown below)" content={notebookText.value} />
           <Version label={`The other version (${c.theirs.version})`} content={c.theirs.content} />
         </div>
       </details>

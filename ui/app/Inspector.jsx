@@ -48,8 +48,8 @@ function TableTab() {
           : typeof s.table.rows === 'number' && ` · about ${fmtInt.format(s.table.rows)} rows`}</p>
       <div class="actions">
         <button data-testid="query-table" onClick={queryIt}>Query in a new cell</button>
-        <button data-testid="copy-name" onClick={() => copy(qualified(s))}>Copy name</button>
-        <button data-testid="copy-ddl" disabled={!sum?.ddl} onClick={() => copy(sum.ddl)}>Copy DDL</button>
+        <button data-testid="copy-name" onClick={() => copy(qualified(s)).catch(() => {})}>Copy name</button>
+        <button data-testid="copy-ddl" disabled={!sum?.ddl} onClick={() => copy(sum.ddl).catch(() => {})}>Copy DDL</button>
       </div>
       {sum?.state === 'loading' && <p class="empty">Summarizing…</p>}
       {sum?.state === 'error' && <p class="error">{sum.error}</p>}

@@ -59,6 +59,7 @@ function Title() {
     );
   }
   const commit = (el) => {
+    if (!editing.peek()) return; // Escape cancelled it (the blur that follows commits nothing)
     editing.value = false;
     const t = el.value.trim();
     if (t && t !== nb.title) renameNotebook(nb.id, t).catch(() => { /* notebookError says why */ });

@@ -56,9 +56,9 @@ export function NotebookFiles() {
         ))}
         <button data-testid="import" title="Import a .sql script or a Jupyter notebook as a new notebook"
           onClick={() => { menu.current.open = false; input.current.click(); }}>Import .sql or .ipynb…</button>
-        <button data-testid="add-data-files" title="CSV, Parquet or JSON files become views of the browser's database"
+        <button data-testid="add-data-files" title="CSV or JSON files become views of the browser's database"
           onClick={() => { menu.current.open = false; data.current.click(); }}>Add data files…</button>
-        <input type="file" hidden multiple accept=".csv,.tsv,.txt,.parquet,.json,.jsonl,.ndjson" data-testid="data-file"
+        <input type="file" hidden multiple accept=".csv,.tsv,.txt,.json,.jsonl,.ndjson,.parquet" data-testid="data-file"
           ref={data} onChange={(e) => {
             const files = [...e.currentTarget.files];
             e.currentTarget.value = '';

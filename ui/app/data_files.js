@@ -1,8 +1,9 @@
 // data_files.js: data files dropped on the workspace (or picked with File ▸
 // Add data files): each is registered in duckdb-wasm (the session's
 // addFile) and gets a view in the browser's database, memory.main.<name>,
-// so it shows in the catalog and queries read it where it is, in the
-// browser.  The view reads the file each time (nothing is copied).
+// so it shows in the catalog and queries run in the browser.  A CSV view
+// reads the file each time; JSON is imported once into a cache table
+// (runtime.js addFile); Parquet is refused with the reason.
 
 import { signal } from '@preact/signals';
 import { ident } from '/js/localdb.js';
@@ -13,7 +14,7 @@ export const addedFiles = signal([]);
 
 /** A view name from a file name: its stem, letters, digits and _ only. */
 export function viewName(fileName) {
-  const stem = fileName.replace(/\.(csv|tsv|txt|parquet|json|jsonl|ndjson)(\.gz)?$/i, '');
+  const stem = fileName.replace(/\.(csv|tsv|txt|json|jsonl|ndjson)(\.gz)?$/i, '');
   const name = stem.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'file';
   return /^[0-9]/.test(name) ? `f_${name}` : name;
 }

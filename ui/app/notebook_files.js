@@ -78,9 +78,8 @@ export async function fromSql(text, { statements = null, title = 'Imported noteb
     const [, type = 'sql', name = ''] = lines[s].match(MARKER);
     const last = k === starts.length - 1;
     let body = lines.slice(s + 1, last ? lines.length : starts[k + 1]);
-    // the exporter's separators: one empty line between cells, a newline at the end
-    if (!last && body.at(-1) === '') body = body.slice(0, -1);
-    if (last && body.at(-1) === '') body = body.slice(0, -1);
+    // the exporter's separators: an empty line between cells, a newline at the end
+    if (body.at(-1) === '') body = body.slice(0, -1);
     const source = type === 'markdown' ? body.map(unMdLine).join('\n') : body.join('\n');
     cells.push({ type, name: type === 'sql' ? name : '', source });
   });

@@ -20,7 +20,7 @@
 // opens it.
 
 import { computed, effect, signal } from '@preact/signals';
-import { docText, parseDoc } from './doc.js';
+import { docText, parseDoc, plainCell } from './doc.js';
 import { cells, conn, plainOf, session, setCells } from './store.js';
 
 export const SAVE_DELAY_MS = 500;
@@ -36,13 +36,16 @@ export const current = signal(null);
 export const saveState = signal('saved');
 /** Why the last save or notebook request failed (shown by the page), or null. */
 export const notebookError = signal(null);
-/** While a conflict waits for the user: {theirs: {id, title, version, content}, mine: content text}. */
+/** While a conflict waits for the user: {theirs: {id, title, version, content}, base: the version
+ * the edits shown (mine) were made from}. */
 export const conflict = signal(null);
 
-const text = computed(() => docText(cells.value.map(plainOf)));
+/** The open notebook's text as it would be saved. */
+export const notebookText = computed(() => docText(cells.value.map(plainOf)));
+const text = notebookText;
 let savedText = null; // what the server holds at current.version
 let timer = null;
-let inFlight = false;
+let flight = null;    // the save on its way, if any
 
 const pendingKey = (id) => PENDING_KEY + id;
 
@@ -73,14 +76,19 @@ effect(() => {
   const t = text.value;
   const nb = current.peek();
   if (!nb) return;
+  const c = conflict.peek();
+  if (c) { // kept, from the version it was made from, until the user chooses
+    writePending(nb.id, c.base, t);
+    return;
+  }
   if (t === savedText) { // back to what the server has (an edit undone): nothing to keep or send
     clearTimeout(timer);
     clearPending(nb.id);
-    if (!inFlight && saveState.peek() === 'unsaved') saveState.value = 'saved';
+    if (!flight && saveState.peek() === 'unsaved') saveState.value = 'saved';
     return;
   }
   writePending(nb.id, nb.version, t);
-  if (saveState.peek() !== 'conflict') saveState.value = 'unsaved';
+  saveState.value = 'unsaved';
   clearTimeout(timer);
   timer = setTimeout(() => { save(); }, SAVE_DELAY_MS);
 });
@@ -90,12 +98,20 @@ effect(() => {
   if (conn.value.state === 'open' && saveState.peek() === 'offline') save();
 });
 
-/** Send the open notebook's unsaved edits now (resolves when the server answered, or it could not). */
+/**
+ * Send the open notebook's unsaved edits now; resolves when the server has
+ * them, or they could not be sent (then kept in the browser).  A save on its
+ * way is waited for first, then what was typed since is sent.
+ */
 export async function save() {
   clearTimeout(timer);
   timer = null;
+  if (flight) {
+    await flight;
+    return save();
+  }
   const nb = current.peek();
-  if (!nb || inFlight || saveState.peek() === 'conflict') return;
+  if (!nb || conflict.peek()) return;
   const t = text.peek();
   if (t === savedText) {
     clearPending(nb.id);
@@ -106,11 +122,19 @@ export async function save() {
     saveState.value = 'offline';
     return;
   }
-  inFlight = true;
   saveState.value = 'saving';
+  flight = sendSave(nb, t);
+  try {
+    await flight;
+  } finally {
+    flight = null;
+  }
+}
+
+async function sendSave(nb, t) {
   try {
     const r = await request({ op: 'save', id: nb.id, version: nb.version, content: t });
-    if (current.peek()?.id !== nb.id) return;
+    if (current.peek()?.id !== nb.id) return; // another notebook is open now: it has its own state
     current.value = { ...current.peek(), version: r.version };
     savedText = t;
     notebookError.value = null;
@@ -123,21 +147,22 @@ export async function save() {
       timer = setTimeout(() => { save(); }, SAVE_DELAY_MS);
     }
   } catch (e) {
-    if (e.code === 'VERSION_CONFLICT') await showConflict(nb, t);
+    if (current.peek()?.id !== nb.id) return;
+    if (e.code === 'VERSION_CONFLICT') await showConflict(nb);
     else if (e.code === 'DISCONNECTED') saveState.value = 'offline';
     else {
       saveState.value = 'error';
       notebookError.value = `not saved: ${e.message}`;
     }
-  } finally {
-    inFlight = false;
   }
 }
 
-async function showConflict(nb, mine) {
+/** Another tab saved first: keep what is shown (mine) and fetch theirs for the user to choose. */
+async function showConflict(nb) {
   try {
     const theirs = await request({ op: 'get', id: nb.id });
-    conflict.value = { theirs, mine };
+    if (current.peek()?.id !== nb.id) return;
+    conflict.value = { theirs, base: nb.version };
     saveState.value = 'conflict';
   } catch (e) {
     saveState.value = 'error';
@@ -152,15 +177,21 @@ function setUrl(id) {
   history.replaceState(null, '', url);
 }
 
-/** Show notebook `nb` (an answer of get or create), its cells from `content`. */
-function load(nb, content = nb.content) {
+/**
+ * Show notebook `nb` (an answer of get or create), its cells from
+ * `content`.  With `conflictBase`, the content is this browser's edit made
+ * from that older version: shown, kept, and offered against theirs.
+ * Throws, changing nothing, on content of an unknown format.
+ */
+function load(nb, content = nb.content, { conflictBase = null } = {}) {
+  const plain = parseDoc(content);
   clearTimeout(timer);
   savedText = nb.content;
   current.value = { id: nb.id, title: nb.title, version: nb.version };
-  conflict.value = null;
+  conflict.value = conflictBase === null ? null : { theirs: nb, base: conflictBase };
   notebookError.value = null;
-  saveState.value = 'saved';
-  setCells(parseDoc(content));
+  saveState.value = conflictBase === null ? 'saved' : 'conflict';
+  setCells(plain);
   setUrl(nb.id);
 }
 
@@ -173,17 +204,16 @@ export async function openNotebook(id) {
   await save();
   const nb = await request({ op: 'get', id }).catch(failed);
   const p = readPending(id);
-  if (p && typeof p.content === 'string' && p.content !== nb.content) {
-    if (p.base === nb.version) {
-      load(nb, p.content); // typed before a reload or while offline: saved now
+  try {
+    if (p && typeof p.content === 'string' && p.content !== nb.content) {
+      // typed before a reload or while offline: saved now, or offered against a newer version
+      load(nb, p.content, { conflictBase: p.base === nb.version ? null : p.base });
     } else {
+      if (p) clearPending(id);
       load(nb);
-      conflict.value = { theirs: nb, mine: p.content };
-      saveState.value = 'conflict';
     }
-  } else {
-    if (p) clearPending(id);
-    load(nb);
+  } catch (e) {
+    failed(e);
   }
   return nb;
 }
@@ -191,7 +221,8 @@ export async function openNotebook(id) {
 /** A new notebook (empty, or with plain cells), opened. */
 export async function createNotebook(title = DEFAULT_TITLE, plainCells = null) {
   await save();
-  const nb = await request({ op: 'create', title, content: plainCells ? docText(plainCells) : '' }).catch(failed);
+  const content = docText(plainCells ?? [plainCell()]); // stored whole: opening it saves nothing
+  const nb = await request({ op: 'create', title, content }).catch(failed);
   load(nb);
   refreshList().catch(() => {});
   return nb;
@@ -230,18 +261,26 @@ export async function restoreNotebook(id) {
   await openNotebook(id);
 }
 
-/** The user's answer to a conflict: 'mine', 'theirs' or 'both'. */
+/**
+ * The user's answer to a conflict: 'mine' (what is shown, saved over
+ * theirs), 'theirs', or 'both' (mine as a new notebook, theirs here).
+ */
 export async function resolveConflict(choice) {
   const c = conflict.peek();
-  if (!c) return;
+  const nb = current.peek();
+  if (!c || !nb) return;
   if (choice === 'mine') {
-    load(c.theirs, c.mine); // made from their version: the save goes through
+    current.value = { ...nb, version: c.theirs.version };
+    savedText = c.theirs.content;
+    conflict.value = null;
+    saveState.value = 'unsaved';
+    await save();
     return;
   }
   if (choice === 'both') {
-    await request({ op: 'create', title: `${c.theirs.title} (my edits)`, content: c.mine }).catch(failed);
+    await request({ op: 'create', title: `${c.theirs.title} (my edits)`, content: text.peek() }).catch(failed);
   }
-  clearPending(c.theirs.id);
+  clearPending(nb.id);
   load(c.theirs);
   await refreshList();
 }
@@ -253,15 +292,18 @@ export async function resolveConflict(choice) {
 export async function startNotebooks() {
   await refreshList();
   const wanted = new URL(location.href).searchParams.get(URL_PARAM);
+  let linkError = null;
   if (wanted) {
     try {
       return await openNotebook(wanted);
-    } catch {
-      setUrl(null); // notebookError says why
+    } catch (e) {
+      setUrl(null);
+      linkError = `The notebook of this link cannot be opened: ${e.message}`;
     }
   }
   const newest = notebookList.peek().notebooks[0];
-  if (newest) return openNotebook(newest.id);
-  if (session.peek()?.welcome?.read_only) return null;
-  return createNotebook();
+  const opened = newest ? await openNotebook(newest.id)
+    : session.peek()?.welcome?.read_only ? null : await createNotebook();
+  if (linkError) notebookError.value = linkError;
+  return opened;
 }

@@ -2,7 +2,7 @@
 // when the user opens them (md_snapshots(), newest first, at most
 // SNAPSHOT_LIST), and the time-travel ATTACH a click puts in a new cell.
 
-import { literal } from '/js/localdb.js';
+import { ident, literal } from '/js/localdb.js';
 import { exclusive, session } from './store.js';
 
 export const SNAPSHOT_LIST = 50;
@@ -19,4 +19,4 @@ export async function snapshotsOf(db) {
 }
 
 /** The SQL that attaches database `db` as it was at snapshot `id` (read-only). */
-export const attachSnapshotSql = (db, id) => `ATTACH 'md:${db.replaceAll("'", "''")}' AS ${db}_at_${id} (SNAPSHOT ${id});`;
+export const attachSnapshotSql = (db, id) => `ATTACH ${literal(`md:${db}`)} AS ${ident(`${db}_at_${id}`)} (SNAPSHOT ${id});`;

@@ -208,7 +208,7 @@ export const afterRun = new Set();
 export async function runSql(sql, cell = null) {
   const s = session.value;
   if (!s) throw Object.assign(new Error('not logged in'), { code: 'AUTH_FAILED' });
-  const before = cell?.result.value?.cacheTable ?? null;
+  let before = null; // the cell's result when its run starts (after those queued before it)
   const t0 = performance.now();
   if (cell) {
     cell.running.value = true;
@@ -216,10 +216,13 @@ export async function runSql(sql, cell = null) {
     cell.progress.value = null;
   }
   try {
-    const out = await exclusive(() => s.run(sql, {
+    const out = await exclusive(() => {
+      before = cell?.result.peek()?.cacheTable ?? null;
+      return s.run(sql, {
       onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
       onRows: (r) => { if (cell) cell.result.value = r; },
-    }, { resultName: cell && resultNameOf(cell) }));
+      }, { resultName: cell && resultNameOf(cell) });
+    });
     // the cell's previous result leaves the browser's cache
     if (before && before !== out.results.at(-1)?.cacheTable) s.dropResult(before).catch(() => {});
     if (cell) {
@@ -278,7 +281,13 @@ export async function runCell(cell, { from = 0, to = null } = {}) {
 
 /** Run the statement of `cell` that holds text offset `at` (split by the engine's lexer, as the router splits). */
 export async function runStatementAt(cell, at) {
-  const spans = await session.peek().statements(cell.source.peek());
+  let spans;
+  try {
+    spans = await session.peek().statements(cell.source.peek());
+  } catch (e) { // text the lexer cannot read (an unclosed quote): said in the cell
+    cell.error.value = { code: e.code, message: e.message, position: e.position };
+    return;
+  }
   const span = spans.find((sp) => at <= sp.end + 1) ?? spans.at(-1);
   return span ? runCell(cell, { from: span.start, to: span.end }) : runCell(cell);
 }

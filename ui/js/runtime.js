@@ -119,7 +119,6 @@ export class Runtime extends EventTarget {
       this.#running = null;
     }
     if (action.kind === 'fail') throw fail(action.code, action.message, action.position);
-    if (handlers.resultName) await this.#nameResult(handlers.resultName, results.at(-1));
     this.dispatchEvent(new CustomEvent('catalog'));
     const summary = this.engine.summary().statements;
     for (const r of results) {
@@ -133,7 +132,10 @@ export class Runtime extends EventTarget {
       else if (s.where === 'server') r.site = 'server';
       if (s.notice) r.notice = s.notice;
     }
-    return { results, ms: performance.now() - t0, sites: summary.map((s) => s.where) };
+    const ms = performance.now() - t0;
+    // after the summary is read: naming the result runs a script of its own
+    if (handlers.resultName) await this.#nameResult(handlers.resultName, results.at(-1));
+    return { results, ms, sites: summary.map((s) => s.where) };
   }
 
   /** Carry out one action; resolves with {event, text} (errors become error events). */
