@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { startServer, createToken, ROOT } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
-import { escapeToCommand } from '../lib/page.mjs';
+import { escapeToCommand, gridTexts } from '../lib/page.mjs';
 
 const sel = (id) => `[data-testid="${id}"]`;
 const shots = `${ROOT}/build/test-logs`;
@@ -50,7 +50,7 @@ async function statusOf(p, n) {
   return status.textContent();
 }
 
-const resultTexts = (p, n) => cell(p, n).locator(`${sel('cell-results')} td`).allTextContents();
+const resultTexts = (p, n) => gridTexts(cell(p, n));
 const waitSaved = (p) => p.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.dataset.state === 'saved');
 // each cell's text: its editor's lines, or the plain block shown until the editor is made
 const sources = (p) => p.evaluate(() => [...document.querySelectorAll('[data-testid="cell"]')].map((c) => {
@@ -212,7 +212,7 @@ test('Ctrl+Enter runs the selection only; Alt+Enter the statement at the cursor;
   await page.keyboard.press('Shift+End');
   await page.keyboard.press('Control+Enter');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="cell"]')[1]
-    .querySelector('[data-testid="cell-results"] td')?.textContent === '10');
+    .querySelector('[data-testid="grid-cell"]')?.textContent === '10');
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Alt+Enter');
   await cell(page, 1).locator(sel('cell-error')).waitFor();
@@ -271,7 +271,7 @@ test('data files: picked or dropped, they become browser views in the catalog an
   await typeInto(page, n - 1, 'SELECT kind FROM pets ORDER BY kind');
   await page.keyboard.press('Control+Enter');
   await page.waitForFunction((i) => document.querySelectorAll('[data-testid="cell"]')[i]
-    .querySelector('[data-testid="cell-results"] td')?.textContent === 'cat', n - 1);
+    .querySelector('[data-testid="grid-cell"]')?.textContent === 'cat', n - 1);
   assert.deepEqual(await resultTexts(page, n - 1), ['cat', 'dog']);
   // Parquet: refused with the reason (no Parquet reader offline)
   await page.click(sel('notebook-file-menu'));

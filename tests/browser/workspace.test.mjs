@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { startServer, createToken, ROOT } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
-import { escapeToCommand } from '../lib/page.mjs';
+import { escapeToCommand, gridTexts } from '../lib/page.mjs';
 
 const sel = (id) => `[data-testid="${id}"]`;
 let srv, browser, page, token;
@@ -50,7 +50,7 @@ test('log in, type SQL in a cell, run it with Ctrl+Enter: where it ran, rows, th
   await page.keyboard.type('SELECT 42 AS answer, \'duck\' AS name');
   await page.keyboard.press('Control+Enter');
   assert.match(await cellStatus(0), /^remote · 1 row · /);
-  const cells = await page.locator(`${sel('cell-results')} td`).allTextContents();
+  const cells = await gridTexts(page.locator(sel('cell')).nth(0));
   assert.deepEqual(cells, ['42', 'duck']);
 });
 
@@ -65,7 +65,7 @@ test('Shift+Enter runs a cell and moves to a new one; a remote table appears in 
   await page.keyboard.type('SELECT count(*) AS n, sum(fare) AS total FROM trips');
   await page.keyboard.press('Control+Enter');
   assert.match(await cellStatus(1), /^remote · 1 row · /);
-  assert.deepEqual(await page.locator(sel('cell')).nth(1).locator(`${sel('cell-results')} td`).allTextContents(), ['250', '46687.5']);
+  assert.deepEqual(await gridTexts(page.locator(sel('cell')).nth(1)), ['250', '46687.5']);
   const item = page.locator(`${sel('catalog-item')}[data-name="my_db.main.trips"]`);
   await item.waitFor();
   await item.click();
@@ -129,7 +129,7 @@ test('a cell that joins a server table with a browser table runs hybrid and says
   await page.keyboard.type('SELECT t.id, p.kind FROM trips t JOIN local_pets p ON t.id = p.id ORDER BY t.id');
   await page.keyboard.press('Control+Enter');
   assert.match(await cellStatus(4), /^hybrid \(\d+(\.\d)? (B|KiB) up, \d+(\.\d)? (B|KiB) down\) · 2 rows · /);
-  assert.deepEqual(await cell.locator(`${sel('cell-results')} td`).allTextContents(), ['1', 'cat', '2', 'dog']);
+  assert.deepEqual(await gridTexts(cell), ['1', 'cat', '2', 'dog']);
 });
 
 test('the inspector summarizes a table where it lives: rows, nulls, distinct values, first rows, DDL; query it in a cell', async () => {

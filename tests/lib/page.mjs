@@ -63,3 +63,14 @@ export async function escapeToCommand(page) {
   }
   throw new Error('the workspace did not go to command mode');
 }
+
+/**
+ * Workspace: the texts of the grid cells of a cell (a locator), row by
+ * row, once its results panel has read the rows it shows.
+ */
+export async function gridTexts(cell) {
+  const grid = cell.locator('[data-testid="grid"][data-state="ready"]');
+  await grid.waitFor();
+  await cell.page().waitForFunction((el) => !el.querySelector('.grid-row.loading'), await grid.elementHandle());
+  return cell.locator('[data-testid="grid-cell"]').allTextContents();
+}

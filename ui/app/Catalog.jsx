@@ -5,6 +5,7 @@
 // opened; a click on one attaches it as it was (time travel) in a new cell.
 
 import { useSignal } from '@preact/signals';
+import { CACHE_DB } from '/js/localdb.js';
 import { attachSnapshotSql, snapshotsOf } from './snapshots.js';
 import { addCell, catalog, cells, currentCell, editCell, inspectorTab, selected } from './store.js';
 import './Catalog.css';
@@ -76,7 +77,7 @@ export function Catalog() {
         <section>
           <h2>{label}</h2>
           <ul>
-            {catalog.value.databases.filter((d) => d.site === site).map((db) => (
+            {catalog.value.databases.filter((d) => d.site === site && !(site === 'local' && d.name === CACHE_DB)).map((db) => (
               <li>
                 <span class="db" data-testid="catalog-item" data-kind="database" data-name={db.name}>{db.name}</span>
                 <ul>

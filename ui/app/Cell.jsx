@@ -1,8 +1,8 @@
 // Cell.jsx: one notebook cell.
 // SQL: its name (later cells query its result by it), editor, run and
 // cancel, status (where it ran, rows, time; a hybrid's bytes each way),
-// progress, the error (its position underlined in the editor), the first
-// rows.  Markdown: rendered, or its editor while it is edited (Enter in
+// progress, the error (its position underlined in the editor), the results
+// panel.  Markdown: rendered, or its editor while it is edited (Enter in
 // command mode, a double click); running it or Esc renders it.
 
 import { effect } from '@preact/signals';
@@ -12,7 +12,7 @@ import { cellNameProblem } from './doc.js';
 import { focusNotebook } from './focus.js';
 import { Markdown } from './Markdown.jsx';
 import { SqlEditor } from './SqlEditor.jsx';
-import { ResultTable } from './ResultTable.jsx';
+import { ResultPanel } from './ResultPanel.jsx';
 import { addCell, cancelRun, cells, commandMode, currentCell, editCell, mode, runCell,
   runStatementAt } from './store.js';
 import './Cell.css';
@@ -70,7 +70,7 @@ function SqlCell({ cell, err }) {
         onFocus={() => { currentCell.value = cell.id; mode.value = 'edit'; }} onEscape={() => { commandMode(cell); focusNotebook(); }}
         errorAt={err && typeof err.position === 'number' ? err.position : null} />
       {err && <pre class="cell-error" data-testid="cell-error">{err.message}</pre>}
-      {!err && <ResultTable result={cell.result.value} />}
+      {!err && <ResultPanel cell={cell} />}
     </>
   );
 }

@@ -1,11 +1,12 @@
 // doc.js: a notebook as the server stores it: the text of
-//   {"format": 1, "cells": [{"id", "type": "sql"|"markdown", "name", "source"}]}
+//   {"format": 1, "cells": [{"id", "type": "sql"|"markdown", "name", "source", "view"?}]}
 // (the server keeps it opaque, server/notebooks.h).  `id` is the cell's
-// stable key (the results panel keeps its state under it); `name` is empty
-// or an identifier later cells query the cell's result by.
+// stable key; `name` is empty or an identifier later cells query the
+// cell's result by; `view` is the results panel's state (panel.js:
+// sort, filters, search, columns, pivot), absent when it has none.
 //
-// Pure functions on plain cells {id, type, name, source}; store.js turns
-// them into cells with signals.
+// Pure functions on plain cells {id, type, name, source, view?}; store.js
+// turns them into cells with signals.
 
 export const DOC_FORMAT = 1;
 export const CELL_TYPES = ['sql', 'markdown'];
@@ -14,8 +15,10 @@ export const CELL_TYPES = ['sql', 'markdown'];
 export const newKey = () => crypto.randomUUID().replaceAll('-', '').slice(0, 12);
 
 /** A plain cell with defaults filled in. */
-export function plainCell({ id = newKey(), type = 'sql', name = '', source = '' } = {}) {
-  return { id, type: CELL_TYPES.includes(type) ? type : 'sql', name, source };
+export function plainCell({ id = newKey(), type = 'sql', name = '', source = '', view = null } = {}) {
+  const c = { id, type: CELL_TYPES.includes(type) ? type : 'sql', name, source };
+  if (view && typeof view === 'object' && !Array.isArray(view) && Object.keys(view).length) c.view = view;
+  return c;
 }
 
 /**
@@ -32,7 +35,7 @@ export function cellNameProblem(name, others = []) {
 
 /** The stored text of a notebook's plain cells. */
 export function docText(cells) {
-  return JSON.stringify({ format: DOC_FORMAT, cells: cells.map(({ id, type, name, source }) => ({ id, type, name, source })) });
+  return JSON.stringify({ format: DOC_FORMAT, cells: cells.map((c) => plainCell(c)) });
 }
 
 /**
@@ -48,6 +51,7 @@ export function parseDoc(text) {
   const cells = doc.cells.map((c) => plainCell({
     id: typeof c.id === 'string' && c.id ? c.id : undefined,
     type: c.type, name: typeof c.name === 'string' ? c.name : '', source: typeof c.source === 'string' ? c.source : '',
+    view: c.view,
   }));
   return cells.length ? cells : [plainCell()];
 }

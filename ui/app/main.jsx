@@ -2,16 +2,18 @@
 // build/ui/app/app.js).  Renders the App, logs in with the URL's or the
 // stored token, then opens a notebook (notebooks.js: the link's, the most
 // recent, or a new one).  For automation, window.mdApp: ready (resolves when
-// the session is up and a notebook is open) and run(sql) (as a scratch
+// the session is up and a notebook is open), run(sql) (as a scratch
 // cell: one {site, rowCount, ms} per statement shown, or a rejection with
-// the error).
+// the error), panel(i) (cell i's results panel, panel.js panelApi) and
+// cacheTables() (how many tables the browser's result cache holds).
 
 import { render } from 'preact';
 import { App } from './App.jsx';
 import './history.js'; // records every run
 import { startNotebooks } from './notebooks.js';
 import { loadSqlWords } from './sql_words.js';
-import { loginFromUrlOrStorage, runSql, session } from './store.js';
+import { panelApi } from './panel.js';
+import { cells, loginFromUrlOrStorage, runSql, session } from './store.js';
 
 let resolveReady;
 const ready = new Promise((res) => { resolveReady = res; });
@@ -20,6 +22,15 @@ window.mdApp = {
   async run(sql) {
     const out = await runSql(sql);
     return out.results.map((r) => ({ site: r.site, rowCount: r.rowCount, ms: r.ms }));
+  },
+  /** How many tables the browser's result cache holds. */
+  async cacheTables() {
+    return (await session.peek().panel({ op: 'cache' })).tables.length;
+  },
+  panel(i) {
+    const cell = cells.peek()[i];
+    if (!cell) throw new Error(`the notebook has no cell ${i}`);
+    return panelApi(cell);
   },
 };
 session.subscribe((s) => {

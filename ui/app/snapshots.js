@@ -11,10 +11,9 @@ export const SNAPSHOT_LIST = 50;
 export async function snapshotsOf(db) {
   const out = await exclusive(() => session.peek().run(
     `SELECT snapshot_id::BIGINT AS id, name, created_at::VARCHAR AS created FROM md_snapshots(${literal(db)}) `
-      + `ORDER BY snapshot_id DESC LIMIT ${SNAPSHOT_LIST}`,
+      + `ORDER BY snapshot_id DESC LIMIT ${SNAPSHOT_LIST}`, {}, { keep: 'none' },
   ));
   const r = out.results.at(-1);
-  if (r?.cacheTable) session.peek().dropResult(r.cacheTable).catch(() => {});
   return (r?.rows ?? []).map((row) => ({ id: Number(row.id), name: row.name, created: row.created }));
 }
 

@@ -9,7 +9,8 @@
 // notebooks.js's; history.js, table_summary.js, plan.js, sql_words.js and
 // data_files.js keep what their parts of the page show.
 
-import { effect, signal } from '@preact/signals';
+import { computed, effect, signal } from '@preact/signals';
+import { ident } from '/js/localdb.js';
 import { Session } from '/js/session.js';
 import { TOKEN_KEY, takeToken } from '/js/token.js';
 import { cellNameProblem, plainCell } from './doc.js';
@@ -51,19 +52,51 @@ export function newCell(plain = {}) {
     running: signal(false),
     progress: signal(null),
     status: signal(null), // {site, rowCount, ms, hybrid?} of the last statement shown
-    result: signal(null), // {columns, rows, rowCount, cacheTable}
+    result: signal(null), // {columns, rows, rowCount, cacheTable, cacheBytes}: cacheTable holds every row
+    resultName: null,     // the name its result was last kept under (a temporary view), if any
     error: signal(null),  // {code, message, position}
+    view: signal(p.view ?? {}), // the results panel's state (panel.js), saved with the notebook
   };
 }
 
 /** A cell as the stored document holds it. */
-export const plainOf = (c) => ({ id: c.key, type: c.type.value, name: c.name.value, source: c.source.value });
+export const plainOf = (c) => plainCell({ id: c.key, type: c.type.value, name: c.name.value, source: c.source.value,
+  view: c.view.value });
+
+/** Bytes the cells' cached results hold in duckdb-wasm, and how many there are. */
+export const cacheUse = computed(() => {
+  let bytes = 0;
+  let count = 0;
+  for (const c of cells.value) {
+    const r = c.result.value;
+    if (r?.cacheTable) { count += 1; bytes += r.cacheBytes ?? 0; }
+  }
+  return { bytes, count };
+});
+
+/**
+ * A cell's result leaves the browser (the cell was deleted, turned into
+ * Markdown, or its notebook closed): its cache table and the temporary
+ * view named after it are dropped.
+ */
+function releaseResult(cell) {
+  const s = session.peek();
+  const table = cell.result.peek()?.cacheTable;
+  const name = cell.resultName;
+  cell.result.value = null;
+  cell.status.value = null;
+  cell.resultName = null;
+  if (!s) return;
+  if (table) s.dropResult(table).catch(() => {});
+  if (name) exclusive(() => s.run(`DROP VIEW IF EXISTS temp.main.${ident(name)}`, {}, { keep: 'none' })).catch(() => {});
+}
 
 export const cells = signal([newCell()]);
 const deleted = []; // cells deleted in command mode, with where they were: Z puts the last back
 
 /** Replace every cell (a notebook opened): the first one current, in command mode. */
 export function setCells(plainCells) {
+  for (const c of cells.peek()) releaseResult(c);
   const list = plainCells.map(newCell);
   cells.value = list;
   deleted.length = 0;
@@ -98,6 +131,7 @@ export function deleteCell(cell) {
   const i = list.indexOf(cell);
   if (i < 0) return;
   list.splice(i, 1);
+  releaseResult(cell); // (Z brings the cell back, without its result)
   deleted.push({ cell, at: i });
   if (!list.length) list.push(newCell());
   cells.value = list;
@@ -120,7 +154,7 @@ export function setCellType(cell, type) {
   if (cell.type.value === type) return;
   cell.type.value = type;
   cell.error.value = null;
-  if (type === 'markdown') { cell.result.value = null; cell.status.value = null; }
+  if (type === 'markdown') releaseResult(cell);
 }
 
 /** Insert a new cell after `cell` (at the end without one; before it with
@@ -209,6 +243,7 @@ export async function runSql(sql, cell = null) {
   const s = session.value;
   if (!s) throw Object.assign(new Error('not logged in'), { code: 'AUTH_FAILED' });
   let before = null; // the cell's result when its run starts (after those queued before it)
+  let resultName;
   const t0 = performance.now();
   if (cell) {
     cell.running.value = true;
@@ -218,15 +253,21 @@ export async function runSql(sql, cell = null) {
   try {
     const out = await exclusive(() => {
       before = cell?.result.peek()?.cacheTable ?? null;
+      resultName = cell ? resultNameOf(cell) : undefined;
       return s.run(sql, {
-      onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
-      onRows: (r) => { if (cell) cell.result.value = r; },
-      }, { resultName: cell && resultNameOf(cell) });
+        onProgress: (p) => { if (cell) cell.progress.value = p.percent; },
+        onRows: (r) => { if (cell) cell.result.value = r; },
+      }, { resultName, keep: cell ? 'last' : 'none' });
     });
     // the cell's previous result leaves the browser's cache
     if (before && before !== out.results.at(-1)?.cacheTable) s.dropResult(before).catch(() => {});
     if (cell) {
       const last = out.results.at(-1) ?? null;
+      if (cell.resultName && cell.resultName !== resultName) { // renamed since: the old name goes
+        const old = cell.resultName;
+        exclusive(() => s.run(`DROP VIEW IF EXISTS temp.main.${ident(old)}`, {}, { keep: 'none' })).catch(() => {});
+      }
+      cell.resultName = resultName ?? null;
       cell.result.value = last;
       cell.status.value = last ? { site: last.site, rowCount: last.rowCount, ms: last.ms, hybrid: last.hybrid }
         : { site: null, rowCount: 0, ms: out.ms };

@@ -34,8 +34,7 @@ export async function summarize(s = selected.peek()) {
   if (!s) return;
   summary.value = { name: s.name, state: 'loading' };
   try {
-    const out = await exclusive(() => session.peek().run(script(s)));
-    for (const r of out.results) if (r.cacheTable) session.peek().dropResult(r.cacheTable).catch(() => {});
+    const out = await exclusive(() => session.peek().run(script(s), {}, { keep: 'none' }));
     if (selected.peek()?.name !== s.name) return;
     const [stats, preview, ddl] = out.results;
     summary.value = {

@@ -17,6 +17,7 @@
 // position?, type?}, as the server's ERROR payload, so the page shows both alike.
 
 import { MdError, mdError } from './errors.js';
+import { plain } from './rows.js';
 import { ARROW_EOS } from './wire.js';
 
 export const CACHE_DB = 'md_cache';
@@ -93,6 +94,130 @@ function fileToStream(file) {
   const footer = new DataView(file.buffer, file.byteOffset + n - 10, 4).getInt32(0, true);
   if (footer < 0 || 8 + footer > n - 10) throw mdError('INTERNAL', 'the Arrow IPC file from duckdb-wasm has a bad footer length');
   return file.subarray(8, n - 10 - footer);
+}
+
+/**
+ * The result of `sql` on duckdb-wasm connection id `conn` as duckdb-wasm
+ * hands it over: its IPC messages (the schema, then one record batch each),
+ * each also pushed onto `keep` and given to `onMessage` when they are.  The
+ * query runs as a pending query, polled: the duckdb-wasm worker answers
+ * other connections' requests between polls.  (AsyncDuckDBConnection.send
+ * does the same, but gives only the decoded batches.)
+ */
+async function* messages(db, conn, sql, keep, onMessage) {
+  let header = await db.startPendingQuery(conn, sql, true);
+  while (header == null) header = await db.pollPendingQuery(conn);
+  keep?.push(header);
+  onMessage?.(header, 0);
+  yield header;
+  for (let n = 1; ; n++) {
+    const message = await db.fetchQueryResults(conn);
+    if (message == null) { n--; continue; } // not ready yet
+    if (message.length === 0) return;
+    keep?.push(message);
+    onMessage?.(message, n);
+    yield message;
+  }
+}
+
+/**
+ * A connection of its own to the local database (the results panel's):
+ * quick queries (query, rows, ipc: they hold the duckdb-wasm worker until
+ * they end) and long ones (long: polled, so other connections' queries go
+ * on meanwhile, and cancellable).  Its session state (temporary tables,
+ * the current database) is its own.
+ */
+export class LocalConnection {
+  #db;
+  #conn;
+  #lib;
+  #long = null; // the running long(): {cancel()}
+
+  constructor(lib, db, conn) {
+    this.#lib = lib;
+    this.#db = db;
+    this.#conn = conn;
+  }
+
+  /** Run SQL to completion; resolves to an Arrow Table (duckdb-wasm's). */
+  async query(sql) {
+    try {
+      return await this.#conn.query(sql);
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
+  /** Run SQL to completion; resolves to its rows as objects of plain values (rows.js plain). */
+  async rows(sql) {
+    return rowsOf(await this.query(sql)).map(plain);
+  }
+
+  /** Run SQL to completion; resolves to its result as DuckDB's own Arrow IPC stream. */
+  async ipc(sql) {
+    try {
+      return fileToStream(await this.#db.runQuery(this.#conn._conn, sql));
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
+  /**
+   * Run a long statement, polled (see messages); resolves to its rows as
+   * objects.  cancel() stops it: it then rejects with code CANCELLED.
+   */
+  async long(sql) {
+    let cancelled = false;
+    let settled = false;
+    const tryCancel = () => promised(() => this.#conn.cancelSent()).then(
+      (ok) => { if (!ok && !settled) setTimeout(tryCancel, 20); },
+      () => { if (!settled) setTimeout(tryCancel, 20); },
+    );
+    const me = { cancel: () => { cancelled = true; tryCancel(); } };
+    this.#long?.cancel();
+    this.#long = me;
+    try {
+      const rows = [];
+      const reader = await this.#lib.RecordBatchReader.from(messages(this.#db, this.#conn._conn, sql));
+      for await (const batch of reader) {
+        if (cancelled) break;
+        for (let i = 0; i < batch.numRows; i++) rows.push(plain(batch.get(i)));
+      }
+      if (cancelled) throw mdError('CANCELLED');
+      return rows;
+    } catch (e) {
+      if (cancelled) throw mdError('CANCELLED');
+      throw localError(e);
+    } finally {
+      settled = true;
+      if (this.#long === me) this.#long = null;
+    }
+  }
+
+  /** Cancel the running long(), if any. */
+  cancel() {
+    this.#long?.cancel();
+  }
+
+  /**
+   * Write the result of `sql` as a file with DuckDB's COPY (`options`, e.g.
+   * "FORMAT csv, HEADER") and resolve to its bytes.
+   */
+  async copyTo(sql, options) {
+    const name = `md_export_${Math.random().toString(36).slice(2)}`;
+    try {
+      await this.#conn.query(`COPY (${sql}) TO ${literal(name)} (${options})`);
+      return await this.#db.copyFileToBuffer(name);
+    } catch (e) {
+      throw localError(e);
+    } finally {
+      await promised(() => this.#db.dropFile(name)).catch(() => {});
+    }
+  }
+
+  async close() {
+    try { await this.#conn.close(); } catch { /* the worker may be gone */ }
+  }
 }
 
 export class LocalDb {
@@ -224,7 +349,7 @@ export class LocalDb {
     this.#pending = me;
     try {
       const kept = keepIpc ? [] : null;
-      const reader = await this.#lib.RecordBatchReader.from(this.#messages(sql, kept, onMessage));
+      const reader = await this.#lib.RecordBatchReader.from(messages(this.#db, this.#conn._conn, sql, kept, onMessage));
       let rows = 0;
       let schemaSent = false;
       if (reader.schema) {
@@ -261,30 +386,6 @@ export class LocalDb {
     } finally {
       settled = true;
       if (this.#pending === me) this.#pending = null;
-    }
-  }
-
-  /**
-   * The result of `sql` as duckdb-wasm hands it over: its IPC messages (the
-   * schema, then one record batch each), each also pushed onto `keep` and
-   * given to `onMessage` when they are.  (AsyncDuckDBConnection.send does
-   * the same, but gives only the decoded batches.)
-   */
-  async* #messages(sql, keep, onMessage) {
-    const db = this.#db;
-    const conn = this.#conn._conn; // duckdb-wasm's connection id
-    let header = await db.startPendingQuery(conn, sql, true);
-    while (header == null) header = await db.pollPendingQuery(conn);
-    keep?.push(header);
-    onMessage?.(header, 0);
-    yield header;
-    for (let n = 1; ; n++) {
-      const message = await db.fetchQueryResults(conn);
-      if (message == null) { n--; continue; } // not ready yet
-      if (message.length === 0) return;
-      keep?.push(message);
-      onMessage?.(message, n);
-      yield message;
     }
   }
 
@@ -399,6 +500,23 @@ export class LocalDb {
     } finally {
       await this.#db.dropFile(name).catch(() => {});
     }
+  }
+
+  /** A new connection of its own (LocalConnection), with the page's settings. */
+  async connect() {
+    try {
+      const conn = await this.#db.connect();
+      await conn.query(SESSION_SETTINGS);
+      return new LocalConnection(this.#lib, this.#db, conn);
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
+  /** Bytes DuckDB's in-memory tables hold (the cache's among them). */
+  async tableBytes() {
+    const t = await this.query("SELECT memory_usage_bytes::DOUBLE AS b FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'");
+    return t.numRows ? Number(t.get(0).b) : 0;
   }
 
   /** Run SQL to completion; resolves to its rows as arrays of plain values. */

@@ -93,8 +93,13 @@ export class Runtime extends EventTarget {
    * result with the first rows, as soon as they are cached); keepIpc: a
    * local result also keeps all its rows as DuckDB's Arrow IPC bytes
    * (result.ipc), for a caller that needs every row (build/slt-wasm; a
-   * remote one is whole in its cache table); resultName: the last result
-   * is kept (local ones are cached too) and queryable under that name.
+   * remote one is whole in its cache table); keep: 'last' caches every
+   * result shown, local ones too, and keeps only the last one's cache table
+   * (a cell's: the results panel reads it), 'none' keeps none; by default
+   * remote results stay cached and local ones are not; resultName: the
+   * last result is kept (cached whatever `keep` says) and queryable under
+   * that name.  A cached result says how many bytes its table added to
+   * duckdb-wasm's memory (cacheBytes).
    */
   async run(sql, handlers = {}) {
     if (this.#running) throw fail('INVALID_ARGUMENT', 'a query is already running: wait for it or cancel it');
@@ -133,6 +138,7 @@ export class Runtime extends EventTarget {
       if (s.notice) r.notice = s.notice;
     }
     const ms = performance.now() - t0;
+    if (handlers.keep) await this.#dropUnkept(results, handlers.keep === 'last' ? results.at(-1) : null);
     // after the summary is read: naming the result runs a script of its own
     if (handlers.resultName) await this.#nameResult(handlers.resultName, results.at(-1));
     return { results, ms, sites: summary.map((s) => s.where) };
@@ -186,8 +192,9 @@ export class Runtime extends EventTarget {
     const rows = [];
     let columns = [];
     this.#running = { cancel: () => this.local.cancel() };
-    // a result to keep (handlers.resultName) goes into a cache table as it streams
-    const name = handlers.resultName ? `r${++this.#resultSeq}` : null;
+    // a result to keep goes into a cache table as it streams
+    const name = handlers.resultName || handlers.keep === 'last' ? `r${++this.#resultSeq}` : null;
+    const bytesBefore = name ? await this.local.tableBytes() : 0;
     let writer = null;
     let rowCount, ipc;
     try {
@@ -210,6 +217,7 @@ export class Runtime extends EventTarget {
     results.push({
       statement: a.statement, site: 'local', columns, rows, rowCount, ms: performance.now() - t0, bytes: 0,
       cacheTable: writer ? this.local.cacheName(name) : null, ...(ipc ? { ipc } : {}),
+      ...(writer ? { cacheBytes: Math.max(0, (await this.local.tableBytes()) - bytesBefore) } : {}),
     });
     return { event: { rows: rowCount } };
   }
@@ -224,6 +232,9 @@ export class Runtime extends EventTarget {
     const name = a.sink === 'bridge' ? a.table : `r${++this.#resultSeq}`;
     const cacheTable = this.local.cacheTable(name);
     const show = a.sink === 'show';
+    // (measured for the page's cells only: it costs a round trip to duckdb-wasm)
+    const measure = show && !!(handlers.keep || handlers.resultName);
+    const bytesBefore = measure ? await this.local.tableBytes() : 0;
     let writer = null;
     let bytes = 0;
     const showFirstRows = async () => {
@@ -268,6 +279,7 @@ export class Runtime extends EventTarget {
         results.push({
           statement: a.statement, site: 'remote', ...preview, rowCount: end.rows, ms: performance.now() - t0,
           bytes: end.frameBytes, serverMs: end.ms, cacheTable: writer ? this.local.cacheName(name) : null,
+          ...(writer && measure ? { cacheBytes: Math.max(0, (await this.local.tableBytes()) - bytesBefore) } : {}),
         });
       }
       return { event: { rows: end.rows, bytes: end.frameBytes ?? bytes } };
@@ -287,6 +299,16 @@ export class Runtime extends EventTarget {
     await this.run(result?.cacheTable
       ? `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS FROM ${cacheRef(result.cacheTable)}`
       : `DROP VIEW IF EXISTS ${view}`);
+  }
+
+  /** Drop the cache tables of `results` but the one of `kept`. */
+  async #dropUnkept(results, kept) {
+    for (const r of results) {
+      if (r === kept || !r.cacheTable) continue;
+      await this.local.query(`DROP TABLE IF EXISTS ${cacheRef(r.cacheTable)}`).catch(() => {});
+      r.cacheTable = null;
+      delete r.cacheBytes;
+    }
   }
 
   /** Drop a result's cache table (md_cache.main.rN, as results name it) once nothing shows it. */

@@ -76,12 +76,13 @@ export class Session extends EventTarget {
   /**
    * Run a script (runtime.js: run): resolves with {results, ms}.
    * handlers: onStatement({index, route}), onProgress({percent}), onRows(first rows).
-   * resultName: the last result stays queryable by that name (a named cell's).
+   * resultName: the last result stays queryable by that name (a named cell's);
+   * keep: which results stay cached (runtime.js run: 'last', 'none').
    */
-  async run(sql, handlers = {}, { resultName } = {}) {
+  async run(sql, handlers = {}, { resultName, keep } = {}) {
     this.#running = true;
     try {
-      return await this.#request('run', { sql, resultName }, handlers);
+      return await this.#request('run', { sql, resultName, keep }, handlers);
     } finally {
       this.#running = false;
     }
@@ -102,6 +103,11 @@ export class Session extends EventTarget {
   /** Drop a result's cache table in duckdb-wasm (a cell re-ran or went away). */
   dropResult(cacheTable) {
     return this.#request('dropResult', { cacheTable });
+  }
+
+  /** A request of the results panel about a cached result ({op, ...}, result_views.js). */
+  panel(request) {
+    return this.#request('panel', request);
   }
 
   /** A request about the user's notebooks ({op, ...}, server/notebooks.h); resolves with the server's answer. */

@@ -5,9 +5,10 @@
 // passing through the main thread, which only renders what it is sent.
 //
 // Messages (both directions {id, type, data}; session.js is the other end):
-//   in   start {token}, run {sql, resultName}, dropResult {cacheTable}, cancel,
+//   in   start {token}, run {sql, resultName, keep}, dropResult {cacheTable}, cancel,
 //        catalog, notebook {request}, history {request}, statements {sql},
-//        addFile {file}, close
+//        addFile {file}, panel {op, ...} (result_views.js: open, window,
+//        value, close, cache), close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
 //        goes on; status {data} (the connection) and catalog (it changed)
@@ -18,9 +19,11 @@ import { Engine } from './engine.js';
 import { mdError } from './errors.js';
 import { LocalDb } from './localdb.js';
 import { RemoteSession } from './remote.js';
+import { ResultViews } from './result_views.js';
 import { Runtime, DISPLAY_ROWS } from './runtime.js';
 
 let runtime = null;
+let views = null; // the results panel's views of cached results
 
 /**
  * duckdb-wasm, the engine and the server login in parallel, then both
@@ -55,16 +58,19 @@ const errorData = (e) => ({
   ...(typeof e?.position === 'number' ? { position: e.position } : {}), ...(e?.type ? { type: e.type } : {}),
 });
 
+const PANEL_OPS = { open: 'open', window: 'window', value: 'value', close: 'close', cache: 'cache' };
+
 const handlers = {
   async start({ token }) {
     runtime = await startRuntime(token);
+    views = new ResultViews(runtime.local);
     runtime.remote.addEventListener('status', (ev) => post({ type: 'status', data: ev.detail }));
     runtime.addEventListener('catalog', () => post({ type: 'catalog' }));
     return { welcome: runtime.remote.welcome, bundle: runtime.local.bundle, timings: runtime.timings, displayRows: DISPLAY_ROWS };
   },
-  run({ sql, resultName }, id) {
+  run({ sql, resultName, keep }, id) {
     return runtime.run(sql, {
-      resultName,
+      resultName, keep,
       onStatement: (st) => post({ id, type: 'statement', data: st }),
       onProgress: (p) => post({ id, type: 'progress', data: p }),
       onRows: (r) => post({ id, type: 'rows', data: r }),
@@ -72,7 +78,15 @@ const handlers = {
   },
   cancel() { return runtime?.cancel() ?? false; },
   catalog() { return runtime.engine.catalog(); },
-  dropResult({ cacheTable }) { return runtime.dropResult(cacheTable); },
+  async dropResult({ cacheTable }) {
+    await views.closeTable(cacheTable);
+    return runtime.dropResult(cacheTable);
+  },
+  panel(request) {
+    const op = PANEL_OPS[request.op];
+    if (!op) throw mdError('INVALID_ARGUMENT', `the results panel has no request ${request.op}`);
+    return views[op](request);
+  },
   notebook({ request }) { return runtime.remote.notebook(request); },
   history({ request }) { return runtime.remote.history(request); },
   statements({ sql }) { return runtime.engine.tokens(sql).statements; },
