@@ -16,6 +16,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { CELL_CHARS, filterText, parseFilterText } from '/js/result_sql.js';
 import { fmtInt } from '/js/rows.js';
 import { CellValue } from './CellValue.jsx';
+import { copyText } from './clipboard.js';
 import { shownColumns, updateView, viewOf } from './panel.js';
 import './Grid.css';
 
@@ -45,16 +46,6 @@ const tsv = (rows) => rows.map((r) => r.map((v) => {
   if (v === null) return '';
   return /[\t\n\r"]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }).join('\t')).join('\n');
-
-async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-  const area = document.createElement('textarea');
-  area.value = text;
-  document.body.append(area);
-  area.select();
-  document.execCommand('copy');
-  area.remove();
-}
 
 function SortIndicator({ sort, name }) {
   const i = sort.findIndex(([c]) => c === name);

@@ -7,6 +7,7 @@
 import { useEffect } from 'preact/hooks';
 import { fmtInt } from '/js/rows.js';
 import { History } from './History.jsx';
+import { copyText as copy } from './clipboard.js';
 import { Plan } from './Plan.jsx';
 import { ResultTable } from './ResultTable.jsx';
 import { addCell, cells, currentCell, editCell, inspectorTab, selected } from './store.js';
@@ -14,17 +15,6 @@ import { qualified, summarize, summary } from './table_summary.js';
 import './Inspector.css';
 
 const TABS = [['table', 'Table'], ['plan', 'Plan'], ['history', 'History']];
-
-/** Copy text: the Clipboard API where the page may use it (a secure context), else the selection's copy. */
-async function copy(text) {
-  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-  const area = document.createElement('textarea');
-  area.value = text;
-  document.body.append(area);
-  area.select();
-  document.execCommand('copy');
-  area.remove();
-}
 
 const pct = (v) => (v === null ? '' : `${v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)}%`);
 

@@ -121,6 +121,29 @@ async function* messages(db, conn, sql, keep, onMessage) {
 }
 
 /**
+ * Cancelling the query running on duckdb-wasm connection `conn`:
+ * {cancel(), cancelled, settle()}.  duckdb-wasm cancels only a query that
+ * is already pending in its worker (cancelSent answers false before that):
+ * cancel() keeps asking until it took or the query settled (settle()).
+ */
+function cancellation(conn) {
+  let settled = false;
+  const me = {
+    cancelled: false,
+    cancel() {
+      me.cancelled = true;
+      const ask = () => promised(() => conn.cancelSent()).then(
+        (ok) => { if (!ok && !settled) setTimeout(ask, 30); },
+        () => { if (!settled) setTimeout(ask, 30); },
+      );
+      ask();
+    },
+    settle() { settled = true; },
+  };
+  return me;
+}
+
+/**
  * A connection of its own to the local database (the results panel's):
  * quick queries (query, rows, ipc: they hold the duckdb-wasm worker until
  * they end) and long ones (long: polled, so other connections' queries go
@@ -167,29 +190,23 @@ export class LocalConnection {
    * objects.  cancel() stops it: it then rejects with code CANCELLED.
    */
   async long(sql) {
-    let cancelled = false;
-    let settled = false;
-    const tryCancel = () => promised(() => this.#conn.cancelSent()).then(
-      (ok) => { if (!ok && !settled) setTimeout(tryCancel, 20); },
-      () => { if (!settled) setTimeout(tryCancel, 20); },
-    );
-    const me = { cancel: () => { cancelled = true; tryCancel(); } };
+    const me = cancellation(this.#conn);
     this.#long?.cancel();
     this.#long = me;
     try {
       const rows = [];
       const reader = await this.#lib.RecordBatchReader.from(messages(this.#db, this.#conn._conn, sql));
       for await (const batch of reader) {
-        if (cancelled) break;
+        if (me.cancelled) break;
         for (let i = 0; i < batch.numRows; i++) rows.push(plain(batch.get(i)));
       }
-      if (cancelled) throw mdError('CANCELLED');
+      if (me.cancelled) throw mdError('CANCELLED');
       return rows;
     } catch (e) {
-      if (cancelled) throw mdError('CANCELLED');
+      if (me.cancelled) throw mdError('CANCELLED');
       throw localError(e);
     } finally {
-      settled = true;
+      me.settle();
       if (this.#long === me) this.#long = null;
     }
   }
@@ -336,16 +353,7 @@ export class LocalDb {
    * schema) as it arrives.
    */
   async stream(sql, { onSchema, onBatch, onMessage, keepIpc = false } = {}) {
-    let cancelled = false;
-    let settled = false;
-    // duckdb-wasm cancels only a query that is already pending in its worker
-    // (cancelSent answers false before that): keep asking until it took or
-    // the query ended.
-    const tryCancel = () => promised(() => this.#conn.cancelSent()).then(
-      (ok) => { if (!ok && !settled) setTimeout(tryCancel, 50); },
-      () => { if (!settled) setTimeout(tryCancel, 50); },
-    );
-    const me = { cancel: () => { cancelled = true; tryCancel(); } };
+    const me = cancellation(this.#conn);
     this.#pending = me;
     try {
       const kept = keepIpc ? [] : null;
@@ -357,7 +365,7 @@ export class LocalDb {
         schemaSent = true;
       }
       for await (const batch of reader) {
-        if (cancelled) throw mdError('CANCELLED');
+        if (me.cancelled) throw mdError('CANCELLED');
         if (!schemaSent) {
           onSchema?.(batch.schema.fields);
           schemaSent = true;
@@ -365,11 +373,11 @@ export class LocalDb {
         rows += batch.numRows;
         onBatch?.(batch);
       }
-      if (cancelled) throw mdError('CANCELLED');
+      if (me.cancelled) throw mdError('CANCELLED');
       return kept ? { rows, ipc: concat([...kept, ARROW_EOS]) } : { rows };
     } catch (e) {
       const err = localError(e);
-      if (!cancelled) throw err;
+      if (!me.cancelled) throw err;
       const cancelledErr = mdError('CANCELLED');
       if (this.bundle === 'coi') {
         // The COI build stops polling a cancelled query but its threads run
@@ -384,7 +392,7 @@ export class LocalDb {
       }
       throw cancelledErr;
     } finally {
-      settled = true;
+      me.settle();
       if (this.#pending === me) this.#pending = null;
     }
   }

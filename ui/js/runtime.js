@@ -96,9 +96,9 @@ export class Runtime extends EventTarget {
    * remote one is whole in its cache table); keep: 'last' caches every
    * result shown, local ones too, and keeps only the last one's cache table
    * (a cell's: the results panel reads it), 'none' keeps none; by default
-   * remote results stay cached and local ones are not; resultName: the
-   * last result is kept (cached whatever `keep` says) and queryable under
-   * that name.  A cached result says how many bytes its table added to
+   * remote results stay cached and local ones are not (a script that fails
+   * keeps none with `keep`); resultName: the last result is kept (cached,
+   * local or remote; not with keep 'none') and queryable under that name.  A cached result says how many bytes its table added to
    * duckdb-wasm's memory (cacheBytes).
    */
   async run(sql, handlers = {}) {
@@ -123,7 +123,10 @@ export class Runtime extends EventTarget {
     } finally {
       this.#running = null;
     }
-    if (action.kind === 'fail') throw fail(action.code, action.message, action.position);
+    if (action.kind === 'fail') {
+      if (handlers.keep) await this.#dropUnkept(results, null); // nothing is shown of a failed script
+      throw fail(action.code, action.message, action.position);
+    }
     this.dispatchEvent(new CustomEvent('catalog'));
     const summary = this.engine.summary().statements;
     for (const r of results) {
