@@ -75,12 +75,26 @@ DUCKDB_WASM := node_modules/@duckdb/duckdb-wasm/dist
 VENDOR      := build/ui/vendor/duckdb
 VENDOR_COPY := duckdb-browser-eh.worker.js duckdb-eh.wasm duckdb-browser-coi.worker.js \
                duckdb-browser-coi.pthread.worker.js duckdb-coi.wasm
-ui: $(UI_SRC:ui/%=build/ui/%) build/ui/js/protocol.js build/ui/app/app.js $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs
+# Perspective (pivot and charts): its own bundle, loaded on first use
+# (ui/app/pivot_viewer.js), and the viewer's wasm and themes, served as published.
+PSP        := node_modules/@perspective-dev/viewer/dist
+PSP_VENDOR := build/ui/vendor/perspective
+ui: $(UI_SRC:ui/%=build/ui/%) build/ui/js/protocol.js build/ui/app/app.js build/ui/app/pivot.js \
+    $(VENDOR_COPY:%=$(VENDOR)/%) $(VENDOR)/duckdb.mjs $(PSP_VENDOR)/perspective-viewer.wasm $(PSP_VENDOR)/themes.css
 # The page's session modules stay where they are served (/js/, external).
 build/ui/app/app.js: $(APP_SRC) node_modules/.mdserver-lock
 	@mkdir -p $(dir $@)
 	node_modules/.bin/esbuild ui/app/main.jsx --bundle --format=esm --jsx=automatic --jsx-import-source=preact \
-	    '--external:/js/*' --minify --log-level=warning --outdir=build/ui/app --entry-names=app
+	    '--external:/js/*' '--external:/app/*' --minify --log-level=warning --outdir=build/ui/app --entry-names=app
+build/ui/app/pivot.js: ui/app/pivot_viewer.js node_modules/.mdserver-lock
+	@mkdir -p $(dir $@)
+	node_modules/.bin/esbuild $< --bundle --format=esm --minify --log-level=warning --outfile=$@
+$(PSP_VENDOR)/perspective-viewer.wasm: node_modules/.mdserver-lock
+	@mkdir -p $(dir $@)
+	cp $(PSP)/wasm/perspective-viewer.wasm $@
+$(PSP_VENDOR)/themes.css: node_modules/.mdserver-lock
+	@mkdir -p $(dir $@)
+	cp $(PSP)/css/themes.css $@
 build/ui/%: ui/%
 	@mkdir -p $(dir $@)
 	cp $< $@

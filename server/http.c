@@ -39,9 +39,13 @@
 
 /* What the page may load and run: only this origin's scripts (and
  * WebAssembly), styles, workers and connections (the WebSocket included);
- * never framed by another page, never a plugin or a form post elsewhere. */
+ * never framed by another page, never a plugin or a form post elsewhere.
+ * Style attributes are allowed (never <style> elements or other origins'
+ * sheets): Perspective's settings panel, the pivot's, lays itself out with
+ * them. */
 #define CONTENT_SECURITY_POLICY                                                                  \
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "               \
+    "style-src-attr 'unsafe-inline'; "                                                          \
     "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; " \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

@@ -94,3 +94,25 @@ test('a closed view answers NOT_FOUND; a new view of the same panel closes the o
   const left = await local.rows("SELECT table_name FROM duckdb_tables() WHERE database_name = 'md_cache' AND table_name LIKE 'v%'");
   assert.deepEqual(left, []);
 });
+
+test('a column profile: rows, nulls, distinct, range and histogram, or the top values; details', async () => {
+  const v = await views.open({ owner: 'p', table: 'md_cache.main.r1' });
+  const g = await views.profile({ view: v.view, column: 'g' });
+  assert.equal(Number(g.n), 5000);
+  assert.equal(Number(g.nn), 5000);
+  assert.equal(g.lo_text, '0');
+  assert.equal(g.hi_text, '6');
+  assert.equal(g.bins.reduce((s, b) => s + Number(b.k), 0), 5000);
+  const t = await views.profile({ view: v.view, column: 'txt' });
+  assert.equal(Number(t.nn), 4000);
+  assert.deepEqual(t.top.slice(0, 2).map((x) => [x.v, Number(x.k)]), [['', 1000], [null, 1000]]);
+  const d = await views.profile({ view: v.view, column: 'id', detail: true });
+  assert.equal(d.mean, '2499.5');
+  assert.equal(d.quantiles.length, 5);
+  assert.ok(Math.abs(Number(d.quantiles[2]) - 2500) < 100, d.quantiles[2]);
+  const ts = await views.profile({ view: v.view, column: 'ts' });
+  assert.equal(ts.lo_text, '2024-01-01 00:00:00.000001');
+  // over the view's filter
+  const f = await views.open({ owner: 'p', table: 'md_cache.main.r1', view: { filter: [['g', '==', 3]] } });
+  assert.equal(Number((await views.profile({ view: f.view, column: 'g' })).n), 714);
+});

@@ -132,6 +132,11 @@ export function Grid({ cell, panel }) {
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
+  // (and at once when a render changed the grid's own height: what is on screen is known before the next frame)
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el.clientWidth !== size.w || el.clientHeight !== size.h) setSize({ w: el.clientWidth, h: el.clientHeight });
+  });
 
   const cols = st.columns ? shownColumns(st.columns, view.columns) : [];
   const rowCount = st.rowCount ?? 0;

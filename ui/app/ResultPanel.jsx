@@ -1,12 +1,15 @@
 // ResultPanel.jsx: the results panel under a SQL cell: every result is
-// cached in duckdb-wasm (runtime.js) and shown here whole; the search box
-// and the grid's sort and filters are SQL on that table, in the browser.
-// A result that could not be cached shows its first rows (ResultTable).
+// cached in duckdb-wasm (runtime.js) and shown here whole, as a grid
+// (Grid.jsx: the search box and the grid's sort and filters are SQL on that
+// table, in the browser), a pivot or a chart (Pivot.jsx).  A result that
+// could not be cached shows its first rows (ResultTable).
 
 import { useEffect, useRef } from 'preact/hooks';
 import { fmtBytes } from '/js/rows.js';
+import { ColumnExplorer } from './ColumnExplorer.jsx';
 import { Grid } from './Grid.jsx';
 import { Panel, specFor, updateView, viewOf } from './panel.js';
+import { Pivot } from './Pivot.jsx';
 import { ResultTable } from './ResultTable.jsx';
 import { cacheUse } from './store.js';
 import './ResultPanel.css';
@@ -24,6 +27,10 @@ function Search({ cell, value }) {
       onKeyDown={(e) => { e.stopPropagation(); if (e.key === 'Enter') updateView(cell, { search: e.currentTarget.value }); }} />
   );
 }
+
+const VIEWS = [['grid', 'Grid', 'Every row: sort, filter, search'],
+  ['pivot', 'Pivot', 'Group by, split by, aggregates (DuckDB in the browser)'],
+  ['chart', 'Chart', 'Bar, line, area, scatter, heatmap']];
 
 export function ResultPanel({ cell }) {
   const result = cell.result.value;
@@ -44,19 +51,35 @@ export function ResultPanel({ cell }) {
     <div class="result-panel" data-testid="result-panel">
       <div class="panel-bar">
         <div class="view-switch" data-testid="view-switch" role="tablist">
-          <button role="tab" data-view="grid" aria-selected="true" class="on">Grid</button>
+          {VIEWS.map(([kind, label, title]) => (
+            <button role="tab" data-view={kind} aria-selected={view.kind === kind} class={view.kind === kind ? 'on' : ''} title={title}
+              onClick={() => updateView(cell, { kind })}>{label}</button>
+          ))}
         </div>
-        <Search cell={cell} value={view.search} />
-        {(view.sort.length > 0 || view.filter.length > 0 || view.search) && (
+        {view.kind === 'grid' && <Search cell={cell} value={view.search} />}
+        {view.kind === 'grid' && (view.sort.length > 0 || view.filter.length > 0 || view.search) && (
           <button data-testid="clear-view" title="Clear the sort, the filters and the search"
             onClick={() => updateView(cell, { sort: [], filter: [], search: '' })}>Clear</button>
+        )}
+        {view.kind === 'grid' && (
+          <button class={view.explorer ? 'on' : ''} data-testid="explorer-toggle" aria-pressed={!!view.explorer}
+            title="Each column's nulls, distinct values, histogram or top values" onClick={() => updateView(cell, { explorer: !view.explorer })}>
+            Columns
+          </button>
         )}
         <span class="panel-cache" data-testid="cache-use"
           title={`Every result is cached in the browser's DuckDB. This one: ${fmtBytes(result.cacheBytes ?? 0)}; all cells: ${use.count} results.`}>
           cached {fmtBytes(result.cacheBytes ?? 0)} · all {fmtBytes(use.bytes)}
         </span>
       </div>
-      <Grid cell={cell} panel={panel} />
+      {view.kind === 'grid'
+        ? (
+          <div class="panel-body">
+            <Grid cell={cell} panel={panel} />
+            {view.explorer && <ColumnExplorer panel={panel} />}
+          </div>
+        )
+        : <Pivot cell={cell} kind={view.kind} table={result.cacheTable} saved={view.pivot} />}
     </div>
   );
 }

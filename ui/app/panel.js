@@ -1,8 +1,10 @@
 // panel.js: the results panel of a SQL cell, on its cached result (every
 // result is a table in duckdb-wasm, runtime.js).  The panel's state lives
 // in cell.view (saved with the notebook):
-//   {kind: 'grid', sort: [[col, dir]], filter: [[col, op, value]], search,
-//    columns: {order: [names], hidden: [names], widths: {name: px}, pinned: n}}
+//   {kind: 'grid'|'pivot'|'chart', sort: [[col, dir]], filter: [[col, op, value]], search,
+//    columns: {order: [names], hidden: [names], widths: {name: px}, pinned: n},
+//    pivot: {group_by, split_by, columns, aggregates, sort, filter, chart},
+//    explorer: the column explorer is open}
 // sort and filter have Perspective's shapes (the pivot takes them as they
 // are).  The rows come from the session worker's views (result_views.js),
 // a window at a time: a Panel keeps the windows it read, in blocks, and
@@ -28,6 +30,8 @@ export function viewOf(cell) {
     filter: v.filter ?? [],
     search: v.search ?? '',
     columns: { order: [], hidden: [], widths: {}, pinned: 0, ...(v.columns ?? {}) },
+    pivot: v.pivot ?? {},
+    explorer: !!v.explorer,
   };
 }
 
@@ -224,7 +228,28 @@ export function panelApi(cell) {
     for (let r = first; r <= last; r++) if (!p.row(r)) return false;
     return !el.querySelector('.grid-row.loading') && el;
   });
+  const viewer = () => document.querySelector(`[data-cell-id="${cell.id}"] [data-testid="pivot"]`);
+  const pivotSettled = () => until(() => {
+    const el = viewer();
+    if (el?.dataset.state === 'error') throw new Error('the pivot failed');
+    return el?.dataset.state === 'ready' && el;
+  });
+  const isPivot = () => viewOf(cell).kind !== 'grid';
   return {
+    /**
+     * Show the result as a pivot (or keep the chart) with `config`
+     * {group_by, split_by, columns, aggregates, sort?, filter?, chart?}.
+     */
+    async setPivot(config) {
+      updateView(cell, { kind: viewOf(cell).kind === 'chart' ? 'chart' : 'pivot', pivot: { ...config } });
+      await until(() => viewer());
+      await pivotSettled();
+    },
+    /** Show 'grid', 'pivot' or 'chart'. */
+    async show(kind) {
+      updateView(cell, { kind });
+      await (kind === 'grid' ? settled() : until(() => viewer()).then(pivotSettled));
+    },
     async setSort(sort) { updateView(cell, { sort }); await settled(); },
     async setFilter(filter) { updateView(cell, { filter }); await settled(); },
     async setSearch(search) { updateView(cell, { search }); await settled(); },
@@ -236,8 +261,15 @@ export function panelApi(cell) {
       await until(() => cell.panel.screen.first <= n && n <= cell.panel.screen.last);
       await settled();
     },
-    /** The rows on screen, each an array of the texts shown (the row number left out). */
+    /** The rows on screen, each an array of the texts shown (the row number left out; a pivot's row labels in). */
     async visibleRows() {
+      if (isPivot()) {
+        const table = (await pivotSettled()).querySelector('perspective-viewer-datagrid')?.shadowRoot?.querySelector('regular-table table');
+        if (!table) return [];
+        return [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.children]
+          .filter((c) => !c.classList.contains('psp-tree-spacer') && !(c.tagName === 'TH' && c.textContent === '' && !c.classList.contains('psp-tree-label')))
+          .map((c) => c.textContent));
+      }
       const el = await settled();
       const { first, last } = cell.panel.screen;
       return [...el.querySelectorAll('[data-testid="grid-row"]')]

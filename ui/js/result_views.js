@@ -15,8 +15,8 @@
 
 import { mdError } from './errors.js';
 import { CACHE_DB, ident } from './localdb.js';
-import { childrenSql, countSql, materializeSql, nestedKind, rowsSql, structFieldsSql, typeKind, valueSql,
-  windowSql } from './result_sql.js';
+import { childrenSql, countSql, DETAIL_BINS, materializeSql, nestedKind, profileSql, rowsSql, structFieldsSql,
+  typeKind, valueSql, whereOf, windowSql } from './result_sql.js';
 
 /** Rows above which a sorted view's deep windows wait for its copy instead of running a top-N each. */
 const TOP_N_DEPTH = 2000;
@@ -40,6 +40,27 @@ function textRows(table) {
   return rows;
 }
 
+/**
+ * A value of an Arrow column for the pivot's virtual server: 64-bit
+ * integers stay BigInt, 128-bit ones and decimals (Arrow JS gives their
+ * 32-bit words) become BigInt or, with a scale, a number; lists and structs
+ * plain arrays and objects.
+ */
+function pivotValue(v, scale) {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Uint32Array) {
+    let x = 0n;
+    for (let i = v.length - 1; i >= 0; i--) x = (x << 32n) | BigInt(v[i]);
+    const bits = BigInt(v.length * 32);
+    if (x >> (bits - 1n)) x -= 1n << bits; // two's complement
+    return scale ? Number(x) / 10 ** scale : x;
+  }
+  if (ArrayBuffer.isView(v)) return Array.from(v);
+  if (typeof v.toJSON === 'function') return pivotValue(v.toJSON());
+  if (Array.isArray(v)) return v.map((x) => pivotValue(x));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pivotValue(x)]));
+}
+
 /** A view spec from the page, checked: {sort, filter, search}. */
 function specOf(v = {}) {
   const sort = Array.isArray(v.sort) ? v.sort : [];
@@ -54,6 +75,8 @@ export class ResultViews {
   #local;
   #quick = null;  // connection for windows and values
   #slow = null;   // connection for copies (long, cancellable)
+  #pivot = null;  // connection of the pivot's queries (its view tables are temporary tables of it)
+  #profiler = null; // connection of the column explorer's queries (long, cancellable)
   #views = new Map(); // id -> view
   #byOwner = new Map(); // owner -> view id
   #seq = 0;
@@ -183,6 +206,48 @@ export class ResultViews {
       await copying; // a copy that ended meanwhile drops itself (its view is gone)
     }
     if (v.copy) await this.#drop(v.copy);
+  }
+
+  /**
+   * One column's profile over a view's rows (result_sql.js profileSql):
+   * {view, column, detail}.  Polled and cancellable: a profile asked for
+   * while another runs cancels that one (the explorer moved on), which
+   * then rejects with CANCELLED.
+   */
+  async profile({ view, column, detail = false }) {
+    const v = this.#view(view);
+    const col = v.columns.find((c) => c.name === column);
+    if (!col) throw mdError('INVALID_ARGUMENT', `the result has no column ${column}`);
+    this.#profiler ??= this.#local.connect();
+    const conn = await this.#profiler;
+    const source = v.copy ?? `(SELECT * FROM ${v.source}${whereOf(v.spec, v.columns)})`;
+    const [row] = await conn.long(profileSql(source, column, col.kind, detail ? { bins: DETAIL_BINS, top: 20, detail } : {}));
+    return { column, kind: col.kind, type: col.type, ...row };
+  }
+
+  /** Stop the profile being computed, if any. */
+  async stopProfile() {
+    if (this.#profiler) (await this.#profiler).cancel();
+  }
+
+  /**
+   * A query of the pivot (Perspective's DuckDB virtual server, on the
+   * page): {sql, as: 'rows'|'ipc'}.  'rows': objects of plain values, wide
+   * integers as BigInt and decimals as numbers (what the virtual server
+   * reads); 'ipc': the result as Arrow IPC bytes, which it decodes itself.
+   */
+  async pivot({ sql, as }) {
+    this.#pivot ??= this.#local.connect();
+    const conn = await this.#pivot;
+    if (as === 'ipc') return conn.ipc(String(sql));
+    const t = await conn.query(String(sql));
+    const rows = [];
+    for (let r = 0; r < t.numRows; r++) {
+      const row = {};
+      t.schema.fields.forEach((f, i) => { row[f.name] = pivotValue(t.getChildAt(i).get(r), f.type.scale); });
+      rows.push(row);
+    }
+    return rows;
   }
 
   /** What the cache holds: {tables: the names of its tables, bytes: what DuckDB's in-memory tables hold}. */

@@ -8,7 +8,7 @@
 //   in   start {token}, run {sql, resultName, keep}, dropResult {cacheTable}, cancel,
 //        catalog, notebook {request}, history {request}, statements {sql},
 //        addFile {file}, panel {op, ...} (result_views.js: open, window,
-//        value, close, cache), close
+//        value, close, cache, pivot, profile, stopProfile), close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
 //        goes on; status {data} (the connection) and catalog (it changed)
@@ -50,7 +50,7 @@ async function startRuntime(token) {
   return rt;
 }
 
-const post = (msg) => self.postMessage(msg);
+const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
 /** An error as plain data (an Error does not cross postMessage with its fields). */
 const errorData = (e) => ({
@@ -58,7 +58,10 @@ const errorData = (e) => ({
   ...(typeof e?.position === 'number' ? { position: e.position } : {}), ...(e?.type ? { type: e.type } : {}),
 });
 
-const PANEL_OPS = { open: 'open', window: 'window', value: 'value', close: 'close', cache: 'cache' };
+const PANEL_OPS = {
+  open: 'open', window: 'window', value: 'value', close: 'close', cache: 'cache', pivot: 'pivot', profile: 'profile',
+  stopProfile: 'stopProfile',
+};
 
 const handlers = {
   async start({ token }) {
@@ -98,7 +101,8 @@ self.onmessage = async ({ data: { id, type, data } }) => {
   try {
     const handler = handlers[type];
     if (!handler) throw mdError('PROTOCOL_ERROR', `the session has no request ${type}`);
-    post({ id, type: 'ok', data: await handler(data ?? {}, id) });
+    const out = await handler(data ?? {}, id);
+    post({ id, type: 'ok', data: out }, out instanceof Uint8Array ? [out.buffer] : []);
   } catch (e) {
     post({ id, type: 'error', data: errorData(e) });
   }

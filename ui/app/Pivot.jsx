@@ -1,0 +1,93 @@
+// Pivot.jsx: a cell's result as a pivot table or a chart: Perspective's
+// viewer (pivot_viewer.js, loaded on first use) with DuckDB in duckdb-wasm
+// doing every aggregation.  Its configuration (group by, split by,
+// columns, aggregates, sort, filters, chart type) is kept in the cell's
+// panel state (cell.view.pivot), so it is saved with the notebook; a change
+// made in the viewer's own settings is saved the same way.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { pivotClient } from './pivot.js';
+import { updateView } from './panel.js';
+import { theme } from './store.js';
+import './Pivot.css';
+
+/** The configuration keys the panel keeps, in Perspective's shapes. */
+export const PIVOT_KEYS = ['group_by', 'split_by', 'columns', 'aggregates', 'sort', 'filter', 'plugin', 'group_rollup_mode'];
+
+const dark = () => theme.value === 'dark'
+  || (theme.value === 'system' && window.matchMedia?.('(prefers-color-scheme: dark)').matches);
+
+/** The viewer configuration for `kind` ('pivot' | 'chart') from the saved one. */
+export function viewerConfig(kind, saved = {}, table, title) {
+  const c = { table, title, settings: false, theme: dark() ? 'Pro Dark' : 'Pro Light' };
+  for (const k of PIVOT_KEYS) if (saved[k] !== undefined) c[k] = saved[k];
+  c.plugin = kind === 'chart' ? (saved.chart ?? 'Y Bar') : 'Datagrid';
+  return c;
+}
+
+export function Pivot({ cell, kind, table, saved }) {
+  const host = useRef(null);
+  const viewer = useRef(null);
+  const [error, setError] = useState(null);
+  const [state, setState] = useState('loading');
+  const title = () => cell.name.peek() || 'result';
+
+  useEffect(() => {
+    let gone = false;
+    const el = document.createElement('perspective-viewer');
+    el.dataset.testid = 'pivot';
+    el.dataset.state = 'loading';
+    host.current.append(el);
+    viewer.current = el;
+    const save = async () => {
+      if (gone || el.dataset.state !== 'ready') return;
+      const now = await el.save();
+      const next = {};
+      for (const k of PIVOT_KEYS) if (k !== 'plugin' && now[k] !== undefined) next[k] = now[k];
+      if (kind === 'chart') next.chart = now.plugin;
+      const pivot = { ...(cell.view.peek()?.pivot ?? {}), ...next };
+      if (JSON.stringify(pivot) !== JSON.stringify(cell.view.peek()?.pivot)) updateView(cell, { pivot });
+    };
+    el.addEventListener('perspective-config-update', () => { save().catch(() => {}); });
+    (async () => {
+      const client = await pivotClient();
+      if (gone) return;
+      await el.load(client);
+      await el.restore(viewerConfig(kind, saved, table, title()));
+      await el.flush();
+      if (gone) return;
+      el.dataset.state = 'ready';
+      setState('ready');
+    })().catch((e) => {
+      if (gone) return;
+      el.dataset.state = 'error';
+      setError(e?.message ?? String(e));
+      setState('error');
+    });
+    return () => {
+      gone = true;
+      el.delete?.().catch?.(() => {});
+      el.remove();
+    };
+  }, [table, kind]);
+
+  // a configuration set from outside (mdApp.panel(i).setPivot): restore it
+  const savedKey = JSON.stringify(saved ?? {});
+  useEffect(() => {
+    const el = viewer.current;
+    if (!el || state !== 'ready') return;
+    el.dataset.state = 'loading';
+    el.restore(viewerConfig(kind, saved, table, title())).then(() => el.flush()).then(() => { el.dataset.state = 'ready'; },
+      (e) => { el.dataset.state = 'error'; setError(e?.message ?? String(e)); });
+  }, [savedKey, state, theme.value]);
+
+  return (
+    <div class="pivot-wrap">
+      {kind === 'pivot' && (
+        <p class="pivot-hint">Open the viewer's settings (« at its top right) and drag columns to group by, split by and pick aggregates; DuckDB in the browser computes them.</p>
+      )}
+      <div class="pivot-host" ref={host} />
+      {error && <p class="pivot-error" data-testid="pivot-error">{error}</p>}
+    </div>
+  );
+}
