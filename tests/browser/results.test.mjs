@@ -6,7 +6,7 @@
 // columns and 10M rows.  Screenshots: build/test-logs/results-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { startServer, createToken, ROOT } from '../lib/server.mjs';
 import { launch } from '../lib/browser.mjs';
 import { escapeToCommand } from '../lib/page.mjs';
@@ -316,6 +316,31 @@ test('the column explorer: a strip per column, then one column in detail', async
   await cell(0).locator(sel('explorer-back')).click();
   await cell(0).locator(sel('explorer-toggle')).click();
   await page.waitForFunction(() => !document.querySelector('[data-testid="column-explorer"]'));
+});
+
+test('export the view as CSV and the result as Arrow; save the result as a browser table and a server table', async () => {
+  await runCell(0, "SELECT range AS id, 'x' || range AS name FROM range(50)");
+  await panel(0, 'setFilter', [['id', '>=', 45]]);
+  await panel(0, 'setSort', [['id', 'desc']]);
+  await cell(0).locator(sel('export')).click();
+  const [csv] = await Promise.all([page.waitForEvent('download'),
+    cell(0).locator(`${sel('export-item')}[data-format="csv"][data-scope="view"]`).click()]);
+  assert.equal(csv.suggestedFilename(), 'result.csv');
+  const text = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.deepEqual(text, ['id,name', '49,x49', '48,x48', '47,x47', '46,x46', '45,x45']);
+  await cell(0).locator(sel('export')).click();
+  const [arrow] = await Promise.all([page.waitForEvent('download'),
+    cell(0).locator(`${sel('export-item')}[data-format="arrow"][data-scope="all"]`).click()]);
+  assert.equal(readFileSync(await arrow.path()).subarray(0, 6).toString(), 'ARROW1');
+  for (const [where, name, item] of [['browser', 'kept_local', 'memory.main.kept_local'], ['server', 'kept_remote', 'my_db.main.kept_remote']]) {
+    await cell(0).locator(sel('export')).click();
+    await cell(0).locator(sel('save-name')).fill(name);
+    await cell(0).locator(sel(`save-${where}`)).click();
+    await page.waitForFunction((w) => document.querySelector('[data-testid="export-note"]')?.textContent.startsWith('saved'), where);
+    await page.locator(`${sel('catalog-item')}[data-name="${item}"]`).waitFor();
+  }
+  assert.match(await runCell(1, 'SELECT count(*) AS n FROM kept_remote'), /^remote · 1 row/);
+  assert.deepEqual(await panel(1, 'visibleRows'), [['50']]);
 });
 
 test('the panel state is saved with the notebook; a deleted cell drops its cached result', async () => {

@@ -4,14 +4,21 @@
 // and long text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openLocalDb } from '../lib/localwasm.mjs';
 import { ResultViews } from '../../build/ui/js/result_views.js';
 import { CELL_CHARS } from '../../build/ui/js/result_sql.js';
 
 let local;
 let views;
+let workDir;
 
 before(async () => {
+  // (duckdb-wasm's Node build writes COPY's files into the working directory)
+  workDir = mkdtempSync(join(tmpdir(), 'mdtest-views-'));
+  process.chdir(workDir);
   local = await openLocalDb();
   await local.query(`CREATE TABLE md_cache.main.r1 AS SELECT range AS id, (range % 7)::INT AS g,
     CASE WHEN range % 5 = 0 THEN NULL WHEN range % 5 = 1 THEN '' ELSE 'name ' || range END AS txt,
@@ -22,7 +29,10 @@ before(async () => {
     MAP {'k1': 1, 'k2': 2} AS m, repeat('abcdefghij', 100) AS long, NULL::INT[] AS nl`);
   views = new ResultViews(local);
 });
-after(async () => { await local.close(); });
+after(async () => {
+  await local.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
 
 test('a window shows values as DuckDB prints them: microseconds, DECIMAL, HUGEINT, NULL apart from empty', async () => {
   const v = await views.open({ owner: 'a', table: 'md_cache.main.r1', limit: 3 });
@@ -115,4 +125,19 @@ test('a column profile: rows, nulls, distinct, range and histogram, or the top v
   // over the view's filter
   const f = await views.open({ owner: 'p', table: 'md_cache.main.r1', view: { filter: [['g', '==', 3]] } });
   assert.equal(Number((await views.profile({ view: f.view, column: 'g' })).n), 714);
+});
+
+test('export: CSV, TSV and Arrow of the whole result or of the view as filtered and sorted', async () => {
+  const v = await views.open({ owner: 'e', table: 'md_cache.main.r1', view: { filter: [['id', '<', 3]], sort: [['id', 'desc']] } });
+  const text = (bytes) => new TextDecoder().decode(bytes);
+  const csv = text(await views.export({ view: v.view, format: 'csv', scope: 'view' })).trim().split('\n');
+  assert.equal(csv[0], 'id,g,txt,d,ts,big');
+  assert.deepEqual(csv.slice(1).map((l) => l.split(',')[0]), ['2', '1', '0']);
+  assert.equal(csv[3].split(',')[5], '170141183460469231731687303715884105727');
+  const tsv = text(await views.export({ view: v.view, format: 'tsv', scope: 'all' })).trim().split('\n');
+  assert.equal(tsv.length, 5001);
+  assert.equal(tsv[1].split('\t')[4], '2024-01-01 00:00:00.000001');
+  const arrow = await views.export({ view: v.view, format: 'arrow', scope: 'view' });
+  assert.equal(text(arrow.subarray(0, 6)), 'ARROW1');
+  await assert.rejects(views.export({ view: v.view, format: 'parquet' }), (e) => e.code === 'UNSUPPORTED');
 });

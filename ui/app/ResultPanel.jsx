@@ -7,6 +7,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { fmtBytes } from '/js/rows.js';
 import { ColumnExplorer } from './ColumnExplorer.jsx';
+import { ExportMenu } from './ExportMenu.jsx';
 import { Grid } from './Grid.jsx';
 import { Panel, specFor, updateView, viewOf } from './panel.js';
 import { Pivot } from './Pivot.jsx';
@@ -67,6 +68,7 @@ export function ResultPanel({ cell }) {
             Columns
           </button>
         )}
+        <ExportMenu cell={cell} panel={panel} />
         <span class="panel-cache" data-testid="cache-use"
           title={`Every result is cached in the browser's DuckDB. This one: ${fmtBytes(result.cacheBytes ?? 0)}; all cells: ${use.count} results.`}>
           cached {fmtBytes(result.cacheBytes ?? 0)} · all {fmtBytes(use.bytes)}

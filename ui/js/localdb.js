@@ -176,6 +176,15 @@ export class LocalConnection {
     return rowsOf(await this.query(sql)).map(plain);
   }
 
+  /** Run SQL to completion; resolves to its result as an Arrow IPC file (DuckDB's own bytes). */
+  async ipcFile(sql) {
+    try {
+      return await this.#db.runQuery(this.#conn._conn, sql);
+    } catch (e) {
+      throw localError(e);
+    }
+  }
+
   /** Run SQL to completion; resolves to its result as DuckDB's own Arrow IPC stream. */
   async ipc(sql) {
     try {

@@ -15,8 +15,8 @@
 
 import { mdError } from './errors.js';
 import { CACHE_DB, ident } from './localdb.js';
-import { childrenSql, countSql, DETAIL_BINS, materializeSql, nestedKind, profileSql, rowsSql, structFieldsSql,
-  typeKind, valueSql, whereOf, windowSql } from './result_sql.js';
+import { childrenSql, countSql, DETAIL_BINS, materializeSql, nestedKind, orderOf, profileSql, rowsSql,
+  structFieldsSql, typeKind, valueSql, whereOf, windowSql } from './result_sql.js';
 
 /** Rows above which a sorted view's deep windows wait for its copy instead of running a top-N each. */
 const TOP_N_DEPTH = 2000;
@@ -228,6 +228,27 @@ export class ResultViews {
   /** Stop the profile being computed, if any. */
   async stopProfile() {
     if (this.#profiler) (await this.#profiler).cancel();
+  }
+
+  /**
+   * A file of a view's rows: {view, format: 'csv'|'tsv'|'arrow', scope:
+   * 'all' (the whole result) | 'view' (as filtered and sorted)}.  Resolves
+   * to its bytes.  CSV and TSV are DuckDB's COPY (with a header), Arrow an
+   * IPC file of DuckDB's own.  (JSON and Parquet need DuckDB extensions
+   * that duckdb-wasm would download: not here.)
+   */
+  async export({ view, format, scope = 'all' }) {
+    const v = this.#view(view);
+    const { quick } = await this.#conns();
+    const sql = scope === 'view'
+      ? (v.copy ? `SELECT * FROM ${v.copy}` : `SELECT * FROM ${v.source}${whereOf(v.spec, v.columns)}${orderOf(v.spec.sort)}`)
+      : `SELECT * FROM ${v.source}`;
+    switch (format) {
+      case 'csv': return quick.copyTo(sql, 'FORMAT csv, HEADER');
+      case 'tsv': return quick.copyTo(sql, "FORMAT csv, HEADER, DELIMITER '\t'");
+      case 'arrow': return quick.ipcFile(sql);
+      default: throw mdError('UNSUPPORTED', `cannot export ${format} in the browser (CSV, TSV or Arrow)`);
+    }
   }
 
   /**

@@ -8,7 +8,7 @@
 //   in   start {token}, run {sql, resultName, keep}, dropResult {cacheTable}, cancel,
 //        catalog, notebook {request}, history {request}, statements {sql},
 //        addFile {file}, panel {op, ...} (result_views.js: open, window,
-//        value, close, cache, pivot, profile, stopProfile), close
+//        value, close, cache, pivot, profile, stopProfile, export), close
 //   out  ok {id, data} / error {id, data: {code, message, position, type}}
 //        for a request; statement, progress, rows {id, data} while run `id`
 //        goes on; status {data} (the connection) and catalog (it changed)
@@ -60,7 +60,7 @@ const errorData = (e) => ({
 
 const PANEL_OPS = {
   open: 'open', window: 'window', value: 'value', close: 'close', cache: 'cache', pivot: 'pivot', profile: 'profile',
-  stopProfile: 'stopProfile',
+  stopProfile: 'stopProfile', export: 'export',
 };
 
 const handlers = {
