@@ -14,12 +14,13 @@
 #      bench/browser.mjs --hybrid-join-page: the same join from the page
 #   7. mdbench storage: snapshot_small_commit, snapshot_history_cost,
 #      time_travel_attach, clone_cost on a ~1 GB database of their own
-#   8. stop both servers; bench/browser.mjs and bench/workspace.mjs
-#      (Chromium, a server of their own):
+#   8. stop both servers; bench/browser.mjs, bench/workspace.mjs and
+#      bench/results.mjs (Chromium, a server of their own each):
 #      page_first_result and browser_ingest; workspace_tti_cold,
 #      workspace_tti_warm, notebook_open_200, completion_20k,
-#      stream_longest_task
-#   9. build/bench.json = the seventeen JSON objects (servers are stopped on
+#      stream_longest_task; cache_bytes_per_1m, sort_5m_first_window,
+#      scroll_window, column_profile_10m, pivot_10m
+#   9. build/bench.json = the twenty-two JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -50,7 +51,8 @@ OUT=build/bench.json
 BENCHES=(remote_overhead result_transfer small_query_latency hybrid_join hybrid_aggregate hybrid_join_page
          snapshot_small_commit snapshot_history_cost time_travel_attach clone_cost
          page_first_result browser_ingest
-         workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task)
+         workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task
+         cache_bytes_per_1m sort_5m_first_window scroll_window column_profile_10m pivot_10m)
 
 say() { printf '  %s\n' "$*"; }
 T0=$SECONDS
@@ -299,12 +301,19 @@ MDSERVER=$MDSERVER step node bench/browser.mjs --json-dir "$RESULTS" || status=1
 for b in page_first_result browser_ingest; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/browser.mjs exited before reporting"
 done
-WORKSPACE_BENCHES="${BENCHES[*]:12}"
+WORKSPACE_BENCHES="${BENCHES[*]:12:5}"
 echo "  == the workspace: $WORKSPACE_BENCHES (bench/workspace.mjs; $(elapsed) so far)"
 for b in $WORKSPACE_BENCHES; do rm -f "$RESULTS/$b.json"; done
 MDSERVER=$MDSERVER step node bench/workspace.mjs --json-dir "$RESULTS" || status=1
 for b in $WORKSPACE_BENCHES; do
     [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/workspace.mjs exited before reporting"
+done
+PANEL_BENCHES="${BENCHES[*]:17}"
+echo "  == the results panel: $PANEL_BENCHES (bench/results.mjs; $(elapsed) so far)"
+for b in $PANEL_BENCHES; do rm -f "$RESULTS/$b.json"; done
+MDSERVER=$MDSERVER step node bench/results.mjs --json-dir "$RESULTS" || status=1
+for b in $PANEL_BENCHES; do
+    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/results.mjs exited before reporting"
 done
 finish || status=1
 exit $status

@@ -285,6 +285,12 @@ test('1M rows as a pivot (group by, split by, sum): the values of the same GROUP
   for (const [g, s, total] of direct) assert.equal(pivot.get(g)[Number(s.slice(1))], total, `g=${g} s=${s}`);
   assert.equal(rows[0].slice(1).map(num).reduce((a, b) => a + Number(b), 0), 499999500000);
   await page.screenshot({ path: `${shots}/results-pivot.png` });
+  // DuckDB's median and count distinct, added to the viewer's aggregates
+  await panel(0, 'setPivot', { group_by: ['s'], columns: ['w', 'v'], aggregates: { w: 'count_distinct', v: 'median' } });
+  const stats = new Map((await panel(0, 'visibleRows')).slice(1).map((r) => [r[0], r.slice(1).map(num)]));
+  assert.equal(Number(stats.get('s0')[0]), 11);
+  assert.equal(Number(stats.get('s1')[1]), 499999); // the median of 1, 4, 7, ..., 999997
+  await panel(0, 'setPivot', { group_by: ['g'], split_by: ['s'], columns: ['v'], aggregates: { v: 'sum' } });
   await cell(0).locator(`${sel('view-switch')} [data-view="chart"]`).click();
   await cell(0).locator(`${sel('pivot')}[data-state="ready"]`).waitFor({ timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('[data-testid="pivot"] perspective-viewer-d3fc-ybar'));
@@ -319,13 +325,14 @@ test('the column explorer: a strip per column, then one column in detail', async
 });
 
 test('export the view as CSV and the result as Arrow; save the result as a browser table and a server table', async () => {
+  await cell(0).locator(sel('cell-name')).fill('nums');
   await runCell(0, "SELECT range AS id, 'x' || range AS name FROM range(50)");
   await panel(0, 'setFilter', [['id', '>=', 45]]);
   await panel(0, 'setSort', [['id', 'desc']]);
   await cell(0).locator(sel('export')).click();
   const [csv] = await Promise.all([page.waitForEvent('download'),
     cell(0).locator(`${sel('export-item')}[data-format="csv"][data-scope="view"]`).click()]);
-  assert.equal(csv.suggestedFilename(), 'result.csv');
+  assert.equal(csv.suggestedFilename(), 'nums.csv'); // the cell's name
   const text = readFileSync(await csv.path(), 'utf8').trim().split('\n');
   assert.deepEqual(text, ['id,name', '49,x49', '48,x48', '47,x47', '46,x46', '45,x45']);
   await cell(0).locator(sel('export')).click();

@@ -20,6 +20,8 @@ const dark = () => theme.value === 'dark'
 /** The viewer configuration for `kind` ('pivot' | 'chart') from the saved one. */
 export function viewerConfig(kind, saved = {}, table, title) {
   const c = { table, title, settings: false, theme: dark() ? 'Pro Dark' : 'Pro Light' };
+  // (restore keeps what it is not given: a configuration says everything it wants)
+  Object.assign(c, { group_by: [], split_by: [], sort: [], filter: [], aggregates: {} });
   for (const k of PIVOT_KEYS) if (saved[k] !== undefined) c[k] = saved[k];
   c.plugin = kind === 'chart' ? (saved.chart ?? 'Y Bar') : 'Datagrid';
   return c;
@@ -28,6 +30,7 @@ export function viewerConfig(kind, saved = {}, table, title) {
 export function Pivot({ cell, kind, table, saved }) {
   const host = useRef(null);
   const viewer = useRef(null);
+  const pending = useRef(null); // the restore under way
   const [error, setError] = useState(null);
   const [state, setState] = useState('loading');
   const title = () => cell.name.peek() || 'result';
@@ -53,10 +56,11 @@ export function Pivot({ cell, kind, table, saved }) {
       const client = await pivotClient();
       if (gone) return;
       await el.load(client);
-      await el.restore(viewerConfig(kind, saved, table, title()));
-      await el.flush();
+      pending.current = el.restore(viewerConfig(kind, saved, table, title())).then(() => el.flush());
+      await pending.current;
       if (gone) return;
       el.dataset.state = 'ready';
+      el.dataset.applied = JSON.stringify(saved ?? {});
       setState('ready');
     })().catch((e) => {
       if (gone) return;
@@ -66,8 +70,9 @@ export function Pivot({ cell, kind, table, saved }) {
     });
     return () => {
       gone = true;
-      el.delete?.().catch?.(() => {});
       el.remove();
+      // deleted once what it is doing is done (deleting it during a restore breaks that restore's queries)
+      Promise.resolve(pending.current).catch(() => {}).then(() => el.delete?.()).catch(() => {});
     };
   }, [table, kind]);
 
@@ -77,8 +82,10 @@ export function Pivot({ cell, kind, table, saved }) {
     const el = viewer.current;
     if (!el || state !== 'ready') return;
     el.dataset.state = 'loading';
-    el.restore(viewerConfig(kind, saved, table, title())).then(() => el.flush()).then(() => { el.dataset.state = 'ready'; },
-      (e) => { el.dataset.state = 'error'; setError(e?.message ?? String(e)); });
+    pending.current = el.restore(viewerConfig(kind, saved, table, title())).then(() => el.flush()).then(() => {
+      el.dataset.state = 'ready';
+      el.dataset.applied = savedKey; // (what automation waits for)
+    }, (e) => { el.dataset.state = 'error'; setError(e?.message ?? String(e)); });
   }, [savedKey, state, theme.value]);
 
   return (

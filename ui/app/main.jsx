@@ -4,8 +4,9 @@
 // recent, or a new one).  For automation, window.mdApp: ready (resolves when
 // the session is up and a notebook is open), run(sql) (as a scratch
 // cell: one {site, rowCount, ms} per statement shown, or a rejection with
-// the error), panel(i) (cell i's results panel, panel.js panelApi) and
-// cacheTables() (how many tables the browser's result cache holds).
+// the error), panel(i) (cell i's results panel, panel.js panelApi),
+// cacheTables() (how many tables the browser's result cache holds) and
+// localQuery(sql) (SQL run bare in the browser's DuckDB, for benchmarks).
 
 import { render } from 'preact';
 import { App } from './App.jsx';
@@ -22,6 +23,17 @@ window.mdApp = {
   async run(sql) {
     const out = await runSql(sql);
     return out.results.map((r) => ({ site: r.site, rowCount: r.rowCount, ms: r.ms }));
+  },
+  /**
+   * Run SQL in the browser's DuckDB directly (the results panel's own
+   * connection, no driver, no cell): resolves to {rows: count, ms}, with
+   * `ipc` to {bytes: its size as Arrow IPC, ms}.  The benchmarks' peer: the
+   * same SQL bare in duckdb-wasm, in this page.
+   */
+  async localQuery(sql, { ipc = false } = {}) {
+    const t0 = performance.now();
+    const out = await session.peek().panel({ op: 'pivot', sql, as: ipc ? 'ipc' : 'rows' });
+    return ipc ? { bytes: out.length, ms: performance.now() - t0 } : { rows: out.length, ms: performance.now() - t0 };
   },
   /** How many tables the browser's result cache holds. */
   async cacheTables() {

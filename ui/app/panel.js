@@ -241,8 +241,9 @@ export function panelApi(cell) {
      * {group_by, split_by, columns, aggregates, sort?, filter?, chart?}.
      */
     async setPivot(config) {
-      updateView(cell, { kind: viewOf(cell).kind === 'chart' ? 'chart' : 'pivot', pivot: { ...config } });
-      await until(() => viewer());
+      const pivot = { ...config };
+      updateView(cell, { kind: viewOf(cell).kind === 'chart' ? 'chart' : 'pivot', pivot });
+      await until(() => viewer()?.dataset.applied === JSON.stringify(viewOf(cell).pivot) && viewer().dataset.state === 'ready');
       await pivotSettled();
     },
     /** Show 'grid', 'pivot' or 'chart'. */
@@ -276,11 +277,17 @@ export function panelApi(cell) {
         .filter((r) => Number(r.dataset.rowIndex) >= first && Number(r.dataset.rowIndex) <= last)
         .map((r) => [...r.querySelectorAll('[data-testid="grid-cell"]')].map((c) => c.firstChild?.nodeType === 3 ? c.firstChild.textContent : c.textContent));
     },
-    /** {rowCount, columns: [{name, type}]} of the panel's current view. */
+    /** The column explorer's profile of `column` over the current view (result_views.js profile). */
+    async profile(column, { detail = false } = {}) {
+      await settled();
+      return session.peek().panel({ op: 'profile', view: cell.panel.state.peek().view, column, detail });
+    },
+    /** {rowCount, columns: [{name, type}], table: the result's cache table} of the panel's current view. */
     async info() {
       await settled();
       const s = cell.panel.state.peek();
-      return { rowCount: s.rowCount, columns: s.columns.map((c) => ({ name: c.name, type: c.type })) };
+      return { rowCount: s.rowCount, columns: s.columns.map((c) => ({ name: c.name, type: c.type })), table: s.table,
+        cacheBytes: s.result.cacheBytes ?? null };
     },
   };
 }

@@ -15,7 +15,9 @@
 //   - the d3fc plugin, written for the viewer 4 API, gets get_static_config;
 //   - the server's wasm is never fetched (a virtual server does not use it);
 //   - the viewer's JavaScript glue is given to it, so it imports no blob:
-//     URL (the page's CSP allows none).
+//     URL (the page's CSP allows none);
+//   - median, mode, count distinct (exact and approximate), standard
+//     deviation and variance are offered too (upstream's DuckDB list lacks them).
 
 import perspectiveViewer from '@perspective-dev/viewer';
 import * as viewerGlue from '@perspective-dev/viewer/dist/wasm/perspective-viewer.js';
@@ -25,6 +27,11 @@ import perspective from '@perspective-dev/client';
 import { DuckDBHandler } from '@perspective-dev/client/dist/esm/virtual_servers/duckdb.js';
 
 const VIEWER_WASM = '/vendor/perspective/perspective-viewer.wasm';
+// DuckDB aggregates the viewer offers beyond upstream's list (count_distinct is a macro of the
+// session worker's pivot connection: count(DISTINCT x))
+const NUMBER_AGGREGATES = ['median', 'mode', 'count_distinct', 'approx_count_distinct', 'stddev_samp', 'stddev_pop',
+  'var_samp', 'var_pop', 'entropy'];
+const OTHER_AGGREGATES = ['min', 'max', 'mode', 'count_distinct', 'approx_count_distinct'];
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'integer', 'bigint', 'hugeint', 'utinyint', 'usmallint',
   'uinteger', 'ubigint', 'uhugeint']);
 
@@ -56,6 +63,16 @@ class CacheHandler extends DuckDBHandler {
   #once(key, fn) {
     if (!this.#memo.has(key)) this.#memo.set(key, fn().catch((e) => { this.#memo.delete(key); throw e; }));
     return this.#memo.get(key);
+  }
+
+  /** Upstream's features, with more of DuckDB's aggregates (each is `name(column)` in the SQL). */
+  getFeatures() {
+    const f = super.getFeatures();
+    const add = (list, more) => [...list, ...more.filter((a) => !list.includes(a))];
+    const aggregates = { ...f.aggregates };
+    for (const t of ['integer', 'float']) aggregates[t] = add(aggregates[t], NUMBER_AGGREGATES);
+    for (const t of ['string', 'boolean', 'date', 'datetime']) aggregates[t] = add(aggregates[t], OTHER_AGGREGATES);
+    return { ...f, aggregates };
   }
 
   /** The cached results (instead of SHOW ALL TABLES, which reads every catalog). */

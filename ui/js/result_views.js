@@ -15,7 +15,7 @@
 
 import { mdError } from './errors.js';
 import { CACHE_DB, ident } from './localdb.js';
-import { childrenSql, countSql, DETAIL_BINS, materializeSql, nestedKind, orderOf, profileSql, rowsSql,
+import { childrenSql, countSql, DETAIL_BINS, FILTER_OPS, materializeSql, nestedKind, orderOf, profileSql, rowsSql,
   structFieldsSql, typeKind, valueSql, whereOf, windowSql } from './result_sql.js';
 
 /** Rows above which a sorted view's deep windows wait for its copy instead of running a top-N each. */
@@ -68,6 +68,8 @@ function specOf(v = {}) {
   const search = typeof v.search === 'string' ? v.search : '';
   for (const s of sort) if (!Array.isArray(s) || typeof s[0] !== 'string') throw mdError('INVALID_ARGUMENT', 'a sort is [[column, "asc"|"desc"], ...]');
   for (const f of filter) if (!Array.isArray(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string') throw mdError('INVALID_ARGUMENT', 'a filter is [[column, op, value], ...]');
+  for (const [, op] of filter) if (!FILTER_OPS.includes(op)) throw mdError('INVALID_ARGUMENT', `unknown filter operator ${op} (${FILTER_OPS.join(', ')})`);
+  for (const [, dir] of sort) if (dir !== 'asc' && dir !== 'desc') throw mdError('INVALID_ARGUMENT', `a sort direction is "asc" or "desc", not ${dir}`);
   return { sort, filter, search };
 }
 
@@ -79,6 +81,7 @@ export class ResultViews {
   #profiler = null; // connection of the column explorer's queries (long, cancellable)
   #views = new Map(); // id -> view
   #byOwner = new Map(); // owner -> view id
+  #latest = new Map();  // owner -> id of its latest open()
   #seq = 0;
 
   /** Over a LocalDb (localdb.js). */
@@ -108,8 +111,11 @@ export class ResultViews {
   async open({ owner, table, view, limit = 100 }) {
     const source = resultTable(table);
     const spec = specOf(view);
+    const id = ++this.#seq;
+    // (an owner's later open, while this one waits, wins: this one then ends CANCELLED, leaving nothing)
+    const superseded = () => owner !== undefined && this.#latest.get(owner) !== id;
+    if (owner !== undefined) this.#latest.set(owner, id);
     const { quick } = await this.#conns();
-    await this.close({ owner });
     const columns = (await quick.rows(`DESCRIBE SELECT * FROM ${source}`))
       .map((r) => ({ name: r.column_name, type: r.column_type, kind: typeKind(r.column_type) }));
     for (const [c] of [...spec.sort, ...spec.filter]) {
@@ -118,10 +124,16 @@ export class ResultViews {
     const filtered = spec.filter.length || spec.search;
     const rowCount = filtered ? Number((await quick.rows(countSql(source, spec, columns)))[0].n)
       : Number((await quick.rows(`SELECT count(*)::BIGINT AS n FROM ${source}`))[0].n);
-    const v = { id: ++this.#seq, owner, table: String(table), source, spec, columns, rowCount, copy: null, copying: null };
+    if (superseded()) throw mdError('CANCELLED', 'a newer view of this result was asked for');
+    await this.close({ owner });
+    const v = { id, owner, table: String(table), source, spec, columns, rowCount, copy: null, copying: null };
     this.#views.set(v.id, v);
     if (owner !== undefined) this.#byOwner.set(owner, v.id);
     const rows = await this.#window(v, 0, Math.min(limit, MAX_WINDOW));
+    if (superseded()) {
+      await this.close({ view: v.id });
+      throw mdError('CANCELLED', 'a newer view of this result was asked for');
+    }
     if (spec.sort.length && rowCount > TOP_N_DEPTH) this.#startCopy(v);
     return { view: v.id, rowCount, columns, rows };
   }
@@ -258,7 +270,11 @@ export class ResultViews {
    * reads); 'ipc': the result as Arrow IPC bytes, which it decodes itself.
    */
   async pivot({ sql, as }) {
-    this.#pivot ??= this.#local.connect();
+    // (count_distinct: the pivot writes each aggregate as name(column))
+    this.#pivot ??= this.#local.connect().then(async (c) => {
+      await c.query('CREATE TEMP MACRO count_distinct(x) AS count(DISTINCT x)');
+      return c;
+    });
     const conn = await this.#pivot;
     if (as === 'ipc') return conn.ipc(String(sql));
     const t = await conn.query(String(sql));
