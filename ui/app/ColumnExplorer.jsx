@@ -32,7 +32,8 @@ function Bars({ bins, count, wide = false }) {
   );
 }
 
-function TopValues({ top, total }) {
+/** The most frequent values with their counts (`scale` > 1: counted in a sample, shown estimated). */
+function TopValues({ top, total, scale = 1 }) {
   const max = Math.max(1, ...(top ?? []).map((t) => Number(t.k)));
   return (
     <ul class="explorer-top">
@@ -40,7 +41,7 @@ function TopValues({ top, total }) {
         <li>
           <span class="explorer-top-bar" style={{ width: `${(100 * Number(t.k)) / max}%` }} />
           <span class={`explorer-top-value${t.v === null ? ' null' : ''}`}>{t.v === null ? 'NULL' : t.v === '' ? '(empty)' : t.v}</span>
-          <span class="explorer-top-count">{fmtInt.format(Number(t.k))} · {pct(Number(t.k), total)}</span>
+          <span class="explorer-top-count">{scale === 1 ? '' : '≈'}{fmtInt.format(Math.round(Number(t.k) * scale))} · {pct(Math.round(Number(t.k) * scale), total)}</span>
         </li>
       ))}
     </ul>
@@ -51,7 +52,7 @@ function Strip({ col, p, onOpen }) {
   const n = Number(p?.n ?? 0);
   return (
     <button class="explorer-strip" data-testid="column-summary" data-column={col.name} data-state={p ? 'ready' : 'loading'}
-      onClick={onOpen} title="Details">
+      onClick={onOpen} title={p?.sampled ? `Details. The ${p.bins ? 'histogram' : 'top values'} here come from a ${p.sampled}% sample of the rows; the details read them all.` : 'Details'}>
       <span class="explorer-name">{col.name}</span>
       <small class="explorer-type">{col.type}</small>
       {p ? (
@@ -61,7 +62,8 @@ function Strip({ col, p, onOpen }) {
         </span>
       ) : <span class="explorer-figures">…</span>}
       {p?.bins && <Bars bins={p.bins} count={16} />}
-      {p?.top && <TopValues top={p.top.slice(0, 3)} total={n} />}
+      {p?.top && <TopValues top={p.top.slice(0, 3)} total={n} scale={p.sampled ? 100 / p.sampled : 1} />}
+      {p?.sampled && <small class="explorer-sampled">{p.bins ? 'histogram' : 'top values'} of a {p.sampled}% sample</small>}
     </button>
   );
 }

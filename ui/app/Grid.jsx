@@ -173,7 +173,8 @@ export function Grid({ cell, panel }) {
   panel.scrollToRow = (n) => {
     const el = scroller.current;
     const target = Math.max(0, Math.min(rowCount - 1, n)) * ROW_H;
-    el.scrollTop = place.rowsScroll ? Math.ceil(target * (place.maxScroll / place.rowsScroll)) : 0;
+    // (rounded down: a scaled scroll bar's pixel is several rows, and row n must not pass above the top)
+    el.scrollTop = place.rowsScroll ? Math.floor(target * (place.maxScroll / place.rowsScroll)) : 0;
     setScroll({ top: el.scrollTop, left: el.scrollLeft });
   };
 
@@ -184,6 +185,12 @@ export function Grid({ cell, panel }) {
   const colLeft = (i) => (i < pinned ? xs[i] : xs[i] - left);
 
   const onScroll = () => {
+    // ask for the rows now (they are read while the frame is drawn), not after the render
+    const el = scroller.current;
+    if (el && rowCount) {
+      const at = rowPlacement(el.scrollTop, rowCount, size.h);
+      panel.want(at.first, Math.min(rowCount - 1, at.first + visibleCount - 1));
+    }
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;

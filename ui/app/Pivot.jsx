@@ -27,7 +27,8 @@ export function viewerConfig(kind, saved = {}, table, title) {
   return c;
 }
 
-export function Pivot({ cell, kind, table, saved }) {
+export function Pivot({ cell, kind, table }) {
+  const saved = cell.view.value?.pivot ?? {}; // (read here: this component re-renders when it changes)
   const host = useRef(null);
   const viewer = useRef(null);
   const pending = useRef(null); // the restore under way

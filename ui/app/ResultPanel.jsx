@@ -9,7 +9,7 @@ import { fmtBytes } from '/js/rows.js';
 import { ColumnExplorer } from './ColumnExplorer.jsx';
 import { ExportMenu } from './ExportMenu.jsx';
 import { Grid } from './Grid.jsx';
-import { Panel, specFor, updateView, viewOf } from './panel.js';
+import { defaultPivot, Panel, specFor, updateView, viewOf } from './panel.js';
 import { Pivot } from './Pivot.jsx';
 import { ResultTable } from './ResultTable.jsx';
 import { cacheUse } from './store.js';
@@ -54,7 +54,8 @@ export function ResultPanel({ cell }) {
         <div class="view-switch" data-testid="view-switch" role="tablist">
           {VIEWS.map(([kind, label, title]) => (
             <button role="tab" data-view={kind} aria-selected={view.kind === kind} class={view.kind === kind ? 'on' : ''} title={title}
-              onClick={() => updateView(cell, { kind })}>{label}</button>
+              onClick={() => updateView(cell, kind !== 'grid' && !Object.keys(view.pivot).length && panel.state.peek().columns
+                ? { kind, pivot: defaultPivot(panel.state.peek().columns) } : { kind })}>{label}</button>
           ))}
         </div>
         {view.kind === 'grid' && <Search cell={cell} value={view.search} />}
@@ -81,7 +82,7 @@ export function ResultPanel({ cell }) {
             {view.explorer && <ColumnExplorer panel={panel} />}
           </div>
         )
-        : <Pivot cell={cell} kind={view.kind} table={result.cacheTable} saved={view.pivot} />}
+        : <Pivot cell={cell} kind={view.kind} table={result.cacheTable} />}
     </div>
   );
 }

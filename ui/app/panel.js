@@ -49,6 +49,21 @@ export function specFor(view, result) {
   };
 }
 
+/**
+ * A first pivot of a result's columns ({name, kind}), for a panel that has
+ * none yet: grouped by its first text, boolean or time column (else its
+ * first column), the sum of up to three number columns (else the count of
+ * rows).  (Perspective's view without a group by copies every row.)
+ */
+export function defaultPivot(columns) {
+  const by = columns.find((c) => ['text', 'boolean', 'time'].includes(c.kind)) ?? columns[0];
+  if (!by) return {};
+  const nums = columns.filter((c) => c.kind === 'number' && c !== by).slice(0, 3).map((c) => c.name);
+  return nums.length
+    ? { group_by: [by.name], columns: nums, aggregates: Object.fromEntries(nums.map((n) => [n, 'sum'])) }
+    : { group_by: [by.name], columns: [by.name], aggregates: { [by.name]: 'count' } };
+}
+
 /** Change part of a cell's panel state (saved with the notebook). */
 export function updateView(cell, patch) {
   cell.view.value = { ...(cell.view.peek() ?? {}), ...patch };
@@ -248,7 +263,9 @@ export function panelApi(cell) {
     },
     /** Show 'grid', 'pivot' or 'chart'. */
     async show(kind) {
-      updateView(cell, { kind });
+      const s = cell.panel?.state.peek();
+      const first = kind !== 'grid' && !Object.keys(viewOf(cell).pivot).length && s?.columns;
+      updateView(cell, first ? { kind, pivot: defaultPivot(s.columns) } : { kind });
       await (kind === 'grid' ? settled() : until(() => viewer()).then(pivotSettled));
     },
     async setSort(sort) { updateView(cell, { sort }); await settled(); },

@@ -235,36 +235,47 @@ export const DETAIL_BINS = 40;
 /** A numeric form of column `col` of kind `kind` for binning (times: seconds since the epoch). */
 const measure = (col, kind) => (kind === 'time' ? `epoch(${ident(col)})` : `CAST(${ident(col)} AS DOUBLE)`);
 
+/** Rows above which a column's strip draws its histogram or top values from a sample of about SAMPLE_ROWS. */
+export const SAMPLE_ABOVE = 2000000;
+export const SAMPLE_ROWS = 1000000;
+
 /**
- * One column's profile over `source`, in one query: rows, non-null rows,
- * approximate distinct values, and for numbers and times min, max and a
- * histogram of `bins` equal bins ([{b, k}]: bin b holds k rows); for other
- * kinds the `top` most frequent values ([{v, k}]).  With `detail`, also
- * the mean and the 5/25/50/75/95% quantiles (numbers and times).
+ * A column's figures over `source` in one pass: rows (n), non-null rows
+ * (nn), approximate distinct values (d); for numbers and times min and max
+ * as DuckDB prints them (lo_text, hi_text) and as numbers to bin by (lo, hi);
+ * with `detail`, the mean and the 5/25/50/75/95% quantiles.
  */
-export function profileSql(source, col, kind, { bins = STRIP_BINS, top = 5, detail = false } = {}) {
+export function profileStatsSql(source, col, kind, { detail = false } = {}) {
   const c = ident(col);
-  const ranged = kind === 'number' || kind === 'time';
   const stats = ['count(*)::BIGINT AS n', `count(${c})::BIGINT AS nn`, `approx_count_distinct(${c})::BIGINT AS d`];
-  if (ranged) {
-    stats.push(`CAST(min(${c}) AS VARCHAR) AS lo_text`, `CAST(max(${c}) AS VARCHAR) AS hi_text`,
-      `min(${measure(col, kind)}) AS lo`, `max(${measure(col, kind)}) AS hi`);
+  if (kind === 'number' || kind === 'time') {
+    const x = measure(col, kind);
+    stats.push(`CAST(min(${c}) AS VARCHAR) AS lo_text`, `CAST(max(${c}) AS VARCHAR) AS hi_text`, `min(${x}) AS lo`, `max(${x}) AS hi`);
     if (detail) {
-      stats.push(kind === 'number' ? `avg(${measure(col, kind)})::VARCHAR AS mean` : 'NULL AS mean');
+      stats.push(kind === 'number' ? `avg(${x})::VARCHAR AS mean` : 'NULL AS mean');
       stats.push(`CAST(approx_quantile(${c}, [0.05, 0.25, 0.5, 0.75, 0.95]) AS VARCHAR[]) AS quantiles`);
     }
   }
-  const parts = [`s AS (SELECT ${stats.join(', ')} FROM ${source})`];
-  let extra;
-  if (ranged) {
-    const x = measure(col, kind);
-    parts.push(`h AS (SELECT least(${bins - 1}, CAST(floor((${x} - s.lo) / nullif(s.hi - s.lo, 0) * ${bins}) AS INTEGER)) AS b, `
-      + `count(*)::BIGINT AS k FROM ${source}, s WHERE ${c} IS NOT NULL GROUP BY ALL)`);
-    extra = `(SELECT list({'b': coalesce(b, 0), 'k': k} ORDER BY b) FROM h) AS bins`;
-  } else {
-    parts.push(`t AS (SELECT left(CAST(${c} AS VARCHAR), 200) AS v, count(*)::BIGINT AS k FROM ${source} GROUP BY ALL `
-      + `ORDER BY k DESC, v NULLS LAST LIMIT ${top})`);
-    extra = '(SELECT list({\'v\': v, \'k\': k} ORDER BY k DESC, v NULLS LAST) FROM t) AS top';
+  return `SELECT ${stats.join(', ')} FROM ${source}`;
+}
+
+/**
+ * A column's shape over `source`: for numbers and times (given `lo` and
+ * `hi` from profileStatsSql) the rows in each of `bins` equal bins, one row
+ * {b, k} per bin that has rows; for other kinds the `top` most frequent
+ * values {v, k}.  With `percent` (< 100), over a sample of that share of
+ * the rows (whole vectors: cheap).
+ */
+export function profileShapeSql(source, col, kind, { lo, hi, bins = STRIP_BINS, top = 5, percent = 100 } = {}) {
+  const c = ident(col);
+  const from = percent < 100 ? `(SELECT ${c} FROM ${source} USING SAMPLE ${Number(percent)}% (system))` : source;
+  if (kind === 'number' || kind === 'time') {
+    const span = Number(hi) - Number(lo);
+    const scale = span > 0 ? bins / span : 0;
+    // (a cast to INTEGER rounds: floor first; the maximum falls in the last bin)
+    return `SELECT least(${bins - 1}, CAST(floor((${measure(col, kind)} - ${Number(lo)}) * ${scale}) AS INTEGER)) AS b, `
+      + `count(*)::BIGINT AS k FROM ${from} WHERE ${c} IS NOT NULL GROUP BY ALL ORDER BY b`;
   }
-  return `WITH ${parts.join(', ')} SELECT s.*, ${extra} FROM s`;
+  return `SELECT left(CAST(${c} AS VARCHAR), 200) AS v, count(*)::BIGINT AS k FROM ${from} GROUP BY ALL `
+    + `ORDER BY k DESC, v NULLS LAST LIMIT ${top}`;
 }

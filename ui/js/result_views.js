@@ -15,8 +15,9 @@
 
 import { mdError } from './errors.js';
 import { CACHE_DB, ident } from './localdb.js';
-import { childrenSql, countSql, DETAIL_BINS, FILTER_OPS, materializeSql, nestedKind, orderOf, profileSql, rowsSql,
-  structFieldsSql, typeKind, valueSql, whereOf, windowSql } from './result_sql.js';
+import { childrenSql, countSql, DETAIL_BINS, FILTER_OPS, materializeSql, nestedKind, orderOf, profileShapeSql,
+  profileStatsSql, rowsSql, SAMPLE_ABOVE, SAMPLE_ROWS, STRIP_BINS, structFieldsSql, typeKind, valueSql, whereOf,
+  windowSql } from './result_sql.js';
 
 /** Rows above which a sorted view's deep windows wait for its copy instead of running a top-N each. */
 const TOP_N_DEPTH = 2000;
@@ -221,8 +222,10 @@ export class ResultViews {
   }
 
   /**
-   * One column's profile over a view's rows (result_sql.js profileSql):
-   * {view, column, detail}.  Polled and cancellable: a profile asked for
+   * One column's profile over a view's rows (result_sql.js profileStatsSql,
+   * then profileShapeSql): {view, column, detail}; resolves to the figures,
+   * and bins [{b, k}] or top [{v, k}], and `sampled` (the percent of rows
+   * the shape was drawn from, or null: all).  Polled and cancellable: a profile asked for
    * while another runs cancels that one (the explorer moved on), which
    * then rejects with CANCELLED.
    */
@@ -233,8 +236,20 @@ export class ResultViews {
     this.#profiler ??= this.#local.connect();
     const conn = await this.#profiler;
     const source = v.copy ?? `(SELECT * FROM ${v.source}${whereOf(v.spec, v.columns)})`;
-    const [row] = await conn.long(profileSql(source, column, col.kind, detail ? { bins: DETAIL_BINS, top: 20, detail } : {}));
-    return { column, kind: col.kind, type: col.type, ...row };
+    const [stats] = await conn.long(profileStatsSql(source, column, col.kind, { detail }));
+    const n = Number(stats.n);
+    // a strip over many rows draws its shape from a sample; the details never do
+    const percent = !detail && n > SAMPLE_ABOVE ? Math.max(1, Math.ceil((100 * SAMPLE_ROWS) / n)) : 100;
+    const out = { column, kind: col.kind, type: col.type, ...stats, sampled: percent < 100 ? percent : null };
+    if (col.kind === 'number' || col.kind === 'time') {
+      if (stats.lo !== null && stats.lo !== undefined) {
+        out.bins = await conn.long(profileShapeSql(source, column, col.kind,
+          { lo: stats.lo, hi: stats.hi, bins: detail ? DETAIL_BINS : STRIP_BINS, percent }));
+      } else out.bins = [];
+    } else {
+      out.top = await conn.long(profileShapeSql(source, column, col.kind, { top: detail ? 20 : 5, percent }));
+    }
+    return out;
   }
 
   /** Stop the profile being computed, if any. */
