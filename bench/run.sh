@@ -295,25 +295,19 @@ done
 # processes holding gigabytes.
 stop_server
 stop_pg_process
-echo "  == page_first_result, browser_ingest (bench/browser.mjs; $(elapsed) so far)"
-rm -f "$RESULTS/page_first_result.json" "$RESULTS/browser_ingest.json"
-MDSERVER=$MDSERVER step node bench/browser.mjs --json-dir "$RESULTS" || status=1
-for b in page_first_result browser_ingest; do
-    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/browser.mjs exited before reporting"
-done
-WORKSPACE_BENCHES="${BENCHES[*]:12:5}"
-echo "  == the workspace: $WORKSPACE_BENCHES (bench/workspace.mjs; $(elapsed) so far)"
-for b in $WORKSPACE_BENCHES; do rm -f "$RESULTS/$b.json"; done
-MDSERVER=$MDSERVER step node bench/workspace.mjs --json-dir "$RESULTS" || status=1
-for b in $WORKSPACE_BENCHES; do
-    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/workspace.mjs exited before reporting"
-done
-PANEL_BENCHES="${BENCHES[*]:17}"
-echo "  == the results panel: $PANEL_BENCHES (bench/results.mjs; $(elapsed) so far)"
-for b in $PANEL_BENCHES; do rm -f "$RESULTS/$b.json"; done
-MDSERVER=$MDSERVER step node bench/results.mjs --json-dir "$RESULTS" || status=1
-for b in $PANEL_BENCHES; do
-    [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "bench/results.mjs exited before reporting"
-done
+# page_benches SCRIPT TITLE NAME...: the Chromium benchmarks of SCRIPT (a
+# server of its own); a NAME it did not report is reported unmeasured.
+page_benches() {
+    local script=$1 title=$2; shift 2
+    echo "  == $title: $* ($script; $(elapsed) so far)"
+    for b in "$@"; do rm -f "$RESULTS/$b.json"; done
+    MDSERVER=$MDSERVER step node "$script" --json-dir "$RESULTS" || status=1
+    for b in "$@"; do
+        [ -s "$RESULTS/$b.json" ] || report_unmeasured "$b" "$script exited before reporting"
+    done
+}
+page_benches bench/browser.mjs "the page" page_first_result browser_ingest
+page_benches bench/workspace.mjs "the workspace" "${BENCHES[@]:12:5}"
+page_benches bench/results.mjs "the results panel" "${BENCHES[@]:17}"
 finish || status=1
 exit $status

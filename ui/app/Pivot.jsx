@@ -50,7 +50,9 @@ export function Pivot({ cell, kind, table }) {
       for (const k of PIVOT_KEYS) if (k !== 'plugin' && now[k] !== undefined) next[k] = now[k];
       if (kind === 'chart') next.chart = now.plugin;
       const pivot = { ...(cell.view.peek()?.pivot ?? {}), ...next };
-      if (JSON.stringify(pivot) !== JSON.stringify(cell.view.peek()?.pivot)) updateView(cell, { pivot });
+      if (JSON.stringify(pivot) === JSON.stringify(cell.view.peek()?.pivot)) return;
+      el.dataset.applied = JSON.stringify(pivot); // (the viewer shows it already: no restore)
+      updateView(cell, { pivot });
     };
     el.addEventListener('perspective-config-update', () => { save().catch(() => {}); });
     (async () => {
@@ -62,6 +64,7 @@ export function Pivot({ cell, kind, table }) {
       if (gone) return;
       el.dataset.state = 'ready';
       el.dataset.applied = JSON.stringify(saved ?? {});
+      el.dataset.theme = theme.peek();
       setState('ready');
     })().catch((e) => {
       if (gone) return;
@@ -77,12 +80,14 @@ export function Pivot({ cell, kind, table }) {
     };
   }, [table, kind]);
 
-  // a configuration set from outside (mdApp.panel(i).setPivot): restore it
+  // a configuration set from outside (mdApp.panel(i).setPivot, a notebook opened) or a new theme: restore it
   const savedKey = JSON.stringify(saved ?? {});
   useEffect(() => {
     const el = viewer.current;
     if (!el || state !== 'ready') return;
+    if (el.dataset.applied === savedKey && el.dataset.theme === theme.value) return; // shown already
     el.dataset.state = 'loading';
+    el.dataset.theme = theme.value;
     pending.current = el.restore(viewerConfig(kind, saved, table, title())).then(() => el.flush()).then(() => {
       el.dataset.state = 'ready';
       el.dataset.applied = savedKey; // (what automation waits for)
