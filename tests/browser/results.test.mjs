@@ -341,6 +341,18 @@ test('export the view as CSV and the result as Arrow; save the result as a brows
   const [arrow] = await Promise.all([page.waitForEvent('download'),
     cell(0).locator(`${sel('export-item')}[data-format="arrow"][data-scope="all"]`).click()]);
   assert.equal(readFileSync(await arrow.path()).subarray(0, 6).toString(), 'ARROW1');
+  // Parquet and JSON: made by the server's DuckDB
+  await cell(0).locator(sel('export')).click();
+  const [parquet] = await Promise.all([page.waitForEvent('download'),
+    cell(0).locator(`${sel('export-item')}[data-format="parquet"][data-scope="all"]`).click()]);
+  const pq = readFileSync(await parquet.path());
+  assert.equal(pq.subarray(0, 4).toString(), 'PAR1');
+  assert.equal(pq.subarray(pq.length - 4).toString(), 'PAR1');
+  await cell(0).locator(sel('export')).click();
+  const [json] = await Promise.all([page.waitForEvent('download'),
+    cell(0).locator(`${sel('export-item')}[data-format="json"][data-scope="view"]`).click()]);
+  assert.deepEqual(JSON.parse(readFileSync(await json.path(), 'utf8')).map((r) => r.id), [49, 48, 47, 46, 45]);
+  assert.match(await cell(0).locator(sel('export-note')).textContent(), /exported JSON/);
   for (const [where, name, item] of [['browser', 'kept_local', 'memory.main.kept_local'], ['server', 'kept_remote', 'my_db.main.kept_remote']]) {
     await cell(0).locator(sel('export')).click();
     await cell(0).locator(sel('save-name')).fill(name);

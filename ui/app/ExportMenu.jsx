@@ -1,6 +1,7 @@
 // ExportMenu.jsx: a cached result out of the panel: as a file (CSV, TSV,
-// Arrow IPC; the whole result or the grid's view as filtered and sorted),
-// made by duckdb-wasm in the browser, or saved as a table: in the
+// Arrow IPC made by duckdb-wasm in the browser; Parquet and JSON by the
+// server's DuckDB, server_export.js; the whole result or the grid's view as
+// filtered and sorted), or saved as a table: in the
 // browser's database, or on the server (the rows go up through the upload
 // path of dual execution: the statement reads the browser's cache and
 // writes a server table).
@@ -11,7 +12,9 @@ import { fmtBytes } from '/js/rows.js';
 import { exclusive, refreshCatalog, session } from './store.js';
 import './ExportMenu.css';
 
-const FORMATS = [['csv', 'CSV', 'text/csv'], ['tsv', 'TSV', 'text/tab-separated-values'], ['arrow', 'Arrow IPC', 'application/vnd.apache.arrow.file']];
+const FORMATS = [['csv', 'CSV', 'text/csv'], ['tsv', 'TSV', 'text/tab-separated-values'],
+  ['arrow', 'Arrow IPC', 'application/vnd.apache.arrow.file'], ['parquet', 'Parquet', 'application/vnd.apache.parquet'],
+  ['json', 'JSON', 'application/json']];
 
 function download(bytes, name, type) {
   const url = URL.createObjectURL(new Blob([bytes], { type }));
@@ -80,7 +83,7 @@ export function ExportMenu({ cell, panel }) {
             <button data-testid="save-browser" onClick={() => { setOpen(false); save('browser'); }}>In the browser</button>
             <button data-testid="save-server" onClick={() => { setOpen(false); save('server'); }}>On the server</button>
           </section>
-          <p class="export-foot">JSON and Parquet need DuckDB extensions the browser's DuckDB would download; not yet.</p>
+          <p class="export-foot">CSV, TSV and Arrow are made in the browser; Parquet and JSON by the server's DuckDB (the rows go up and the file comes back).</p>
         </div>
       )}
     </span>

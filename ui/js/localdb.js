@@ -530,6 +530,15 @@ export class LocalDb {
     }
   }
 
+  /** The rows of an Arrow IPC stream given as its messages (schema, batches), as objects of plain values. */
+  readIpc(messages) {
+    const rows = [];
+    for (const batch of this.#lib.RecordBatchReader.from(concat([...messages, ARROW_EOS]))) {
+      for (let i = 0; i < batch.numRows; i++) rows.push(plain(batch.get(i)));
+    }
+    return rows;
+  }
+
   /** Bytes DuckDB's in-memory tables hold (the cache's among them). */
   async tableBytes() {
     const t = await this.query("SELECT memory_usage_bytes::DOUBLE AS b FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'");

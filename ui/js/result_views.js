@@ -14,6 +14,7 @@
 // under way is cancelled, a copy made is dropped).
 
 import { mdError } from './errors.js';
+import { exportOnServer } from './server_export.js';
 import { CACHE_DB, ident } from './localdb.js';
 import { childrenSql, countSql, DETAIL_BINS, FILTER_OPS, materializeSql, nestedKind, orderOf, profileShapeSql,
   profileStatsSql, rowsSql, SAMPLE_ABOVE, SAMPLE_ROWS, STRIP_BINS, structFieldsSql, typeKind, valueSql, whereOf,
@@ -76,6 +77,8 @@ function specOf(v = {}) {
 
 export class ResultViews {
   #local;
+  #server;
+  #serverExports = Promise.resolve();
   #quick = null;  // connection for windows and values
   #slow = null;   // connection for copies (long, cancellable)
   #pivot = null;  // connection of the pivot's queries (its view tables are temporary tables of it)
@@ -85,9 +88,10 @@ export class ResultViews {
   #latest = new Map();  // owner -> id of its latest open()
   #seq = 0;
 
-  /** Over a LocalDb (localdb.js). */
-  constructor(local) {
+  /** Over a LocalDb (localdb.js); `server` (a RemoteSession, remote.js) makes Parquet and JSON files. */
+  constructor(local, server = null) {
     this.#local = local;
+    this.#server = server;
   }
 
   async #conns() {
@@ -258,11 +262,12 @@ export class ResultViews {
   }
 
   /**
-   * A file of a view's rows: {view, format: 'csv'|'tsv'|'arrow', scope:
-   * 'all' (the whole result) | 'view' (as filtered and sorted)}.  Resolves
-   * to its bytes.  CSV and TSV are DuckDB's COPY (with a header), Arrow an
-   * IPC file of DuckDB's own.  (JSON and Parquet need DuckDB extensions
-   * that duckdb-wasm would download: not here.)
+   * A file of a view's rows: {view, format: 'csv'|'tsv'|'arrow'|'parquet'|
+   * 'json', scope: 'all' (the whole result) | 'view' (as filtered and
+   * sorted)}.  Resolves to its bytes.  CSV and TSV are duckdb-wasm's COPY
+   * (with a header), Arrow an IPC file of DuckDB's own; Parquet and JSON
+   * need DuckDB extensions duckdb-wasm would download, so the server's
+   * DuckDB writes them (server_export.js).
    */
   async export({ view, format, scope = 'all' }) {
     const v = this.#view(view);
@@ -274,7 +279,14 @@ export class ResultViews {
       case 'csv': return quick.copyTo(sql, 'FORMAT csv, HEADER');
       case 'tsv': return quick.copyTo(sql, "FORMAT csv, HEADER, DELIMITER '\t'");
       case 'arrow': return quick.ipcFile(sql);
-      default: throw mdError('UNSUPPORTED', `cannot export ${format} in the browser (CSV, TSV or Arrow)`);
+      case 'parquet': case 'json': {
+        if (!this.#server) throw mdError('UNSUPPORTED', `${format} files are made by the server, and there is none here`);
+        // one at a time: they share the session's table and file names
+        const run = this.#serverExports.then(() => exportOnServer({ local: this.#local, remote: this.#server }, sql, format));
+        this.#serverExports = run.catch(() => {});
+        return run;
+      }
+      default: throw mdError('UNSUPPORTED', `cannot export ${format} (CSV, TSV, Arrow, Parquet or JSON)`);
     }
   }
 

@@ -66,7 +66,7 @@ const PANEL_OPS = {
 const handlers = {
   async start({ token }) {
     runtime = await startRuntime(token);
-    views = new ResultViews(runtime.local);
+    views = new ResultViews(runtime.local, runtime.remote);
     runtime.remote.addEventListener('status', (ev) => post({ type: 'status', data: ev.detail }));
     runtime.addEventListener('catalog', () => post({ type: 'catalog' }));
     return { welcome: runtime.remote.welcome, bundle: runtime.local.bundle, timings: runtime.timings, displayRows: DISPLAY_ROWS };
