@@ -68,7 +68,7 @@ function nextSort(sort, name, add) {
 }
 
 function FilterBox({ cell, col, filter }) {
-  const shown = filterText(col.name, filter);
+  const shown = filterText(col.name, filter, col.kind);
   const [text, setText] = useState(shown);
   useEffect(() => setText(shown), [shown]);
   const apply = (t) => {
@@ -79,7 +79,7 @@ function FilterBox({ cell, col, filter }) {
   return (
     <input class="grid-filter" data-testid="filter-input" data-column={col.name} value={text} spellcheck={false}
       placeholder={col.kind === 'number' || col.kind === 'time' ? '=, <, 1..9, null' : col.kind === 'text' ? 'contains, /re/, null' : 'filter'}
-      title={'Filter: text (contains), /regex/, =x, !=x, >x, a..b (a range), a, b (one of), null, !null'}
+      title={'Filter: text (contains), /regex/, =x, !=x, >x, a..b (a range), a, b (one of: numbers), =a, b (one of: text), null, !null'}
       onInput={(e) => {
         const t = e.currentTarget.value;
         setText(t);

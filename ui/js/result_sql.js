@@ -183,6 +183,7 @@ const COMPARE = /^(>=|<=|!=|<>|=|==|>|<)\s*(.*)$/s;
  *   >5  >=5  <5  <=5  =5  !=5      comparisons (any kind)
  *   1..10                          a range, both ends included (numbers, times)
  *   a, b, c                        one of a list (numbers, times, booleans)
+ *   =a, b, c                       one of a list (text)
  *   /regex/                        a regular expression (text)
  *   anything else                  text: contains it (any case); others: equals it
  */
@@ -192,6 +193,9 @@ export function parseFilterText(col, kind, text) {
   if (/^(is\s+)?null$/i.test(t)) return [[col, 'is null', null]];
   if (/^(!|not\s+|is\s+not\s+)null$/i.test(t)) return [[col, 'is not null', null]];
   const cmp = COMPARE.exec(t);
+  if (cmp && (cmp[1] === '=' || cmp[1] === '==') && cmp[2].includes(',') && kind !== 'number' && kind !== 'time') {
+    return [[col, 'in', cmp[2].split(',').map((x) => x.trim())]]; // =a, b, c: one of (text)
+  }
   if (cmp && cmp[2] !== '') {
     const op = { '=': '==', '==': '==', '<>': '!=' }[cmp[1]] ?? cmp[1];
     return [[col, op, cmp[2].trim()]];
@@ -209,8 +213,11 @@ export function parseFilterText(col, kind, text) {
   return [[col, '==', t]];
 }
 
-/** The text a filter box shows for column `col`'s filters (parseFilterText's inverse). */
-export function filterText(col, filters) {
+/**
+ * The text a filter box shows for column `col`'s filters (parseFilterText's
+ * inverse); `kind` is the column's (a list reads differently for text).
+ */
+export function filterText(col, filters, kind = 'text') {
   const mine = filters.filter(([c]) => c === col);
   if (mine.length === 2 && mine[0][1] === '>=' && mine[1][1] === '<=') return `${mine[0][2]}..${mine[1][2]}`;
   return mine.map(([, op, v]) => {
@@ -219,7 +226,10 @@ export function filterText(col, filters) {
       case 'is not null': return '!null';
       case 'contains': return String(v);
       case 'regex': return `/${v}/`;
-      case 'in': return (Array.isArray(v) ? v : [v]).join(', ');
+      case 'in': {
+        const list = (Array.isArray(v) ? v : [v]).join(', ');
+        return kind === 'number' || kind === 'time' ? list : `=${list}`;
+      }
       case '==': return `=${v}`;
       default: return `${op}${v}`;
     }
