@@ -95,13 +95,9 @@ static int first_run(md_server *srv, const char *url_base) {
                srv->cfg.data_dir);
         return MD_OK;
     }
-    char token[MD_TOKEN_LEN + 1], hash[MD_TOKEN_HASH_LEN + 1], prefix[9];
-    if (md_token_generate(token) != MD_OK) return MD_EIO;
-    md_token_hash(token, hash);
-    memcpy(prefix, token, 8);
-    prefix[8] = 0;
-    if (md_meta_user_ensure(srv->meta, "admin", 1, NULL) != MD_OK ||
-        md_meta_token_add(srv->meta, "admin", hash, prefix, 0, NULL) != MD_OK)
+    char token[MD_TOKEN_LEN + 1];
+    if (md_meta_user_ensure(srv->meta, "admin", NULL, 1, NULL) != MD_OK ||
+        md_token_issue(srv->meta, "admin", MD_TOKEN_READ_WRITE, "first run", 0, token, NULL) != MD_OK)
         return MD_EIO;
     printf("First run: created user admin.\n"
            "  Token (shown once, keep it): %s\n"

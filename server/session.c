@@ -72,6 +72,9 @@
 #define PREAUTH_MAX_MESSAGE 4096u
 /* An idle authenticated connection is pinged this often. */
 #define PING_INTERVAL_MS 30000
+/* A session's token is looked up again this often: a revoked token's
+ * sessions end within it. */
+#define TOKEN_CHECK_MS 1000
 /* Control frames (close, ping, pong) carry at most this much (RFC 6455). */
 #define MAX_CONTROL_PAYLOAD 125
 
@@ -84,7 +87,12 @@ typedef struct md_session {
     int64_t opened_ms, last_ping_ms;
     int authed;
     char *user;
-    int read_only;
+    char *org;
+    int is_admin;
+    long token_id;
+    md_token_kind kind;
+    int read_only; /* kind is not read_write */
+    int64_t token_checked_ms; /* when the token was last found valid */
     /* Reassembly of a fragmented WebSocket message. */
     md_buf msg;
     int msg_too_large;
@@ -282,6 +290,18 @@ static void leave_unauth(md_session *s) {
     md_admission_unauth_leave(s->srv->admission);
 }
 
+/* Is the session's token still valid (not revoked, expired or its user
+ * deleted)?  Looked up at most once a second.  When it is not, the client
+ * is told why; the caller closes the connection. */
+static int token_still_valid(md_session *s) {
+    int64_t now = md_now_ms();
+    if (now - s->token_checked_ms < TOKEN_CHECK_MS) return 1;
+    s->token_checked_ms = now;
+    if (md_meta_token_valid(s->srv->meta, s->token_id)) return 1;
+    send_error(s, 0, MD_EAUTH, "this session's token was revoked or has expired (or its user was deleted); closing");
+    return 0;
+}
+
 static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
     const char *why = NULL;
     cJSON *j = md_json_parse(payload, len, MD_JSON_CONTROL_DEPTH, &why);
@@ -302,19 +322,26 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
     } else {
         char hash[MD_TOKEN_HASH_LEN + 1];
         md_token_hash(tok->valuestring, hash);
-        char *user = NULL;
-        int ro = 0;
-        int rc = md_meta_token_lookup(s->srv->meta, hash, &user, &ro);
+        md_auth auth;
+        int expired = 0;
+        int rc = md_meta_token_lookup(s->srv->meta, hash, &auth, &expired);
         if (rc == MD_OK) {
-            s->user = user;
-            s->read_only = ro;
+            s->user = auth.user;
+            s->org = auth.org;
+            auth.user = auth.org = NULL;
+            s->is_admin = auth.is_admin;
+            s->token_id = auth.token_id;
+            s->kind = auth.kind;
+            s->read_only = auth.kind != MD_TOKEN_READ_WRITE;
+            s->token_checked_ms = md_now_ms();
             s->authed = 1;
             leave_unauth(s);
             ok = 1;
             cJSON *w = cJSON_CreateObject();
             cJSON_AddNumberToObject(w, "protocol", MD_PROTOCOL_VERSION);
-            cJSON_AddStringToObject(w, "user", user);
-            cJSON_AddBoolToObject(w, "read_only", ro);
+            cJSON_AddStringToObject(w, "user", s->user);
+            cJSON_AddBoolToObject(w, "read_only", s->read_only);
+            cJSON_AddStringToObject(w, "token_kind", md_token_kind_name(s->kind));
             cJSON_AddStringToObject(w, "database", "my_db");
             cJSON_AddStringToObject(w, "server_version", MD_SERVER_VERSION);
             cJSON_AddStringToObject(w, "duckdb_version", md_duckdb_version());
@@ -324,8 +351,9 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
             send_json(s, MD_MSG_WELCOME, 0, w);
         } else {
             send_error(s, 0, rc == MD_EAUTH ? MD_EAUTH : MD_EINTERNAL,
-                       rc == MD_EAUTH ? "authentication failed: unknown or revoked token"
-                                      : "the server cannot read its metadata store");
+                       rc != MD_EAUTH ? "the server cannot read its metadata store"
+                       : expired      ? "authentication failed: the token has expired; create a new one"
+                                      : "authentication failed: unknown or revoked token");
         }
     }
     cJSON_Delete(j);
@@ -403,6 +431,7 @@ static int handle_frame(md_session *s, const uint8_t *frame, size_t n) {
         }
         return handle_hello(s, payload, h.length);
     }
+    if (!token_still_valid(s)) return 0;
     switch (md_msg_serve(h.type)) {
     case MD_SERVE_HELLO: send_error(s, id, MD_EPROTOCOL, "already authenticated"); return 1;
     case MD_SERVE_ECHO: {
@@ -516,6 +545,7 @@ int md_session_idle(struct mg_connection *conn) {
         md_free(m);
         return 0;
     }
+    if (s->authed && !token_still_valid(s)) return 0;
     if (s->authed && now - s->last_ping_ms >= PING_INTERVAL_MS) {
         s->last_ping_ms = now;
         return 2;
@@ -582,6 +612,7 @@ void md_session_close(const struct mg_connection *conn, void *srvp) {
     atomic_fetch_sub(&srv->ws_active, 1);
     md_buf_free(&s->msg);
     md_free(s->user);
+    md_free(s->org);
     md_free(s->refused);
     pthread_mutex_destroy(&s->mu);
     /* what http.c keeps on the connection goes back, for its close callback */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "meta.h"
 #include "shared/md_error.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -54,4 +55,38 @@ int md_token_well_formed(const char *token) {
     for (const char *p = token + 4; *p; p++)
         if (!strchr(b64url, *p)) return 0;
     return 1;
+}
+
+const char *md_token_kind_name(md_token_kind kind) {
+    switch (kind) {
+#define MD__TOKEN_KIND_NAME(e, v, shown, typed) \
+    case MD_TOKEN_##e: return shown;
+        MD_TOKEN_KINDS(MD__TOKEN_KIND_NAME)
+#undef MD__TOKEN_KIND_NAME
+    }
+    return "?";
+}
+
+int md_token_kind_parse(const char *text, md_token_kind *out) {
+#define MD__TOKEN_KIND_PARSE(e, v, shown, typed)                       \
+    if (text && (strcmp(text, shown) == 0 || strcmp(text, typed) == 0)) { \
+        *out = MD_TOKEN_##e;                                           \
+        return MD_OK;                                                  \
+    }
+    MD_TOKEN_KINDS(MD__TOKEN_KIND_PARSE)
+#undef MD__TOKEN_KIND_PARSE
+    return MD_EINVAL;
+}
+
+int md_token_issue(struct md_meta *m, const char *user, md_token_kind kind, const char *name, long expires_in_s,
+                   char out[MD_TOKEN_LEN + 1], long *out_id) {
+    char token[MD_TOKEN_LEN + 1], hash[MD_TOKEN_HASH_LEN + 1], prefix[9];
+    if (md_token_generate(token) != MD_OK) return MD_EIO;
+    md_token_hash(token, hash);
+    memcpy(prefix, token, 8);
+    prefix[8] = 0;
+    int rc = md_meta_token_add(m, user, hash, prefix, kind, name, expires_in_s, out_id);
+    if (rc == MD_OK) memcpy(out, token, sizeof token);
+    memset(token, 0, sizeof token);
+    return rc;
 }

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -794,13 +795,16 @@ static int run_db_statement(session *s, uint32_t id, const char *sql, const md_d
                             idx_t total, double t0) {
     int last = index + 1 == total;
     if (ds->st.kind == MD_DBSTMT_SET_TIMEOUT) return run_set_timeout(s, id, ds, index, total, t0);
-    if (s->read_only && ds->st.kind != MD_DBSTMT_SHOW_DATABASES) {
+    if (s->read_only && ds->st.kind != MD_DBSTMT_SHOW_DATABASES && ds->st.kind != MD_DBSTMT_LIST_SHARES &&
+        ds->st.kind != MD_DBSTMT_SHOW_GRANTS) {
         char *m = md_asprintf("this token is read-only: %s statements are not allowed", md_dbstmt_verb(ds->st.kind));
         int rc = send_error(s, id, MD_EREAD_ONLY, m, ds->start, NULL) ? MD_EIO : MD_EREAD_ONLY;
         md_free(m);
         return rc;
     }
-    if (ds->st.kind != MD_DBSTMT_SHOW_DATABASES) s->catalog_changed = 1;
+    if (ds->st.kind != MD_DBSTMT_SHOW_DATABASES && ds->st.kind != MD_DBSTMT_LIST_SHARES &&
+        ds->st.kind != MD_DBSTMT_SHOW_GRANTS)
+        s->catalog_changed = 1;
     char *answer = NULL, *err = NULL;
     int rc = md_dbcommand_run(g.dbs, s->conn, &ds->st, &answer, &err);
     if (rc != MD_OK) {
@@ -819,6 +823,52 @@ static int run_db_statement(session *s, uint32_t id, const char *sql, const md_d
     return rc;
 }
 
+/* 1 if the script detaches or attaches `name` (which clears a gone share). */
+static int script_reuses(const md_dbscript *scr, const char *name) {
+    for (size_t i = 0; scr && i < scr->n; i++) {
+        const md_dbstmt *st = &scr->stmts[i].st;
+        const char *target = st->kind == MD_DBSTMT_DETACH                                       ? st->db
+                             : st->kind == MD_DBSTMT_ATTACH || st->kind == MD_DBSTMT_ATTACH_SHARE ? (st->alias ? st->alias : st->db)
+                                                                                                 : NULL;
+        if (target && strcasecmp(target, name) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Attached shares first follow their shares (a new snapshot, or gone);
+ * then a statement that names a share that went away is told why (unless
+ * the script detaches it or attaches that name again).  MD_OK, or the
+ * code of the ERROR already sent. */
+static int follow_shares(session *s, uint32_t id, const char *sql, const md_dbscript *scr) {
+    if (!md_databases_has_shares(g.dbs)) return MD_OK;
+    int changed = 0;
+    char *err = NULL;
+    if (md_databases_sync_shares(g.dbs, &changed, &err) != MD_OK)
+        fprintf(stderr, "mdserver duckling: shares not refreshed: %s\n", err ? err : "error");
+    md_free(err);
+    if (changed) s->catalog_changed = 1;
+    md_sql_token *toks = NULL;
+    size_t n = 0;
+    md_sql_error lex_err;
+    if (md_sql_lex(sql, strlen(sql), 0, &toks, &n, &lex_err) != MD_OK) return MD_OK; /* DuckDB will say */
+    int rc = MD_OK;
+    for (size_t i = 0; i < n && rc == MD_OK; i++) {
+        if (toks[i].type != MD_TOK_IDENT && toks[i].type != MD_TOK_QIDENT) continue;
+        char *word = md_sql_token_value(sql, &toks[i], NULL);
+        int code = MD_ENOT_FOUND;
+        char *why = md_databases_gone_reason(g.dbs, word, &code);
+        if (why && !script_reuses(scr, word)) {
+            set_running(s, 0, 0);
+            send_error(s, id, code, why, (long)toks[i].off, NULL);
+            rc = code;
+        }
+        md_free(why);
+        md_free(word);
+    }
+    md_free(toks);
+    return rc;
+}
+
 static void run_query(session *s, uint32_t id, const char *sql) {
     double t0 = md_now_ms_f();
     set_running(s, 1, id);
@@ -834,6 +884,10 @@ static void run_query(session *s, uint32_t id, const char *sql) {
     if (rc != MD_OK) {
         set_running(s, 0, 0);
         send_error(s, id, rc, perr.message, perr.position, NULL);
+        md_dbscript_free(&scr);
+        return;
+    }
+    if (follow_shares(s, id, sql, scr) != MD_OK) {
         md_dbscript_free(&scr);
         return;
     }

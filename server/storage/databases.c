@@ -43,8 +43,20 @@ typedef struct attachment {
     int follows_head;  /* READER of the head */
     char *locked_by;   /* READER because another process holds the lease */
     md_dbwriter *writer;
+    /* a share's READER (share_id > 0): its URL parts, its name and owner */
+    int64_t share_id;
+    char *share_db, *share_url_id, *share_name, *share_owner;
     struct attachment *next;
 } attachment;
+
+/* A share attachment that was detached because its share went away
+ * (dropped, replaced, revoked): statements that name the alias are told
+ * why until it is detached or attached again. */
+typedef struct gone_share {
+    char *alias, *reason;
+    int code; /* MD_EPERMISSION (revoked) or MD_ENOT_FOUND (dropped, replaced) */
+    struct gone_share *next;
+} gone_share;
 
 struct md_databases {
     char *owner, *db_dir;
@@ -54,6 +66,7 @@ struct md_databases {
     md_objstore *store; /* borrowed */
     md_snapcache *cache;
     attachment *list;
+    gone_share *gone;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t renewer;
@@ -66,6 +79,9 @@ struct md_databases {
 };
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+static void forget_gone(md_databases *d, const char *alias);
+static void attach_mounts(md_databases *d);
 
 /* 'text' or "text" with the quote character doubled; malloc'd. */
 static char *quoted(const char *s, char q) {
@@ -183,6 +199,10 @@ static void close_writer(md_databases *d, md_dbwriter **w) {
 
 static void free_attachment(md_databases *d, attachment *a) {
     close_writer(d, &a->writer);
+    md_free(a->share_db);
+    md_free(a->share_url_id);
+    md_free(a->share_name);
+    md_free(a->share_owner);
     md_free(a->alias);
     md_free(a->name);
     md_free(a->path);
@@ -548,6 +568,7 @@ int md_databases_attach_all(md_databases *d, int *out_n, char **out_err) {
     }
     for (size_t i = 0; i < ns.n; i++) md_free(ns.v[i]);
     md_free(ns.v);
+    if (rc == MD_OK) attach_mounts(d);
     pthread_mutex_unlock(&d->mu);
     if (rc == MD_OK && out_n) *out_n = attached;
     return rc;
@@ -603,10 +624,19 @@ int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias,
         close_writer(d, &w);
     } else if (a) {
         rc = duck_detach(c, alias, out_err);
+        if (rc == MD_OK && a->share_id) md_dbmeta_share_mount(d->meta, d->owner, a->alias, NULL);
         if (rc == MD_OK) {
             unlink_attachment(d, a);
             free_attachment(d, a);
         }
+    } else {
+        for (gone_share *g = d->gone; g; g = g->next)
+            if (strcasecmp(g->alias, alias) == 0) { /* a share that went away: DETACH clears it */
+                md_dbmeta_share_mount(d->meta, d->owner, g->alias, NULL);
+                forget_gone(d, alias);
+                rc = MD_OK;
+                break;
+            }
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -631,16 +661,15 @@ int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot
     else if (rc != MD_OK) *out_err = md_strdup("cannot write the storage metadata");
     if (rc == MD_OK) {
         remove_work_files(d, name); /* a new database: any file of that name is stale */
-        if (from_snapshot == 0) {
-            char *why = NULL;
-            if (attach_writer(d, name, name, NULL, &why) == MD_OK) {
-                if (out_attached) *out_attached = 1;
-            } else { /* created all the same: say so rather than fail */
-                fprintf(stderr, "mdserver duckling: database %s created but not attached: %s\n", name,
-                        why ? why : "error");
-            }
-            md_free(why);
+        /* usable by name at once (a clone's working file is built from its head) */
+        char *why = NULL;
+        if (attach_writer(d, name, name, NULL, &why) == MD_OK) {
+            if (out_attached) *out_attached = 1;
+        } else { /* created all the same: say so rather than fail */
+            fprintf(stderr, "mdserver duckling: database %s created but not attached: %s\n", name,
+                    why ? why : "error");
         }
+        md_free(why);
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -766,6 +795,46 @@ int md_databases_snapshot(md_databases *d, const char *name, const char *snap_na
     return rc;
 }
 
+/* Move reader a to snapshot `to`: detach, patch the old file into the new
+ * snapshot's (only the changed blocks), attach; if that fails, the old
+ * file again if it is still there.  Called with d->mu held; a may be
+ * freed (when neither file can be attached: the alias is gone). */
+static int move_reader(md_databases *d, attachment *a, int64_t to, int *moved, char **out_err) {
+    md_manifest *old_m = NULL, *new_m = NULL;
+    md_hash old_name, new_name;
+    char *ignored = NULL;
+    if (load_snapshot(d, a->snapshot, &old_name, &old_m, &ignored) != MD_OK) old_m = NULL; /* expired: no patching */
+    md_free(ignored);
+    int rc = load_snapshot(d, to, &new_name, &new_m, out_err);
+    if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
+    if (rc != MD_OK) {
+        md_manifest_free(&old_m);
+        md_manifest_free(&new_m);
+        return rc;
+    }
+    unlink_attachment(d, a);
+    char *path = NULL;
+    rc = old_m ? md_snapcache_move(d->cache, a->path, old_m, &new_name, new_m, path_in_use, d, &path, NULL, out_err)
+               : md_snapcache_get(d->cache, &new_name, new_m, path_in_use, d, &path, NULL, out_err);
+    if (rc == MD_OK) rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
+    if (rc == MD_OK) {
+        md_free(a->path);
+        a->path = path;
+        path = NULL;
+        a->snapshot = to;
+        (*moved)++;
+        add(d, a);
+    } else if (access(a->path, F_OK) == 0 && duck_attach(d->ctl, a->path, a->alias, 1, NULL) == MD_OK) {
+        add(d, a); /* still on its old snapshot */
+    } else {
+        free_attachment(d, a); /* neither file can be attached: the alias is gone */
+    }
+    md_free(path);
+    md_manifest_free(&old_m);
+    md_manifest_free(&new_m);
+    return rc;
+}
+
 /* Move head reader a to the newest snapshot, or make it the writer when the
  * process that held the lease is gone. */
 static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_err) {
@@ -797,41 +866,222 @@ static int refresh_one(md_databases *d, attachment *a, int *moved, char **out_er
         }
     }
     if (f.head == a->snapshot) return MD_OK;
-    /* detach, patch the old file into the new snapshot's (only the changed
-     * blocks), attach; if that fails, the old file again if it is still there */
-    md_manifest *old_m = NULL, *new_m = NULL;
-    md_hash old_name, new_name;
-    char *ignored = NULL;
-    if (load_snapshot(d, a->snapshot, &old_name, &old_m, &ignored) != MD_OK) old_m = NULL; /* expired: no patching */
-    md_free(ignored);
-    rc = load_snapshot(d, f.head, &new_name, &new_m, out_err);
-    if (rc == MD_OK) rc = duck_detach(d->ctl, a->alias, out_err);
+    return move_reader(d, a, f.head, moved, out_err);
+}
+
+/* ---- shares ------------------------------------------------------------------ */
+
+static void take_share_row(void *ctx, const md_share_row *r) { md_share_row_copy(ctx, r); }
+
+/* Share md:_share/<db>/<url_id>, as this user may read it: MD_OK with *out
+ * (copied: md_share_row_clear); otherwise the sentence for the user. */
+static int find_share(md_databases *d, const char *db, const char *url_id, md_share_row *out, char **out_err) {
+    memset(out, 0, sizeof *out);
+    int rc = md_dbmeta_share_find(d->meta, db, url_id, take_share_row, out);
+    if (rc == MD_ENOT_FOUND)
+        *out_err = md_asprintf("no share at md:_share/%s/%s: it was dropped or replaced by its owner (a replaced share "
+                               "has a new URL), or the URL is wrong",
+                               db, url_id);
+    else if (rc == MD_EPERMISSION)
+        *out_err = md_asprintf("the share md:_share/%s/%s is not shared with you: ask its owner to GRANT READ ON "
+                               "SHARE to you",
+                               db, url_id);
+    else if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    return rc;
+}
+
+static void forget_gone(md_databases *d, const char *alias) {
+    for (gone_share **pp = &d->gone; *pp; pp = &(*pp)->next)
+        if (strcasecmp((*pp)->alias, alias) == 0) {
+            gone_share *g = *pp;
+            *pp = g->next;
+            md_free(g->alias);
+            md_free(g->reason);
+            md_free(g);
+            return;
+        }
+}
+
+static void add_gone(md_databases *d, const char *alias, int code, char *reason) {
+    forget_gone(d, alias);
+    gone_share *g = md_calloc(1, sizeof *g);
+    g->alias = md_strdup(alias);
+    g->reason = reason;
+    g->code = code;
+    g->next = d->gone;
+    d->gone = g;
+}
+
+/* Attach share row r's snapshot read-only as `alias`.  Called with d->mu held. */
+static int attach_share(md_databases *d, const md_share_row *r, const char *alias, char **out_err) {
+    if (r->snapshot == 0) {
+        *out_err = md_asprintf("the shared database %s has no snapshot yet", r->db_name);
+        return MD_ENOT_FOUND;
+    }
+    char *path = NULL;
+    int rc = snapshot_file(d, r->db_name, r->db_id, r->snapshot, r->snapshot, &path, NULL, out_err);
+    if (rc == MD_OK) rc = duck_attach(d->ctl, path, alias, 1, out_err);
     if (rc != MD_OK) {
-        md_manifest_free(&old_m);
-        md_manifest_free(&new_m);
+        md_free(path);
         return rc;
     }
-    unlink_attachment(d, a);
-    char *path = NULL;
-    rc = old_m ? md_snapcache_move(d->cache, a->path, old_m, &new_name, new_m, path_in_use, d, &path, NULL, out_err)
-               : md_snapcache_get(d->cache, &new_name, new_m, path_in_use, d, &path, NULL, out_err);
-    if (rc == MD_OK) rc = duck_attach(d->ctl, path, a->alias, 1, out_err);
-    if (rc == MD_OK) {
-        md_free(a->path);
-        a->path = path;
-        path = NULL;
-        a->snapshot = f.head;
-        (*moved)++;
-        add(d, a);
-    } else if (access(a->path, F_OK) == 0 && duck_attach(d->ctl, a->path, a->alias, 1, NULL) == MD_OK) {
-        add(d, a); /* still on its old snapshot */
-    } else {
-        free_attachment(d, a); /* neither file can be attached: the alias is gone */
+    attachment *a = new_attachment(alias, r->db_name, path, r->db_id, MD_ATTACH_READER);
+    a->snapshot = r->snapshot;
+    a->share_id = r->id;
+    a->share_db = md_strdup(r->db_name);
+    a->share_url_id = md_strdup(r->url_id);
+    a->share_name = md_strdup(r->name);
+    a->share_owner = md_strdup(r->owner);
+    add(d, a);
+    forget_gone(d, alias);
+    return MD_OK;
+}
+
+int md_databases_attach_share(md_databases *d, const char *db, const char *url_id, const char *alias,
+                              char **out_share, char **out_err) {
+    if (!alias) alias = db;
+    if (reserved(alias)) {
+        *out_err = md_asprintf("%s is a name DuckDB keeps for itself: choose another with AS", alias);
+        return MD_EINVAL;
     }
-    md_free(path);
-    md_manifest_free(&old_m);
-    md_manifest_free(&new_m);
+    pthread_mutex_lock(&d->mu);
+    md_share_row r;
+    int rc = MD_OK;
+    db_found own;
+    if (find_alias(d, alias) || lookup(d, alias, &own) == MD_OK) {
+        *out_err = md_asprintf("the name %s is taken by one of your databases: ATTACH the share AS another name", alias);
+        rc = MD_EEXISTS;
+    }
+    if (rc == MD_OK) rc = find_share(d, db, url_id, &r, out_err);
+    if (rc == MD_OK) {
+        rc = attach_share(d, &r, alias, out_err);
+        if (rc == MD_OK) {
+            char *url = md_share_url(&r);
+            if (md_dbmeta_share_mount(d->meta, d->owner, alias, url) != MD_OK)
+                fprintf(stderr, "mdserver duckling: share %s attached but not remembered\n", url);
+            md_free(url);
+            if (out_share) *out_share = md_asprintf("%s (owner %s)", r.name, r.owner);
+        }
+        md_share_row_clear(&r);
+    }
+    pthread_mutex_unlock(&d->mu);
     return rc;
+}
+
+/* Share attachment a's share went away: detach it and remember why.  a is freed. */
+static void share_gone(md_databases *d, attachment *a, int rc) {
+    char *reason = rc == MD_EPERMISSION
+                       ? md_asprintf("%s is %s's share %s, which is no longer shared with you (READ was revoked); "
+                                     "DETACH %s",
+                                     a->alias, a->share_owner, a->share_name, a->alias)
+                       : md_asprintf("%s is %s's share %s, which its owner dropped or replaced (a replaced share has "
+                                     "a new URL); DETACH %s",
+                                     a->alias, a->share_owner, a->share_name, a->alias);
+    if (duck_detach(d->ctl, a->alias, NULL) != MD_OK)
+        fprintf(stderr, "mdserver duckling: %s could not be detached yet\n", a->alias);
+    unlink_attachment(d, a);
+    add_gone(d, a->alias, rc == MD_EPERMISSION ? MD_EPERMISSION : MD_ENOT_FOUND, reason);
+    free_attachment(d, a);
+}
+
+/* Look share attachment a up again; move it to its share's snapshot or
+ * note that it is gone.  Called with d->mu held; a may be freed. */
+static int sync_share(md_databases *d, attachment *a, int *moved, char **out_err) {
+    md_share_row r;
+    char *why = NULL;
+    int rc = find_share(d, a->share_db, a->share_url_id, &r, &why);
+    md_free(why);
+    if (rc == MD_ENOT_FOUND || rc == MD_EPERMISSION || (rc == MD_OK && r.id != a->share_id)) {
+        (*moved)++; /* the catalog changed */
+        share_gone(d, a, rc == MD_OK ? MD_ENOT_FOUND : rc);
+        if (rc == MD_OK) md_share_row_clear(&r);
+        return MD_OK;
+    }
+    if (rc != MD_OK) {
+        *out_err = md_strdup("cannot read the storage metadata");
+        return rc;
+    }
+    if (r.snapshot != a->snapshot && r.snapshot > 0) rc = move_reader(d, a, r.snapshot, moved, out_err);
+    md_share_row_clear(&r);
+    return rc;
+}
+
+int md_databases_sync_shares(md_databases *d, int *out_moved, char **out_err) {
+    int moved = 0, rc = MD_OK;
+    pthread_mutex_lock(&d->mu);
+    attachment *a = d->list;
+    while (a && rc == MD_OK) {
+        attachment *next = a->next; /* sync_share may free a */
+        if (a->share_id) rc = sync_share(d, a, &moved, out_err);
+        a = next;
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (out_moved) *out_moved = moved;
+    return rc;
+}
+
+int md_databases_has_shares(md_databases *d) {
+    pthread_mutex_lock(&d->mu);
+    int any = d->gone != NULL;
+    for (attachment *a = d->list; a && !any; a = a->next) any = a->share_id != 0;
+    pthread_mutex_unlock(&d->mu);
+    return any;
+}
+
+char *md_databases_gone_reason(md_databases *d, const char *alias, int *out_code) {
+    pthread_mutex_lock(&d->mu);
+    char *why = NULL;
+    for (gone_share *g = d->gone; g && !why; g = g->next)
+        if (strcasecmp(g->alias, alias) == 0) {
+            why = md_strdup(g->reason);
+            *out_code = g->code;
+        }
+    pthread_mutex_unlock(&d->mu);
+    return why;
+}
+
+typedef struct mount_list {
+    char **alias, **url;
+    size_t n;
+} mount_list;
+
+static void on_mount(void *ctx, const char *alias, const char *url) {
+    mount_list *l = ctx;
+    l->alias = md_realloc(l->alias, (l->n + 1) * sizeof *l->alias);
+    l->url = md_realloc(l->url, (l->n + 1) * sizeof *l->url);
+    l->alias[l->n] = md_strdup(alias);
+    l->url[l->n++] = md_strdup(url);
+}
+
+/* Attach again the shares the user attached before (workspace mode); a
+ * share that went away meanwhile is remembered as gone.  Called with
+ * d->mu held. */
+static void attach_mounts(md_databases *d) {
+    mount_list l = {NULL, NULL, 0};
+    if (md_dbmeta_share_mounts(d->meta, d->owner, on_mount, &l) != MD_OK)
+        fprintf(stderr, "mdserver duckling: cannot read the attached shares\n");
+    for (size_t i = 0; i < l.n; i++) {
+        const char *url = l.url[i], *db = url + strlen("md:_share/"), *slash = strchr(db, '/');
+        if (strncmp(url, "md:_share/", 10) == 0 && slash && !find_alias(d, l.alias[i])) {
+            char *dbname = md_strndup(db, (size_t)(slash - db)), *why = NULL;
+            md_share_row r;
+            int rc = find_share(d, dbname, slash + 1, &r, &why);
+            if (rc == MD_OK) {
+                md_free(why);
+                why = NULL;
+                rc = attach_share(d, &r, l.alias[i], &why);
+                md_share_row_clear(&r);
+            }
+            if (rc != MD_OK) add_gone(d, l.alias[i], rc == MD_EPERMISSION ? rc : MD_ENOT_FOUND, md_asprintf("%s (attached as %s); DETACH %s", why ? why : url,
+                                                                 l.alias[i], l.alias[i]));
+            md_free(why);
+            md_free(dbname);
+        }
+        md_free(l.alias[i]);
+        md_free(l.url[i]);
+    }
+    md_free(l.alias);
+    md_free(l.url);
 }
 
 int md_databases_refresh(md_databases *d, const char *alias, int *out_moved, char **out_err) {
@@ -843,6 +1093,8 @@ int md_databases_refresh(md_databases *d, const char *alias, int *out_moved, cha
         if (!a) {
             rc = MD_ENOT_FOUND;
             *out_err = md_asprintf("%s is not an attached md: database", alias);
+        } else if (a->share_id) {
+            rc = sync_share(d, a, out_moved, out_err);
         } else if (!a->follows_head) {
             rc = MD_EINVAL;
             *out_err = md_asprintf("%s %s", alias,
@@ -854,8 +1106,9 @@ int md_databases_refresh(md_databases *d, const char *alias, int *out_moved, cha
     } else {
         attachment *a = d->list;
         while (a && rc == MD_OK) {
-            attachment *next = a->next; /* refresh_one may replace a */
-            if (a->follows_head) rc = refresh_one(d, a, out_moved, out_err);
+            attachment *next = a->next; /* refresh_one and sync_share may replace a */
+            if (a->share_id) rc = sync_share(d, a, out_moved, out_err);
+            else if (a->follows_head) rc = refresh_one(d, a, out_moved, out_err);
             a = next;
         }
     }
@@ -886,9 +1139,9 @@ int md_databases_commit(md_databases *d, int64_t *out_snapshot, char **out_err) 
 void md_databases_each(md_databases *d, void (*cb)(void *ctx, const md_attachment_info *a), void *ctx) {
     pthread_mutex_lock(&d->mu);
     for (attachment *a = d->list; a; a = a->next) {
-        md_attachment_info info = {a->alias,       a->name,         a->db_id, a->mode,
+        md_attachment_info info = {a->alias,       a->name,         a->db_id,     a->mode,
                                    a->writer ? md_dbwriter_head(a->writer) : a->snapshot,
-                                   a->follows_head, a->locked_by};
+                                   a->follows_head, a->locked_by, a->share_name, a->share_owner};
         cb(ctx, &info);
     }
     pthread_mutex_unlock(&d->mu);
@@ -903,6 +1156,9 @@ char *md_databases_read_only_reason(md_databases *d, const char *alias, int *out
         why = md_asprintf("database %s: %s; this session reads its snapshot %lld, read-only (REFRESH DATABASE %s "
                           "moves to the newest)",
                           a->name, a->locked_by, (long long)a->snapshot, a->alias);
+    } else if (a && a->share_id) {
+        *out_code = MD_EREAD_ONLY;
+        why = md_asprintf("%s is %s's share %s: shares are read-only", a->alias, a->share_owner, a->share_name);
     } else if (a && a->mode == MD_ATTACH_READER) {
         *out_code = MD_EREAD_ONLY;
         why = md_asprintf("%s is snapshot %lld of database %s, attached read-only", a->alias, (long long)a->snapshot,
@@ -952,6 +1208,7 @@ void md_databases_free(md_databases **pd) {
         d->list = a->next;
         free_attachment(d, a);
     }
+    while (d->gone) forget_gone(d, d->gone->alias);
     if (d->ctl) duckdb_disconnect(&d->ctl);
     md_snapcache_close(&d->cache);
     md_free(d->owner);

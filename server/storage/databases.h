@@ -12,6 +12,14 @@
  *           that another session's open transaction made wait is retried
  *           by that thread every second, so readers elsewhere see it soon
  *           after the transaction ends.
+ *   SHARE   a READER of another user's database through a share
+ *           (md:_share/<db>/<id>): the share's snapshot, looked up again
+ *           before every statement (md_databases_sync_shares), so a
+ *           reader follows UPDATE SHARE and AUTOMATIC shares at once and
+ *           loses a share that was dropped, replaced or revoked at its
+ *           next statement (the alias is then "gone": statements naming
+ *           it are told why).  Attached shares are remembered in the
+ *           metadata and attached again by attach_all.
  *   READER  a snapshot's file from the snapshot cache (snapcache.h,
  *           <user_dir>/databases/.snapshots/), attached READ_ONLY: time
  *           travel (a fixed snapshot), `ATTACH 'md:db' (READ_ONLY)` (the
@@ -52,6 +60,8 @@ typedef struct md_attachment_info {
     int64_t snapshot;       /* READER: the snapshot attached; WRITER: the head (0 before the first) */
     int follows_head;       /* READER: moves on REFRESH */
     const char *locked_by;  /* READER because another process writes it: that process; else NULL */
+    const char *share;      /* a share's READER: the share's name; else NULL */
+    const char *share_owner;
 } md_attachment_info;
 
 /* Open the registry for `owner`'s databases (stored in `store` and `meta`,
@@ -79,6 +89,31 @@ int md_databases_attach_all(md_databases *d, int *out_n, char **out_err);
 int md_databases_attach(md_databases *d, const char *name, const char *alias, int64_t snapshot, int read_only,
                         int *out_locked_by, md_snapcache_stats *out_stats, char **out_err);
 
+/*
+ * ATTACH 'md:_share/<db>/<url_id>' [AS alias] (NULL: db): the share's
+ * snapshot, read-only, remembered for the next start.  *out_share
+ * (optional, caller frees): "name (owner x)".  MD_OK; MD_ENOT_FOUND (no
+ * such share: dropped, replaced or a wrong URL); MD_EPERMISSION (not
+ * shared with this user); MD_EEXISTS (the alias is taken); errors of the
+ * attach; *out_err says which.
+ */
+int md_databases_attach_share(md_databases *d, const char *db, const char *url_id, const char *alias,
+                              char **out_share, char **out_err);
+
+/* Before a statement: look every attached share up again, move those
+ * whose snapshot changed, mark gone those dropped, replaced or revoked.
+ * *out_moved (optional): how many moved or went (the catalog changed).
+ * MD_OK, or an error reading the metadata. */
+int md_databases_sync_shares(md_databases *d, int *out_moved, char **out_err);
+
+/* 1 if any share is attached or gone (sync_shares has work). */
+int md_databases_has_shares(md_databases *d);
+
+/* Why `alias` is a share that went away (malloc'd; *out_code
+ * MD_EPERMISSION when revoked, MD_ENOT_FOUND when dropped or replaced),
+ * or NULL. */
+char *md_databases_gone_reason(md_databases *d, const char *alias, int *out_code);
+
 /* 1 if `alias` is one of this registry's attachments. */
 int md_databases_is_attached(md_databases *d, const char *alias);
 
@@ -90,7 +125,7 @@ int md_databases_is_attached(md_databases *d, const char *alias);
 int md_databases_detach(md_databases *d, duckdb_connection c, const char *alias, char **out_err);
 
 /* Create database `name` (empty, or a zero-copy clone of snapshot
- * from_snapshot > 0) and, when empty, attach it as its writer.
+ * from_snapshot > 0) and attach it as its writer, so it is usable by name.
  * *out_attached (optional): 1 if attached.  Errors as md_dbmeta_db_create,
  * or of the attach. */
 int md_databases_create(md_databases *d, const char *name, int64_t from_snapshot, int *out_attached,

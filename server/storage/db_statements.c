@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/storage/dbmeta.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
 #include "shared/session_option.h"
@@ -188,6 +189,153 @@ static char *file_alias(const char *path) {
     return md_strndup(base, dot ? (size_t)(dot - base) : strlen(base));
 }
 
+/* ---- shares ---- */
+
+/* One option of CREATE SHARE's list: ACCESS x | VISIBILITY x | UPDATE x. */
+static int share_option(cursor *c) {
+    md_dbstmt *st = c->st;
+    if (accept(c, "ACCESS")) {
+        if (st->access >= 0) return fail(c, "one ACCESS");
+#define MD__SHARE_ACCESS_ACCEPT(e, v, word) \
+    if (accept(c, word)) {                  \
+        st->access = v;                     \
+        return MD_OK;                       \
+    }
+        MD_SHARE_ACCESS(MD__SHARE_ACCESS_ACCEPT)
+#undef MD__SHARE_ACCESS_ACCEPT
+        return fail(c, "ORGANIZATION, UNRESTRICTED or RESTRICTED");
+    }
+    if (accept(c, "VISIBILITY")) {
+        if (st->discoverable >= 0) return fail(c, "one VISIBILITY");
+        if (accept(c, "DISCOVERABLE")) st->discoverable = 1;
+        else if (accept(c, "HIDDEN")) st->discoverable = 0;
+        else return fail(c, "DISCOVERABLE or HIDDEN");
+        return MD_OK;
+    }
+    if (accept(c, "UPDATE")) {
+        if (st->automatic >= 0) return fail(c, "one UPDATE");
+        if (accept(c, "AUTOMATIC")) st->automatic = 1;
+        else if (accept(c, "MANUAL")) st->automatic = 0;
+        else return fail(c, "MANUAL or AUTOMATIC");
+        return MD_OK;
+    }
+    return fail(c, "ACCESS, VISIBILITY or UPDATE");
+}
+
+/* CREATE [OR REPLACE] SHARE ... (after SHARE) */
+static int create_share(cursor *c) {
+    md_dbstmt *st = c->st;
+    if (word_at(c, 0, "IF")) {
+        c->i++;
+        int rc = expect(c, "NOT");
+        if (rc == MD_OK) rc = expect(c, "EXISTS");
+        if (rc != MD_OK) return rc;
+        st->if_not_exists = 1;
+    }
+    int rc = MD_OK;
+    if (at(c, 0) && !word_at(c, 0, "FROM") && !punct_at(c, 0, '(')) rc = name(c, &st->share);
+    if (rc == MD_OK && accept(c, "FROM")) rc = db_ref(c, &st->db);
+    if (rc == MD_OK && punct_at(c, 0, '(')) {
+        c->i++;
+        while (rc == MD_OK) {
+            rc = share_option(c);
+            if (rc != MD_OK) break;
+            if (punct_at(c, 0, ',')) {
+                c->i++;
+                continue;
+            }
+            if (punct_at(c, 0, ')')) {
+                c->i++;
+                break;
+            }
+            rc = fail(c, "\",\" or \")\"");
+        }
+    }
+    return rc == MD_OK ? end(c) : rc;
+}
+
+/* GRANT|REVOKE READ ON SHARE share TO|FROM user [, user ...] (after the verb) */
+static int grant_share(cursor *c, const char *to) {
+    md_dbstmt *st = c->st;
+    int rc = expect(c, "READ");
+    if (rc == MD_OK) rc = expect(c, "ON");
+    if (rc == MD_OK) rc = expect(c, "SHARE");
+    if (rc == MD_OK) rc = name(c, &st->share);
+    if (rc == MD_OK) rc = expect(c, to);
+    while (rc == MD_OK) {
+        accept(c, "USER");
+        char *u = NULL;
+        rc = name(c, &u);
+        if (rc != MD_OK) break;
+        st->users = md_realloc(st->users, (st->nusers + 1) * sizeof *st->users);
+        st->users[st->nusers++] = u;
+        if (!punct_at(c, 0, ',')) break;
+        c->i++;
+    }
+    return rc == MD_OK ? end(c) : rc;
+}
+
+/* The share statements other than ATTACH; MD_OK with the kind left NONE
+ * when the words are not one of them. */
+static int share_statement(cursor *c) {
+    md_dbstmt *st = c->st;
+    int rc = MD_OK;
+    if (word_at(c, 0, "CREATE") && word_at(c, 1, "SHARE")) {
+        st->kind = MD_DBSTMT_CREATE_SHARE;
+        c->i += 2;
+        rc = create_share(c);
+    } else if (word_at(c, 0, "CREATE") && word_at(c, 1, "OR") && word_at(c, 2, "REPLACE") && word_at(c, 3, "SHARE")) {
+        st->kind = MD_DBSTMT_CREATE_SHARE;
+        st->or_replace = 1;
+        c->i += 4;
+        rc = create_share(c);
+    } else if (word_at(c, 0, "UPDATE") && word_at(c, 1, "SHARE") && c->n <= 3) {
+        st->kind = MD_DBSTMT_UPDATE_SHARE;
+        c->i += 2;
+        rc = name(c, &st->share);
+        if (rc == MD_OK) rc = end(c);
+    } else if (word_at(c, 0, "DROP") && word_at(c, 1, "SHARE")) {
+        st->kind = MD_DBSTMT_DROP_SHARE;
+        c->i += 2;
+        if (accept(c, "IF")) {
+            rc = expect(c, "EXISTS");
+            st->if_exists = 1;
+        }
+        if (rc == MD_OK) rc = name(c, &st->share);
+        if (rc == MD_OK) rc = end(c);
+    } else if (word_at(c, 0, "GRANT") || word_at(c, 0, "REVOKE")) {
+        int grant = word_at(c, 0, "GRANT");
+        st->kind = grant ? MD_DBSTMT_GRANT_SHARE : MD_DBSTMT_REVOKE_SHARE;
+        c->i++;
+        rc = grant_share(c, grant ? "TO" : "FROM");
+    } else if (word_at(c, 0, "LIST") && word_at(c, 1, "SHARES")) {
+        st->kind = MD_DBSTMT_LIST_SHARES;
+        c->i += 2;
+        rc = end(c);
+    } else if (word_at(c, 0, "SHOW") && word_at(c, 1, "GRANTS")) {
+        st->kind = MD_DBSTMT_SHOW_GRANTS;
+        c->i += 2;
+        rc = expect(c, "ON");
+        if (rc == MD_OK) rc = expect(c, "SHARE");
+        if (rc == MD_OK) rc = name(c, &st->share);
+        if (rc == MD_OK) rc = end(c);
+    }
+    return rc;
+}
+
+/* 'md:_share/<db>/<id>' after "md:": MD_OK with st->db and st->url_id. */
+static int share_url(cursor *c, const char *rest) {
+    const char *db = rest + strlen("_share/"), *slash = strchr(db, '/');
+    if (!slash || slash == db || !slash[1] || strchr(slash + 1, '/')) {
+        c->st->kind = MD_DBSTMT_ATTACH_SHARE;
+        return fail(c, "a share URL 'md:_share/<database>/<id>'");
+    }
+    c->st->kind = MD_DBSTMT_ATTACH_SHARE;
+    c->st->db = md_strndup(db, (size_t)(slash - db));
+    c->st->url_id = md_strdup(slash + 1);
+    return MD_OK;
+}
+
 /* ATTACH [OR REPLACE] [DATABASE] [IF NOT EXISTS] 'md:...' ... -- NONE
  * unless the path is md: or it is OR REPLACE of a file (ATTACH_FILE) */
 static int attach(cursor *c) {
@@ -220,6 +368,15 @@ static int attach(cursor *c) {
         md_free(path);
         return MD_OK;
     }
+    if (ours && strncasecmp(path + 3, "_share/", 7) == 0) {
+        int rc = share_url(c, path + 3);
+        md_free(path);
+        if (rc != MD_OK) return rc;
+        c->st->if_not_exists = if_not_exists;
+        c->i++;
+        if (accept(c, "AS")) rc = name(c, &c->st->alias);
+        return rc == MD_OK ? end(c) : rc;
+    }
     if (ours) {
         c->st->kind = MD_DBSTMT_ATTACH;
         c->st->if_not_exists = if_not_exists;
@@ -244,9 +401,11 @@ static int attach(cursor *c) {
 int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbstmt *out, md_sql_error *out_err) {
     md_dbstmt st;
     memset(&st, 0, sizeof st);
+    st.access = st.discoverable = st.automatic = -1;
     cursor c = {sql, toks, n, 0, out_err, &st};
-    int rc = MD_OK;
-    if (accept(&c, "CREATE")) {
+    int rc = share_statement(&c);
+    if (rc != MD_OK || st.kind != MD_DBSTMT_NONE) {
+    } else if (accept(&c, "CREATE")) {
         if (accept(&c, "DATABASE")) {
             st.kind = MD_DBSTMT_CREATE_DATABASE;
             rc = create_database(&c);
@@ -355,6 +514,10 @@ void md_dbstmt_free(md_dbstmt *s) {
     md_free(s->from);
     md_free(s->snapshot_name);
     md_free(s->snapshot_time);
+    md_free(s->share);
+    md_free(s->url_id);
+    for (size_t i = 0; i < s->nusers; i++) md_free(s->users[i]);
+    md_free(s->users);
     memset(s, 0, sizeof *s);
 }
 

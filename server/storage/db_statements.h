@@ -12,6 +12,14 @@
  *   DETACH [DATABASE] [IF EXISTS] alias   (ours only if alias is an md: attachment)
  *   SHOW [ALL] DATABASES
  *   REFRESH DATABASE db | REFRESH DATABASES
+ *   CREATE [OR REPLACE] SHARE [IF NOT EXISTS] [share] [FROM db]
+ *          [(ACCESS ORGANIZATION|UNRESTRICTED|RESTRICTED,
+ *            VISIBILITY DISCOVERABLE|HIDDEN, UPDATE MANUAL|AUTOMATIC)]
+ *   UPDATE SHARE share      DROP SHARE [IF EXISTS] share      LIST SHARES
+ *   GRANT READ ON SHARE share TO user [, user ...]
+ *   REVOKE READ ON SHARE share FROM user [, user ...]
+ *   SHOW GRANTS ON SHARE share
+ *   ATTACH [IF NOT EXISTS] 'md:_share/<db>/<id>' [AS alias]   (ATTACH_SHARE)
  *   SET [SESSION] statement_timeout ... | RESET statement_timeout
  *          a setting the server keeps for the session, not DuckDB
  *          (shared/session_option.h reads it)
@@ -49,7 +57,15 @@
     STMT(REFRESH,         "REFRESH DATABASE")         \
     STMT(SET_TIMEOUT,     "SET statement_timeout")    \
     STMT(ATTACH_FILE,     "ATTACH")                   \
-    STMT(ALTER_OTHER,     "ALTER DATABASE")
+    STMT(ALTER_OTHER,     "ALTER DATABASE")           \
+    STMT(CREATE_SHARE,    "CREATE SHARE")             \
+    STMT(UPDATE_SHARE,    "UPDATE SHARE")             \
+    STMT(DROP_SHARE,      "DROP SHARE")               \
+    STMT(GRANT_SHARE,     "GRANT")                    \
+    STMT(REVOKE_SHARE,    "REVOKE")                   \
+    STMT(LIST_SHARES,     "LIST SHARES")              \
+    STMT(SHOW_GRANTS,     "SHOW GRANTS")              \
+    STMT(ATTACH_SHARE,    "ATTACH")
 
 typedef enum md_dbstmt_kind {
 #define MD__DBSTMT_ENUM(kind, verb) MD_DBSTMT_##kind,
@@ -71,6 +87,15 @@ typedef struct md_dbstmt {
     int all;             /* SHOW ALL DATABASES */
     int retention_days;  /* ALTER DATABASE ... SET SNAPSHOT_RETENTION_DAYS */
     int64_t timeout_ms;  /* SET statement_timeout: milliseconds; 0 for RESET (the server's) */
+    /* shares */
+    char *share;         /* the share named (CREATE: NULL = the database's name) */
+    char *url_id;        /* ATTACH_SHARE: the id of 'md:_share/<db>/<url_id>' (db in `db`) */
+    int or_replace;      /* CREATE OR REPLACE SHARE */
+    int access;          /* md_share_access (dbmeta.h), -1 when not given */
+    int discoverable;    /* VISIBILITY: 1 DISCOVERABLE, 0 HIDDEN, -1 not given */
+    int automatic;       /* UPDATE: 1 AUTOMATIC, 0 MANUAL, -1 not given */
+    char **users;        /* GRANT / REVOKE: the users */
+    size_t nusers;
 } md_dbstmt;
 
 /*

@@ -10,57 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/storage/answer_sql.h"
+#include "server/storage/sharecommands.h"
 #include "shared/md_alloc.h"
 #include "shared/md_buf.h"
 #include "shared/md_error.h"
-
-/* ---- answers ------------------------------------------------------------------ */
-
-static void put(md_buf *b, const char *s) { md_buf_append(b, s, strlen(s)); }
-
-/* 'text'::VARCHAR or NULL::VARCHAR */
-static void put_text(md_buf *b, const char *s) {
-    if (!s) {
-        put(b, "NULL::VARCHAR");
-        return;
-    }
-    md_buf_put_quoted(b, s, '\'');
-    put(b, "::VARCHAR");
-}
-
-static void put_int(md_buf *b, int64_t v, int null_if_zero) {
-    char n[40];
-    if (null_if_zero && v == 0) snprintf(n, sizeof n, "NULL::BIGINT");
-    else snprintf(n, sizeof n, "%lld::BIGINT", (long long)v);
-    put(b, n);
-}
-
-static void put_time(md_buf *b, const char *t) {
-    if (!t) put(b, "NULL::TIMESTAMP");
-    else {
-        put_text(b, t);
-        put(b, "::TIMESTAMP");
-    }
-}
-
-static char *finish(md_buf *b) {
-    md_buf_put_u8(b, 0);
-    size_t n;
-    return (char *)md_buf_detach(b, &n);
-}
-
-/* The one-row answer: database_name, snapshot_id, status. */
-static char *status_row(const char *db, int64_t snapshot, const char *status) {
-    md_buf b = MD_BUF_INIT;
-    put(&b, "SELECT ");
-    put_text(&b, db);
-    put(&b, " AS database_name, ");
-    put_int(&b, snapshot, 1);
-    put(&b, " AS snapshot_id, ");
-    put_text(&b, status);
-    put(&b, " AS status");
-    return finish(&b);
-}
 
 /* ---- snapshot references --------------------------------------------------------- */
 
@@ -134,7 +88,7 @@ static int create_database(md_databases *d, duckdb_connection c, const md_dbstmt
                            char **out_err) {
     int64_t id, head;
     if (md_databases_lookup(d, st->db, &id, &head) == MD_OK && st->if_not_exists) {
-        *out_answer = status_row(st->db, head, "already exists");
+        *out_answer = md_answer_status(st->db, head, "already exists");
         return MD_OK;
     }
     int64_t from = 0;
@@ -146,10 +100,10 @@ static int create_database(md_databases *d, duckdb_connection c, const md_dbstmt
     int attached = 0;
     int rc = md_databases_create(d, st->db, from, &attached, out_err);
     if (rc != MD_OK) return rc;
-    char *status = from ? md_asprintf("created: a zero-copy clone of %s at snapshot %lld (ATTACH 'md:%s' opens it)",
-                                      st->from, (long long)from, st->db)
+    char *status = from ? md_asprintf("created and attached: a zero-copy clone of %s at snapshot %lld", st->from,
+                                      (long long)from)
                         : md_strdup("created and attached");
-    *out_answer = status_row(st->db, from, status);
+    *out_answer = md_answer_status(st->db, from, status);
     md_free(status);
     return MD_OK;
 }
@@ -160,13 +114,16 @@ static int attach(md_databases *d, duckdb_connection c, const md_dbstmt *st, cha
         int rc = md_databases_attach_all(d, &n, out_err);
         if (rc != MD_OK) return rc;
         char *status = md_asprintf("attached %d more database%s", n, n == 1 ? "" : "s");
-        *out_answer = status_row("md:", 0, status);
+        *out_answer = md_answer_status("md:", 0, status);
         md_free(status);
         return MD_OK;
     }
     const char *alias = st->alias ? st->alias : st->db;
-    if (st->if_not_exists && md_databases_is_attached(d, alias)) {
-        *out_answer = status_row(st->db, 0, "already attached");
+    /* workspace mode: every database is attached under its name already, so
+     * a plain ATTACH 'md:db' of it is answered as IF NOT EXISTS would be */
+    int plain = !st->alias && !st->snapshot && !st->snapshot_time && !st->read_only;
+    if ((st->if_not_exists || plain) && md_databases_is_attached(d, alias)) {
+        *out_answer = md_answer_status(st->db, 0, "already attached");
         return MD_OK;
     }
     int64_t snapshot = 0;
@@ -190,7 +147,7 @@ static int attach(md_databases *d, duckdb_connection c, const md_dbstmt *st, cha
     else if (st->read_only)
         status = md_asprintf("attached as %s read-only at snapshot %lld", alias, (long long)head);
     else status = md_asprintf("attached as %s", alias);
-    *out_answer = status_row(st->db, snapshot ? snapshot : head, status);
+    *out_answer = md_answer_status(st->db, snapshot ? snapshot : head, status);
     md_free(status);
     return MD_OK;
 }
@@ -205,27 +162,27 @@ typedef struct show {
 static void show_row(show *s, const char *name, const char *alias, const char *mode, int64_t snapshot,
                      int retention, const char *created, const char *dropped) {
     md_buf *b = &s->rows;
-    put(b, s->nrows++ ? ", (" : "(");
-    put_text(b, name);
-    put(b, ", ");
-    put_text(b, alias);
-    put(b, ", ");
-    put_text(b, mode);
-    put(b, ", ");
-    put_int(b, snapshot, 1);
-    put(b, ", ");
+    md_answer_put(b, s->nrows++ ? ", (" : "(");
+    md_answer_text(b, name);
+    md_answer_put(b, ", ");
+    md_answer_text(b, alias);
+    md_answer_put(b, ", ");
+    md_answer_text(b, mode);
+    md_answer_put(b, ", ");
+    md_answer_int(b, snapshot, 1);
+    md_answer_put(b, ", ");
     if (retention >= 0) {
         char n[24];
         snprintf(n, sizeof n, "%d", retention);
-        put(b, n);
+        md_answer_put(b, n);
     } else {
-        put(b, "NULL");
+        md_answer_put(b, "NULL");
     }
-    put(b, "::INTEGER, ");
-    put_time(b, created);
-    put(b, ", ");
-    put_time(b, dropped);
-    put(b, ")");
+    md_answer_put(b, "::INTEGER, ");
+    md_answer_time(b, created);
+    md_answer_put(b, ", ");
+    md_answer_time(b, dropped);
+    md_answer_put(b, ")");
 }
 
 typedef struct attached_list {
@@ -237,15 +194,19 @@ typedef struct attached_list {
 static void on_attachment(void *ctx, const md_attachment_info *a) {
     attached_list *l = ctx;
     l->v = md_realloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->strs = md_realloc(l->strs, (l->n + 1) * 3 * sizeof *l->strs);
+    l->strs = md_realloc(l->strs, (l->n + 1) * 5 * sizeof *l->strs);
     md_attachment_info c = *a;
-    char **s = &l->strs[l->n * 3];
+    char **s = &l->strs[l->n * 5];
     s[0] = md_strdup(a->alias);
     s[1] = md_strdup(a->name);
     s[2] = a->locked_by ? md_strdup(a->locked_by) : NULL;
+    s[3] = a->share ? md_strdup(a->share) : NULL;
+    s[4] = a->share_owner ? md_strdup(a->share_owner) : NULL;
     c.alias = s[0];
     c.name = s[1];
     c.locked_by = s[2];
+    c.share = s[3];
+    c.share_owner = s[4];
     l->v[l->n++] = c;
 }
 
@@ -260,7 +221,7 @@ static void on_db_row(void *ctx, const md_db_row *row) {
     int shown = 0;
     for (size_t i = 0; i < r->att->n && !r->dropped; i++) {
         const md_attachment_info *a = &r->att->v[i];
-        if (a->db_id != row->id) continue;
+        if (a->db_id != row->id || a->share) continue;
         const char *mode = a->mode == MD_ATTACH_WRITER ? "read_write"
                            : a->locked_by              ? "locked"
                            : a->follows_head           ? "read_only"
@@ -283,15 +244,17 @@ static int show_databases(md_databases *d, const md_dbstmt *st, char **out_answe
         r.dropped = 1;
         rc = md_dbmeta_db_list_dropped(md_databases_meta(d), md_databases_owner(d), on_db_row, &r);
     }
-    put(&s.aliases, "'memory'");
+    md_answer_put(&s.aliases, "'memory'");
     for (size_t i = 0; i < att.n; i++) {
-        put(&s.aliases, ", ");
+        md_answer_put(&s.aliases, ", ");
         char *lower = md_strdup(att.v[i].alias);
         for (char *p = lower; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        put_text(&s.aliases, lower);
+        md_answer_text(&s.aliases, lower);
         md_free(lower);
     }
-    for (size_t i = 0; i < att.n * 3; i++) md_free(att.strs[i]);
+    for (size_t i = 0; i < att.n; i++) /* shares of other users: no row of the owner's names them */
+        if (att.v[i].share) show_row(&s, att.v[i].name, att.v[i].alias, "share", att.v[i].snapshot, -1, NULL, NULL);
+    for (size_t i = 0; i < att.n * 5; i++) md_free(att.strs[i]);
     md_free(att.strs);
     md_free(att.v);
     if (rc != MD_OK) {
@@ -301,23 +264,23 @@ static int show_databases(md_databases *d, const md_dbstmt *st, char **out_answe
         return rc;
     }
     md_buf b = MD_BUF_INIT;
-    put(&b, "SELECT * FROM (");
+    md_answer_put(&b, "SELECT * FROM (");
     if (s.nrows) {
-        put(&b, "SELECT * FROM (VALUES ");
+        md_answer_put(&b, "SELECT * FROM (VALUES ");
         md_buf_append(&b, s.rows.data, s.rows.len);
-        put(&b, ") AS t(database_name, alias, mode, snapshot_id, retention_days, created_at, dropped_at) ");
+        md_answer_put(&b, ") AS t(database_name, alias, mode, snapshot_id, retention_days, created_at, dropped_at) ");
     } else {
-        put(&b, "SELECT NULL::VARCHAR AS database_name, NULL::VARCHAR AS alias, NULL::VARCHAR AS mode, "
+        md_answer_put(&b, "SELECT NULL::VARCHAR AS database_name, NULL::VARCHAR AS alias, NULL::VARCHAR AS mode, "
                 "NULL::BIGINT AS snapshot_id, NULL::INTEGER AS retention_days, NULL::TIMESTAMP AS created_at, "
                 "NULL::TIMESTAMP AS dropped_at WHERE false ");
     }
-    put(&b, "UNION ALL SELECT database_name, database_name, CASE WHEN readonly THEN 'file (read-only)' ELSE 'file' "
+    md_answer_put(&b, "UNION ALL SELECT database_name, database_name, CASE WHEN readonly THEN 'file (read-only)' ELSE 'file' "
             "END, NULL, NULL, NULL, NULL FROM duckdb_databases() WHERE NOT internal AND lower(database_name) NOT IN (");
     md_buf_append(&b, s.aliases.data, s.aliases.len);
-    put(&b, ")) ORDER BY database_name, alias NULLS LAST");
+    md_answer_put(&b, ")) ORDER BY database_name, alias NULLS LAST");
     md_buf_free(&s.rows);
     md_buf_free(&s.aliases);
-    *out_answer = finish(&b);
+    *out_answer = md_answer_finish(&b);
     return MD_OK;
 }
 
@@ -326,6 +289,7 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
     int rc = MD_OK;
     int64_t id = 0, head = 0;
     char *status = NULL;
+    if (md_sharecommand_is(st->kind)) return md_sharecommand_run(d, c, st, out_answer, out_err);
     switch (st->kind) {
     case MD_DBSTMT_NONE:
     case MD_DBSTMT_SET_TIMEOUT: /* the session's, not a database's: the duckling keeps it */
@@ -335,17 +299,17 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
         return create_database(d, c, st, out_answer, out_err);
     case MD_DBSTMT_DROP_DATABASE:
         if (st->if_exists && md_databases_lookup(d, st->db, &id, &head) == MD_ENOT_FOUND) {
-            *out_answer = status_row(st->db, 0, "does not exist");
+            *out_answer = md_answer_status(st->db, 0, "does not exist");
             return MD_OK;
         }
         rc = md_databases_drop(d, c, st->db, out_err);
-        if (rc == MD_OK) *out_answer = status_row(st->db, 0, "dropped (UNDROP DATABASE brings it back within its "
+        if (rc == MD_OK) *out_answer = md_answer_status(st->db, 0, "dropped (UNDROP DATABASE brings it back within its "
                                                              "retention)");
         return rc;
     case MD_DBSTMT_UNDROP_DATABASE:
         rc = md_databases_undrop(d, st->db, out_err);
         if (rc == MD_OK) md_databases_lookup(d, st->db, &id, &head);
-        if (rc == MD_OK) *out_answer = status_row(st->db, head, "undropped and attached");
+        if (rc == MD_OK) *out_answer = md_answer_status(st->db, head, "undropped and attached");
         return rc;
     case MD_DBSTMT_ALTER_DATABASE:
         rc = md_databases_lookup(d, st->db, &id, &head);
@@ -354,7 +318,7 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
         if (rc != MD_OK && !*out_err) *out_err = md_strdup("cannot write the storage metadata");
         if (rc == MD_OK) {
             status = md_asprintf("snapshot retention set to %d days", st->retention_days);
-            *out_answer = status_row(st->db, 0, status);
+            *out_answer = md_answer_status(st->db, 0, status);
         }
         md_free(status);
         return rc;
@@ -363,7 +327,7 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
         if (rc == MD_OK) {
             status = st->snapshot_name ? md_asprintf("created snapshot %s", st->snapshot_name)
                                        : md_strdup("created snapshot");
-            *out_answer = status_row(st->db, id, status);
+            *out_answer = md_answer_status(st->db, id, status);
         }
         md_free(status);
         return rc;
@@ -372,7 +336,7 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
     case MD_DBSTMT_DETACH:
         rc = md_databases_detach(d, c, st->db, out_err);
         if (rc == MD_ENOT_FOUND) return MD_OK; /* not an md: attachment: DuckDB runs it */
-        if (rc == MD_OK) *out_answer = status_row(st->db, 0, "detached");
+        if (rc == MD_OK) *out_answer = md_answer_status(st->db, 0, "detached");
         return rc;
     case MD_DBSTMT_SHOW_DATABASES:
         return show_databases(d, st, out_answer, out_err);
@@ -386,13 +350,14 @@ int md_dbcommand_run(md_databases *d, duckdb_connection c, const md_dbstmt *st, 
                                name);
         return MD_EUNSUPPORTED;
     }
+    default: break;
     case MD_DBSTMT_REFRESH: {
         int moved = 0;
         rc = md_databases_refresh(d, st->db, &moved, out_err);
         if (rc == MD_OK) {
             if (st->db) md_databases_lookup(d, st->db, &id, &head);
             status = md_asprintf("%d reader%s moved to the newest snapshot", moved, moved == 1 ? "" : "s");
-            *out_answer = status_row(st->db ? st->db : "md:", st->db ? head : 0, status);
+            *out_answer = md_answer_status(st->db ? st->db : "md:", st->db ? head : 0, status);
         }
         md_free(status);
         return rc;

@@ -12,7 +12,9 @@
  *                          back); mode is read_write, read_only (a reader of
  *                          the head), snapshot (time travel), locked (written
  *                          by another process: read-only here), not attached,
- *                          dropped, or file (a database file the user attached)
+ *                          dropped, share (another user's database through
+ *                          a share), or file (a database file the user attached)
+ *   share statements       sharecommands.h
  *   every other statement  database_name VARCHAR, snapshot_id BIGINT, status
  *                          VARCHAR: one row saying what happened
  */

@@ -15,16 +15,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "server/storage/dbmeta_int.h"
 #include "shared/md_alloc.h"
 #include "server/sqlite_file.h"
 #include "shared/md_error.h"
-
-/* The sqlite backend of md_dbmeta. */
-typedef struct sq_meta {
-    md_dbmeta base;
-    sqlite3 *db;
-    pthread_mutex_t mu;
-} sq_meta;
 
 static const md_dbmeta_ops sq_ops;
 
@@ -43,8 +37,7 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS leases("
     "  db_id INTEGER PRIMARY KEY REFERENCES databases(id), holder TEXT NOT NULL, expires_ms INTEGER NOT NULL);";
 
-/* Now as "YYYY-MM-DD HH:MM:SS.ffffff" UTC. */
-static void now_text(char out[32]) {
+void md__dbmeta_now_text(char out[32]) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;
@@ -61,8 +54,10 @@ static int64_t now_ms(void) {
 
 int md_dbmeta_open(const char *data_dir, md_dbmeta **out, char **out_err) {
     sqlite3 *db = NULL;
-    if (md_sqlite_open(data_dir, "meta.sqlite3", "the database metadata", schema_sql, &db, out_err) != MD_OK)
-        return MD_EIO;
+    char *schema = md_asprintf("%s%s", schema_sql, md__dbmeta_shares_schema);
+    int rc = md_sqlite_open(data_dir, "meta.sqlite3", "the database metadata", schema, &db, out_err);
+    md_free(schema);
+    if (rc != MD_OK) return MD_EIO;
     sq_meta *m = md_calloc(1, sizeof *m);
     m->base.ops = &sq_ops;
     m->db = db;
@@ -90,7 +85,7 @@ int md_dbmeta_valid_name(const char *name) {
 
 /* ---- statement helpers (the caller holds m->mu) ------------------------------- */
 
-static sqlite3_stmt *prep(sq_meta *m, const char *sql) {
+sqlite3_stmt *md__dbmeta_prep(sq_meta *m, const char *sql) {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "mdserver: storage metadata: %s\n", sqlite3_errmsg(m->db));
@@ -99,7 +94,7 @@ static sqlite3_stmt *prep(sq_meta *m, const char *sql) {
     return st;
 }
 
-static int exec(sq_meta *m, const char *sql) {
+int md__dbmeta_exec(sq_meta *m, const char *sql) {
     return sqlite3_exec(m->db, sql, NULL, NULL, NULL) == SQLITE_OK ? MD_OK : MD_EIO;
 }
 
@@ -180,7 +175,7 @@ static void emit_snap(sqlite3_stmt *st, const void *sink) {
 static int sq_db_owner(md_dbmeta *base, int64_t db_id, char **out_owner) {
     sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, "SELECT owner FROM databases WHERE id = ?");
+    sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT owner FROM databases WHERE id = ?");
     int rc = MD_EIO;
     if (st) {
         sqlite3_bind_int64(st, 1, db_id);
@@ -198,7 +193,7 @@ static int sq_manifest_owned(md_dbmeta *base, const char *owner, const md_hash *
     char hex[MD_HASH_HEX_SIZE + 1];
     md_hash_hex(manifest, hex);
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots s JOIN databases d ON d.id = s.db_id "
+    sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT 1 FROM snapshots s JOIN databases d ON d.id = s.db_id "
                                "WHERE d.owner = ? AND s.manifest = ? LIMIT 1");
     int rc = MD_EIO;
     if (st) {
@@ -216,17 +211,17 @@ static int sq_db_create(md_dbmeta *base, const char *owner, const char *name, in
     sq_meta *m = (sq_meta *)base;
     if (!md_dbmeta_valid_name(name)) return MD_EINVAL;
     char now[32];
-    now_text(now);
+    md__dbmeta_now_text(now);
     pthread_mutex_lock(&m->mu);
-    int rc = exec(m, "BEGIN IMMEDIATE");
+    int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     if (rc == MD_OK && from_snapshot > 0) {
-        sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots WHERE id = ?");
+        sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT 1 FROM snapshots WHERE id = ?");
         sqlite3_bind_int64(st, 1, from_snapshot);
         rc = !st ? MD_EIO : sqlite3_step(st) == SQLITE_ROW ? MD_OK : MD_ENOT_FOUND;
         sqlite3_finalize(st);
     }
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "INSERT INTO databases(owner, name, created_at, head) VALUES (?, ?, ?, ?)");
+        sqlite3_stmt *st = md__dbmeta_prep(m, "INSERT INTO databases(owner, name, created_at, head) VALUES (?, ?, ?, ?)");
         if (!st) rc = MD_EIO;
         else {
             sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
@@ -241,10 +236,10 @@ static int sq_db_create(md_dbmeta *base, const char *owner, const char *name, in
     }
     if (rc == MD_OK) {
         int64_t id = sqlite3_last_insert_rowid(m->db);
-        rc = exec(m, "COMMIT");
+        rc = md__dbmeta_exec(m, "COMMIT");
         if (rc == MD_OK) *out_id = id;
     }
-    if (rc != MD_OK) exec(m, "ROLLBACK");
+    if (rc != MD_OK) md__dbmeta_exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);
     return rc;
 }
@@ -253,7 +248,7 @@ static int db_query(sq_meta *m, const char *sql, const char *a, const char *b,
                     void (*cb)(void *ctx, const md_db_row *row), void *ctx, int want_one) {
     db_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, sql);
+    sqlite3_stmt *st = md__dbmeta_prep(m, sql);
     if (st && a) sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
     if (st && b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
     int rc = each_row(st, want_one, emit_db, &sink);
@@ -281,7 +276,7 @@ static int sq_db_list_dropped(md_dbmeta *base, const char *owner, void (*cb)(voi
                               void *ctx) {
     sq_meta *m = (sq_meta *)base;
     char now[32];
-    now_text(now);
+    md__dbmeta_now_text(now);
     return db_query(m, "SELECT " DB_COLUMNS " FROM databases WHERE owner = ? AND dropped_at IS NOT NULL "
                        "AND julianday(dropped_at) + retention_days > julianday(?) ORDER BY name, dropped_at",
                     owner, now, cb, ctx, 0);
@@ -290,7 +285,7 @@ static int sq_db_list_dropped(md_dbmeta *base, const char *owner, void (*cb)(voi
 /* Run one UPDATE with (text, text) parameters; MD_ENOT_FOUND when it changed nothing. */
 static int update2(sq_meta *m, const char *sql, const char *a, const char *b, const char *c) {
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, sql);
+    sqlite3_stmt *st = md__dbmeta_prep(m, sql);
     int rc = MD_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
@@ -308,7 +303,7 @@ static int update2(sq_meta *m, const char *sql, const char *a, const char *b, co
 static int sq_db_drop(md_dbmeta *base, const char *owner, const char *name) {
     sq_meta *m = (sq_meta *)base;
     char now[32];
-    now_text(now);
+    md__dbmeta_now_text(now);
     return update2(m, "UPDATE databases SET dropped_at = ?3 WHERE owner = ?1 AND lower(name) = lower(?2) "
                       "AND dropped_at IS NULL", owner, name, now);
 }
@@ -316,7 +311,7 @@ static int sq_db_drop(md_dbmeta *base, const char *owner, const char *name) {
 static int sq_db_undrop(md_dbmeta *base, const char *owner, const char *name) {
     sq_meta *m = (sq_meta *)base;
     char now[32]; /* the same clock as dropped_at (sqlite's 'now' has only milliseconds) */
-    now_text(now);
+    md__dbmeta_now_text(now);
     return update2(m, "UPDATE databases SET dropped_at = NULL WHERE id = ("
                       "  SELECT id FROM databases WHERE owner = ?1 AND lower(name) = lower(?2) "
                       "  AND dropped_at IS NOT NULL "
@@ -328,7 +323,7 @@ static int sq_db_set_retention(md_dbmeta *base, int64_t db_id, int days) {
     sq_meta *m = (sq_meta *)base;
     if (days < 0) return MD_EINVAL;
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, "UPDATE databases SET retention_days = ? WHERE id = ?");
+    sqlite3_stmt *st = md__dbmeta_prep(m, "UPDATE databases SET retention_days = ? WHERE id = ?");
     int rc = MD_EIO;
     if (st) {
         sqlite3_bind_int(st, 1, days);
@@ -344,7 +339,7 @@ static int sq_db_set_retention(md_dbmeta *base, int64_t db_id, int days) {
 
 /* The current holder of db_id's lease if it has not expired (md_strdup'd) or NULL. */
 static char *lease_holder(sq_meta *m, int64_t db_id, int *out_rc) {
-    sqlite3_stmt *st = prep(m, "SELECT holder FROM leases WHERE db_id = ? AND expires_ms > ?");
+    sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT holder FROM leases WHERE db_id = ? AND expires_ms > ?");
     if (!st) {
         *out_rc = MD_EIO;
         return NULL;
@@ -361,7 +356,7 @@ static char *lease_holder(sq_meta *m, int64_t db_id, int *out_rc) {
 static int sq_lease_acquire(md_dbmeta *base, int64_t db_id, const char *holder, int64_t ttl_ms, char **out_holder) {
     sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
-    int rc = exec(m, "BEGIN IMMEDIATE");
+    int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     char *current = rc == MD_OK ? lease_holder(m, db_id, &rc) : NULL;
     if (rc == MD_OK && current && strcmp(current, holder) != 0) {
         rc = MD_ELOCKED;
@@ -371,7 +366,7 @@ static int sq_lease_acquire(md_dbmeta *base, int64_t db_id, const char *holder, 
         }
     }
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "INSERT INTO leases(db_id, holder, expires_ms) VALUES (?, ?, ?) "
+        sqlite3_stmt *st = md__dbmeta_prep(m, "INSERT INTO leases(db_id, holder, expires_ms) VALUES (?, ?, ?) "
                                    "ON CONFLICT(db_id) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms");
         rc = MD_EIO;
         if (st) {
@@ -382,8 +377,8 @@ static int sq_lease_acquire(md_dbmeta *base, int64_t db_id, const char *holder, 
             sqlite3_finalize(st);
         }
     }
-    if (rc == MD_OK) rc = exec(m, "COMMIT");
-    if (rc != MD_OK) exec(m, "ROLLBACK");
+    if (rc == MD_OK) rc = md__dbmeta_exec(m, "COMMIT");
+    if (rc != MD_OK) md__dbmeta_exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);
     md_free(current);
     return rc;
@@ -392,7 +387,7 @@ static int sq_lease_acquire(md_dbmeta *base, int64_t db_id, const char *holder, 
 static int sq_lease_renew(md_dbmeta *base, int64_t db_id, const char *holder, int64_t ttl_ms) {
     sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, "UPDATE leases SET expires_ms = ? WHERE db_id = ? AND holder = ? AND expires_ms > ?");
+    sqlite3_stmt *st = md__dbmeta_prep(m, "UPDATE leases SET expires_ms = ? WHERE db_id = ? AND holder = ? AND expires_ms > ?");
     int rc = MD_EIO;
     if (st) {
         int64_t now = now_ms();
@@ -410,7 +405,7 @@ static int sq_lease_renew(md_dbmeta *base, int64_t db_id, const char *holder, in
 static int sq_lease_release(md_dbmeta *base, int64_t db_id, const char *holder) {
     sq_meta *m = (sq_meta *)base;
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, "DELETE FROM leases WHERE db_id = ? AND holder = ?");
+    sqlite3_stmt *st = md__dbmeta_prep(m, "DELETE FROM leases WHERE db_id = ? AND holder = ?");
     int rc = MD_EIO;
     if (st) {
         sqlite3_bind_int64(st, 1, db_id);
@@ -430,15 +425,15 @@ static int sq_snapshot_commit(md_dbmeta *base, int64_t db_id, const char *holder
     sq_meta *m = (sq_meta *)base;
     char hex[MD_HASH_HEX_SIZE + 1], now[32];
     md_hash_hex(manifest, hex);
-    now_text(now);
+    md__dbmeta_now_text(now);
     pthread_mutex_lock(&m->mu);
-    int rc = exec(m, "BEGIN IMMEDIATE");
+    int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     char *current = rc == MD_OK ? lease_holder(m, db_id, &rc) : NULL;
     if (rc == MD_OK && (!current || strcmp(current, holder) != 0)) rc = MD_ELOCKED;
     md_free(current);
     int64_t id = 0;
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
+        sqlite3_stmt *st = md__dbmeta_prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
                                    "VALUES (?, ?, ?, ?, ?, ?)");
         rc = MD_EIO;
         if (st) {
@@ -456,7 +451,7 @@ static int sq_snapshot_commit(md_dbmeta *base, int64_t db_id, const char *holder
     }
     if (rc == MD_OK) {
         /* compare-and-set: a writer whose base is no longer the head must not hide newer snapshots */
-        sqlite3_stmt *st = prep(m, "UPDATE databases SET head = ? WHERE id = ? AND coalesce(head, 0) = ?");
+        sqlite3_stmt *st = md__dbmeta_prep(m, "UPDATE databases SET head = ? WHERE id = ? AND coalesce(head, 0) = ?");
         rc = MD_EIO;
         if (st) {
             sqlite3_bind_int64(st, 1, id);
@@ -466,8 +461,8 @@ static int sq_snapshot_commit(md_dbmeta *base, int64_t db_id, const char *holder
             sqlite3_finalize(st);
         }
     }
-    if (rc == MD_OK) rc = exec(m, "COMMIT");
-    if (rc != MD_OK) exec(m, "ROLLBACK");
+    if (rc == MD_OK) rc = md__dbmeta_exec(m, "COMMIT");
+    if (rc != MD_OK) md__dbmeta_exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);
     if (rc == MD_OK) *out_id = id;
     return rc;
@@ -476,11 +471,11 @@ static int sq_snapshot_commit(md_dbmeta *base, int64_t db_id, const char *holder
 static int sq_snapshot_mark(md_dbmeta *base, int64_t db_id, const char *name, int64_t *out_id) {
     sq_meta *m = (sq_meta *)base;
     char now[32];
-    now_text(now);
+    md__dbmeta_now_text(now);
     pthread_mutex_lock(&m->mu);
-    int rc = exec(m, "BEGIN IMMEDIATE");
+    int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     if (rc == MD_OK && name) {
-        sqlite3_stmt *st = prep(m, "SELECT 1 FROM snapshots WHERE db_id = ? AND name = ?");
+        sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT 1 FROM snapshots WHERE db_id = ? AND name = ?");
         rc = MD_EIO;
         if (st) {
             sqlite3_bind_int64(st, 1, db_id);
@@ -491,7 +486,7 @@ static int sq_snapshot_mark(md_dbmeta *base, int64_t db_id, const char *name, in
         }
     }
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
+        sqlite3_stmt *st = md__dbmeta_prep(m, "INSERT INTO snapshots(db_id, name, manifest, file_size, bytes_added, created_at) "
                                    "SELECT d.id, ?, s.manifest, s.file_size, 0, ? FROM databases d "
                                    "JOIN snapshots s ON s.id = d.head WHERE d.id = ? AND d.dropped_at IS NULL");
         rc = MD_EIO;
@@ -505,8 +500,8 @@ static int sq_snapshot_mark(md_dbmeta *base, int64_t db_id, const char *name, in
         }
     }
     int64_t id = sqlite3_last_insert_rowid(m->db);
-    if (rc == MD_OK) rc = exec(m, "COMMIT");
-    if (rc != MD_OK) exec(m, "ROLLBACK");
+    if (rc == MD_OK) rc = md__dbmeta_exec(m, "COMMIT");
+    if (rc != MD_OK) md__dbmeta_exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);
     if (rc == MD_OK) *out_id = id;
     return rc;
@@ -516,7 +511,7 @@ static int snap_query(sq_meta *m, const char *sql, int64_t a, const char *b,
                       void (*cb)(void *ctx, const md_snapshot_row *row), void *ctx, int want_one) {
     snap_sink sink = {cb, ctx};
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, sql);
+    sqlite3_stmt *st = md__dbmeta_prep(m, sql);
     if (st) sqlite3_bind_int64(st, 1, a);
     if (st && b) sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
     int rc = each_row(st, want_one, emit_snap, &sink);
@@ -557,17 +552,18 @@ static int sq_snapshot_list(md_dbmeta *base, int64_t db_id, void (*cb)(void *ctx
     "  AND (s.id = d.head OR s.name IS NOT NULL "                                                 \
     "       OR julianday(s.created_at) + d.retention_days > julianday(?1)) "                      \
     "UNION SELECT c.head FROM databases c WHERE c.head IS NOT NULL "                              \
-    "  AND (c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1))"
+    "  AND (c.dropped_at IS NULL OR julianday(c.dropped_at) + c.retention_days > julianday(?1)) " \
+    "UNION SELECT snapshot FROM shares WHERE snapshot IS NOT NULL AND dropped_at IS NULL"
 
 static int sq_expire(md_dbmeta *base, int dry_run, int64_t *out_expired) {
     sq_meta *m = (sq_meta *)base;
     char now[32];
-    now_text(now);
+    md__dbmeta_now_text(now);
     pthread_mutex_lock(&m->mu);
-    int rc = exec(m, "BEGIN IMMEDIATE");
+    int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     int64_t n = 0;
     if (rc == MD_OK) {
-        sqlite3_stmt *st = prep(m, "SELECT count(*) FROM snapshots WHERE id NOT IN (" RETAINED_IDS ")");
+        sqlite3_stmt *st = md__dbmeta_prep(m, "SELECT count(*) FROM snapshots WHERE id NOT IN (" RETAINED_IDS ")");
         rc = MD_EIO;
         if (st) {
             sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -587,7 +583,7 @@ static int sq_expire(md_dbmeta *base, int dry_run, int64_t *out_expired) {
         "DELETE FROM snapshots WHERE id NOT IN (" RETAINED_IDS ")",
     };
     for (size_t i = 0; !dry_run && rc == MD_OK && i < sizeof steps / sizeof *steps; i++) {
-        sqlite3_stmt *st = prep(m, steps[i]);
+        sqlite3_stmt *st = md__dbmeta_prep(m, steps[i]);
         rc = MD_EIO;
         if (st) {
             sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -595,8 +591,8 @@ static int sq_expire(md_dbmeta *base, int dry_run, int64_t *out_expired) {
             sqlite3_finalize(st);
         }
     }
-    if (rc == MD_OK) rc = exec(m, dry_run ? "ROLLBACK" : "COMMIT");
-    else exec(m, "ROLLBACK");
+    if (rc == MD_OK) rc = md__dbmeta_exec(m, dry_run ? "ROLLBACK" : "COMMIT");
+    else md__dbmeta_exec(m, "ROLLBACK");
     pthread_mutex_unlock(&m->mu);
     if (rc == MD_OK) *out_expired = n;
     return rc;
@@ -606,9 +602,9 @@ static int sq_gc_roots(md_dbmeta *base, void (*cb)(void *ctx, const md_hash *man
     sq_meta *m = (sq_meta *)base;
     static const char *sql = "SELECT DISTINCT manifest FROM snapshots WHERE id IN (" RETAINED_IDS ")";
     char now[32]; /* the clock of created_at and dropped_at */
-    now_text(now);
+    md__dbmeta_now_text(now);
     pthread_mutex_lock(&m->mu);
-    sqlite3_stmt *st = prep(m, sql);
+    sqlite3_stmt *st = md__dbmeta_prep(m, sql);
     int rc = st ? MD_OK : MD_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -644,6 +640,17 @@ static const md_dbmeta_ops sq_ops = {
     .manifest_owned = sq_manifest_owned,
     .gc_roots = sq_gc_roots,
     .expire = sq_expire,
+    .share_create = md__dbmeta_share_create,
+    .share_update = md__dbmeta_share_update,
+    .share_drop = md__dbmeta_share_drop,
+    .share_get = md__dbmeta_share_get,
+    .share_list = md__dbmeta_share_list,
+    .share_find = md__dbmeta_share_find,
+    .share_grant = md__dbmeta_share_grant,
+    .share_grants = md__dbmeta_share_grants,
+    .share_granted = md__dbmeta_share_granted,
+    .share_mount = md__dbmeta_share_mount,
+    .share_mounts = md__dbmeta_share_mounts,
     .close = sq_close,
 };
 
@@ -734,4 +741,48 @@ int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manife
 
 int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired) {
     return m->ops->expire(m, dry_run, out_expired);
+}
+
+int md_dbmeta_share_create(md_dbmeta *m, const md_share_row *def, int replace, md_share_row_cb cb, void *ctx) {
+    return m->ops->share_create(m, def, replace, cb, ctx);
+}
+
+int md_dbmeta_share_update(md_dbmeta *m, const char *owner, const char *name, int64_t snapshot) {
+    return m->ops->share_update(m, owner, name, snapshot);
+}
+
+int md_dbmeta_share_drop(md_dbmeta *m, const char *owner, const char *name) {
+    return m->ops->share_drop(m, owner, name);
+}
+
+int md_dbmeta_share_get(md_dbmeta *m, const char *owner, const char *name, md_share_row_cb cb, void *ctx) {
+    return m->ops->share_get(m, owner, name, cb, ctx);
+}
+
+int md_dbmeta_share_list(md_dbmeta *m, const char *owner, md_share_row_cb cb, void *ctx) {
+    return m->ops->share_list(m, owner, cb, ctx);
+}
+
+int md_dbmeta_share_find(md_dbmeta *m, const char *db_name, const char *url_id, md_share_row_cb cb, void *ctx) {
+    return m->ops->share_find(m, db_name, url_id, cb, ctx);
+}
+
+int md_dbmeta_share_grant(md_dbmeta *m, int64_t share_id, const char *grantee, int grant) {
+    return m->ops->share_grant(m, share_id, grantee, grant);
+}
+
+int md_dbmeta_share_grants(md_dbmeta *m, int64_t share_id, md_pair_cb cb, void *ctx) {
+    return m->ops->share_grants(m, share_id, cb, ctx);
+}
+
+int md_dbmeta_share_granted(md_dbmeta *m, int64_t share_id, const char *grantee) {
+    return m->ops->share_granted(m, share_id, grantee);
+}
+
+int md_dbmeta_share_mount(md_dbmeta *m, const char *user, const char *alias, const char *url) {
+    return m->ops->share_mount(m, user, alias, url);
+}
+
+int md_dbmeta_share_mounts(md_dbmeta *m, const char *user, md_pair_cb cb, void *ctx) {
+    return m->ops->share_mounts(m, user, cb, ctx);
 }

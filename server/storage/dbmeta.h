@@ -14,6 +14,17 @@
  *             object), file_size, bytes_added, created_at (UTC, with
  *             microseconds))
  *   leases(db_id, holder, expires_at): at most one writer per database
+ *   shares(id, owner, name, db_id, url_id (the unguessable part of the
+ *          share URL md:_share/<database>/<url_id>), access, discoverable,
+ *          automatic, snapshot (MANUAL: what readers see; NULL for
+ *          AUTOMATIC, whose readers see the database's head), created_at,
+ *          updated_at, dropped_at NULL while live) -- one live share per
+ *          (owner, name); OR REPLACE drops the old row (its URL stops
+ *          working) and adds a new one
+ *   share_grants(share_id, grantee, granted_at): READ granted to a user
+ *   share_mounts(user, alias, url): the shares a user attached, attached
+ *          again when the user's duckling starts (workspace mode)
+ * Shares, grants and mounts live in dbmeta_shares.c.
  *
  * Commit point: md_dbmeta_snapshot_commit() inserts the snapshot row and
  * moves the database's head in one transaction, and only if the caller
@@ -41,6 +52,34 @@ typedef struct md_db_row md_db_row;
 typedef struct md_snapshot_row md_snapshot_row;
 typedef void (*md_db_row_cb)(void *ctx, const md_db_row *row);
 typedef void (*md_snapshot_row_cb)(void *ctx, const md_snapshot_row *row);
+typedef struct md_share_row md_share_row;
+typedef void (*md_share_row_cb)(void *ctx, const md_share_row *row);
+/* A grant (grantee, granted_at) or a mount (alias, url): two strings. */
+typedef void (*md_pair_cb)(void *ctx, const char *a, const char *b);
+
+/*   XX(enum suffix, value, SQL word) -- a share's ACCESS */
+#define MD_SHARE_ACCESS(XX)                   \
+    XX(ORGANIZATION, 0, "ORGANIZATION")       \
+    XX(UNRESTRICTED, 1, "UNRESTRICTED")       \
+    XX(RESTRICTED,   2, "RESTRICTED")
+
+typedef enum md_share_access {
+#define MD__SHARE_ACCESS_ENUM(e, v, word) MD_SHARE_##e = v,
+    MD_SHARE_ACCESS(MD__SHARE_ACCESS_ENUM)
+#undef MD__SHARE_ACCESS_ENUM
+} md_share_access;
+
+/* "ORGANIZATION", ... (static storage), "?" out of range. */
+const char *md_share_access_word(int access);
+
+/* *dst = *src with its strings copied (free with md_share_row_clear). */
+void md_share_row_copy(md_share_row *dst, const md_share_row *src);
+
+/* Free the strings of a copied row and zero it. */
+void md_share_row_clear(md_share_row *r);
+
+/* "md:_share/<db_name>/<url_id>", malloc'd. */
+char *md_share_url(const md_share_row *r);
 
 struct md_db_row {
     int64_t id;
@@ -60,6 +99,21 @@ struct md_snapshot_row {
     uint64_t file_size;
     uint64_t bytes_added;
     const char *created_at;  /* "YYYY-MM-DD HH:MM:SS.ffffff" UTC */
+};
+
+struct md_share_row {
+    int64_t id;
+    const char *owner;
+    const char *name;
+    int64_t db_id;
+    const char *db_name;     /* the shared database's name (live) */
+    const char *url_id;      /* md:_share/<db_name>/<url_id> */
+    int access;              /* md_share_access */
+    int discoverable;        /* VISIBILITY DISCOVERABLE; 0: HIDDEN */
+    int automatic;           /* UPDATE AUTOMATIC; 0: MANUAL */
+    int64_t snapshot;        /* what a reader sees now: MANUAL its snapshot, AUTOMATIC the database's head */
+    const char *created_at;
+    const char *updated_at;  /* CREATE or the last UPDATE SHARE */
 };
 
 /* One operation per function below, same arguments. */
@@ -85,6 +139,17 @@ typedef struct md_dbmeta_ops {
     int (*manifest_owned)(md_dbmeta *m, const char *owner, const md_hash *manifest);
     int (*gc_roots)(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx);
     int (*expire)(md_dbmeta *m, int dry_run, int64_t *out_expired);
+    int (*share_create)(md_dbmeta *m, const md_share_row *def, int replace, md_share_row_cb cb, void *ctx);
+    int (*share_update)(md_dbmeta *m, const char *owner, const char *name, int64_t snapshot);
+    int (*share_drop)(md_dbmeta *m, const char *owner, const char *name);
+    int (*share_get)(md_dbmeta *m, const char *owner, const char *name, md_share_row_cb cb, void *ctx);
+    int (*share_list)(md_dbmeta *m, const char *owner, md_share_row_cb cb, void *ctx);
+    int (*share_find)(md_dbmeta *m, const char *db_name, const char *url_id, md_share_row_cb cb, void *ctx);
+    int (*share_grant)(md_dbmeta *m, int64_t share_id, const char *grantee, int grant);
+    int (*share_grants)(md_dbmeta *m, int64_t share_id, md_pair_cb cb, void *ctx);
+    int (*share_granted)(md_dbmeta *m, int64_t share_id, const char *grantee);
+    int (*share_mount)(md_dbmeta *m, const char *user, const char *alias, const char *url);
+    int (*share_mounts)(md_dbmeta *m, const char *user, md_pair_cb cb, void *ctx);
     void (*close)(md_dbmeta *m);
 } md_dbmeta_ops;
 
@@ -200,5 +265,53 @@ int md_dbmeta_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manife
  * *out_expired: how many.  MD_OK or MD_EIO.
  */
 int md_dbmeta_expire(md_dbmeta *m, int dry_run, int64_t *out_expired);
+
+/* ---- shares ---------------------------------------------------------------------- */
+
+/*
+ * Create share def->name of database def->db_id for def->owner with its
+ * access, discoverable, automatic and (MANUAL) snapshot; the URL id is
+ * made here (a random UUID).  replace: an existing live share of that name
+ * is dropped first (its URL stops working).  cb once with the new row.
+ * MD_OK; MD_EEXISTS (exists, not replace); MD_EINVAL (bad name);
+ * MD_ENOT_FOUND (no such live database); MD_EIO.
+ */
+int md_dbmeta_share_create(md_dbmeta *m, const md_share_row *def, int replace, md_share_row_cb cb, void *ctx);
+
+/* UPDATE SHARE: a MANUAL share's readers see `snapshot` from now on (an
+ * AUTOMATIC share only has its updated_at moved).  MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_share_update(md_dbmeta *m, const char *owner, const char *name, int64_t snapshot);
+
+/* DROP SHARE: its URL stops working, its grants and mounts with it.
+ * MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_share_drop(md_dbmeta *m, const char *owner, const char *name);
+
+/* The live share `name` of `owner`: cb once.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_share_get(md_dbmeta *m, const char *owner, const char *name, md_share_row_cb cb, void *ctx);
+
+/* cb for each live share of `owner` (NULL: of everyone) whose database is
+ * live, by owner and name. */
+int md_dbmeta_share_list(md_dbmeta *m, const char *owner, md_share_row_cb cb, void *ctx);
+
+/* The live share whose URL is md:_share/<db_name>/<url_id> (the database
+ * name compared without case): cb once.  MD_OK, MD_ENOT_FOUND, MD_EIO. */
+int md_dbmeta_share_find(md_dbmeta *m, const char *db_name, const char *url_id, md_share_row_cb cb, void *ctx);
+
+/* GRANT (grant 1) or REVOKE (0) READ on share `share_id` to `grantee`.
+ * MD_OK; MD_ENOT_FOUND (revoking what was not granted, or no such share); MD_EIO. */
+int md_dbmeta_share_grant(md_dbmeta *m, int64_t share_id, const char *grantee, int grant);
+
+/* cb(grantee, granted_at) for each grant of `share_id`, by grantee. */
+int md_dbmeta_share_grants(md_dbmeta *m, int64_t share_id, md_pair_cb cb, void *ctx);
+
+/* MD_OK if `grantee` holds READ on `share_id`; MD_ENOT_FOUND; MD_EIO. */
+int md_dbmeta_share_granted(md_dbmeta *m, int64_t share_id, const char *grantee);
+
+/* Remember that `user` attached share `url` as `alias` (url NULL: forget
+ * `alias`).  MD_OK, MD_EIO. */
+int md_dbmeta_share_mount(md_dbmeta *m, const char *user, const char *alias, const char *url);
+
+/* cb(alias, url) for each share `user` attached, in the order attached. */
+int md_dbmeta_share_mounts(md_dbmeta *m, const char *user, md_pair_cb cb, void *ctx);
 
 #endif

@@ -367,6 +367,125 @@ static int m_manifest_owned(md_dbmeta *m, const char *owner, const md_hash *mani
     return call_none(m, &req);
 }
 
+/* ---- shares ---- */
+
+/* Decode n share rows (is_pair 0) or pairs at `in`, calling back when
+ * call_back; 1 if they all decoded and nothing was left over. */
+static int each_share_item(md_store_reader *in, int is_pair, md_share_row_cb row_cb, md_pair_cb pair_cb, void *ctx,
+                           int call_back) {
+    uint32_t n = md_store_get_u32(in);
+    for (uint32_t i = 0; i < n && !in->bad; i++) {
+        if (is_pair) {
+            const char *a = md_store_get_str(in), *b = md_store_get_str(in);
+            if (call_back) pair_cb(ctx, a, b);
+        } else {
+            md_share_row r;
+            md_store_get_share_row(in, &r);
+            if (call_back) row_cb(ctx, &r);
+        }
+    }
+    return md_store_reader_done(in);
+}
+
+/* A call answering share rows or pairs: all decoded before the first callback. */
+static int call_share_items(md_dbmeta *m, md_buf *req, int is_pair, md_share_row_cb row_cb, md_pair_cb pair_cb,
+                            void *ctx) {
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(LINK(m), req, &body, &in);
+    if (rc == MD_OK) {
+        md_store_reader check = in;
+        if (each_share_item(&check, is_pair, NULL, NULL, NULL, 0))
+            each_share_item(&in, is_pair, row_cb, pair_cb, ctx, 1);
+        else rc = MD_EPROTOCOL;
+    }
+    md_free(body);
+    return rc;
+}
+
+static int m_share_create(md_dbmeta *m, const md_share_row *def, int replace, md_share_row_cb cb, void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_CREATE);
+    md_store_put_share_row(&req, def);
+    md_store_put_i64(&req, replace);
+    return call_share_items(m, &req, 0, cb, NULL, ctx);
+}
+
+static int m_share_update(md_dbmeta *m, const char *owner, const char *name, int64_t snapshot) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_UPDATE);
+    md_store_put_str(&req, owner);
+    md_store_put_str(&req, name);
+    md_store_put_i64(&req, snapshot);
+    return call_none(m, &req);
+}
+
+static int m_share_drop(md_dbmeta *m, const char *owner, const char *name) {
+    return owner_and_name(m, MD_STORE_SHARE_DROP, owner, name);
+}
+
+/* The calls of two texts (the second may be absent) that answer share rows. */
+static int share_rows_of(md_dbmeta *m, md_store_op op, const char *a, const char *b, int two, md_share_row_cb cb,
+                         void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, op);
+    md_store_put_str(&req, a);
+    if (two) md_store_put_str(&req, b);
+    return call_share_items(m, &req, 0, cb, NULL, ctx);
+}
+
+static int m_share_get(md_dbmeta *m, const char *owner, const char *name, md_share_row_cb cb, void *ctx) {
+    return share_rows_of(m, MD_STORE_SHARE_GET, owner, name, 1, cb, ctx);
+}
+
+static int m_share_list(md_dbmeta *m, const char *owner, md_share_row_cb cb, void *ctx) {
+    return share_rows_of(m, MD_STORE_SHARE_LIST, owner, NULL, 0, cb, ctx);
+}
+
+static int m_share_find(md_dbmeta *m, const char *db_name, const char *url_id, md_share_row_cb cb, void *ctx) {
+    return share_rows_of(m, MD_STORE_SHARE_FIND, db_name, url_id, 1, cb, ctx);
+}
+
+static int m_share_grant(md_dbmeta *m, int64_t share_id, const char *grantee, int grant) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_GRANT);
+    md_store_put_i64(&req, share_id);
+    md_store_put_str(&req, grantee);
+    md_store_put_i64(&req, grant);
+    return call_none(m, &req);
+}
+
+static int m_share_grants(md_dbmeta *m, int64_t share_id, md_pair_cb cb, void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_GRANTS);
+    md_store_put_i64(&req, share_id);
+    return call_share_items(m, &req, 1, NULL, cb, ctx);
+}
+
+static int m_share_granted(md_dbmeta *m, int64_t share_id, const char *grantee) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_GRANTED);
+    md_store_put_i64(&req, share_id);
+    md_store_put_str(&req, grantee);
+    return call_none(m, &req);
+}
+
+static int m_share_mount(md_dbmeta *m, const char *user, const char *alias, const char *url) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_MOUNT);
+    md_store_put_str(&req, user);
+    md_store_put_str(&req, alias);
+    md_store_put_str(&req, url);
+    return call_none(m, &req);
+}
+
+static int m_share_mounts(md_dbmeta *m, const char *user, md_pair_cb cb, void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SHARE_MOUNTS);
+    md_store_put_str(&req, user);
+    return call_share_items(m, &req, 1, NULL, cb, ctx);
+}
+
 static int m_gc_roots(md_dbmeta *m, void (*cb)(void *ctx, const md_hash *manifest), void *ctx) {
     return MD_EPERMISSION;
 }
@@ -398,6 +517,17 @@ static const md_dbmeta_ops meta_ops = {
     .manifest_owned = m_manifest_owned,
     .gc_roots = m_gc_roots,
     .expire = m_expire,
+    .share_create = m_share_create,
+    .share_update = m_share_update,
+    .share_drop = m_share_drop,
+    .share_get = m_share_get,
+    .share_list = m_share_list,
+    .share_find = m_share_find,
+    .share_grant = m_share_grant,
+    .share_grants = m_share_grants,
+    .share_granted = m_share_granted,
+    .share_mount = m_share_mount,
+    .share_mounts = m_share_mounts,
     .close = m_close,
 };
 

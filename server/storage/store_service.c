@@ -10,6 +10,14 @@
  *
  * Format 1 blocks carry no owner: a format 1 manifest read by its owner
  * grants the blocks it lists to this duckling ("granted", a sorted array).
+ *
+ * Shares: a SHARE_FIND the duckling's user may read (may_read_share) opens
+ * the share for this duckling: its snapshot (and the one before, which a
+ * reader patches from) may then be read with SNAPSHOT_GET, and the
+ * manifests and blocks of the owner's block space with OBJ_GET.  An opened
+ * share is looked up again when it was last checked over a second ago, so
+ * a revoked, dropped or replaced share stops granting anything within a
+ * second even to a duckling that never asks again.
  */
 #include "server/storage/store_service.h"
 
@@ -19,10 +27,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/meta.h"
 #include "server/storage/manifest.h"
 #include "server/storage/store_wire.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
+#include "shared/md_time.h"
+
+/* An opened share is looked up again after this long. */
+#define SHARE_RECHECK_MS 1000
+
+/* A share this duckling opened (SHARE_FIND) and may read while `ok`. */
+typedef struct opened_share {
+    int64_t id, db_id;
+    char *owner, *db_name, *url_id;
+    md_hash space;          /* the owner's block space */
+    int64_t snapshot, prev; /* readable snapshots: the current one and the one before */
+    int64_t checked_ms;
+    int ok;
+} opened_share;
 
 struct md_store_service {
     int fd;
@@ -33,6 +56,10 @@ struct md_store_service {
     pthread_t thread;
     md_hash *granted; /* format 1 blocks this duckling may read, sorted */
     size_t ngranted;
+    md_meta *users;   /* organizations (NULL: everyone in one) */
+    char *org;        /* the owner's organization */
+    opened_share *opened;
+    size_t nopened;
 };
 
 typedef struct md_store_service svc;
@@ -95,12 +122,15 @@ static int may_put(const svc *s, const uint8_t *data, size_t len) {
     return ok;
 }
 
+static int shared_space(svc *s, const md_hash *space);
+
 /* 1 if the duckling may read object `name`, whose bytes are data[0..len). */
 static int may_get(svc *s, const md_hash *name, const uint8_t *data, size_t len) {
     if (in_own_space(s, data, len)) return 1;
+    if (len >= MD_HASH_SIZE && shared_space(s, (const md_hash *)data)) return 1; /* a block of an opened share */
     md_manifest *m = as_manifest(data, len);
     int ok;
-    if (m && m->version >= 2) ok = md_hash_equal(&m->space, &s->space);
+    if (m && m->version >= 2) ok = md_hash_equal(&m->space, &s->space) || shared_space(s, &m->space);
     else if (m) ok = md_dbmeta_manifest_owned(s->meta, s->owner, name) == MD_OK;
     else ok = granted(s, name);
     if (ok && m && m->version < 2) grant_entries(s, m);
@@ -308,10 +338,13 @@ static int on_snapshot_mark(svc *s, md_store_reader *in, md_buf *out) {
     return rc;
 }
 
+static int shared_snapshot(svc *s, int64_t id);
+
 static int on_snapshot_get(svc *s, md_store_reader *in, md_buf *out) {
     int64_t id = md_store_get_i64(in);
     CHECK_DECODED(in);
     int rc = own_snapshot(s, id);
+    if (rc == MD_ENOT_FOUND && shared_snapshot(s, id)) rc = MD_OK;
     if (rc != MD_OK) return rc;
     rows r;
     rows_begin(&r, out);
@@ -354,6 +387,265 @@ static int on_manifest_owned(svc *s, md_store_reader *in, md_buf *out) {
     return md_dbmeta_manifest_owned(s->meta, owner, &manifest);
 }
 
+/* ---- shares ------------------------------------------------------------------- */
+
+/* May the duckling's user read share r?  Its owner always; UNRESTRICTED
+ * anyone; ORGANIZATION the owner's organization and the users granted
+ * READ; RESTRICTED only those granted. */
+static int may_read_share(svc *s, const md_share_row *r) {
+    if (is_owner(s, r->owner)) return 1;
+    if (r->access == MD_SHARE_UNRESTRICTED) return 1;
+    if (r->access == MD_SHARE_ORGANIZATION) {
+        char *org = NULL;
+        int same = !s->users || (s->org && md_meta_user_org(s->users, r->owner, &org) == MD_OK && strcmp(org, s->org) == 0);
+        md_free(org);
+        if (same) return 1;
+    }
+    return md_dbmeta_share_granted(s->meta, r->id, s->owner) == MD_OK;
+}
+
+typedef struct share_found {
+    int found;
+    md_share_row row; /* strings copied */
+} share_found;
+
+static void take_share(void *ctx, const md_share_row *r) {
+    share_found *f = ctx;
+    f->found = 1;
+    md_share_row_copy(&f->row, r);
+}
+
+static void free_found(share_found *f) {
+    if (f->found) md_share_row_clear(&f->row);
+    memset(f, 0, sizeof *f);
+}
+
+/* Look opened share o up again: still there and readable?  Its snapshot follows. */
+static void recheck(svc *s, opened_share *o) {
+    share_found f = {0};
+    int rc = md_dbmeta_share_find(s->meta, o->db_name, o->url_id, take_share, &f);
+    o->ok = rc == MD_OK && f.row.id == o->id && may_read_share(s, &f.row);
+    if (o->ok && f.row.snapshot != o->snapshot) {
+        o->prev = o->snapshot;
+        o->snapshot = f.row.snapshot;
+    }
+    o->checked_ms = md_now_ms();
+    free_found(&f);
+}
+
+/* Is opened share o readable now (looked up again if its check is old)? */
+static int still_ok(svc *s, opened_share *o) {
+    if (md_now_ms() - o->checked_ms >= SHARE_RECHECK_MS) recheck(s, o);
+    return o->ok;
+}
+
+static int shared_space(svc *s, const md_hash *space) {
+    for (size_t i = 0; i < s->nopened; i++)
+        if (md_hash_equal(&s->opened[i].space, space) && still_ok(s, &s->opened[i])) return 1;
+    return 0;
+}
+
+static int shared_snapshot(svc *s, int64_t id) {
+    for (size_t i = 0; i < s->nopened; i++) {
+        opened_share *o = &s->opened[i];
+        if ((o->snapshot == id || o->prev == id) && still_ok(s, o) && (o->snapshot == id || o->prev == id)) return 1;
+    }
+    return 0;
+}
+
+/* Remember share r as opened (it was just found readable). */
+static void open_share(svc *s, const md_share_row *r) {
+    opened_share *o = NULL;
+    for (size_t i = 0; i < s->nopened && !o; i++)
+        if (s->opened[i].id == r->id) o = &s->opened[i];
+    if (!o) {
+        s->opened = md_realloc(s->opened, (s->nopened + 1) * sizeof *s->opened);
+        o = &s->opened[s->nopened++];
+        memset(o, 0, sizeof *o);
+        o->id = r->id;
+        o->db_id = r->db_id;
+        o->owner = md_strdup(r->owner);
+        o->db_name = md_strdup(r->db_name);
+        o->url_id = md_strdup(r->url_id);
+        md_manifest_space_of(r->owner, &o->space);
+    }
+    if (o->snapshot != r->snapshot) {
+        o->prev = o->snapshot;
+        o->snapshot = r->snapshot;
+    }
+    o->checked_ms = md_now_ms();
+    o->ok = 1;
+}
+
+/* Rows of shares, each through `keep` (NULL: all). */
+typedef struct share_rows {
+    svc *s;
+    rows r;
+    int (*keep)(svc *s, const md_share_row *row);
+} share_rows;
+
+static void add_share_row(void *ctx, const md_share_row *row) {
+    share_rows *sr = ctx;
+    if (sr->keep && !sr->keep(sr->s, row)) return;
+    md_store_put_share_row(sr->r.out, row);
+    sr->r.n++;
+}
+
+/* Listed to another user: one it may read, DISCOVERABLE or granted to it by name. */
+static int listed_to_me(svc *s, const md_share_row *row) {
+    if (is_owner(s, row->owner) || !may_read_share(s, row)) return 0;
+    return row->discoverable || md_dbmeta_share_granted(s->meta, row->id, s->owner) == MD_OK;
+}
+
+static int on_share_create(svc *s, md_store_reader *in, md_buf *out) {
+    md_share_row def;
+    md_store_get_share_row(in, &def);
+    int64_t replace = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, def.owner) || !def.name) return MD_EPERMISSION;
+    int rc = own_db(s, def.db_id);
+    if (rc == MD_OK && def.snapshot > 0) rc = own_snapshot(s, def.snapshot);
+    share_rows sr = {s, {0}, NULL};
+    rows_begin(&sr.r, out);
+    if (rc == MD_OK) rc = md_dbmeta_share_create(s->meta, &def, replace != 0, add_share_row, &sr);
+    rows_end(&sr.r);
+    return rc;
+}
+
+static int on_share_update(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    int64_t snapshot = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner) || !name) return MD_EPERMISSION;
+    int rc = snapshot > 0 ? own_snapshot(s, snapshot) : MD_OK;
+    return rc == MD_OK ? md_dbmeta_share_update(s->meta, owner, name, snapshot) : rc;
+}
+
+static int on_share_drop(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner) || !name) return MD_EPERMISSION;
+    return md_dbmeta_share_drop(s->meta, owner, name);
+}
+
+static int on_share_get(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, owner) || !name) return MD_EPERMISSION;
+    share_rows sr = {s, {0}, NULL};
+    rows_begin(&sr.r, out);
+    int rc = md_dbmeta_share_get(s->meta, owner, name, add_share_row, &sr);
+    rows_end(&sr.r);
+    return rc;
+}
+
+/* The owner's shares, or (owner NULL) those listed to the owner by others. */
+static int on_share_list(svc *s, md_store_reader *in, md_buf *out) {
+    const char *owner = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (owner && !is_owner(s, owner)) return MD_EPERMISSION;
+    share_rows sr = {s, {0}, owner ? NULL : listed_to_me};
+    rows_begin(&sr.r, out);
+    int rc = md_dbmeta_share_list(s->meta, owner, add_share_row, &sr);
+    rows_end(&sr.r);
+    return rc;
+}
+
+/* MD_ENOT_FOUND: no such share (dropped or replaced too); MD_EPERMISSION:
+ * it exists but this user may not read it. */
+static int on_share_find(svc *s, md_store_reader *in, md_buf *out) {
+    const char *db_name = md_store_get_str(in), *url_id = md_store_get_str(in);
+    CHECK_DECODED(in);
+    share_found f = {0};
+    int rc = md_dbmeta_share_find(s->meta, db_name, url_id, take_share, &f);
+    if (rc == MD_OK && !may_read_share(s, &f.row)) rc = MD_EPERMISSION;
+    if (rc == MD_OK) {
+        open_share(s, &f.row);
+        md_buf_put_u32le(out, 1);
+        md_store_put_share_row(out, &f.row);
+    }
+    free_found(&f);
+    return rc;
+}
+
+typedef struct id_match {
+    int64_t id;
+    int found;
+} id_match;
+
+static void match_id(void *ctx, const md_share_row *r) {
+    id_match *m = ctx;
+    if (r->id == m->id) m->found = 1;
+}
+
+static int owns_share(svc *s, int64_t id) {
+    id_match m = {id, 0};
+    int rc = md_dbmeta_share_list(s->meta, s->owner, match_id, &m);
+    return rc != MD_OK ? rc : m.found ? MD_OK : MD_ENOT_FOUND;
+}
+
+static int on_share_grant(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t id = md_store_get_i64(in);
+    const char *grantee = md_store_get_str(in);
+    int64_t grant = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (!grantee) return MD_EPROTOCOL;
+    int rc = owns_share(s, id);
+    long user_id;
+    if (rc == MD_OK && grant && s->users && md_meta_user_id(s->users, grantee, &user_id) != MD_OK) rc = MD_EINVAL;
+    return rc == MD_OK ? md_dbmeta_share_grant(s->meta, id, grantee, grant != 0) : rc;
+}
+
+typedef struct pair_rows {
+    rows r;
+} pair_rows;
+
+static void add_pair(void *ctx, const char *a, const char *b) {
+    pair_rows *p = ctx;
+    md_store_put_str(p->r.out, a);
+    md_store_put_str(p->r.out, b);
+    p->r.n++;
+}
+
+static int on_share_grants(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t id = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    int rc = owns_share(s, id);
+    if (rc != MD_OK) return rc;
+    pair_rows p;
+    rows_begin(&p.r, out);
+    rc = md_dbmeta_share_grants(s->meta, id, add_pair, &p);
+    rows_end(&p.r);
+    return rc;
+}
+
+static int on_share_granted(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t id = md_store_get_i64(in);
+    const char *grantee = md_store_get_str(in);
+    CHECK_DECODED(in);
+    int rc = owns_share(s, id);
+    if (rc == MD_OK && !grantee) rc = MD_EPROTOCOL;
+    return rc == MD_OK ? md_dbmeta_share_granted(s->meta, id, grantee) : rc;
+}
+
+static int on_share_mount(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in), *alias = md_store_get_str(in), *url = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, user) || !alias) return MD_EPERMISSION;
+    return md_dbmeta_share_mount(s->meta, user, alias, url);
+}
+
+static int on_share_mounts(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!is_owner(s, user)) return MD_EPERMISSION;
+    pair_rows p;
+    rows_begin(&p.r, out);
+    int rc = md_dbmeta_share_mounts(s->meta, user, add_pair, &p);
+    rows_end(&p.r);
+    return rc;
+}
+
 static const handler handlers[] = {
     [MD_STORE_OBJ_PUT] = on_obj_put,
     [MD_STORE_OBJ_GET] = on_obj_get,
@@ -374,6 +666,17 @@ static const handler handlers[] = {
     [MD_STORE_SNAPSHOT_AT] = on_snapshot_at,
     [MD_STORE_SNAPSHOT_LIST] = on_snapshot_list,
     [MD_STORE_MANIFEST_OWNED] = on_manifest_owned,
+    [MD_STORE_SHARE_CREATE] = on_share_create,
+    [MD_STORE_SHARE_UPDATE] = on_share_update,
+    [MD_STORE_SHARE_DROP] = on_share_drop,
+    [MD_STORE_SHARE_GET] = on_share_get,
+    [MD_STORE_SHARE_LIST] = on_share_list,
+    [MD_STORE_SHARE_FIND] = on_share_find,
+    [MD_STORE_SHARE_GRANT] = on_share_grant,
+    [MD_STORE_SHARE_GRANTS] = on_share_grants,
+    [MD_STORE_SHARE_GRANTED] = on_share_granted,
+    [MD_STORE_SHARE_MOUNT] = on_share_mount,
+    [MD_STORE_SHARE_MOUNTS] = on_share_mounts,
 };
 
 /* ---- the thread ---------------------------------------------------------------- */
@@ -403,11 +706,13 @@ static void *serve_main(void *arg) {
     return NULL;
 }
 
-int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta,
+int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
                            md_store_service **out) {
     svc *s = md_calloc(1, sizeof *s);
     s->fd = fd;
     s->owner = md_strdup(owner);
+    s->users = users;
+    if (users && md_meta_user_org(users, owner, &s->org) != MD_OK) s->org = NULL;
     md_manifest_space_of(owner, &s->space);
     s->store = store;
     s->meta = meta;
@@ -428,6 +733,13 @@ void md_store_service_stop(md_store_service **ps) {
     pthread_join(s->thread, NULL);
     close(s->fd);
     md_free(s->granted);
+    for (size_t i = 0; i < s->nopened; i++) {
+        md_free(s->opened[i].owner);
+        md_free(s->opened[i].db_name);
+        md_free(s->opened[i].url_id);
+    }
+    md_free(s->opened);
+    md_free(s->org);
     md_free(s->owner);
     md_free(s);
     *ps = NULL;

@@ -12,12 +12,18 @@
  *     and manifests of format 2 in that space; get only those, the format 1
  *     manifests of its user's snapshots and the blocks such a manifest
  *     lists (format 1 blocks carry no owner);
+ *   - shares: create, update, drop, grant on and list only its user's;
+ *     find (by URL) any share its user may read -- which opens it: its
+ *     snapshot, manifests and blocks become readable while it stays
+ *     readable (rechecked every second); list (owner NULL) only the
+ *     shares listed to its user (readable, and DISCOVERABLE or granted);
  *   - never: list or remove objects, expire snapshots, list every
  *     database (owner NULL) or every snapshot (db_id <= 0).
  */
 #ifndef MD_STORE_SERVICE_H
 #define MD_STORE_SERVICE_H
 
+#include "server/meta.h"
 #include "server/storage/dbmeta.h"
 #include "server/storage/objstore.h"
 
@@ -26,10 +32,11 @@ typedef struct md_store_service md_store_service;
 /*
  * Start answering the calls that arrive on `fd` for `owner`'s duckling, on
  * a thread of its own, until the duckling closes its end or the link breaks.
- * Takes ownership of fd; store and meta are borrowed and must outlive the
- * service.  MD_OK or MD_EIO (no thread).
+ * Takes ownership of fd; store, meta and users (organizations and users
+ * for share rules; NULL: one organization, grants to any name) are
+ * borrowed and must outlive the service.  MD_OK or MD_EIO (no thread).
  */
-int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta,
+int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
                            md_store_service **out);
 
 /* Stop serving (shuts the link down), join the thread, free; NULLs *s. */

@@ -41,6 +41,21 @@ void md_store_put_db_row(md_buf *b, const md_db_row *r) {
     md_store_put_i64(b, r->head);
 }
 
+void md_store_put_share_row(md_buf *b, const md_share_row *r) {
+    md_store_put_i64(b, r->id);
+    md_store_put_str(b, r->owner);
+    md_store_put_str(b, r->name);
+    md_store_put_i64(b, r->db_id);
+    md_store_put_str(b, r->db_name);
+    md_store_put_str(b, r->url_id);
+    md_store_put_i64(b, r->access);
+    md_store_put_i64(b, r->discoverable);
+    md_store_put_i64(b, r->automatic);
+    md_store_put_i64(b, r->snapshot);
+    md_store_put_str(b, r->created_at);
+    md_store_put_str(b, r->updated_at);
+}
+
 void md_store_put_snap_row(md_buf *b, const md_snapshot_row *r) {
     md_store_put_i64(b, r->id);
     md_store_put_i64(b, r->db_id);
@@ -110,6 +125,21 @@ const uint8_t *md_store_get_bytes(md_store_reader *r, size_t *out_len) {
     const uint8_t *data = take(r, n);
     *out_len = data ? n : 0;
     return data;
+}
+
+void md_store_get_share_row(md_store_reader *r, md_share_row *out) {
+    out->id = md_store_get_i64(r);
+    out->owner = md_store_get_str(r);
+    out->name = md_store_get_str(r);
+    out->db_id = md_store_get_i64(r);
+    out->db_name = md_store_get_str(r);
+    out->url_id = md_store_get_str(r);
+    out->access = (int)md_store_get_i64(r);
+    out->discoverable = (int)md_store_get_i64(r);
+    out->automatic = (int)md_store_get_i64(r);
+    out->snapshot = md_store_get_i64(r);
+    out->created_at = md_store_get_str(r);
+    out->updated_at = md_store_get_str(r);
 }
 
 void md_store_get_db_row(md_store_reader *r, md_db_row *out) {

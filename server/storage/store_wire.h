@@ -26,7 +26,11 @@
  *           i64 retention_days, i64 head
  *   snap row  i64 id, i64 db_id, str name, hash manifest, i64 file_size,
  *           i64 bytes_added, str created_at
- *   rows    u32 count, then that many rows
+ *   share row  i64 id, str owner, str name, i64 db_id, str db_name,
+ *           str url_id, i64 access, i64 discoverable, i64 automatic,
+ *           i64 snapshot, str created_at, str updated_at
+ *   pair    str a, str b (a grant: grantee, granted_at; a mount: alias, url)
+ *   rows    u32 count, then that many rows (or pairs)
  */
 #ifndef MD_STORE_WIRE_H
 #define MD_STORE_WIRE_H
@@ -66,7 +70,19 @@
     XX(SNAPSHOT_GET,       16)  /* i64 id -> rows (one snap row) */                         \
     XX(SNAPSHOT_AT,        17)  /* i64 db_id, str utc_time -> i64 id */                     \
     XX(SNAPSHOT_LIST,      18)  /* i64 db_id -> rows (snap rows) */                         \
-    XX(MANIFEST_OWNED,     19)  /* str owner, hash manifest -> */
+    XX(MANIFEST_OWNED,     19)  /* str owner, hash manifest -> */                           \
+    XX(SHARE_CREATE,       20)  /* share row (id, db_name, url_id, times unused),         \
+                                   i64 replace -> rows (one share row) */                   \
+    XX(SHARE_UPDATE,       21)  /* str owner, str name, i64 snapshot -> */                  \
+    XX(SHARE_DROP,         22)  /* str owner, str name -> */                                \
+    XX(SHARE_GET,          23)  /* str owner, str name -> rows (one share row) */           \
+    XX(SHARE_LIST,         24)  /* str owner -> rows (share rows) */                        \
+    XX(SHARE_FIND,         25)  /* str db_name, str url_id -> rows (one share row) */       \
+    XX(SHARE_GRANT,        26)  /* i64 share_id, str grantee, i64 grant -> */               \
+    XX(SHARE_GRANTS,       27)  /* i64 share_id -> rows (pairs) */                          \
+    XX(SHARE_GRANTED,      28)  /* i64 share_id, str grantee -> */                          \
+    XX(SHARE_MOUNT,        29)  /* str user, str alias, str url -> */                       \
+    XX(SHARE_MOUNTS,       30)  /* str user -> rows (pairs) */
 
 typedef enum md_store_op {
 #define MD__STORE_OP_ENUM(name, val) MD_STORE_##name = val,
@@ -82,6 +98,7 @@ void md_store_put_str(md_buf *b, const char *s); /* NULL is encoded as NULL */
 void md_store_put_bytes(md_buf *b, const void *p, size_t n);
 void md_store_put_db_row(md_buf *b, const md_db_row *r);
 void md_store_put_snap_row(md_buf *b, const md_snapshot_row *r);
+void md_store_put_share_row(md_buf *b, const md_share_row *r);
 
 /* ---- reading a body ------------------------------------------------------------- */
 
@@ -107,6 +124,7 @@ const uint8_t *md_store_get_bytes(md_store_reader *r, size_t *out_len);
 /* A row whose strings point into the body. */
 void md_store_get_db_row(md_store_reader *r, md_db_row *out);
 void md_store_get_snap_row(md_store_reader *r, md_snapshot_row *out);
+void md_store_get_share_row(md_store_reader *r, md_share_row *out);
 /* 1 when every field fitted and no byte is left over. */
 int md_store_reader_done(const md_store_reader *r);
 

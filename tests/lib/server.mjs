@@ -19,9 +19,17 @@ export function newDataDir(tag = 'md') {
   return mkdtempSync(join(tmpdir(), `mdtest-${tag}-`));
 }
 
-export function createToken(dataDir, user, { readOnly = false } = {}) {
+/**
+ * A new token for `user` (created, in `org`, if new) by `mdserver token create`.
+ * kind: 'rw' | 'read-only' | 'read-scaling'; expiresIn: a duration such as '30d'.
+ */
+export function createToken(dataDir, user, { readOnly = false, kind, org, name, expiresIn } = {}) {
   const args = ['token', 'create', '--data-dir', dataDir, '--user', user];
   if (readOnly) args.push('--read-only');
+  if (kind) args.push('--kind', kind);
+  if (org) args.push('--org', org);
+  if (name) args.push('--name', name);
+  if (expiresIn) args.push('--expires-in', expiresIn);
   return execFileSync(MDSERVER, args, { encoding: 'utf8' }).trim();
 }
 

@@ -188,12 +188,83 @@ static void scripts_keep_spans(void **state) {
     assert_int_equal(err.position, strlen("SELECT 1; DROP DATABASE"));
 }
 
+static void share_forms(void **state) {
+    md_dbstmt st;
+    md_sql_error err;
+    assert_int_equal(parse("create share", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_CREATE_SHARE);
+    assert_null(st.share);
+    assert_null(st.db);
+    assert_int_equal(st.access, -1);
+    assert_int_equal(st.discoverable, -1);
+    assert_int_equal(st.automatic, -1);
+    md_dbstmt_free(&st);
+
+    assert_int_equal(parse("CREATE OR REPLACE SHARE IF NOT EXISTS s FROM 'md:db' (ACCESS RESTRICTED, VISIBILITY "
+                           "HIDDEN, UPDATE AUTOMATIC)",
+                           &st, &err),
+                     MD_OK);
+    assert_true(st.or_replace);
+    assert_true(st.if_not_exists);
+    assert_string_equal(st.share, "s");
+    assert_string_equal(st.db, "db");
+    assert_int_equal(st.access, 2);
+    assert_int_equal(st.discoverable, 0);
+    assert_int_equal(st.automatic, 1);
+    md_dbstmt_free(&st);
+
+    const char *bad = "CREATE SHARE s FROM db (ACCESS PUBLIC)";
+    assert_int_equal(parse(bad, &st, &err), MD_ESQL);
+    assert_int_equal(err.position, strlen("CREATE SHARE s FROM db (ACCESS "));
+
+    assert_int_equal(parse("GRANT READ ON SHARE s TO alice, USER \"bob-2\"", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_GRANT_SHARE);
+    assert_int_equal(st.nusers, 2);
+    assert_string_equal(st.users[0], "alice");
+    assert_string_equal(st.users[1], "bob-2");
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("REVOKE READ ON SHARE s FROM alice", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_REVOKE_SHARE);
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("REVOKE READ ON SHARE s TO alice", &st, &err), MD_ESQL);
+
+    assert_int_equal(parse("update share s", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_UPDATE_SHARE);
+    md_dbstmt_free(&st);
+    /* a table named share is DuckDB's */
+    assert_int_equal(parse("UPDATE share SET v = 1", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_NONE);
+    md_dbstmt_free(&st);
+
+    assert_int_equal(parse("DROP SHARE IF EXISTS s", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_DROP_SHARE);
+    assert_true(st.if_exists);
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("LIST SHARES", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_LIST_SHARES);
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("SHOW GRANTS ON SHARE s", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_SHOW_GRANTS);
+    assert_string_equal(st.share, "s");
+    md_dbstmt_free(&st);
+
+    assert_int_equal(parse("ATTACH 'md:_share/sales/0b5e6f3a-1111-4222-8333-444455556666' AS s", &st, &err), MD_OK);
+    assert_int_equal(st.kind, MD_DBSTMT_ATTACH_SHARE);
+    assert_string_equal(st.db, "sales");
+    assert_string_equal(st.url_id, "0b5e6f3a-1111-4222-8333-444455556666");
+    assert_string_equal(st.alias, "s");
+    md_dbstmt_free(&st);
+    assert_int_equal(parse("ATTACH 'md:_share/sales'", &st, &err), MD_ESQL);
+    assert_int_equal(parse("ATTACH 'md:_share/sales/x/y'", &st, &err), MD_ESQL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_database_forms),
         cmocka_unit_test(other_forms),
         cmocka_unit_test(attach_and_detach),
         cmocka_unit_test(scripts_keep_spans),
+        cmocka_unit_test(share_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
