@@ -45,6 +45,7 @@ MAIN_OBJ   := $(MAIN_SRC:%.c=$(OBJ)/%.o)
 # Test programs link shared/ plus the server modules they name here, so a
 # test of shared/ code never depends on the rest of the server.
 test_token_OBJS := server/token.c server/meta.c server/sqlite_file.c
+test_secrets_OBJS := server/secrets.c server/sqlite_file.c
 test_result_format_OBJS := server/client/result_format.c
 test_arrow_ipc_OBJS := tests/support/arrow_equal.c
 test_db_statements_OBJS := server/storage/db_statements.c
@@ -55,7 +56,7 @@ test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/
                      server/storage/dirty.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/storage/snapcache.c server/sqlite_file.c
 test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \
                            server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c \
-                           server/sqlite_file.c server/meta.c
+                           server/sqlite_file.c server/meta.c server/secrets.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

@@ -10,6 +10,8 @@
  *   user create NAME [--org ORG] [--role admin|member]
  *   user list
  *   user delete NAME             revokes its tokens; its files stay
+ *   secrets rotate-key [--master-key-file F]
+ *       seals every stored secret under a new master key (secrets.h)
  * Every verb takes --data-dir DIR (default ./mdserver-data).
  */
 #include "admin_cmd.h"
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "meta.h"
+#include "secrets.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
 #include "token.h"
@@ -34,6 +37,7 @@ static void usage(FILE *f) {
                "       mdserver user create NAME [--org ORG] [--role admin|member]\n"
                "       mdserver user list\n"
                "       mdserver user delete NAME\n"
+               "       mdserver secrets rotate-key [--master-key-file F]\n"
                "every verb takes --data-dir DIR (default ./mdserver-data)\n");
 }
 
@@ -64,7 +68,7 @@ static void print_user(void *ctx, const md_user_row *r) {
 }
 
 typedef struct opts {
-    const char *data_dir, *user, *org, *name, *kind, *expires, *role;
+    const char *data_dir, *user, *org, *name, *kind, *expires, *role, *key_file;
 } opts;
 
 static int open_meta(const opts *o, int create_dir, md_meta **out) {
@@ -200,6 +204,19 @@ static int user_delete(const opts *o, const char *name) {
     return 0;
 }
 
+static int rotate_key(const opts *o) {
+    long n = 0;
+    char *err = NULL;
+    int rc = md_secrets_rotate(o->data_dir, o->key_file, &n, &err);
+    if (rc != MD_OK) {
+        fprintf(stderr, "mdserver secrets rotate-key: %s\n", err ? err : md_strerror(rc));
+        md_free(err);
+        return 1;
+    }
+    printf("sealed %ld secret%s under a new master key\n", n, n == 1 ? "" : "s");
+    return 0;
+}
+
 int md_admin_cmd_main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -215,6 +232,7 @@ int md_admin_cmd_main(int argc, char **argv) {
                                              {"read-only", no_argument, 0, 'r'},
                                              {"expires-in", required_argument, 0, 'e'},
                                              {"role", required_argument, 0, 'R'},
+                                             {"master-key-file", required_argument, 0, 'M'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     int c;
@@ -229,6 +247,7 @@ int md_admin_cmd_main(int argc, char **argv) {
         case 'r': o.kind = "read-only"; break;
         case 'e': o.expires = optarg; break;
         case 'R': o.role = optarg; break;
+        case 'M': o.key_file = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -246,6 +265,8 @@ int md_admin_cmd_main(int argc, char **argv) {
         if (strcmp(verb, "create") == 0) return user_create(&o, arg);
         if (strcmp(verb, "list") == 0 && !arg) return user_list(&o);
         if (strcmp(verb, "delete") == 0) return user_delete(&o, arg);
+    } else if (strcmp(noun, "secrets") == 0 && strcmp(verb, "rotate-key") == 0 && !arg) {
+        return rotate_key(&o);
     }
     usage(stderr);
     return 2;

@@ -5,8 +5,10 @@
 
 #include <string.h>
 
+#include "shared/md_alloc.h"
 #include "shared/md_buf.h"
 #include "shared/md_error.h"
+#include "shared/sql_redact.h"
 
 static const char *SITES[] = {"local", "remote", "server", "hybrid", "mixed", "unknown"};
 
@@ -54,7 +56,9 @@ static cJSON *op_add(md_wsreq *r) {
     sqlite3_bind_text(st, 3, site, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 4, ms);
     if (rows >= 0) sqlite3_bind_int64(st, 5, (long long)rows);
-    sqlite3_bind_text(st, 6, sql, -1, SQLITE_STATIC);
+    char *kept = md_sql_redact_secrets(sql, strlen(sql)); /* no secret's value is kept */
+    sqlite3_bind_text(st, 6, kept, -1, SQLITE_TRANSIENT);
+    md_free(kept);
     if (error) sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
     if (md_wsreq_exec(r, st) != MD_OK) return NULL;
     long long id = sqlite3_last_insert_rowid(r->db);

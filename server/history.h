@@ -5,7 +5,8 @@
  * The page records what the user ran (a cell, a statement): its SQL, where
  * it ran (local, remote, server, hybrid; mixed for several sites; unknown
  * for a script that failed before it ran), how long it took, its rows, or
- * its error.  Table history(id,
+ * its error; the values of secrets in a CREATE SECRET are replaced by '***'
+ * (shared/sql_redact.h) before anything is kept.  Table history(id,
  * user, at_ms, site, ms, rows, sql, error) in the workspace store
  * (workspace_db.h); a user keeps their newest MD_HISTORY_MAX_PER_USER
  * entries.

@@ -4,6 +4,7 @@
  *   mdserver [serve] [options]   the server (default)
  *   mdserver token ...           manage access tokens
  *   mdserver user ...            manage users
+ *   mdserver secrets rotate-key  seal stored secrets under a new master key
  *   mdserver client ...          terminal client
  *   mdserver fsck|gc ...         check / garbage-collect snapshot storage
  *   mdserver duckling ...        internal: a user's query engine process
@@ -22,6 +23,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: mdserver [serve] [--port N] [--bind ADDR] [--data-dir DIR] ...\n"
                "       mdserver token create|list|revoke ...\n"
                "       mdserver user create|list|delete ...\n"
+               "       mdserver secrets rotate-key [--data-dir DIR] [--master-key-file F]\n"
                "       mdserver client --url ws://HOST:PORT/ws [--token T] [-c SQL] [--format table|csv|json]\n"
                "       mdserver fsck --data-dir DIR\n"
                "       mdserver gc --data-dir DIR [--dry-run] [--min-age SECONDS]\n"
@@ -43,7 +45,7 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0) return md_serve_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "token") == 0 || strcmp(cmd, "user") == 0) return md_admin_cmd_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "secrets") == 0) return md_admin_cmd_main(argc - 1, argv + 1);
     if (strcmp(cmd, "client") == 0) return md_client_main(argc - 1, argv + 1);
     if (strcmp(cmd, "duckling") == 0) return md_duckling_main(argc - 1, argv + 1);
     if (strcmp(cmd, "fsck") == 0 || strcmp(cmd, "gc") == 0) return md_storage_cmd_main(argc - 1, argv + 1);

@@ -244,7 +244,7 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
     close(sv[1]);
     close(st[1]);
     md_store_service *storage = NULL;
-    if (md_store_service_start(st[0], user, p->cfg.store, p->cfg.meta, p->cfg.users, &storage) != MD_OK) {
+    if (md_store_service_start(st[0], user, p->cfg.store, p->cfg.meta, p->cfg.users, p->cfg.secrets, &storage) != MD_OK) {
         /* the duckling's calls fail, and so does its start */
         fprintf(stderr, "mdserver: cannot serve the storage of user %s's duckling\n", user);
     }

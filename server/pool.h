@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "meta.h"
+#include "secrets.h"
 #include "server/storage/dbmeta.h"
 #include "server/storage/objstore.h"
 
@@ -36,6 +37,7 @@ typedef struct md_pool_config {
     md_objstore *store;        /* snapshot storage, borrowed: each duckling reaches it */
     md_dbmeta *meta;           /* only through its storage link (storage/store_service.h) */
     md_meta *users;            /* borrowed: the users' ids, for their ducklings' uids */
+    md_secrets *secrets;       /* borrowed: each duckling reaches its user's secrets (store_service.h) */
     long uid_base;             /* a server running as root runs user u's duckling as uid
                                 * uid_base + u's id, owner of u's files (server/duckling/confine.h) */
     md_cgroup *cgroup;         /* borrowed; NULL: no kernel limits (cgroup.h) */

@@ -42,6 +42,8 @@ static void usage(FILE *f) {
             "  --port N               port to listen on (default %d; 0 picks a free one)\n"
             "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
             "  --data-dir DIR         where databases and metadata live (default ./mdserver-data)\n"
+            "  --master-key-file F    the key that seals stored secrets (default DIR/master.key,\n"
+            "                         made at first run with mode 0600)\n"
             "  --ui-dir DIR           static web UI files (default: build/ui/ beside the binary)\n"
             "  --max-connections N    open WebSocket connections accepted at once (default 64)\n"
             "  --max-unauthenticated N  of those, how many may be waiting to say HELLO (default 32)\n"
@@ -139,7 +141,8 @@ int md_serve_main(int argc, char **argv) {
         {"hello-timeout", required_argument, 0, 'H'}, {"allow-origin", required_argument, 0, 'O'},
         {"statement-timeout", required_argument, 0, 'S'}, {"tls-cert", required_argument, 0, 'C'},
         {"tls-key", required_argument, 0, 'K'}, {"cancel-grace", required_argument, 0, 'G'},
-        {"duckling-uid-base", required_argument, 0, 'B'}, {0, 0, 0, 0}};
+        {"duckling-uid-base", required_argument, 0, 'B'}, {"master-key-file", required_argument, 0, 'M'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -163,6 +166,7 @@ int md_serve_main(int argc, char **argv) {
         case 'A': srv.cfg.max_per_address = atoi(optarg); break;
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
         case 'B': srv.cfg.duckling_uid_base = strtol(optarg, NULL, 10); break;
+        case 'M': srv.cfg.master_key_file = optarg; break;
         case 'O':
             if (origins.len) md_buf_append(&origins, ",", 1);
             md_buf_append(&origins, optarg, strlen(optarg));
@@ -209,6 +213,7 @@ int md_serve_main(int argc, char **argv) {
     md_gc_thread *gc = NULL;
     md_objstore *store = NULL; /* snapshot storage, for the ducklings' storage links */
     md_dbmeta *dbmeta = NULL;
+    md_secrets *secrets = NULL;
     md_cgroup *cgroup = NULL;  /* per-duckling kernel limits, where cgroup v2 allows them */
     char *cgroup_why = NULL;
     if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
@@ -227,6 +232,7 @@ int md_serve_main(int argc, char **argv) {
     int src = md_objstore_open_dir(store_dir, &store, &err);
     md_free(store_dir);
     if (src == MD_OK) src = md_dbmeta_open(srv.cfg.data_dir, &dbmeta, &err);
+    if (src == MD_OK) src = md_secrets_open(srv.cfg.data_dir, srv.cfg.master_key_file, 1, &secrets, &err);
     if (src != MD_OK) {
         fprintf(stderr, "mdserver: %s\n", err);
         goto out;
@@ -246,6 +252,7 @@ int md_serve_main(int argc, char **argv) {
         .store = store,
         .meta = dbmeta,
         .users = srv.meta,
+        .secrets = secrets,
         .uid_base = srv.cfg.duckling_uid_base,
         .cgroup = cgroup,
     };
@@ -291,6 +298,7 @@ out:
     md_gc_thread_stop(&gc);
     md_pool_destroy(&srv.pool);
     md_dbmeta_close(&dbmeta);
+    md_secrets_close(&secrets);
     md_objstore_close(&store);
     md_cgroup_close(&cgroup);
     md_free(cgroup_why);

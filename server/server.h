@@ -35,6 +35,7 @@ typedef struct md_server_config {
     int idle_timeout_s;
     int max_ducklings;
     long duckling_uid_base;    /* as root: user u's duckling runs as this + u's id */
+    const char *master_key_file; /* seals stored secrets; NULL: <data_dir>/master.key (secrets.h) */
 } md_server_config;
 
 typedef struct md_server {

@@ -379,10 +379,15 @@ int md_session_pragma_check(const char *sql, size_t len, md_sql_error *err) {
  * query of the duckling fail with a Permission Error. */
 static const char *const server_functions[] = {"enable_logging", "disable_logging", "truncate_duckdb_logs"};
 
-/* The index in server_functions of the name sql[0..n) (any case), or -1. */
-static int server_function(const char *sql, size_t n) {
-    for (size_t k = 0; k < sizeof server_functions / sizeof *server_functions; k++)
-        if (strlen(server_functions[k]) == n && strncasecmp(sql, server_functions[k], n) == 0) return (int)k;
+/* DuckDB functions that show a secret's fields: this DuckDB does not
+ * redact every secret field (an http secret's bearer_token), and stored
+ * secrets are never shown back (md_secrets() lists them). */
+static const char *const secret_functions[] = {"duckdb_secrets", "which_secret"};
+
+/* The index in list[0..n) of the name sql[0..len) (any case), or -1. */
+static int listed(const char *const *list, size_t n, const char *sql, size_t len) {
+    for (size_t k = 0; k < n; k++)
+        if (strlen(list[k]) == len && strncasecmp(sql, list[k], len) == 0) return (int)k;
     return -1;
 }
 
@@ -400,11 +405,17 @@ int md_session_calls_check(const char *sql, size_t len, md_sql_error *err) {
         } else if (t[i].type != MD_TOK_IDENT && t[i].type != MD_TOK_KEYWORD) {
             continue;
         }
-        int k = server_function(w, wl);
+        int k = listed(server_functions, sizeof server_functions / sizeof *server_functions, w, wl);
+        int j = listed(secret_functions, sizeof secret_functions / sizeof *secret_functions, w, wl);
         if (k >= 0)
             rc = fail(err, MD_EPERMISSION, t[i].off,
                       "the server does not let a session call %s: DuckDB's logging belongs to the server",
                       server_functions[k]);
+        else if (j >= 0)
+            rc = fail(err, MD_EPERMISSION, t[i].off,
+                      "the server does not let a session call %s, which may show a secret's value: FROM "
+                      "md_secrets() lists your secrets without their values",
+                      secret_functions[j]);
     }
     md_free(t);
     return rc;

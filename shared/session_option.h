@@ -90,8 +90,9 @@ int md_session_pragma_check(const char *sql, size_t len, md_sql_error *err);
 
 /*
  * Check a whole request sql[0..len) for a name of DuckDB's logging
- * functions (enable_logging, disable_logging, truncate_duckdb_logs), quoted
- * or not, anywhere a name may stand: MD_OK, or MD_EPERMISSION with a
+ * functions (enable_logging, disable_logging, truncate_duckdb_logs) or of
+ * those that show secrets (duckdb_secrets, which_secret), quoted or not,
+ * anywhere a name may stand: MD_OK, or MD_EPERMISSION with a
  * sentence and the name's position.  Text the lexer cannot read is left to
  * DuckDB's parser.  A name built at run time (query() of a concatenated
  * string, a view made elsewhere) is not seen here; the duckling notices

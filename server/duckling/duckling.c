@@ -54,6 +54,7 @@
 
 #include "confine.h"
 #include "path_guard.h"
+#include "secretcmds.h"
 #include "server/duckdb/ast_json.h"
 #include "server/duckdb/catalog_query.h"
 #include "server/duckdb/upload.h"
@@ -156,6 +157,8 @@ static struct {
     md_objstore *store;          /* the block store and its metadata, through the server */
     md_dbmeta *meta;             /* (storage/store_remote.h) */
     md_sql_functions *functions; /* md_snapshots() and friends */
+    md_secrets *secrets;         /* the user's stored secrets, through the server */
+    md_secretcmds *secretcmds;   /* CREATE SECRET ... IN MOTHERDUCK, md_secrets() */
     char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
     char *user_dir;              /* the working directory, canonical */
     char *databases_dir;         /* where the working files of the user's databases are (path_guard.h) */
@@ -806,7 +809,9 @@ static int run_db_statement(session *s, uint32_t id, const char *sql, const md_d
         ds->st.kind != MD_DBSTMT_SHOW_GRANTS)
         s->catalog_changed = 1;
     char *answer = NULL, *err = NULL;
-    int rc = md_dbcommand_run(g.dbs, s->conn, &ds->st, &answer, &err);
+    int secret = ds->st.kind == MD_DBSTMT_CREATE_SECRET || ds->st.kind == MD_DBSTMT_DROP_SECRET;
+    int rc = secret ? md_secretcmds_run(g.secretcmds, s->conn, &ds->st, &answer, &err)
+                    : md_dbcommand_run(g.dbs, s->conn, &ds->st, &answer, &err);
     if (rc != MD_OK) {
         rc = send_error(s, id, rc, err, ds->start, NULL) ? MD_EIO : rc;
         md_free(err);
@@ -1654,7 +1659,7 @@ int md_duckling_main(int argc, char **argv) {
      * its WAL snapshotted), then the functions, then the sandbox */
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
-    md_store_remote_open(MD_DUCKLING_STORE_FD, &g.store, &g.meta);
+    md_store_remote_open(MD_DUCKLING_STORE_FD, &g.store, &g.meta, &g.secrets);
     int rc = md_databases_open(g.store, g.meta, user, user_dir, g.db, &g.dbs, &err);
     if (rc == MD_OK) {
         char *real = realpath(md_databases_dir(g.dbs), NULL);
@@ -1663,6 +1668,7 @@ int md_duckling_main(int argc, char **argv) {
         rc = md_databases_attach_all(g.dbs, NULL, &err);
     }
     if (rc == MD_OK) rc = md_sql_functions_register(setup, g.meta, user, &g.functions, &err);
+    if (rc == MD_OK) rc = md_secretcmds_open(g.secrets, user, setup, &g.secretcmds, &err);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
     if (rc != MD_OK || err) {
@@ -1674,9 +1680,11 @@ int md_duckling_main(int argc, char **argv) {
         pthread_mutex_unlock(&g.mu);
         duckdb_close(&g.db);
         md_sql_functions_free(&g.functions);
+        md_secretcmds_free(&g.secretcmds);
         md_databases_free(&g.dbs);
         md_dbmeta_close(&g.meta);
         md_objstore_close(&g.store);
+        md_secrets_close(&g.secrets);
         return 1;
     }
     report(1, NULL);
@@ -1710,9 +1718,11 @@ int md_duckling_main(int argc, char **argv) {
     md_databases_finish(g.dbs); /* the last snapshots */
     duckdb_close(&g.db);
     md_sql_functions_free(&g.functions);
+    md_secretcmds_free(&g.secretcmds);
     md_databases_free(&g.dbs); /* the leases go after DuckDB closed the files */
     md_dbmeta_close(&g.meta);
     md_objstore_close(&g.store);
+    md_secrets_close(&g.secrets);
     free(g.user_dir);
     md_free(g.databases_dir);
     md_confine_view_free(&view);

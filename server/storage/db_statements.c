@@ -44,7 +44,11 @@ static int fail(cursor *c, const char *expected) {
     const md_sql_token *t = at(c, 0);
     c->err->code = MD_ESQL;
     c->err->position = t ? t->off : (c->n ? c->toks[c->n - 1].off + c->toks[c->n - 1].len : 0);
-    if (t)
+    int secret = c->st->kind == MD_DBSTMT_CREATE_SECRET || c->st->kind == MD_DBSTMT_DROP_SECRET;
+    if (t && secret) /* a secret's statement is never quoted back: the word may be a value */
+        snprintf(c->err->message, sizeof c->err->message, "%s: expected %s here", md_dbstmt_verb(c->st->kind),
+                 expected);
+    else if (t)
         snprintf(c->err->message, sizeof c->err->message, "%s: expected %s at \"%.*s\"",
                  md_dbstmt_verb(c->st->kind), expected, (int)(t->len > 40 ? 40 : t->len), c->sql + t->off);
     else
@@ -323,6 +327,136 @@ static int share_statement(cursor *c) {
     return rc;
 }
 
+/* ---- secrets ---- */
+
+/* 1 if word k ahead names the server's storage: MOTHERDUCK or MD. */
+static int server_storage_at(const cursor *c, size_t k) { return word_at(c, k, "MOTHERDUCK") || word_at(c, k, "MD"); }
+
+/* One parameter value: the tokens up to the next ',' or ')' outside
+ * brackets, kept as SQL text. */
+static int param_value(cursor *c, char **out) {
+    size_t start = c->i;
+    int depth = 0;
+    while (c->i < c->n) {
+        const md_sql_token *t = at(c, 0);
+        if (t->type == MD_TOK_PUNCT || t->type == MD_TOK_OP) {
+            char ch = c->sql[t->off];
+            if (depth == 0 && (ch == ',' || ch == ')')) break;
+            if (ch == '(' || ch == '[' || ch == '{') depth++;
+            if ((ch == ')' || ch == ']' || ch == '}') && depth > 0) depth--;
+        }
+        c->i++;
+    }
+    if (c->i == start) return fail(c, "a value");
+    const md_sql_token *first = &c->toks[start], *last = &c->toks[c->i - 1];
+    *out = md_strndup(c->sql + first->off, last->off + last->len - first->off);
+    return MD_OK;
+}
+
+/* CREATE [OR REPLACE] [PERSISTENT] SECRET ... of the server (the cursor
+ * after SECRET); `ours` was decided by the caller. */
+static int create_secret(cursor *c) {
+    md_dbstmt *st = c->st;
+    if (word_at(c, 0, "IF")) {
+        c->i++;
+        int rc = expect(c, "NOT");
+        if (rc == MD_OK) rc = expect(c, "EXISTS");
+        if (rc != MD_OK) return rc;
+        st->if_not_exists = 1;
+    }
+    int rc = MD_OK;
+    if (!word_at(c, 0, "IN") && !punct_at(c, 0, '(')) rc = name(c, &st->secret);
+    if (rc == MD_OK && accept(c, "IN")) {
+        if (!server_storage_at(c, 0)) return fail(c, "MOTHERDUCK or MD");
+        c->i++;
+    }
+    if (rc != MD_OK) return rc;
+    if (!punct_at(c, 0, '(')) return fail(c, "\"(\" and the secret's parameters");
+    c->i++;
+    while (rc == MD_OK) {
+        const md_sql_token *t = at(c, 0);
+        if (!t || !(t->type == MD_TOK_IDENT || t->type == MD_TOK_KEYWORD)) return fail(c, "a parameter name");
+        char *key = md_strndup(c->sql + t->off, t->len);
+        for (char *p = key; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        for (size_t i = 0; i < st->nparams; i++)
+            if (strcmp(st->keys[i], key) == 0) {
+                md_free(key);
+                return fail(c, "each parameter once");
+            }
+        c->i++;
+        char *value = NULL;
+        rc = param_value(c, &value);
+        if (rc != MD_OK) {
+            md_free(key);
+            return rc;
+        }
+        st->keys = md_realloc(st->keys, (st->nparams + 1) * sizeof *st->keys);
+        st->values = md_realloc(st->values, (st->nparams + 1) * sizeof *st->values);
+        st->keys[st->nparams] = key;
+        st->values[st->nparams++] = value;
+        if (punct_at(c, 0, ',')) {
+            c->i++;
+            continue;
+        }
+        if (punct_at(c, 0, ')')) {
+            c->i++;
+            break;
+        }
+        return fail(c, "\",\" or \")\"");
+    }
+    int typed = 0;
+    for (size_t i = 0; i < st->nparams; i++) typed |= strcmp(st->keys[i], "TYPE") == 0;
+    if (!typed) return fail(c, "a TYPE parameter");
+    return end(c);
+}
+
+/* The secret statements; MD_OK with the kind left NONE when the words are
+ * not the server's (DuckDB's own CREATE / DROP SECRET). */
+static int secret_statement(cursor *c) {
+    md_dbstmt *st = c->st;
+    if (accept(c, "CREATE")) {
+        int or_replace = 0, persistent = 0;
+        if (word_at(c, 0, "OR") && word_at(c, 1, "REPLACE")) c->i += 2, or_replace = 1;
+        if (accept(c, "PERSISTENT")) persistent = 1;
+        if (!accept(c, "SECRET")) return MD_OK;
+        /* IN MOTHERDUCK|MD after an optional IF NOT EXISTS and name */
+        size_t k = 0;
+        if (word_at(c, 0, "IF")) k += 3;
+        if (at(c, k) && !word_at(c, k, "IN") && !punct_at(c, k, '(')) k++;
+        int in_server = word_at(c, k, "IN") && server_storage_at(c, k + 1);
+        int in_other = word_at(c, k, "IN") && !in_server;
+        if (!(persistent && !in_other) && !in_server) return MD_OK;
+        st->kind = MD_DBSTMT_CREATE_SECRET;
+        st->or_replace = or_replace;
+        return create_secret(c);
+    }
+    if (accept(c, "DROP")) {
+        int persistent = accept(c, "PERSISTENT"), temporary = !persistent && accept(c, "TEMPORARY");
+        if (!accept(c, "SECRET") || temporary) return MD_OK;
+        st->kind = MD_DBSTMT_DROP_SECRET;
+        int rc = MD_OK;
+        if (accept(c, "IF")) {
+            rc = expect(c, "EXISTS");
+            st->if_exists = 1;
+        }
+        if (rc == MD_OK) rc = name(c, &st->secret);
+        st->explicit_storage = persistent;
+        if (rc == MD_OK && accept(c, "FROM")) {
+            if (!server_storage_at(c, 0)) { /* another storage: DuckDB's */
+                md_free(st->secret);
+                st->secret = NULL;
+                st->kind = MD_DBSTMT_NONE;
+                st->if_exists = 0;
+                return MD_OK;
+            }
+            c->i++;
+            st->explicit_storage = 1;
+        }
+        return rc == MD_OK ? end(c) : rc;
+    }
+    return MD_OK;
+}
+
 /* 'md:_share/<db>/<id>' after "md:": MD_OK with st->db and st->url_id. */
 static int share_url(cursor *c, const char *rest) {
     const char *db = rest + strlen("_share/"), *slash = strchr(db, '/');
@@ -404,6 +538,11 @@ int md_dbstmt_parse(const char *sql, const md_sql_token *toks, size_t n, md_dbst
     st.access = st.discoverable = st.automatic = -1;
     cursor c = {sql, toks, n, 0, out_err, &st};
     int rc = share_statement(&c);
+    if (rc == MD_OK && st.kind == MD_DBSTMT_NONE) {
+        c.i = 0;
+        rc = secret_statement(&c);
+        if (st.kind == MD_DBSTMT_NONE) c.i = 0;
+    }
     if (rc != MD_OK || st.kind != MD_DBSTMT_NONE) {
     } else if (accept(&c, "CREATE")) {
         if (accept(&c, "DATABASE")) {
@@ -518,6 +657,14 @@ void md_dbstmt_free(md_dbstmt *s) {
     md_free(s->url_id);
     for (size_t i = 0; i < s->nusers; i++) md_free(s->users[i]);
     md_free(s->users);
+    md_free(s->secret);
+    for (size_t i = 0; i < s->nparams; i++) {
+        md_free(s->keys[i]);
+        if (s->values[i]) memset(s->values[i], 0, strlen(s->values[i])); /* values do not linger */
+        md_free(s->values[i]);
+    }
+    md_free(s->keys);
+    md_free(s->values);
     memset(s, 0, sizeof *s);
 }
 

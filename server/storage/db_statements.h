@@ -20,6 +20,13 @@
  *   REVOKE READ ON SHARE share FROM user [, user ...]
  *   SHOW GRANTS ON SHARE share
  *   ATTACH [IF NOT EXISTS] 'md:_share/<db>/<id>' [AS alias]   (ATTACH_SHARE)
+ *   CREATE [OR REPLACE] [PERSISTENT] SECRET [IF NOT EXISTS] [name]
+ *          [IN MOTHERDUCK|MD] (TYPE t, KEY value, ...)
+ *          ours with PERSISTENT or IN MOTHERDUCK|MD (stored by the server,
+ *          secrets.h); any other CREATE SECRET is DuckDB's
+ *   DROP [PERSISTENT|TEMPORARY] SECRET [IF EXISTS] name [FROM MOTHERDUCK|MD|storage]
+ *          ours unless TEMPORARY or FROM another storage (`explicit` tells
+ *          whether it named the server's storage)
  *   SET [SESSION] statement_timeout ... | RESET statement_timeout
  *          a setting the server keeps for the session, not DuckDB
  *          (shared/session_option.h reads it)
@@ -65,7 +72,9 @@
     STMT(REVOKE_SHARE,    "REVOKE")                   \
     STMT(LIST_SHARES,     "LIST SHARES")              \
     STMT(SHOW_GRANTS,     "SHOW GRANTS")              \
-    STMT(ATTACH_SHARE,    "ATTACH")
+    STMT(ATTACH_SHARE,    "ATTACH")                   \
+    STMT(CREATE_SECRET,   "CREATE SECRET")            \
+    STMT(DROP_SECRET,     "DROP SECRET")
 
 typedef enum md_dbstmt_kind {
 #define MD__DBSTMT_ENUM(kind, verb) MD_DBSTMT_##kind,
@@ -96,6 +105,12 @@ typedef struct md_dbstmt {
     int automatic;       /* UPDATE: 1 AUTOMATIC, 0 MANUAL, -1 not given */
     char **users;        /* GRANT / REVOKE: the users */
     size_t nusers;
+    /* secrets */
+    char *secret;        /* CREATE / DROP SECRET: the name (CREATE: NULL = __default_<type>) */
+    char **keys;         /* CREATE SECRET: the parameters' names, upper case ... */
+    char **values;       /* ... and their values as SQL text */
+    size_t nparams;
+    int explicit_storage; /* DROP SECRET: PERSISTENT or FROM MOTHERDUCK|MD was written */
 } md_dbstmt;
 
 /*

@@ -34,6 +34,11 @@ typedef struct remote_meta {
     store_link *l;
 } remote_meta;
 
+typedef struct remote_secrets {
+    md_secrets base;
+    store_link *l;
+} remote_secrets;
+
 static void link_release(store_link *l) {
     pthread_mutex_lock(&l->mu);
     int last = --l->refs == 0;
@@ -531,10 +536,89 @@ static const md_dbmeta_ops meta_ops = {
     .close = m_close,
 };
 
-void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta) {
+/* ---- md_secrets ------------------------------------------------------------------------ */
+
+#define SLINK(s) (((remote_secrets *)(s))->l)
+
+static int s_put(md_secrets *s, const char *user, const char *name, const char *type, const char *scope,
+                 const char *fields_json, int replace) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SECRET_PUT);
+    md_store_put_str(&req, user);
+    md_store_put_str(&req, name);
+    md_store_put_str(&req, type);
+    md_store_put_str(&req, scope);
+    md_store_put_str(&req, fields_json);
+    md_store_put_i64(&req, replace);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(SLINK(s), &req, &body, &in);
+    md_free(body);
+    return rc;
+}
+
+static int s_drop(md_secrets *s, const char *user, const char *name) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_SECRET_DROP);
+    md_store_put_str(&req, user);
+    md_store_put_str(&req, name);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(SLINK(s), &req, &body, &in);
+    md_free(body);
+    return rc;
+}
+
+/* Rows of `width` strings each, to row_cb (width 5) or reveal_cb (3), all
+ * decoded before the first callback. */
+static int secret_rows(md_secrets *s, md_store_op op, const char *user, int width, md_secret_row_cb row_cb,
+                       md_secret_reveal_cb reveal_cb, void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, op);
+    md_store_put_str(&req, user);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(SLINK(s), &req, &body, &in);
+    for (int pass = 0; rc == MD_OK && pass < 2; pass++) {
+        md_store_reader r = in;
+        uint32_t n = md_store_get_u32(&r);
+        for (uint32_t i = 0; i < n && !r.bad; i++) {
+            const char *v[5] = {NULL, NULL, NULL, NULL, NULL};
+            for (int k = 0; k < width; k++) v[k] = md_store_get_str(&r);
+            if (pass == 1 && width == 5) {
+                md_secret_row row = {v[0], v[1], v[2], v[3], v[4]};
+                row_cb(ctx, &row);
+            } else if (pass == 1) {
+                reveal_cb(ctx, v[0], v[1], v[2]);
+            }
+        }
+        if (pass == 0 && !md_store_reader_done(&r)) rc = MD_EPROTOCOL;
+    }
+    if (body && rc == MD_OK && op == MD_STORE_SECRET_REVEAL) /* values do not linger */
+        memset(body, 0, (size_t)(in.p - body) + in.left);
+    md_free(body);
+    return rc;
+}
+
+static int s_list(md_secrets *s, const char *user, md_secret_row_cb cb, void *ctx) {
+    return secret_rows(s, MD_STORE_SECRET_LIST, user, 5, cb, NULL, ctx);
+}
+
+static int s_reveal(md_secrets *s, const char *user, md_secret_reveal_cb cb, void *ctx) {
+    return secret_rows(s, MD_STORE_SECRET_REVEAL, user, 3, NULL, cb, ctx);
+}
+
+static void s_close(md_secrets *s) {
+    link_release(SLINK(s));
+    md_free(s);
+}
+
+static const md_secrets_ops secrets_ops = {s_put, s_drop, s_list, s_reveal, s_close};
+
+void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets) {
     store_link *l = md_calloc(1, sizeof *l);
     l->fd = fd;
-    l->refs = 2;
+    l->refs = 3;
     pthread_mutex_init(&l->mu, NULL);
     remote_store *s = md_calloc(1, sizeof *s);
     s->base.ops = &store_ops;
@@ -542,6 +626,10 @@ void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta)
     remote_meta *m = md_calloc(1, sizeof *m);
     m->base.ops = &meta_ops;
     m->l = l;
+    remote_secrets *k = md_calloc(1, sizeof *k);
+    k->base.ops = &secrets_ops;
+    k->l = l;
     *out_store = &s->base;
     *out_meta = &m->base;
+    *out_secrets = &k->base;
 }

@@ -13,14 +13,16 @@
 #ifndef MD_STORE_REMOTE_H
 #define MD_STORE_REMOTE_H
 
+#include "server/secrets.h"
 #include "server/storage/dbmeta.h"
 #include "server/storage/objstore.h"
 
 /*
- * Both handles over the link on `fd` (takes ownership of fd: it is closed
- * when both handles are).  Close each with md_objstore_close and
- * md_dbmeta_close.
+ * The three handles over the link on `fd` (takes ownership of fd: it is
+ * closed when all three are).  Close each with md_objstore_close,
+ * md_dbmeta_close and md_secrets_close.  The secrets handle reaches the
+ * user's own secrets only; the server holds the key.
  */
-void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta);
+void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets);
 
 #endif

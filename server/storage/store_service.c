@@ -57,6 +57,7 @@ struct md_store_service {
     md_hash *granted; /* format 1 blocks this duckling may read, sorted */
     size_t ngranted;
     md_meta *users;   /* organizations (NULL: everyone in one) */
+    md_secrets *secrets; /* NULL: none */
     char *org;        /* the owner's organization */
     opened_share *opened;
     size_t nopened;
@@ -646,6 +647,62 @@ static int on_share_mounts(svc *s, md_store_reader *in, md_buf *out) {
     return rc;
 }
 
+/* ---- secrets ------------------------------------------------------------------ */
+
+static int on_secret_put(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in), *name = md_store_get_str(in), *type = md_store_get_str(in);
+    const char *scope = md_store_get_str(in), *fields = md_store_get_str(in);
+    int64_t replace = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (!s->secrets || !is_owner(s, user)) return MD_EPERMISSION;
+    if (!name || !type || !fields) return MD_EPROTOCOL;
+    return md_secrets_put(s->secrets, user, name, type, scope, fields, replace != 0);
+}
+
+static int on_secret_drop(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in), *name = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!s->secrets || !is_owner(s, user)) return MD_EPERMISSION;
+    return name ? md_secrets_drop(s->secrets, user, name) : MD_EPROTOCOL;
+}
+
+static void add_secret_row(void *ctx, const md_secret_row *row) {
+    rows *r = ctx;
+    const char *v[] = {row->name, row->type, row->scope, row->shown, row->created_at};
+    for (int i = 0; i < 5; i++) md_store_put_str(r->out, v[i]);
+    r->n++;
+}
+
+static void add_revealed(void *ctx, const char *name, const char *type, const char *fields) {
+    rows *r = ctx;
+    md_store_put_str(r->out, name);
+    md_store_put_str(r->out, type);
+    md_store_put_str(r->out, fields);
+    r->n++;
+}
+
+static int on_secret_list(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!s->secrets || !is_owner(s, user)) return MD_EPERMISSION;
+    rows r;
+    rows_begin(&r, out);
+    int rc = md_secrets_list(s->secrets, user, add_secret_row, &r);
+    rows_end(&r);
+    return rc;
+}
+
+static int on_secret_reveal(svc *s, md_store_reader *in, md_buf *out) {
+    const char *user = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!s->secrets || !is_owner(s, user)) return MD_EPERMISSION;
+    rows r;
+    rows_begin(&r, out);
+    int rc = md_secrets_reveal(s->secrets, user, add_revealed, &r);
+    rows_end(&r);
+    return rc;
+}
+
 static const handler handlers[] = {
     [MD_STORE_OBJ_PUT] = on_obj_put,
     [MD_STORE_OBJ_GET] = on_obj_get,
@@ -677,6 +734,10 @@ static const handler handlers[] = {
     [MD_STORE_SHARE_GRANTED] = on_share_granted,
     [MD_STORE_SHARE_MOUNT] = on_share_mount,
     [MD_STORE_SHARE_MOUNTS] = on_share_mounts,
+    [MD_STORE_SECRET_PUT] = on_secret_put,
+    [MD_STORE_SECRET_DROP] = on_secret_drop,
+    [MD_STORE_SECRET_LIST] = on_secret_list,
+    [MD_STORE_SECRET_REVEAL] = on_secret_reveal,
 };
 
 /* ---- the thread ---------------------------------------------------------------- */
@@ -697,6 +758,11 @@ static void *serve_main(void *arg) {
         md_store_put_i64(&response, rc);
         md_buf_append(&response, result.data, result.len);
         int sent = md_store_send(s->fd, &response);
+        if (op == MD_STORE_SECRET_REVEAL || op == MD_STORE_SECRET_PUT) { /* values do not linger */
+            memset(result.data, 0, result.len);
+            memset(response.data, 0, response.len);
+            memset(body, 0, len);
+        }
         md_buf_free(&result);
         md_buf_free(&response);
         md_free(body);
@@ -707,11 +773,12 @@ static void *serve_main(void *arg) {
 }
 
 int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
-                           md_store_service **out) {
+                           md_secrets *secrets, md_store_service **out) {
     svc *s = md_calloc(1, sizeof *s);
     s->fd = fd;
     s->owner = md_strdup(owner);
     s->users = users;
+    s->secrets = secrets;
     if (users && md_meta_user_org(users, owner, &s->org) != MD_OK) s->org = NULL;
     md_manifest_space_of(owner, &s->space);
     s->store = store;

@@ -17,6 +17,8 @@
  *     snapshot, manifests and blocks become readable while it stays
  *     readable (rechecked every second); list (owner NULL) only the
  *     shares listed to its user (readable, and DISCOVERABLE or granted);
+ *   - secrets: store, drop, list and reveal only its user's (the server
+ *     seals and opens them: secrets.h);
  *   - never: list or remove objects, expire snapshots, list every
  *     database (owner NULL) or every snapshot (db_id <= 0).
  */
@@ -24,6 +26,7 @@
 #define MD_STORE_SERVICE_H
 
 #include "server/meta.h"
+#include "server/secrets.h"
 #include "server/storage/dbmeta.h"
 #include "server/storage/objstore.h"
 
@@ -32,12 +35,13 @@ typedef struct md_store_service md_store_service;
 /*
  * Start answering the calls that arrive on `fd` for `owner`'s duckling, on
  * a thread of its own, until the duckling closes its end or the link breaks.
- * Takes ownership of fd; store, meta and users (organizations and users
- * for share rules; NULL: one organization, grants to any name) are
- * borrowed and must outlive the service.  MD_OK or MD_EIO (no thread).
+ * Takes ownership of fd; store, meta, users (organizations and users
+ * for share rules; NULL: one organization, grants to any name) and
+ * secrets (NULL: every secret call is refused) are borrowed and must
+ * outlive the service.  MD_OK or MD_EIO (no thread).
  */
 int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
-                           md_store_service **out);
+                           md_secrets *secrets, md_store_service **out);
 
 /* Stop serving (shuts the link down), join the thread, free; NULLs *s. */
 void md_store_service_stop(md_store_service **s);

@@ -82,7 +82,13 @@
     XX(SHARE_GRANTS,       27)  /* i64 share_id -> rows (pairs) */                          \
     XX(SHARE_GRANTED,      28)  /* i64 share_id, str grantee -> */                          \
     XX(SHARE_MOUNT,        29)  /* str user, str alias, str url -> */                       \
-    XX(SHARE_MOUNTS,       30)  /* str user -> rows (pairs) */
+    XX(SHARE_MOUNTS,       30)  /* str user -> rows (pairs) */                              \
+    XX(SECRET_PUT,         31)  /* str user, str name, str type, str scope, str fields,    \
+                                   i64 replace -> */                                        \
+    XX(SECRET_DROP,        32)  /* str user, str name -> */                                 \
+    XX(SECRET_LIST,        33)  /* str user -> rows (5 strs: name, type, scope, shown,     \
+                                   created_at) */                                           \
+    XX(SECRET_REVEAL,      34)  /* str user -> rows (3 strs: name, type, fields) */
 
 typedef enum md_store_op {
 #define MD__STORE_OP_ENUM(name, val) MD_STORE_##name = val,
