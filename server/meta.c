@@ -216,6 +216,13 @@ int md_meta_user_org(md_meta *m, const char *name, char **out_org) {
                       name, NULL, out_org);
 }
 
+int md_meta_user_is_admin(md_meta *m, const char *name) {
+    long admin = 0;
+    return user_value(m, "SELECT is_admin FROM users WHERE name = ? AND deleted_at IS NULL", name, &admin, NULL) ==
+                   MD_OK &&
+           admin != 0;
+}
+
 int md_meta_user_count(md_meta *m, long *out) {
     pthread_mutex_lock(&m->mu);
     int rc = MD_EIO;

@@ -87,6 +87,9 @@ int md_meta_user_id(md_meta *m, const char *name, long *out_id);
  * MD_ENOT_FOUND, MD_EIO. */
 int md_meta_user_org(md_meta *m, const char *name, char **out_org);
 
+/* 1 if live user `name` is an administrator, 0 if not (or no such user). */
+int md_meta_user_is_admin(md_meta *m, const char *name);
+
 /* Number of live users in *out. */
 int md_meta_user_count(md_meta *m, long *out);
 

@@ -63,6 +63,9 @@ enum { STARTING, LIVE, STOPPING };
 
 typedef struct duckling {
     char *user;
+    int replica;            /* -1: the user's read/write duckling; else the replica's index */
+    char *key;              /* "user", or "user.rsI" for replica I: its cgroup */
+    char *name;             /* "duckling for user U" or "read replica I of user U": messages */
     uint64_t ticket;
     pid_t pid;
     int control_fd;
@@ -100,10 +103,29 @@ static void mkdirs(const char *path) {
     md_free(tmp);
 }
 
-static duckling *find(md_pool *p, const char *user) {
+static duckling *find(md_pool *p, const char *user, int replica) {
     for (duckling *d = p->list; d; d = d->next)
-        if (strcmp(d->user, user) == 0) return d;
+        if (strcmp(d->user, user) == 0 && d->replica == replica) return d;
     return NULL;
+}
+
+/* The replica a read_scaling session of `user` goes to: the one its
+ * session_name hashes to, else the one with the fewest sessions (one not
+ * started counts as none).  Called with p->mu held. */
+static int choose_replica(md_pool *p, const md_pool_session *who) {
+    int n = p->cfg.read_replicas;
+    if (who->session_name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = who->session_name; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+        return (int)(h % (uint32_t)n);
+    }
+    int best = 0, best_sessions = -1;
+    for (int i = 0; i < n; i++) {
+        duckling *d = find(p, who->user, i);
+        int sessions = d ? d->sessions : 0;
+        if (best_sessions < 0 || sessions < best_sessions) best = i, best_sessions = sessions;
+    }
+    return best;
 }
 
 static void unlink_entry(md_pool *p, duckling *d) {
@@ -115,8 +137,10 @@ static void unlink_entry(md_pool *p, duckling *d) {
     }
     if (d->control_fd >= 0) close(d->control_fd);
     md_store_service_stop(&d->storage);
-    if (p->cfg.cgroup) md_cgroup_release(p->cfg.cgroup, d->user); /* fails while a process is in it */
+    if (p->cfg.cgroup) md_cgroup_release(p->cfg.cgroup, d->key); /* fails while a process is in it */
     md_free(d->user);
+    md_free(d->key);
+    md_free(d->name);
     md_free(d);
 }
 
@@ -172,11 +196,12 @@ static int duckling_uid(md_pool *p, const char *user, long *out_uid, char **out_
 
 /* fork + exec `<exe> duckling ...` with the control socket on fd 3 and
  * the storage link on fd 4 (served from here on by *out_storage). */
-static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_store_service **out_storage,
-                 char **out_err) {
+static int spawn(md_pool *p, const char *user, int replica, const char *key, const char *name, pid_t *out_pid,
+                 int *out_fd, md_store_service **out_storage, char **out_err) {
     char *user_dir = md_asprintf("%s/users/%s", p->cfg.data_dir, user);
     char *scratch = md_asprintf("%s/tmp/%s", p->cfg.data_dir, user);
-    char threads[16], frame[24], result[24], timeout[24], grace[24], uid_text[24];
+    char threads[16], frame[24], result[24], timeout[24], grace[24], uid_text[24], replica_text[16];
+    snprintf(replica_text, sizeof replica_text, "%d", replica);
     long uid = 0;
     int rc = duckling_uid(p, user, &uid, out_err);
     if (rc != MD_OK) {
@@ -200,12 +225,13 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
                     "--scratch-dir", scratch, "--memory-limit", (char *)p->cfg.memory_limit,
                     "--threads", threads, "--max-frame-bytes", frame, "--max-result-bytes", result,
                     "--user", (char *)user,
-                    "--statement-timeout", timeout, "--cancel-grace", grace, "--uid", uid_text, NULL};
+                    "--statement-timeout", timeout, "--cancel-grace", grace, "--uid", uid_text,
+                    replica >= 0 ? "--replica" : NULL, replica_text, NULL};
     int sv[2], st[2] = {-1, -1}, cgroup_fd = -1;
     rc = MD_EDUCKLING;
     if (p->cfg.cgroup) {
         uint64_t max = md_cgroup_memory_max(md_cgroup_parse_size(p->cfg.memory_limit));
-        if (md_cgroup_prepare(p->cfg.cgroup, user, max, p->cfg.threads, &cgroup_fd, out_err) != MD_OK) goto out;
+        if (md_cgroup_prepare(p->cfg.cgroup, key, max, p->cfg.threads, &cgroup_fd, out_err) != MD_OK) goto out;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         *out_err = md_asprintf("cannot create a socket for the duckling: %s", strerror(errno));
@@ -244,7 +270,8 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
     close(sv[1]);
     close(st[1]);
     md_store_service *storage = NULL;
-    if (md_store_service_start(st[0], user, p->cfg.store, p->cfg.meta, p->cfg.users, p->cfg.secrets, &storage) != MD_OK) {
+    md_store_service_config sc = {user, p->cfg.store, p->cfg.meta, p->cfg.users, p->cfg.secrets, p->cfg.directory};
+    if (md_store_service_start(st[0], &sc, &storage) != MD_OK) {
         /* the duckling's calls fail, and so does its start */
         fprintf(stderr, "mdserver: cannot serve the storage of user %s's duckling\n", user);
     }
@@ -275,7 +302,7 @@ static int spawn(md_pool *p, const char *user, pid_t *out_pid, int *out_fd, md_s
         *out_pid = pid;
         *out_fd = sv[0];
         *out_storage = storage;
-        fprintf(stderr, "mdserver: duckling for user %s started (pid %d)\n", user, (int)pid);
+        fprintf(stderr, "mdserver: %s started (pid %d)\n", name, (int)pid);
     } else {
         close(sv[0]);
         kill(pid, SIGKILL);
@@ -290,12 +317,14 @@ out:
 }
 
 /* Hand a new session socket to a LIVE duckling.  Called with p->mu held. */
-static int attach_session(duckling *d, const char *user, int read_only, int *out_fd) {
+static int attach_session(duckling *d, const md_pool_session *who, int *out_fd) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return MD_EIO;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "user", user);
-    cJSON_AddBoolToObject(j, "read_only", read_only);
+    cJSON_AddStringToObject(j, "user", who->user);
+    cJSON_AddBoolToObject(j, "read_only", who->kind != MD_TOKEN_READ_WRITE);
+    cJSON_AddStringToObject(j, "token_kind", md_token_kind_name(who->kind));
+    if (who->conn_id) cJSON_AddStringToObject(j, "connection_id", who->conn_id);
     int rc = md_frame_send_json(sv[0], MD_MSG_SESSION, 0, j);
     cJSON_Delete(j);
     if (rc == MD_OK) {
@@ -324,17 +353,18 @@ static int attach_session(duckling *d, const char *user, int read_only, int *out
     return MD_OK;
 }
 
-int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_fd, uint64_t *out_ticket,
-                         char **out_err) {
+int md_pool_open_channel(md_pool *p, const md_pool_session *who, int *out_fd, uint64_t *out_ticket, char **out_err) {
+    const char *user = who->user;
     pthread_mutex_lock(&p->mu);
     int rc;
+    int replica = who->kind == MD_TOKEN_READ_SCALING && p->cfg.read_replicas > 0 ? choose_replica(p, who) : -1;
     for (;;) {
         if (p->closing) {
             rc = MD_EBUSY;
             *out_err = md_strdup("the server is shutting down");
             break;
         }
-        duckling *d = find(p, user);
+        duckling *d = find(p, user, replica);
         if (d && (d->state == STARTING || d->state == STOPPING)) {
             pthread_cond_wait(&p->cv, &p->mu); /* wait for it to be ready or gone */
             continue;
@@ -347,7 +377,7 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
             break;
         }
         if (d) { /* LIVE */
-            if (attach_session(d, user, read_only, out_fd) == MD_OK) {
+            if (attach_session(d, who, out_fd) == MD_OK) {
                 d->sessions++;
                 *out_ticket = d->ticket;
                 rc = MD_OK;
@@ -376,9 +406,8 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
                 }
             }
             if (idle && idle->sessions > 0)
-                fprintf(stderr, "mdserver: stopping the duckling of user %s (pid %d), whose %d sessions are idle, "
-                                "for user %s\n",
-                        idle->user, (int)idle->pid, idle->sessions, user);
+                fprintf(stderr, "mdserver: stopping the %s (pid %d), whose %d sessions are idle, for user %s\n",
+                        idle->name, (int)idle->pid, idle->sessions, user);
             if (!idle) {
                 rc = MD_EBUSY;
                 *out_err = md_asprintf("the server is running its maximum of %d query engines, all busy; "
@@ -392,6 +421,10 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         }
         d = md_calloc(1, sizeof *d);
         d->user = md_strdup(user);
+        d->replica = replica;
+        d->key = replica < 0 ? md_strdup(user) : md_asprintf("%s.rs%d", user, replica);
+        d->name = replica < 0 ? md_asprintf("duckling for user %s", user)
+                              : md_asprintf("read replica %d of user %s", replica, user);
         d->state = STARTING;
         d->control_fd = -1;
         d->ticket = ++p->next_ticket;
@@ -402,7 +435,7 @@ int md_pool_open_channel(md_pool *p, const char *user, int read_only, int *out_f
         int fd = -1;
         md_store_service *storage = NULL;
         char *err = NULL;
-        int src = spawn(p, user, &pid, &fd, &storage, &err);
+        int src = spawn(p, user, replica, d->key, d->name, &pid, &fd, &storage, &err);
         pthread_mutex_lock(&p->mu);
         if (src != MD_OK) {
             unlink_entry(p, d);
@@ -469,11 +502,11 @@ static void reap_once(md_pool *p) {
             if (d->pid == pid) {
                 if (d->state != STOPPING || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                     if (WIFSIGNALED(status))
-                        fprintf(stderr, "mdserver: duckling for user %s (pid %d) was killed by signal %d\n",
-                                d->user, (int)pid, WTERMSIG(status));
+                        fprintf(stderr, "mdserver: %s (pid %d) was killed by signal %d\n", d->name, (int)pid,
+                                WTERMSIG(status));
                     else
-                        fprintf(stderr, "mdserver: duckling for user %s (pid %d) exited with status %d\n",
-                                d->user, (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                        fprintf(stderr, "mdserver: %s (pid %d) exited with status %d\n", d->name, (int)pid,
+                                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                 }
                 unlink_entry(p, d);
                 pthread_cond_broadcast(&p->cv);
@@ -485,7 +518,7 @@ static void reap_once(md_pool *p) {
     for (duckling *d = p->list; d; d = d->next) {
         if (d->state == LIVE && d->sessions == 0 && p->cfg.idle_timeout_s >= 0 &&
             now - d->idle_since_ms >= (int64_t)p->cfg.idle_timeout_s * 1000) {
-            fprintf(stderr, "mdserver: stopping idle duckling for user %s (pid %d)\n", d->user, (int)d->pid);
+            fprintf(stderr, "mdserver: stopping idle %s (pid %d)\n", d->name, (int)d->pid);
             stop_entry(d, now);
         } else if (d->state == STOPPING && now >= d->kill_at_ms && d->pid > 0) {
             kill(d->pid, SIGKILL);
@@ -495,8 +528,8 @@ static void reap_once(md_pool *p) {
             } else if (!d->stopped_since_ms) {
                 d->stopped_since_ms = now;
             } else if (now - d->stopped_since_ms >= STOPPED_GRACE_MS) {
-                fprintf(stderr, "mdserver: duckling for user %s (pid %d) has been stopped for %d s: killing it\n",
-                        d->user, (int)d->pid, STOPPED_GRACE_MS / 1000);
+                fprintf(stderr, "mdserver: %s (pid %d) has been stopped for %d s: killing it\n", d->name,
+                        (int)d->pid, STOPPED_GRACE_MS / 1000);
                 kill(d->pid, SIGKILL);
                 stop_entry(d, now);
             }

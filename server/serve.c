@@ -23,6 +23,7 @@
 #include "http.h"
 #include "notebooks.h"
 #include "server.h"
+#include "session.h"
 #include "server/duckling/confine.h"
 #include "server/storage/gc.h"
 #include "shared/md_alloc.h"
@@ -42,6 +43,7 @@ static void usage(FILE *f) {
             "  --port N               port to listen on (default %d; 0 picks a free one)\n"
             "  --bind ADDR            address to listen on (default 127.0.0.1)\n"
             "  --data-dir DIR         where databases and metadata live (default ./mdserver-data)\n"
+            "  --read-replicas N      read-scaling ducklings per user at most (default 2; 0: none)\n"
             "  --master-key-file F    the key that seals stored secrets (default DIR/master.key,\n"
             "                         made at first run with mode 0600)\n"
             "  --ui-dir DIR           static web UI files (default: build/ui/ beside the binary)\n"
@@ -111,6 +113,7 @@ static int first_run(md_server *srv, const char *url_base) {
 int md_serve_main(int argc, char **argv) {
     md_server srv;
     memset(&srv, 0, sizeof srv);
+    md_session_directory_init(&srv);
     srv.cfg.bind = "127.0.0.1";
     srv.cfg.port = DEFAULT_PORT;
     srv.cfg.data_dir = "mdserver-data";
@@ -126,6 +129,7 @@ int md_serve_main(int argc, char **argv) {
     srv.cfg.duckling_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     srv.cfg.idle_timeout_s = 900;
     srv.cfg.max_ducklings = 8;
+    srv.cfg.read_replicas = 2;
     srv.cfg.duckling_uid_base = 100000;
     char *mem = NULL;
     const char *ui_dir = NULL;
@@ -142,6 +146,7 @@ int md_serve_main(int argc, char **argv) {
         {"statement-timeout", required_argument, 0, 'S'}, {"tls-cert", required_argument, 0, 'C'},
         {"tls-key", required_argument, 0, 'K'}, {"cancel-grace", required_argument, 0, 'G'},
         {"duckling-uid-base", required_argument, 0, 'B'}, {"master-key-file", required_argument, 0, 'M'},
+        {"read-replicas", required_argument, 0, 'R'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -167,6 +172,7 @@ int md_serve_main(int argc, char **argv) {
         case 'H': srv.cfg.hello_timeout_ms = atoi(optarg); break;
         case 'B': srv.cfg.duckling_uid_base = strtol(optarg, NULL, 10); break;
         case 'M': srv.cfg.master_key_file = optarg; break;
+        case 'R': srv.cfg.read_replicas = atoi(optarg); break;
         case 'O':
             if (origins.len) md_buf_append(&origins, ",", 1);
             md_buf_append(&origins, optarg, strlen(optarg));
@@ -178,7 +184,8 @@ int md_serve_main(int argc, char **argv) {
     if (optind < argc || srv.cfg.port < 0 || srv.cfg.port > 65535 || srv.cfg.max_connections < 1 ||
         srv.cfg.max_frame_bytes < 1024 || srv.cfg.max_unauthenticated < 1 || srv.cfg.max_per_address < 0 ||
         srv.cfg.hello_timeout_ms < 100 || srv.cfg.statement_timeout_s < 0 || srv.cfg.cancel_grace_ms < 100 || !srv.cfg.tls_cert != !srv.cfg.tls_key ||
-        srv.cfg.duckling_uid_base < 1 || srv.cfg.duckling_uid_base > 2000000000L) {
+        srv.cfg.duckling_uid_base < 1 || srv.cfg.duckling_uid_base > 2000000000L || srv.cfg.read_replicas < 0 ||
+        srv.cfg.read_replicas > 64) {
         usage(stderr);
         md_free(mem);
         md_buf_free(&origins);
@@ -245,6 +252,7 @@ int md_serve_main(int argc, char **argv) {
         .threads = srv.cfg.duckling_threads,
         .idle_timeout_s = srv.cfg.idle_timeout_s,
         .max_ducklings = srv.cfg.max_ducklings,
+        .read_replicas = srv.cfg.read_replicas,
         .max_frame_bytes = srv.cfg.max_frame_bytes,
         .max_result_bytes = srv.cfg.max_result_bytes,
         .statement_timeout_ms = (int64_t)srv.cfg.statement_timeout_s * 1000,
@@ -253,6 +261,7 @@ int md_serve_main(int argc, char **argv) {
         .meta = dbmeta,
         .users = srv.meta,
         .secrets = secrets,
+        .directory = &srv.directory,
         .uid_base = srv.cfg.duckling_uid_base,
         .cgroup = cgroup,
     };
@@ -297,6 +306,7 @@ out:
     md_http_stop(&srv);
     md_gc_thread_stop(&gc);
     md_pool_destroy(&srv.pool);
+    md_session_directory_done(&srv);
     md_dbmeta_close(&dbmeta);
     md_secrets_close(&secrets);
     md_objstore_close(&store);

@@ -9,7 +9,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "admission.h"
+#include "directory.h"
 #include "meta.h"
 #include "workspace_db.h"
 #include "pool.h"
@@ -34,6 +37,7 @@ typedef struct md_server_config {
     const char *duckling_memory;
     int idle_timeout_s;
     int max_ducklings;
+    int read_replicas;         /* read-scaling ducklings per user at most (pool.h) */
     long duckling_uid_base;    /* as root: user u's duckling runs as this + u's id */
     const char *master_key_file; /* seals stored secrets; NULL: <data_dir>/master.key (secrets.h) */
 } md_server_config;
@@ -47,6 +51,9 @@ typedef struct md_server {
     struct mg_context *http;
     atomic_int ws_active; /* WebSockets open now, refused ones included */
     atomic_int ready;     /* 1 once /healthz may say so */
+    pthread_mutex_t sessions_mu; /* the authenticated sessions (session.c) */
+    struct md_session *sessions;
+    md_directory directory; /* those sessions, for the ducklings' storage links */
 } md_server;
 
 #endif

@@ -49,6 +49,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@
 #include "shared/md_error.h"
 #include "shared/md_time.h"
 #include "shared/protocol.h"
+#include "shared/sql_redact.h"
 #include "token.h"
 #include "version.h"
 
@@ -75,11 +77,18 @@
 /* A session's token is looked up again this often: a revoked token's
  * sessions end within it. */
 #define TOKEN_CHECK_MS 1000
+/* The SQL a connection runs is listed up to this many bytes. */
+#define MAX_SHOWN_QUERY 4000
 /* Control frames (close, ping, pong) carry at most this much (RFC 6455). */
 #define MAX_CONTROL_PAYLOAD 125
 
 typedef struct md_session {
     md_server *srv;
+    struct md_session *next_live; /* srv->sessions, under srv->sessions_mu, once authenticated */
+    int listed;
+    char conn_id[37];             /* client_connection_id */
+    char *client, *session_name;  /* from HELLO */
+    int64_t opened_wall_ms;
     struct mg_connection *conn;
     void *conn_data;      /* what http.c left on the connection (its address budget) */
     char *refused;        /* why the session is refused (SERVER_BUSY), or NULL */
@@ -93,6 +102,7 @@ typedef struct md_session {
     md_token_kind kind;
     int read_only; /* kind is not read_write */
     int64_t token_checked_ms; /* when the token was last found valid */
+    pthread_mutex_t chan_wmu;  /* writes to chan_fd and its closing (forward, interrupt) */
     /* Reassembly of a fragmented WebSocket message. */
     md_buf msg;
     int msg_too_large;
@@ -109,6 +119,9 @@ typedef struct md_session {
     int closing;
     uint32_t pending[MAX_PENDING];
     int npending;
+    char *query;            /* the newest QUERY's SQL while one is pending (redacted, cut) */
+    uint32_t query_id;
+    int64_t query_started_ms;
 } md_session;
 
 static int ws_send(struct mg_connection *conn, const void *p, size_t n) {
@@ -148,7 +161,12 @@ static void pending_remove(md_session *s, uint32_t id) {
     for (int i = 0; i < s->npending; i++) {
         if (s->pending[i] == id) {
             s->pending[i] = s->pending[--s->npending];
-            if (s->npending == 0) md_pool_session_busy(s->srv->pool, s->ticket, 0);
+            if (s->npending == 0) {
+                md_pool_session_busy(s->srv->pool, s->ticket, 0);
+                md_free(s->query);
+                s->query = NULL;
+                s->query_id = 0;
+            }
             break;
         }
     }
@@ -254,8 +272,10 @@ static void channel_release(md_session *s) {
     shutdown(s->chan_fd, SHUT_RDWR);
     if (s->pump_started) pthread_join(s->pump, NULL);
     s->pump_started = 0;
+    pthread_mutex_lock(&s->chan_wmu);
     close(s->chan_fd);
     s->chan_fd = -1;
+    pthread_mutex_unlock(&s->chan_wmu);
     md_pool_close_channel(s->srv->pool, s->ticket);
 }
 
@@ -268,14 +288,17 @@ static int channel_ensure(md_session *s, char **out_err) {
     channel_release(s);
     int fd;
     uint64_t ticket;
-    int rc = md_pool_open_channel(s->srv->pool, s->user, s->read_only, &fd, &ticket, out_err);
+    md_pool_session ps = {s->user, s->kind, s->session_name, s->conn_id};
+    int rc = md_pool_open_channel(s->srv->pool, &ps, &fd, &ticket, out_err);
     if (rc != MD_OK) return rc;
     pthread_mutex_lock(&s->mu);
     int lost = s->engine_lost;
     s->engine_lost = 0;
     pthread_mutex_unlock(&s->mu);
     if (lost) send_error(s, 0, MD_ESESSION_RESET, NULL);
+    pthread_mutex_lock(&s->chan_wmu);
     s->chan_fd = fd;
+    pthread_mutex_unlock(&s->chan_wmu);
     s->ticket = ticket;
     s->chan_dead = 0;
     pthread_create(&s->pump, NULL, pump_main, s);
@@ -302,6 +325,108 @@ static int token_still_valid(md_session *s) {
     return 0;
 }
 
+/* ---- the directory of sessions (directory.h) ---- */
+
+static void new_conn_id(char out[37]) {
+    unsigned char b[16];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) memset(b, 0, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static void directory_add(md_session *s) {
+    pthread_mutex_lock(&s->srv->sessions_mu);
+    s->next_live = s->srv->sessions;
+    s->srv->sessions = s;
+    s->listed = 1;
+    pthread_mutex_unlock(&s->srv->sessions_mu);
+}
+
+static void directory_remove(md_session *s) {
+    if (!s->listed) return;
+    pthread_mutex_lock(&s->srv->sessions_mu);
+    for (md_session **pp = &s->srv->sessions; *pp; pp = &(*pp)->next_live)
+        if (*pp == s) {
+            *pp = s->next_live;
+            break;
+        }
+    s->listed = 0;
+    pthread_mutex_unlock(&s->srv->sessions_mu);
+}
+
+/* Remember the SQL of QUERY request `id` (its payload's "sql"), for the directory. */
+static void note_query(md_session *s, uint32_t id, const uint8_t *payload, uint32_t len) {
+    const char *why = NULL;
+    cJSON *j = md_json_parse(payload, len, MD_JSON_CONTROL_DEPTH, &why);
+    const cJSON *sql = cJSON_GetObjectItemCaseSensitive(j, "sql");
+    char *text = NULL;
+    if (cJSON_IsString(sql)) {
+        size_t n = strlen(sql->valuestring);
+        text = md_sql_redact_secrets(sql->valuestring, n);
+        if (strlen(text) > MAX_SHOWN_QUERY) text[MAX_SHOWN_QUERY] = 0;
+    }
+    cJSON_Delete(j);
+    pthread_mutex_lock(&s->mu);
+    if (s->npending > 0) {
+        md_free(s->query);
+        s->query = text;
+        text = NULL;
+        s->query_id = id;
+        s->query_started_ms = md_wall_ms();
+    }
+    pthread_mutex_unlock(&s->mu);
+    md_free(text);
+}
+
+static void dir_list(void *ctx, const char *user, md_conn_cb cb, void *cbctx) {
+    md_server *srv = ctx;
+    pthread_mutex_lock(&srv->sessions_mu);
+    for (md_session *s = srv->sessions; s; s = s->next_live) {
+        if (user && strcmp(user, s->user) != 0) continue;
+        pthread_mutex_lock(&s->mu);
+        md_conn_info c = {s->conn_id, s->user, md_token_kind_name(s->kind), s->client, s->session_name,
+                          s->opened_wall_ms, s->query, s->query_id, s->query_started_ms};
+        cb(cbctx, &c);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&srv->sessions_mu);
+}
+
+static int dir_interrupt(void *ctx, const char *id, const char *user) {
+    md_server *srv = ctx;
+    int rc = MD_ENOT_FOUND;
+    pthread_mutex_lock(&srv->sessions_mu);
+    for (md_session *s = srv->sessions; s; s = s->next_live) {
+        if (strcmp(s->conn_id, id) != 0 || (user && strcmp(user, s->user) != 0)) continue;
+        pthread_mutex_lock(&s->mu);
+        int n = s->npending;
+        uint32_t ids[MAX_PENDING];
+        memcpy(ids, s->pending, sizeof(uint32_t) * (size_t)n);
+        pthread_mutex_unlock(&s->mu);
+        rc = n > 0 ? MD_OK : MD_EINVAL;
+        pthread_mutex_lock(&s->chan_wmu);
+        for (int i = 0; i < n && s->chan_fd >= 0; i++) {
+            uint8_t f[MD_FRAME_HEADER_SIZE + 2];
+            md_frame_header_encode(f, MD_MSG_CANCEL, ids[i], 2);
+            memcpy(f + MD_FRAME_HEADER_SIZE, "{}", 2);
+            md_fd_write_all(s->chan_fd, f, sizeof f);
+        }
+        pthread_mutex_unlock(&s->chan_wmu);
+        break;
+    }
+    pthread_mutex_unlock(&srv->sessions_mu);
+    return rc;
+}
+
+void md_session_directory_init(md_server *srv) {
+    pthread_mutex_init(&srv->sessions_mu, NULL);
+    srv->directory = (md_directory){srv, dir_list, dir_interrupt};
+}
+
+void md_session_directory_done(md_server *srv) { pthread_mutex_destroy(&srv->sessions_mu); }
+
 static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
     const char *why = NULL;
     cJSON *j = md_json_parse(payload, len, MD_JSON_CONTROL_DEPTH, &why);
@@ -313,9 +438,14 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
     }
     const cJSON *proto = cJSON_GetObjectItemCaseSensitive(j, "protocol");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "token");
+    const cJSON *client = cJSON_GetObjectItemCaseSensitive(j, "client");
+    const cJSON *sname = cJSON_GetObjectItemCaseSensitive(j, "session_name");
+    if (!sname) sname = cJSON_GetObjectItemCaseSensitive(j, "session_hint");
     int ok = 0;
     if (!cJSON_IsNumber(proto) || proto->valueint != MD_PROTOCOL_VERSION) {
         send_error(s, 0, MD_EPROTOCOL, "HELLO must carry \"protocol\": 1; upgrade the client");
+    } else if (sname && !(cJSON_IsString(sname) && sname->valuestring[0] && strlen(sname->valuestring) <= 100)) {
+        send_error(s, 0, MD_EINVAL, "HELLO's session_name is a string of 1 to 100 bytes");
     } else if (!cJSON_IsString(tok) || !md_token_well_formed(tok->valuestring)) {
         send_error(s, 0, MD_EAUTH, "authentication failed: the token is missing or malformed; "
                                    "create one with `mdserver token create --user NAME`");
@@ -334,7 +464,10 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
             s->kind = auth.kind;
             s->read_only = auth.kind != MD_TOKEN_READ_WRITE;
             s->token_checked_ms = md_now_ms();
+            if (cJSON_IsString(client)) s->client = md_strndup(client->valuestring, 100);
+            if (cJSON_IsString(sname)) s->session_name = md_strdup(sname->valuestring);
             s->authed = 1;
+            directory_add(s);
             leave_unauth(s);
             ok = 1;
             cJSON *w = cJSON_CreateObject();
@@ -342,6 +475,7 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
             cJSON_AddStringToObject(w, "user", s->user);
             cJSON_AddBoolToObject(w, "read_only", s->read_only);
             cJSON_AddStringToObject(w, "token_kind", md_token_kind_name(s->kind));
+            cJSON_AddStringToObject(w, "connection_id", s->conn_id);
             cJSON_AddStringToObject(w, "database", "my_db");
             cJSON_AddStringToObject(w, "server_version", MD_SERVER_VERSION);
             cJSON_AddStringToObject(w, "duckdb_version", md_duckdb_version());
@@ -370,7 +504,11 @@ static void forward(md_session *s, const md_frame_header *h, const uint8_t *fram
         return;
     }
     if (md_msg_serve(h->type) == MD_SERVE_JOB) pending_add(s, h->request_id);
-    if (md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length) != MD_OK) {
+    if (h->type == MD_MSG_QUERY) note_query(s, h->request_id, frame + MD_FRAME_HEADER_SIZE, h->length);
+    pthread_mutex_lock(&s->chan_wmu);
+    int wrc = md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length);
+    pthread_mutex_unlock(&s->chan_wmu);
+    if (wrc != MD_OK) {
         /* The duckling is gone; the pump reports pending requests. */
         if (h->type != MD_MSG_QUERY) send_error(s, h->request_id, MD_EDUCKLING, NULL);
     }
@@ -487,6 +625,9 @@ int md_session_connect(const struct mg_connection *conn, void *srvp) {
     s->srv = srv;
     s->chan_fd = -1;
     s->opened_ms = s->last_ping_ms = md_now_ms();
+    s->opened_wall_ms = md_wall_ms();
+    new_conn_id(s->conn_id);
+    pthread_mutex_init(&s->chan_wmu, NULL);
     s->conn_data = mg_get_user_connection_data(conn);
     pthread_mutex_init(&s->mu, NULL);
     if (atomic_fetch_add(&srv->ws_active, 1) >= srv->cfg.max_connections)
@@ -604,6 +745,7 @@ void md_session_close(const struct mg_connection *conn, void *srvp) {
     md_server *srv = srvp;
     md_session *s = mg_get_user_connection_data(conn);
     if (!s) return;
+    directory_remove(s); /* before anything goes: the directory reads the session */
     pthread_mutex_lock(&s->mu);
     s->closing = 1;
     pthread_mutex_unlock(&s->mu);
@@ -613,6 +755,10 @@ void md_session_close(const struct mg_connection *conn, void *srvp) {
     md_buf_free(&s->msg);
     md_free(s->user);
     md_free(s->org);
+    md_free(s->client);
+    md_free(s->session_name);
+    md_free(s->query);
+    pthread_mutex_destroy(&s->chan_wmu);
     md_free(s->refused);
     pthread_mutex_destroy(&s->mu);
     /* what http.c keeps on the connection goes back, for its close callback */

@@ -36,4 +36,9 @@ int md_session_idle(struct mg_connection *conn);
 /* civetweb close callback: release everything the session holds. */
 void md_session_close(const struct mg_connection *conn, void *srv);
 
+/* Make srv->directory (directory.h) serve srv's sessions; before the pool
+ * is made.  md_session_directory_done when the server stops. */
+void md_session_directory_init(md_server *srv);
+void md_session_directory_done(md_server *srv);
+
 #endif

@@ -85,12 +85,6 @@ const char *md_wsreq_str(md_wsreq *r, const char *name, size_t max) {
     return v->valuestring;
 }
 
-long long md_wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 cJSON *md_wsdb_serve(md_wsdb *w, const md_wsop *ops, size_t nops, const char *what, void (*before)(md_wsreq *r),
                      const char *user, int read_only, const cJSON *json, int *out_code, char **out_msg) {
     md_wsreq r = {.db = w->db, .user = user, .json = json};

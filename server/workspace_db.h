@@ -15,6 +15,8 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "shared/md_time.h"
+
 typedef struct md_wsdb md_wsdb;
 
 /* Open (creating if needed) the store under data_dir, which must exist.
@@ -62,7 +64,5 @@ int md_wsreq_exec(md_wsreq *r, sqlite3_stmt *st);
  * string, or longer than `max` bytes. */
 const char *md_wsreq_str(md_wsreq *r, const char *name, size_t max);
 
-/* Milliseconds since the Unix epoch (wall clock). */
-long long md_wall_ms(void);
 
 #endif

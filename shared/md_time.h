@@ -1,6 +1,6 @@
 /*
  * md_time.h: the monotonic clock, in milliseconds, for deadlines and
- * durations (never for wall-clock times).
+ * durations; and the wall clock, only for times shown or stored.
  */
 #ifndef MD_TIME_H
 #define MD_TIME_H
@@ -12,6 +12,9 @@ int64_t md_now_ms(void);
 
 /* Milliseconds on CLOCK_MONOTONIC, with the fraction (for timings shown to users). */
 double md_now_ms_f(void);
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME): never for durations. */
+long long md_wall_ms(void);
 
 struct timespec;
 

@@ -40,6 +40,7 @@ static duckdb_type duck_type(md_col_type t) {
     case MD_COL_BOOLEAN: return DUCKDB_TYPE_BOOLEAN;
     case MD_COL_TIMESTAMP: return DUCKDB_TYPE_TIMESTAMP;
     case MD_COL_DOUBLE: return DUCKDB_TYPE_DOUBLE;
+    case MD_COL_INTERVAL: return DUCKDB_TYPE_INTERVAL;
     case MD_COL_VARCHAR: break;
     }
     return DUCKDB_TYPE_VARCHAR;
@@ -136,6 +137,12 @@ static void scan(duckdb_function_info info, duckdb_data_chunk out) {
                     ((bool *)duckdb_vector_get_data(v))[k] = false;
                 else set_null(v, k);
                 break;
+            case MD_COL_INTERVAL: {
+                long long x = strtoll(cell, &end, 10);
+                if (*cell && !*end) ((duckdb_interval *)duckdb_vector_get_data(v))[k] = (duckdb_interval){0, 0, x};
+                else set_null(v, k);
+                break;
+            }
             case MD_COL_TIMESTAMP: {
                 int64_t us;
                 if (parse_time(cell, &us) == 0) ((int64_t *)duckdb_vector_get_data(v))[k] = us;
@@ -146,6 +153,14 @@ static void scan(duckdb_function_info info, duckdb_data_chunk out) {
         }
     }
     duckdb_data_chunk_set_size(out, k);
+}
+
+void md_row_time_text(int64_t ms, char out[32]) {
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03d000", (int)(ms % 1000));
 }
 
 int md_row_table_register(duckdb_connection conn, const md_row_table *t, char **out_err) {

@@ -7,7 +7,8 @@
  * below each) and at most one VARCHAR parameter.  At bind time the
  * producer fills an md_rowset with every row; each cell is text that
  * DuckDB's own conventions read (BIGINT "42", BOOLEAN "true"/"false",
- * TIMESTAMP "YYYY-MM-DD HH:MM:SS[.ffffff]" UTC, DOUBLE "1.5") or NULL.  A
+ * TIMESTAMP "YYYY-MM-DD HH:MM:SS[.ffffff]" UTC, DOUBLE "1.5", INTERVAL a
+ * number of microseconds) or NULL.  A
  * cell that does not read as its type is NULL.  The rows are handed out
  * STANDARD_VECTOR_SIZE at a time by the scan.  The listings these serve
  * are small (a user's secrets, databases, sessions), so holding them whole
@@ -18,8 +19,16 @@
 
 #include <duckdb.h>
 #include <stddef.h>
+#include <stdint.h>
 
-typedef enum md_col_type { MD_COL_VARCHAR, MD_COL_BIGINT, MD_COL_BOOLEAN, MD_COL_TIMESTAMP, MD_COL_DOUBLE } md_col_type;
+typedef enum md_col_type {
+    MD_COL_VARCHAR,
+    MD_COL_BIGINT,
+    MD_COL_BOOLEAN,
+    MD_COL_TIMESTAMP,
+    MD_COL_DOUBLE,
+    MD_COL_INTERVAL /* text: microseconds */
+} md_col_type;
 
 typedef struct md_col {
     const char *name;
@@ -44,6 +53,9 @@ typedef struct md_row_table {
     md_row_producer produce;
     void *extra;            /* borrowed; must outlive the database */
 } md_row_table;
+
+/* A wall-clock time in ms since the epoch as a TIMESTAMP cell ("YYYY-MM-DD HH:MM:SS.fff000"). */
+void md_row_time_text(int64_t ms, char out[32]);
 
 /* Register `t` on conn's database.  MD_OK, or MD_EIO with *out_err. */
 int md_row_table_register(duckdb_connection conn, const md_row_table *t, char **out_err);

@@ -55,6 +55,7 @@
 #include "confine.h"
 #include "path_guard.h"
 #include "secretcmds.h"
+#include "server_functions.h"
 #include "server/duckdb/ast_json.h"
 #include "server/duckdb/catalog_query.h"
 #include "server/duckdb/upload.h"
@@ -105,6 +106,8 @@ typedef struct job {
 typedef struct session {
     int fd;
     int read_only;
+    char kind[16];      /* the token's kind (read_write, read_only, read_scaling) */
+    char conn_id[40];   /* the server's client_connection_id of this session */
     duckdb_connection conn;
     pthread_t reader, executor;
     pthread_mutex_t mu;       /* everything below */
@@ -159,6 +162,8 @@ static struct {
     md_sql_functions *functions; /* md_snapshots() and friends */
     md_secrets *secrets;         /* the user's stored secrets, through the server */
     md_secretcmds *secretcmds;   /* CREATE SECRET ... IN MOTHERDUCK, md_secrets() */
+    md_server_calls *calls;      /* the server's connections and the user's record */
+    int replica;                 /* -1: the user's read/write duckling; else a read replica (--replica) */
     char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
     char *user_dir;              /* the working directory, canonical */
     char *databases_dir;         /* where the working files of the user's databases are (path_guard.h) */
@@ -243,7 +248,13 @@ static int send_duckdb_error(session *s, uint32_t id, const char *err) {
                 q += 10;
                 const char *qe = strchr(q, '"');
                 char *alias = qe ? md_strndup(q, (size_t)(qe - q)) : NULL;
-                if (alias) why = md_databases_read_only_reason(g.dbs, alias, &code);
+                if (alias && s->read_only && strcmp(s->kind, "read_write") != 0) {
+                    /* the token is why, whatever the attachment */
+                    why = md_asprintf("this token is read-only (%s): it cannot write to %s", s->kind, alias);
+                    code = MD_EREAD_ONLY;
+                } else if (alias) {
+                    why = md_databases_read_only_reason(g.dbs, alias, &code);
+                }
                 md_free(alias);
             }
             if (!why && s->read_only) code = MD_EREAD_ONLY;
@@ -668,7 +679,7 @@ static int run_statement(session *s, uint32_t id, duckdb_extracted_statements st
     if (s->read_only) {
         const char *what = read_only_refusal(duckdb_prepared_statement_type(prep));
         if (what) {
-            char *m = md_asprintf("this token is read-only: %s statements are not allowed", what);
+            char *m = md_asprintf("this token is read-only (%s): %s statements are not allowed", s->kind, what);
             rc = send_error(s, id, MD_EREAD_ONLY, m, -1, NULL) ? MD_EIO : MD_EREAD_ONLY;
             md_free(m);
             goto out;
@@ -800,7 +811,8 @@ static int run_db_statement(session *s, uint32_t id, const char *sql, const md_d
     if (ds->st.kind == MD_DBSTMT_SET_TIMEOUT) return run_set_timeout(s, id, ds, index, total, t0);
     if (s->read_only && ds->st.kind != MD_DBSTMT_SHOW_DATABASES && ds->st.kind != MD_DBSTMT_LIST_SHARES &&
         ds->st.kind != MD_DBSTMT_SHOW_GRANTS) {
-        char *m = md_asprintf("this token is read-only: %s statements are not allowed", md_dbstmt_verb(ds->st.kind));
+        char *m = md_asprintf("this token is read-only (%s): %s statements are not allowed", s->kind,
+                              md_dbstmt_verb(ds->st.kind));
         int rc = send_error(s, id, MD_EREAD_ONLY, m, ds->start, NULL) ? MD_EIO : MD_EREAD_ONLY;
         md_free(m);
         return rc;
@@ -891,6 +903,14 @@ static void run_query(session *s, uint32_t id, const char *sql) {
         send_error(s, id, rc, perr.message, perr.position, NULL);
         md_dbscript_free(&scr);
         return;
+    }
+    if (g.replica >= 0) { /* a read replica reads the newest snapshots */
+        int changed = 0;
+        char *err = NULL;
+        if (md_databases_follow_heads(g.dbs, &changed, &err) != MD_OK)
+            fprintf(stderr, "mdserver duckling: replica not refreshed: %s\n", err ? err : "error");
+        md_free(err);
+        if (changed) s->catalog_changed = 1;
     }
     if (follow_shares(s, id, sql, scr) != MD_OK) {
         md_dbscript_free(&scr);
@@ -1240,6 +1260,19 @@ static void session_unlink(session *s) {
     pthread_mutex_unlock(&g.mu);
 }
 
+/* The session's own connection id, for md_current_client_connection_id()
+ * (a TEMP macro and a variable: both go when the connection is released). */
+static void session_identity(session *s) {
+    if (!s->conn_id[0]) return;
+    for (const char *p = s->conn_id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || *p == '-')) return;
+    char *set = md_asprintf("SET VARIABLE md_connection_id = '%s'", s->conn_id);
+    simple_query(s->conn, set);
+    md_free(set);
+    simple_query(s->conn, "CREATE OR REPLACE TEMP MACRO md_current_client_connection_id() AS "
+                          "getvariable('md_connection_id')");
+}
+
 static void *reader_main(void *arg) {
     session *s = arg;
     md_frame_header h;
@@ -1247,8 +1280,13 @@ static void *reader_main(void *arg) {
     /* The pool's first frame says who this session is. */
     if (md_frame_recv(s->fd, 65536, &h, &frame) == MD_OK && h.type == MD_MSG_SESSION) {
         cJSON *j = cJSON_ParseWithLength((const char *)frame + MD_FRAME_HEADER_SIZE, h.length);
-        s->read_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "read_only"));
+        s->read_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "read_only")) || g.replica >= 0;
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "token_kind");
+        const cJSON *conn_id = cJSON_GetObjectItemCaseSensitive(j, "connection_id");
+        snprintf(s->kind, sizeof s->kind, "%s", cJSON_IsString(kind) ? kind->valuestring : "read_write");
+        if (cJSON_IsString(conn_id)) snprintf(s->conn_id, sizeof s->conn_id, "%s", conn_id->valuestring);
         cJSON_Delete(j);
+        session_identity(s);
         md_free(frame);
         pthread_create(&s->executor, NULL, executor_main, s);
         session_loop(s);
@@ -1580,6 +1618,7 @@ int md_duckling_main(int argc, char **argv) {
     long uid = 0;
     g.max_frame_bytes = MD_DEFAULT_MAX_FRAME_BYTES;
     g.cancel_grace_ms = 10000;
+    g.replica = -1;
     static const struct option longopts[] = {
         {"user-dir", required_argument, 0, 'u'},
         {"scratch-dir", required_argument, 0, 's'}, {"memory-limit", required_argument, 0, 'm'},
@@ -1587,7 +1626,7 @@ int md_duckling_main(int argc, char **argv) {
         {"max-result-bytes", required_argument, 0, 'r'},
         {"statement-timeout", required_argument, 0, 'T'}, {"cancel-grace", required_argument, 0, 'G'},
         {"user", required_argument, 0, 'U'},             {"uid", required_argument, 0, 'I'},
-        {0, 0, 0, 0}};
+        {"replica", required_argument, 0, 'R'},          {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1602,6 +1641,7 @@ int md_duckling_main(int argc, char **argv) {
         case 'G': g.cancel_grace_ms = strtoll(optarg, NULL, 10); break;
         case 'U': user = optarg; break;
         case 'I': uid = strtol(optarg, NULL, 10); break;
+        case 'R': g.replica = atoi(optarg); break;
         default: return 2;
         }
     }
@@ -1659,16 +1699,20 @@ int md_duckling_main(int argc, char **argv) {
      * its WAL snapshotted), then the functions, then the sandbox */
     duckdb_connection setup;
     duckdb_connect(g.db, &setup);
-    md_store_remote_open(MD_DUCKLING_STORE_FD, &g.store, &g.meta, &g.secrets);
+    md_store_remote_open(MD_DUCKLING_STORE_FD, &g.store, &g.meta, &g.secrets, &g.calls);
     int rc = md_databases_open(g.store, g.meta, user, user_dir, g.db, &g.dbs, &err);
     if (rc == MD_OK) {
         char *real = realpath(md_databases_dir(g.dbs), NULL);
         g.databases_dir = md_strdup(real ? real : md_databases_dir(g.dbs));
         free(real);
+        if (g.replica >= 0) md_databases_set_replica(g.dbs);
         rc = md_databases_attach_all(g.dbs, NULL, &err);
     }
     if (rc == MD_OK) rc = md_sql_functions_register(setup, g.meta, user, &g.functions, &err);
     if (rc == MD_OK) rc = md_secretcmds_open(g.secrets, user, setup, &g.secretcmds, &err);
+    char *duckling_id = g.replica < 0 ? md_asprintf("%s_rw", user) : md_asprintf("%s_rs.%d", user, g.replica);
+    if (rc == MD_OK) rc = md_server_functions_register(setup, g.calls, duckling_id, &err);
+    md_free(duckling_id);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
     if (rc != MD_OK || err) {
@@ -1685,6 +1729,7 @@ int md_duckling_main(int argc, char **argv) {
         md_dbmeta_close(&g.meta);
         md_objstore_close(&g.store);
         md_secrets_close(&g.secrets);
+        md_server_calls_close(&g.calls);
         return 1;
     }
     report(1, NULL);
@@ -1723,6 +1768,7 @@ int md_duckling_main(int argc, char **argv) {
     md_dbmeta_close(&g.meta);
     md_objstore_close(&g.store);
     md_secrets_close(&g.secrets);
+    md_server_calls_close(&g.calls);
     free(g.user_dir);
     md_free(g.databases_dir);
     md_confine_view_free(&view);

@@ -67,6 +67,7 @@ struct md_databases {
     md_snapcache *cache;
     attachment *list;
     gone_share *gone;
+    int replica; /* a read replica: every database a reader of its head */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t renewer;
@@ -82,6 +83,8 @@ struct md_databases {
 
 static void forget_gone(md_databases *d, const char *alias);
 static void attach_mounts(md_databases *d);
+struct attachment;
+static int refresh_one(md_databases *d, struct attachment *a, int *moved, char **out_err);
 
 /* 'text' or "text" with the quote character doubled; malloc'd. */
 static char *quoted(const char *s, char q) {
@@ -542,7 +545,68 @@ static void on_name(void *ctx, const md_db_row *row) {
     ns->v[ns->n++] = md_strdup(row->name);
 }
 
+void md_databases_set_replica(md_databases *d) { d->replica = 1; }
+
+/* A replica's attach_all and follow: every live database a reader of its
+ * head (those without a snapshot yet wait), every reader moved to its
+ * database's newest snapshot, readers of dropped databases detached.
+ * Called with d->mu held; *changed counts what moved. */
+static int follow_all(md_databases *d, int *changed, char **out_err) {
+    names ns = {NULL, 0};
+    int rc = md_dbmeta_db_list(d->meta, d->owner, on_name, &ns);
+    if (rc != MD_OK) *out_err = md_strdup("cannot read the storage metadata");
+    for (size_t i = 0; i < ns.n && rc == MD_OK; i++) {
+        db_found f;
+        if (find_alias(d, ns.v[i]) || lookup(d, ns.v[i], &f) != MD_OK || f.head == 0) continue;
+        char *why = NULL;
+        if (attach_reader(d, f.name, f.id, f.head, f.name, 0, NULL, NULL, &why) == MD_OK) (*changed)++;
+        else fprintf(stderr, "mdserver duckling: replica: %s left detached: %s\n", f.name, why ? why : "error");
+        md_free(why);
+    }
+    for (size_t i = 0; i < ns.n; i++) md_free(ns.v[i]);
+    md_free(ns.v);
+    attachment *a = d->list;
+    while (a && rc == MD_OK) {
+        attachment *next = a->next; /* refresh_one may replace a */
+        if (a->follows_head && !a->share_id) {
+            db_found f;
+            if (lookup(d, a->name, &f) == MD_ENOT_FOUND) { /* dropped */
+                if (duck_detach(d->ctl, a->alias, NULL) == MD_OK) {
+                    unlink_attachment(d, a);
+                    free_attachment(d, a);
+                    (*changed)++;
+                }
+            } else {
+                char *why = NULL;
+                if (refresh_one(d, a, changed, &why) != MD_OK) /* in use, or a failed fetch: the next statement tries again */
+                    fprintf(stderr, "mdserver duckling: replica: %s\n", why ? why : "a database was not refreshed");
+                md_free(why);
+            }
+        }
+        a = next;
+    }
+    return rc;
+}
+
+int md_databases_follow_heads(md_databases *d, int *out_changed, char **out_err) {
+    pthread_mutex_lock(&d->mu);
+    int changed = 0;
+    int rc = follow_all(d, &changed, out_err);
+    pthread_mutex_unlock(&d->mu);
+    if (out_changed) *out_changed = changed;
+    return rc;
+}
+
 int md_databases_attach_all(md_databases *d, int *out_n, char **out_err) {
+    if (d->replica) {
+        pthread_mutex_lock(&d->mu);
+        int n = 0;
+        int rc = follow_all(d, &n, out_err);
+        if (rc == MD_OK) attach_mounts(d);
+        pthread_mutex_unlock(&d->mu);
+        if (rc == MD_OK && out_n) *out_n = n;
+        return rc;
+    }
     pthread_mutex_lock(&d->mu);
     names ns = {NULL, 0};
     int rc = md_dbmeta_db_list(d->meta, d->owner, on_name, &ns);

@@ -71,6 +71,18 @@ typedef struct md_attachment_info {
 int md_databases_open(md_objstore *store, md_dbmeta *meta, const char *owner, const char *user_dir, duckdb_database db,
                       md_databases **out, char **out_err);
 
+/* Make this registry a read replica's (before attach_all): every database
+ * is attached as a reader of its head, none is ever written, and
+ * md_databases_follow_heads keeps them on the newest snapshots. */
+void md_databases_set_replica(md_databases *d);
+
+/* A replica's refresh, before each statement: databases created since are
+ * attached, readers move to their database's newest snapshot (only the
+ * changed blocks are fetched), readers of dropped databases go.
+ * *out_changed (optional): how many changed.  MD_OK, or an error reading
+ * the metadata. */
+int md_databases_follow_heads(md_databases *d, int *out_changed, char **out_err);
+
 /* Attach every live database of the owner that is not attached yet, under
  * its name (my_db is created first if missing).  A database another process
  * writes is attached as a reader of its head.  *out_n (optional): how many

@@ -10,6 +10,7 @@
 #include "server/storage/store_remote.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,10 @@ typedef struct remote_secrets {
     md_secrets base;
     store_link *l;
 } remote_secrets;
+
+struct md_server_calls {
+    store_link *l;
+};
 
 static void link_release(store_link *l) {
     pthread_mutex_lock(&l->mu);
@@ -615,10 +620,76 @@ static void s_close(md_secrets *s) {
 
 static const md_secrets_ops secrets_ops = {s_put, s_drop, s_list, s_reveal, s_close};
 
-void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets) {
+/* ---- md_server_calls -------------------------------------------------------------------- */
+
+int md_server_calls_conns(md_server_calls *c, md_conn_cb cb, void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_CONN_LIST);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(c->l, &req, &body, &in);
+    for (int pass = 0; rc == MD_OK && pass < 2; pass++) {
+        md_store_reader r = in;
+        uint32_t n = md_store_get_u32(&r);
+        for (uint32_t i = 0; i < n && !r.bad; i++) {
+            const char *v[9];
+            for (int k = 0; k < 9; k++) v[k] = md_store_get_str(&r);
+            if (pass == 1) {
+                md_conn_info info = {v[0], v[1], v[2], v[3], v[4], v[5] ? strtoll(v[5], NULL, 10) : 0, v[6],
+                                     v[7] ? (uint32_t)strtoul(v[7], NULL, 10) : 0, v[8] ? strtoll(v[8], NULL, 10) : 0};
+                cb(ctx, &info);
+            }
+        }
+        if (pass == 0 && !md_store_reader_done(&r)) rc = MD_EPROTOCOL;
+    }
+    md_free(body);
+    return rc;
+}
+
+int md_server_calls_interrupt(md_server_calls *c, const char *id) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_CONN_INTERRUPT);
+    md_store_put_str(&req, id);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(c->l, &req, &body, &in);
+    md_free(body);
+    return rc;
+}
+
+int md_server_calls_user(md_server_calls *c, char **out_id, char **out_name, char **out_org, char **out_role) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_USER_INFO);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(c->l, &req, &body, &in);
+    if (rc == MD_OK) {
+        const char *v[4];
+        for (int k = 0; k < 4; k++) v[k] = md_store_get_str(&in);
+        if (!md_store_reader_done(&in) || !v[0] || !v[1] || !v[2] || !v[3]) rc = MD_EPROTOCOL;
+        else {
+            *out_id = md_strdup(v[0]);
+            *out_name = md_strdup(v[1]);
+            *out_org = md_strdup(v[2]);
+            *out_role = md_strdup(v[3]);
+        }
+    }
+    md_free(body);
+    return rc;
+}
+
+void md_server_calls_close(md_server_calls **c) {
+    if (!c || !*c) return;
+    link_release((*c)->l);
+    md_free(*c);
+    *c = NULL;
+}
+
+void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets,
+                          md_server_calls **out_calls) {
     store_link *l = md_calloc(1, sizeof *l);
     l->fd = fd;
-    l->refs = 3;
+    l->refs = 4;
     pthread_mutex_init(&l->mu, NULL);
     remote_store *s = md_calloc(1, sizeof *s);
     s->base.ops = &store_ops;
@@ -632,4 +703,7 @@ void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta,
     *out_store = &s->base;
     *out_meta = &m->base;
     *out_secrets = &k->base;
+    md_server_calls *c = md_calloc(1, sizeof *c);
+    c->l = l;
+    *out_calls = c;
 }

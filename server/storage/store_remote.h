@@ -13,16 +13,36 @@
 #ifndef MD_STORE_REMOTE_H
 #define MD_STORE_REMOTE_H
 
+#include "server/directory.h"
 #include "server/secrets.h"
 #include "server/storage/dbmeta.h"
 #include "server/storage/objstore.h"
 
+/* The link's calls about the server itself: its connections and the user. */
+typedef struct md_server_calls md_server_calls;
+
 /*
- * The three handles over the link on `fd` (takes ownership of fd: it is
- * closed when all three are).  Close each with md_objstore_close,
- * md_dbmeta_close and md_secrets_close.  The secrets handle reaches the
- * user's own secrets only; the server holds the key.
+ * The four handles over the link on `fd` (takes ownership of fd: it is
+ * closed when all four are).  Close each with md_objstore_close,
+ * md_dbmeta_close, md_secrets_close and md_server_calls_close.  The
+ * secrets handle reaches the user's own secrets only; the server holds the
+ * key.
  */
-void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets);
+void md_store_remote_open(int fd, md_objstore **out_store, md_dbmeta **out_meta, md_secrets **out_secrets,
+                          md_server_calls **out_calls);
+
+/* cb for each open connection of the user (an administrator: everyone's).
+ * The strings live during the call.  MD_OK or the link's error. */
+int md_server_calls_conns(md_server_calls *c, md_conn_cb cb, void *ctx);
+
+/* Interrupt what connection `id` runs: MD_OK; MD_ENOT_FOUND (no such
+ * connection of the user's); MD_EINVAL (it runs nothing); the link's error. */
+int md_server_calls_interrupt(md_server_calls *c, const char *id);
+
+/* The user's record: id, name, organization, role (admin|member), each
+ * malloc'd.  MD_OK or an error. */
+int md_server_calls_user(md_server_calls *c, char **out_id, char **out_name, char **out_org, char **out_role);
+
+void md_server_calls_close(md_server_calls **c);
 
 #endif

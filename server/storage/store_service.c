@@ -22,6 +22,7 @@
 #include "server/storage/store_service.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,6 +59,7 @@ struct md_store_service {
     size_t ngranted;
     md_meta *users;   /* organizations (NULL: everyone in one) */
     md_secrets *secrets; /* NULL: none */
+    const md_directory *directory; /* NULL: none */
     char *org;        /* the owner's organization */
     opened_share *opened;
     size_t nopened;
@@ -703,6 +705,57 @@ static int on_secret_reveal(svc *s, md_store_reader *in, md_buf *out) {
     return rc;
 }
 
+/* ---- connections and the user ---------------------------------------------------------- */
+
+/* Is the duckling's user an administrator (looked up at each call)? */
+static int owner_is_admin(svc *s) { return s->users && md_meta_user_is_admin(s->users, s->owner) == 1; }
+
+static void add_conn(void *ctx, const md_conn_info *c) {
+    rows *r = ctx;
+    char opened[24], started[24], qid[24];
+    snprintf(opened, sizeof opened, "%lld", (long long)c->opened_ms);
+    snprintf(started, sizeof started, "%lld", (long long)c->query_started_ms);
+    snprintf(qid, sizeof qid, "%u", c->query_id);
+    const char *v[] = {c->id, c->user, c->token_kind, c->client, c->session_name, opened, c->query,
+                       c->query ? qid : NULL, c->query ? started : NULL};
+    for (int i = 0; i < 9; i++) md_store_put_str(r->out, v[i]);
+    r->n++;
+}
+
+static int on_conn_list(svc *s, md_store_reader *in, md_buf *out) {
+    CHECK_DECODED(in);
+    rows r;
+    rows_begin(&r, out);
+    if (s->directory) s->directory->list(s->directory->ctx, owner_is_admin(s) ? NULL : s->owner, add_conn, &r);
+    rows_end(&r);
+    return MD_OK;
+}
+
+static int on_conn_interrupt(svc *s, md_store_reader *in, md_buf *out) {
+    const char *id = md_store_get_str(in);
+    CHECK_DECODED(in);
+    if (!id) return MD_EPROTOCOL;
+    if (!s->directory) return MD_ENOT_FOUND;
+    return s->directory->interrupt(s->directory->ctx, id, owner_is_admin(s) ? NULL : s->owner);
+}
+
+static void add_user_field(md_buf *out, const char *v) { md_store_put_str(out, v); }
+
+static int on_user_info(svc *s, md_store_reader *in, md_buf *out) {
+    CHECK_DECODED(in);
+    long id = 0;
+    char *org = NULL, id_text[24];
+    if (s->users && md_meta_user_id(s->users, s->owner, &id) != MD_OK) return MD_ENOT_FOUND;
+    if (s->users) md_meta_user_org(s->users, s->owner, &org);
+    snprintf(id_text, sizeof id_text, "%ld", id);
+    add_user_field(out, id_text);
+    add_user_field(out, s->owner);
+    add_user_field(out, org ? org : MD_META_DEFAULT_ORG);
+    add_user_field(out, owner_is_admin(s) ? "admin" : "member");
+    md_free(org);
+    return MD_OK;
+}
+
 static const handler handlers[] = {
     [MD_STORE_OBJ_PUT] = on_obj_put,
     [MD_STORE_OBJ_GET] = on_obj_get,
@@ -738,6 +791,9 @@ static const handler handlers[] = {
     [MD_STORE_SECRET_DROP] = on_secret_drop,
     [MD_STORE_SECRET_LIST] = on_secret_list,
     [MD_STORE_SECRET_REVEAL] = on_secret_reveal,
+    [MD_STORE_CONN_LIST] = on_conn_list,
+    [MD_STORE_CONN_INTERRUPT] = on_conn_interrupt,
+    [MD_STORE_USER_INFO] = on_user_info,
 };
 
 /* ---- the thread ---------------------------------------------------------------- */
@@ -772,13 +828,17 @@ static void *serve_main(void *arg) {
     return NULL;
 }
 
-int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
-                           md_secrets *secrets, md_store_service **out) {
+int md_store_service_start(int fd, const md_store_service_config *cfg, md_store_service **out) {
     svc *s = md_calloc(1, sizeof *s);
+    const char *owner = cfg->owner;
+    md_objstore *store = cfg->store;
+    md_dbmeta *meta = cfg->meta;
+    md_meta *users = cfg->users;
     s->fd = fd;
     s->owner = md_strdup(owner);
     s->users = users;
-    s->secrets = secrets;
+    s->secrets = cfg->secrets;
+    s->directory = cfg->directory;
     if (users && md_meta_user_org(users, owner, &s->org) != MD_OK) s->org = NULL;
     md_manifest_space_of(owner, &s->space);
     s->store = store;

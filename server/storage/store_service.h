@@ -19,12 +19,15 @@
  *     shares listed to its user (readable, and DISCOVERABLE or granted);
  *   - secrets: store, drop, list and reveal only its user's (the server
  *     seals and opens them: secrets.h);
+ *   - connections: list its user's (an administrator's: everyone's) and
+ *     interrupt them (directory.h); its user's own record (USER_INFO);
  *   - never: list or remove objects, expire snapshots, list every
  *     database (owner NULL) or every snapshot (db_id <= 0).
  */
 #ifndef MD_STORE_SERVICE_H
 #define MD_STORE_SERVICE_H
 
+#include "server/directory.h"
 #include "server/meta.h"
 #include "server/secrets.h"
 #include "server/storage/dbmeta.h"
@@ -32,16 +35,22 @@
 
 typedef struct md_store_service md_store_service;
 
+/* What a service serves from; every handle is borrowed and must outlive it. */
+typedef struct md_store_service_config {
+    const char *owner;             /* the duckling's user */
+    md_objstore *store;
+    md_dbmeta *meta;
+    md_meta *users;                /* organizations, users (NULL: one organization, grants to any name) */
+    md_secrets *secrets;           /* NULL: every secret call is refused */
+    const md_directory *directory; /* NULL: no connections are listed */
+} md_store_service_config;
+
 /*
- * Start answering the calls that arrive on `fd` for `owner`'s duckling, on
- * a thread of its own, until the duckling closes its end or the link breaks.
- * Takes ownership of fd; store, meta, users (organizations and users
- * for share rules; NULL: one organization, grants to any name) and
- * secrets (NULL: every secret call is refused) are borrowed and must
- * outlive the service.  MD_OK or MD_EIO (no thread).
+ * Start answering the calls that arrive on `fd` for cfg->owner's duckling,
+ * on a thread of its own, until the duckling closes its end or the link
+ * breaks.  Takes ownership of fd.  MD_OK or MD_EIO (no thread).
  */
-int md_store_service_start(int fd, const char *owner, md_objstore *store, md_dbmeta *meta, md_meta *users,
-                           md_secrets *secrets, md_store_service **out);
+int md_store_service_start(int fd, const md_store_service_config *cfg, md_store_service **out);
 
 /* Stop serving (shuts the link down), join the thread, free; NULLs *s. */
 void md_store_service_stop(md_store_service **s);

@@ -88,7 +88,12 @@
     XX(SECRET_DROP,        32)  /* str user, str name -> */                                 \
     XX(SECRET_LIST,        33)  /* str user -> rows (5 strs: name, type, scope, shown,     \
                                    created_at) */                                           \
-    XX(SECRET_REVEAL,      34)  /* str user -> rows (3 strs: name, type, fields) */
+    XX(SECRET_REVEAL,      34)  /* str user -> rows (3 strs: name, type, fields) */        \
+    XX(CONN_LIST,          35)  /* -> rows (9 strs: id, user, token_kind, client,           \
+                                   session_name, opened_ms, query, query_id,               \
+                                   query_started_ms) */                                     \
+    XX(CONN_INTERRUPT,     36)  /* str id -> */                                             \
+    XX(USER_INFO,          37)  /* -> str user_id, str name, str org, str role */
 
 typedef enum md_store_op {
 #define MD__STORE_OP_ENUM(name, val) MD_STORE_##name = val,

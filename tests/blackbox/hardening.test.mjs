@@ -477,7 +477,7 @@ test('open sessions do not pin query engines: an idle one is stopped for another
       else await new Promise((res) => setTimeout(res, 250));
     }
     assert.ok(served, 'pin3 got an engine once pin1 had been idle');
-    assert.match(s.stderr, /stopping the duckling of user pin1 .* whose 1 sessions are idle, for user pin3/);
+    assert.match(s.stderr, /stopping the duckling for user pin1 .* whose 1 sessions are idle, for user pin3/);
     // the busy query was never touched
     c2.cancel(long.id);
     assert.equal((await long).error?.code, 'CANCELLED');

@@ -59,7 +59,7 @@ static void start(void) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
     md_store_service *svc;
-    if (md_store_service_start(sv[0], "alice", store, meta, NULL, NULL, &svc) != MD_OK) abort();
+    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", store, meta, NULL, NULL, NULL}, &svc) != MD_OK) abort();
     link_fd = sv[1];
     fprintf(stderr, "fuzz_store_service: store in %s (left for inspection)\n", dir);
 }

@@ -35,6 +35,7 @@ typedef struct fixture {
     md_objstore *rstore;       /* alice's duckling's */
     md_dbmeta *rmeta;
     md_secrets *rsecrets;
+    md_server_calls *rcalls;
     int raw;                   /* a second link for alice, spoken to byte by byte */
     md_store_service *raw_service;
     md_hash alice, bob;        /* block spaces */
@@ -51,9 +52,9 @@ static int setup(void **state) {
     int sv[2], raw[2];
     if (rc != MD_OK || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, raw) != 0)
         return -1;
-    if (md_store_service_start(sv[0], "alice", f->store, f->meta, NULL, NULL, &f->service) != MD_OK) return -1;
-    if (md_store_service_start(raw[0], "alice", f->store, f->meta, NULL, NULL, &f->raw_service) != MD_OK) return -1;
-    md_store_remote_open(sv[1], &f->rstore, &f->rmeta, &f->rsecrets);
+    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL}, &f->service) != MD_OK) return -1;
+    if (md_store_service_start(raw[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL}, &f->raw_service) != MD_OK) return -1;
+    md_store_remote_open(sv[1], &f->rstore, &f->rmeta, &f->rsecrets, &f->rcalls);
     f->raw = raw[1];
     md_manifest_space_of("alice", &f->alice);
     md_manifest_space_of("bob", &f->bob);
@@ -66,6 +67,7 @@ static int teardown(void **state) {
     md_objstore_close(&f->rstore);
     md_dbmeta_close(&f->rmeta);
     md_secrets_close(&f->rsecrets);
+    md_server_calls_close(&f->rcalls);
     close(f->raw);
     md_store_service_stop(&f->service);
     md_store_service_stop(&f->raw_service);
