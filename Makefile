@@ -56,7 +56,8 @@ test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/
                      server/storage/dirty.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/storage/snapcache.c server/sqlite_file.c
 test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \
                            server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c \
-                           server/sqlite_file.c server/meta.c server/secrets.c
+                           server/sqlite_file.c server/meta.c server/secrets.c server/history.c \
+                           server/workspace_db.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).
 TOOLS := $(sort $(basename $(notdir $(wildcard tests/tools/*.c))))
 

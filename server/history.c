@@ -145,3 +145,52 @@ cJSON *md_history_serve(md_wsdb *db, const char *user, int read_only, const cJSO
     return md_wsdb_serve(db, ops, sizeof ops / sizeof ops[0], "HISTORY", NULL, user, read_only, json, out_code,
                          out_msg);
 }
+
+/* ---- for md_information_schema.query_history (server side only) ---- */
+
+/* {limit, all}: the newest entries of the user, or (all) of everyone, with their user. */
+static cJSON *op_rows(md_wsreq *r) {
+    double limit = 0;
+    if (!number_field(r, "limit", 1, 0, &limit)) return NULL;
+    int all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "all"));
+    sqlite3_stmt *st = md_wsreq_prep(r, "SELECT id, user, at_ms, site, ms, rows, sql, error FROM history "
+                                        "WHERE ? OR user = ? ORDER BY id DESC LIMIT ?");
+    if (!st) return NULL;
+    sqlite3_bind_int(st, 1, all);
+    sqlite3_bind_text(st, 2, r->user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (long long)limit);
+    cJSON *entries = cJSON_CreateArray();
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "id", (double)sqlite3_column_int64(st, 0));
+        cJSON_AddStringToObject(e, "user", (const char *)sqlite3_column_text(st, 1));
+        cJSON_AddNumberToObject(e, "at_ms", (double)sqlite3_column_int64(st, 2));
+        cJSON_AddStringToObject(e, "site", (const char *)sqlite3_column_text(st, 3));
+        cJSON_AddNumberToObject(e, "ms", sqlite3_column_double(st, 4));
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL) cJSON_AddNumberToObject(e, "rows", (double)sqlite3_column_int64(st, 5));
+        cJSON_AddStringToObject(e, "sql", (const char *)sqlite3_column_text(st, 6));
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL) cJSON_AddStringToObject(e, "error", (const char *)sqlite3_column_text(st, 7));
+        cJSON_AddItemToArray(entries, e);
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        cJSON_Delete(entries);
+        return md_wsreq_fail(r, MD_EIO, "the server cannot read its workspace store");
+    }
+    return entries;
+}
+
+cJSON *md_history_rows(md_wsdb *db, const char *user, int all, int limit) {
+    static const md_wsop row_ops[] = {{"rows", 0, op_rows}};
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "op", "rows");
+    cJSON_AddNumberToObject(req, "limit", limit);
+    cJSON_AddBoolToObject(req, "all", all);
+    int code = 0;
+    char *msg = NULL;
+    cJSON *out = md_wsdb_serve(db, row_ops, 1, "HISTORY", NULL, user, 1, req, &code, &msg);
+    cJSON_Delete(req);
+    md_free(msg);
+    return out;
+}

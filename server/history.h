@@ -38,4 +38,10 @@ int md_history_init(md_wsdb *db, char **out_err);
 cJSON *md_history_serve(md_wsdb *db, const char *user, int read_only, const cJSON *req, int *out_code,
                         char **out_msg);
 
+/* The newest `limit` entries of `user` (all: of every user), newest first,
+ * as a JSON array of {id, user, at_ms, site, ms, rows?, sql, error?}; NULL
+ * when the store cannot be read.  For md_information_schema.query_history
+ * (store_service.h).  Caller deletes. */
+cJSON *md_history_rows(md_wsdb *db, const char *user, int all, int limit);
+
 #endif

@@ -270,7 +270,8 @@ static int spawn(md_pool *p, const char *user, int replica, const char *key, con
     close(sv[1]);
     close(st[1]);
     md_store_service *storage = NULL;
-    md_store_service_config sc = {user, p->cfg.store, p->cfg.meta, p->cfg.users, p->cfg.secrets, p->cfg.directory};
+    md_store_service_config sc = {user,         p->cfg.store,     p->cfg.meta,     p->cfg.users,
+                                  p->cfg.secrets, p->cfg.directory, p->cfg.workspace};
     if (md_store_service_start(st[0], &sc, &storage) != MD_OK) {
         /* the duckling's calls fail, and so does its start */
         fprintf(stderr, "mdserver: cannot serve the storage of user %s's duckling\n", user);

@@ -51,6 +51,7 @@ typedef struct md_pool_config {
     md_meta *users;            /* borrowed: the users' ids, for their ducklings' uids */
     md_secrets *secrets;       /* borrowed: each duckling reaches its user's secrets (store_service.h) */
     const md_directory *directory; /* borrowed: the open connections, for md_active_server_connections() */
+    struct md_wsdb *workspace;     /* borrowed: the query history, for md_information_schema */
     long uid_base;             /* a server running as root runs user u's duckling as uid
                                 * uid_base + u's id, owner of u's files (server/duckling/confine.h) */
     md_cgroup *cgroup;         /* borrowed; NULL: no kernel limits (cgroup.h) */

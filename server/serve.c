@@ -262,6 +262,7 @@ int md_serve_main(int argc, char **argv) {
         .users = srv.meta,
         .secrets = secrets,
         .directory = &srv.directory,
+        .workspace = srv.workspace,
         .uid_base = srv.cfg.duckling_uid_base,
         .cgroup = cgroup,
     };

@@ -55,6 +55,7 @@
 #include "confine.h"
 #include "path_guard.h"
 #include "secretcmds.h"
+#include "info_schema.h"
 #include "server_functions.h"
 #include "server/duckdb/ast_json.h"
 #include "server/duckdb/catalog_query.h"
@@ -163,6 +164,7 @@ static struct {
     md_secrets *secrets;         /* the user's stored secrets, through the server */
     md_secretcmds *secretcmds;   /* CREATE SECRET ... IN MOTHERDUCK, md_secrets() */
     md_server_calls *calls;      /* the server's connections and the user's record */
+    md_info_schema *info;        /* md_information_schema */
     int replica;                 /* -1: the user's read/write duckling; else a read replica (--replica) */
     char **option_values;        /* each session option's value on a fresh connection (session_option.h) */
     char *user_dir;              /* the working directory, canonical */
@@ -1713,6 +1715,7 @@ int md_duckling_main(int argc, char **argv) {
     char *duckling_id = g.replica < 0 ? md_asprintf("%s_rw", user) : md_asprintf("%s_rs.%d", user, g.replica);
     if (rc == MD_OK) rc = md_server_functions_register(setup, g.calls, duckling_id, &err);
     md_free(duckling_id);
+    if (rc == MD_OK) rc = md_info_schema_open(setup, g.meta, g.calls, user, &g.info, &err);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
     duckdb_disconnect(&setup);
     if (rc != MD_OK || err) {
@@ -1725,6 +1728,7 @@ int md_duckling_main(int argc, char **argv) {
         duckdb_close(&g.db);
         md_sql_functions_free(&g.functions);
         md_secretcmds_free(&g.secretcmds);
+        md_info_schema_free(&g.info);
         md_databases_free(&g.dbs);
         md_dbmeta_close(&g.meta);
         md_objstore_close(&g.store);
@@ -1764,6 +1768,7 @@ int md_duckling_main(int argc, char **argv) {
     duckdb_close(&g.db);
     md_sql_functions_free(&g.functions);
     md_secretcmds_free(&g.secretcmds);
+    md_info_schema_free(&g.info);
     md_databases_free(&g.dbs); /* the leases go after DuckDB closed the files */
     md_dbmeta_close(&g.meta);
     md_objstore_close(&g.store);

@@ -244,7 +244,7 @@ static int show_databases(md_databases *d, const md_dbstmt *st, char **out_answe
         r.dropped = 1;
         rc = md_dbmeta_db_list_dropped(md_databases_meta(d), md_databases_owner(d), on_db_row, &r);
     }
-    md_answer_put(&s.aliases, "'memory'");
+    md_answer_put(&s.aliases, "'memory', 'md_information_schema'");
     for (size_t i = 0; i < att.n; i++) {
         md_answer_put(&s.aliases, ", ");
         char *lower = md_strdup(att.v[i].alias);

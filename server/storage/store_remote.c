@@ -678,6 +678,33 @@ int md_server_calls_user(md_server_calls *c, char **out_id, char **out_name, cha
     return rc;
 }
 
+int md_server_calls_history(md_server_calls *c, int64_t limit, void (*cb)(void *ctx, const md_history_entry *e),
+                            void *ctx) {
+    md_buf req = MD_BUF_INIT;
+    request(&req, MD_STORE_QUERY_HISTORY);
+    md_store_put_i64(&req, limit);
+    uint8_t *body;
+    md_store_reader in;
+    int rc = call(c->l, &req, &body, &in);
+    for (int pass = 0; rc == MD_OK && pass < 2; pass++) {
+        md_store_reader r = in;
+        uint32_t n = md_store_get_u32(&r);
+        for (uint32_t i = 0; i < n && !r.bad; i++) {
+            const char *v[8];
+            for (int k = 0; k < 8; k++) v[k] = md_store_get_str(&r);
+            if (pass == 1) {
+                md_history_entry e = {v[0] ? strtoll(v[0], NULL, 10) : 0, v[1], v[2] ? strtoll(v[2], NULL, 10) : 0,
+                                      v[3], v[4] ? strtod(v[4], NULL) : 0, v[5] ? strtoll(v[5], NULL, 10) : -1,
+                                      v[6], v[7]};
+                cb(ctx, &e);
+            }
+        }
+        if (pass == 0 && !md_store_reader_done(&r)) rc = MD_EPROTOCOL;
+    }
+    md_free(body);
+    return rc;
+}
+
 void md_server_calls_close(md_server_calls **c) {
     if (!c || !*c) return;
     link_release((*c)->l);

@@ -43,6 +43,23 @@ int md_server_calls_interrupt(md_server_calls *c, const char *id);
  * malloc'd.  MD_OK or an error. */
 int md_server_calls_user(md_server_calls *c, char **out_id, char **out_name, char **out_org, char **out_role);
 
+/* One query history entry (strings live during the call; rows < 0: none). */
+typedef struct md_history_entry {
+    int64_t id;
+    const char *user;
+    int64_t at_ms;
+    const char *site;
+    double ms;
+    int64_t rows;
+    const char *sql;
+    const char *error;
+} md_history_entry;
+
+/* cb for the newest `limit` query history entries of the user (an
+ * administrator: of everyone), newest first.  MD_OK or the link's error. */
+int md_server_calls_history(md_server_calls *c, int64_t limit, void (*cb)(void *ctx, const md_history_entry *e),
+                            void *ctx);
+
 void md_server_calls_close(md_server_calls **c);
 
 #endif

@@ -21,6 +21,7 @@
  */
 #include "server/storage/store_service.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/history.h"
 #include "server/meta.h"
 #include "server/storage/manifest.h"
 #include "server/storage/store_wire.h"
@@ -60,6 +62,7 @@ struct md_store_service {
     md_meta *users;   /* organizations (NULL: everyone in one) */
     md_secrets *secrets; /* NULL: none */
     const md_directory *directory; /* NULL: none */
+    struct md_wsdb *workspace;     /* NULL: none */
     char *org;        /* the owner's organization */
     opened_share *opened;
     size_t nopened;
@@ -480,18 +483,36 @@ static void open_share(svc *s, const md_share_row *r) {
     o->ok = 1;
 }
 
-/* Rows of shares, each through `keep` (NULL: all). */
+/* Rows of shares, each through `keep` (NULL: all).  The metadata's
+ * callbacks run under its lock, so rows are collected first and judged
+ * (keep may ask the metadata again) afterwards. */
 typedef struct share_rows {
     svc *s;
     rows r;
     int (*keep)(svc *s, const md_share_row *row);
+    md_share_row *got;
+    size_t ngot;
 } share_rows;
 
 static void add_share_row(void *ctx, const md_share_row *row) {
     share_rows *sr = ctx;
-    if (sr->keep && !sr->keep(sr->s, row)) return;
-    md_store_put_share_row(sr->r.out, row);
-    sr->r.n++;
+    sr->got = md_realloc(sr->got, (sr->ngot + 1) * sizeof *sr->got);
+    md_share_row_copy(&sr->got[sr->ngot++], row);
+}
+
+/* Put the collected rows that `keep` keeps, and free them. */
+static void put_share_rows(share_rows *sr) {
+    for (size_t i = 0; i < sr->ngot; i++) {
+        if (!sr->keep || sr->keep(sr->s, &sr->got[i])) {
+            md_store_put_share_row(sr->r.out, &sr->got[i]);
+            sr->r.n++;
+        }
+        md_share_row_clear(&sr->got[i]);
+    }
+    md_free(sr->got);
+    sr->got = NULL;
+    sr->ngot = 0;
+    rows_end(&sr->r);
 }
 
 /* Listed to another user: one it may read, DISCOVERABLE or granted to it by name. */
@@ -508,10 +529,10 @@ static int on_share_create(svc *s, md_store_reader *in, md_buf *out) {
     if (!is_owner(s, def.owner) || !def.name) return MD_EPERMISSION;
     int rc = own_db(s, def.db_id);
     if (rc == MD_OK && def.snapshot > 0) rc = own_snapshot(s, def.snapshot);
-    share_rows sr = {s, {0}, NULL};
+    share_rows sr = {s, {0}, NULL, NULL, 0};
     rows_begin(&sr.r, out);
     if (rc == MD_OK) rc = md_dbmeta_share_create(s->meta, &def, replace != 0, add_share_row, &sr);
-    rows_end(&sr.r);
+    put_share_rows(&sr);
     return rc;
 }
 
@@ -535,10 +556,10 @@ static int on_share_get(svc *s, md_store_reader *in, md_buf *out) {
     const char *owner = md_store_get_str(in), *name = md_store_get_str(in);
     CHECK_DECODED(in);
     if (!is_owner(s, owner) || !name) return MD_EPERMISSION;
-    share_rows sr = {s, {0}, NULL};
+    share_rows sr = {s, {0}, NULL, NULL, 0};
     rows_begin(&sr.r, out);
     int rc = md_dbmeta_share_get(s->meta, owner, name, add_share_row, &sr);
-    rows_end(&sr.r);
+    put_share_rows(&sr);
     return rc;
 }
 
@@ -547,10 +568,10 @@ static int on_share_list(svc *s, md_store_reader *in, md_buf *out) {
     const char *owner = md_store_get_str(in);
     CHECK_DECODED(in);
     if (owner && !is_owner(s, owner)) return MD_EPERMISSION;
-    share_rows sr = {s, {0}, owner ? NULL : listed_to_me};
+    share_rows sr = {s, {0}, owner ? NULL : listed_to_me, NULL, 0};
     rows_begin(&sr.r, out);
     int rc = md_dbmeta_share_list(s->meta, owner, add_share_row, &sr);
-    rows_end(&sr.r);
+    put_share_rows(&sr);
     return rc;
 }
 
@@ -741,6 +762,33 @@ static int on_conn_interrupt(svc *s, md_store_reader *in, md_buf *out) {
 
 static void add_user_field(md_buf *out, const char *v) { md_store_put_str(out, v); }
 
+static int on_query_history(svc *s, md_store_reader *in, md_buf *out) {
+    int64_t limit = md_store_get_i64(in);
+    CHECK_DECODED(in);
+    if (limit < 1 || limit > MD_HISTORY_MAX_PER_USER) limit = MD_HISTORY_MAX_PER_USER;
+    rows r;
+    rows_begin(&r, out);
+    cJSON *entries = s->workspace ? md_history_rows(s->workspace, s->owner, owner_is_admin(s), (int)limit) : NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, entries) {
+        char id[24], at[24], ms[32], n[24];
+        const cJSON *rowsv = cJSON_GetObjectItemCaseSensitive(e, "rows");
+        snprintf(id, sizeof id, "%.0f", cJSON_GetObjectItemCaseSensitive(e, "id")->valuedouble);
+        snprintf(at, sizeof at, "%.0f", cJSON_GetObjectItemCaseSensitive(e, "at_ms")->valuedouble);
+        snprintf(ms, sizeof ms, "%.3f", cJSON_GetObjectItemCaseSensitive(e, "ms")->valuedouble);
+        snprintf(n, sizeof n, "%.0f", rowsv ? rowsv->valuedouble : 0);
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+        const char *v[] = {id, cJSON_GetObjectItemCaseSensitive(e, "user")->valuestring, at,
+                           cJSON_GetObjectItemCaseSensitive(e, "site")->valuestring, ms, rowsv ? n : NULL,
+                           cJSON_GetObjectItemCaseSensitive(e, "sql")->valuestring, err ? err->valuestring : NULL};
+        for (int i = 0; i < 8; i++) md_store_put_str(out, v[i]);
+        r.n++;
+    }
+    rows_end(&r);
+    cJSON_Delete(entries);
+    return MD_OK;
+}
+
 static int on_user_info(svc *s, md_store_reader *in, md_buf *out) {
     CHECK_DECODED(in);
     long id = 0;
@@ -794,6 +842,7 @@ static const handler handlers[] = {
     [MD_STORE_CONN_LIST] = on_conn_list,
     [MD_STORE_CONN_INTERRUPT] = on_conn_interrupt,
     [MD_STORE_USER_INFO] = on_user_info,
+    [MD_STORE_QUERY_HISTORY] = on_query_history,
 };
 
 /* ---- the thread ---------------------------------------------------------------- */
@@ -839,6 +888,7 @@ int md_store_service_start(int fd, const md_store_service_config *cfg, md_store_
     s->users = users;
     s->secrets = cfg->secrets;
     s->directory = cfg->directory;
+    s->workspace = cfg->workspace;
     if (users && md_meta_user_org(users, owner, &s->org) != MD_OK) s->org = NULL;
     md_manifest_space_of(owner, &s->space);
     s->store = store;

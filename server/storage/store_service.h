@@ -21,6 +21,7 @@
  *     seals and opens them: secrets.h);
  *   - connections: list its user's (an administrator's: everyone's) and
  *     interrupt them (directory.h); its user's own record (USER_INFO);
+ *     its user's query history (an administrator's: everyone's);
  *   - never: list or remove objects, expire snapshots, list every
  *     database (owner NULL) or every snapshot (db_id <= 0).
  */
@@ -43,6 +44,7 @@ typedef struct md_store_service_config {
     md_meta *users;                /* organizations, users (NULL: one organization, grants to any name) */
     md_secrets *secrets;           /* NULL: every secret call is refused */
     const md_directory *directory; /* NULL: no connections are listed */
+    struct md_wsdb *workspace;     /* the query history (history.h); NULL: none */
 } md_store_service_config;
 
 /*

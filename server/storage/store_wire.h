@@ -93,7 +93,9 @@
                                    session_name, opened_ms, query, query_id,               \
                                    query_started_ms) */                                     \
     XX(CONN_INTERRUPT,     36)  /* str id -> */                                             \
-    XX(USER_INFO,          37)  /* -> str user_id, str name, str org, str role */
+    XX(USER_INFO,          37)  /* -> str user_id, str name, str org, str role */          \
+    XX(QUERY_HISTORY,      38)  /* i64 limit -> rows (8 strs: id, user, at_ms, site, ms,   \
+                                   rows, sql, error) */
 
 typedef enum md_store_op {
 #define MD__STORE_OP_ENUM(name, val) MD_STORE_##name = val,

@@ -111,6 +111,9 @@ test('secrets are stored sealed, listed without values, and active only for thei
   assert.equal(h.type, MSG.HISTORY);
   const hl = await a.request(MSG.HISTORY, { op: 'list' });
   assert.equal(hl.json.entries[0].sql, "CREATE SECRET web2 IN MD (TYPE http, BEARER_TOKEN '***')");
+  const qh = await rows(a, 'SELECT query_text, user_name FROM md_information_schema.query_history ORDER BY query_id DESC LIMIT 1');
+  assert.deepEqual(qh, [{ query_text: "CREATE SECRET web2 IN MD (TYPE http, BEARER_TOKEN '***')", user_name: 'alice' }]);
+  assert.deepEqual(await rows(b, 'SELECT * FROM md_information_schema.query_history'), [], "bob sees none of alice's");
   // DROP: FROM MD, PERSISTENT, or a plain DROP SECRET of a stored name
   await rows(a, 'DROP SECRET __default_http FROM MOTHERDUCK');
   await rows(a, 'DROP PERSISTENT SECRET IF EXISTS nothing_here');

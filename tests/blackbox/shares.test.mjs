@@ -217,3 +217,32 @@ test('a clone is usable by name at once; attached shares come back after a resta
   assert.deepEqual((await rows(a2, 'LIST SHARES')).map((r) => r.name).sort(),
     ['kept', 'live_auto', 'live_manual', 'orgshare', 'pubshare', 'sales']);
 });
+
+test('md_information_schema: databases, owned_shares with grants, shared_with_me, snapshots, storage, history', async () => {
+  const a = await connect('alice');
+  const b = await connect('bob');
+  const c = await connect('carol');
+  await rows(a, 'CREATE DATABASE info_db; CREATE TABLE info_db.t AS SELECT 1 AS v');
+  const url = await shareUrl(a, 'CREATE SHARE info_share FROM info_db (ACCESS RESTRICTED)');
+  await rows(a, 'GRANT READ ON SHARE info_share TO carol');
+  const hidden = await shareUrl(a, 'CREATE SHARE info_hidden FROM info_db (VISIBILITY HIDDEN)');
+  const dbs = await rows(a, 'SELECT name, type, historical_snapshot_retention::VARCHAR AS r FROM md_information_schema.databases ORDER BY name');
+  assert.ok(dbs.some((d) => d.name === 'info_db' && d.type === 'default' && d.r === '7 days'), JSON.stringify(dbs));
+  const owned = await rows(a, "SELECT name, url, access, visibility, \"update\", grants FROM md_information_schema.owned_shares WHERE name LIKE 'info%' ORDER BY name");
+  assert.deepEqual(owned.map((s) => [s.name, s.url, s.access, s.visibility, s.update]),
+    [['info_hidden', hidden, 'ORGANIZATION', 'HIDDEN', 'MANUAL'], ['info_share', url, 'RESTRICTED', 'DISCOVERABLE', 'MANUAL']]);
+  assert.deepEqual(Array.from(owned[1].grants, (g) => [g.username, g.access]), [['carol', 'READ']]);
+  // listed to others: readable and DISCOVERABLE (or granted by name); never one's own, never hidden ones
+  const bobSees = (await rows(b, 'SELECT name, owner FROM md_information_schema.shared_with_me ORDER BY name')).map((s) => s.name);
+  assert.ok(!bobSees.includes('info_share'), 'restricted, not granted to bob');
+  assert.ok(!bobSees.includes('info_hidden'), 'hidden');
+  const carolSees = await rows(c, 'SELECT name, owner, url FROM md_information_schema.shared_with_me');
+  assert.deepEqual(carolSees.filter((s) => s.name.startsWith('info')).map((s) => [s.name, s.owner, s.url]),
+    [['info_share', 'alice', url]]);
+  assert.equal((await rows(a, "SELECT count(*)::INTEGER AS n FROM md_information_schema.shared_with_me WHERE owner = 'alice'"))[0].n, 0);
+  const snaps = await rows(a, "SELECT count(*)::INTEGER AS n FROM md_information_schema.database_snapshots WHERE database_name = 'info_db'");
+  assert.ok(snaps[0].n >= 1);
+  const storage = await rows(a, "SELECT active_bytes > 0 AS some FROM md_information_schema.storage_info WHERE database_name = 'info_db'");
+  assert.deepEqual(storage, [{ some: true }]);
+  assert.deepEqual(await rows(b, "SELECT * FROM md_information_schema.storage_info WHERE database_name = 'info_db'"), []);
+});

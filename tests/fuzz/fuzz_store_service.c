@@ -6,7 +6,7 @@
  * real store in a temporary directory that also holds bob's database.
  * Invariants checked: every request gets a response that starts with a
  * known code; no response ever carries bob's bytes; the service lives on.
- * fuzz-sources: server/storage/store_service.c server/storage/store_wire.c server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/meta.c server/secrets.c
+ * fuzz-sources: server/storage/store_service.c server/storage/store_wire.c server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/meta.c server/secrets.c server/history.c server/workspace_db.c
  * fuzz-libs: -lmbedcrypto -lsqlite3 -lpthread
  */
 #include <stdint.h>
@@ -59,7 +59,7 @@ static void start(void) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) abort();
     md_store_service *svc;
-    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", store, meta, NULL, NULL, NULL}, &svc) != MD_OK) abort();
+    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", store, meta, NULL, NULL, NULL, NULL}, &svc) != MD_OK) abort();
     link_fd = sv[1];
     fprintf(stderr, "fuzz_store_service: store in %s (left for inspection)\n", dir);
 }

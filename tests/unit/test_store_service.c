@@ -52,8 +52,8 @@ static int setup(void **state) {
     int sv[2], raw[2];
     if (rc != MD_OK || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, raw) != 0)
         return -1;
-    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL}, &f->service) != MD_OK) return -1;
-    if (md_store_service_start(raw[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL}, &f->raw_service) != MD_OK) return -1;
+    if (md_store_service_start(sv[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL, NULL}, &f->service) != MD_OK) return -1;
+    if (md_store_service_start(raw[0], &(md_store_service_config){"alice", f->store, f->meta, NULL, NULL, NULL, NULL}, &f->raw_service) != MD_OK) return -1;
     md_store_remote_open(sv[1], &f->rstore, &f->rmeta, &f->rsecrets, &f->rcalls);
     f->raw = raw[1];
     md_manifest_space_of("alice", &f->alice);
