@@ -19,8 +19,9 @@
 #      page_first_result and browser_ingest; workspace_tti_cold,
 #      workspace_tti_warm, notebook_open_200, completion_20k,
 #      stream_longest_task; cache_bytes_per_1m, sort_5m_first_window,
-#      scroll_window, column_profile_10m, pivot_10m
-#   9. build/bench.json = the twenty-two JSON objects (servers are stopped on
+#      scroll_window, column_profile_10m, pivot_10m; bench/multiuser.mjs (a
+#      server of its own, no browser): share_follow, read_scaling
+#   9. build/bench.json = the twenty-four JSON objects (servers are stopped on
 #      failure or Ctrl-C too: trap)
 #
 # Output: context lines start with two spaces; each benchmark ends with
@@ -52,7 +53,8 @@ BENCHES=(remote_overhead result_transfer small_query_latency hybrid_join hybrid_
          snapshot_small_commit snapshot_history_cost time_travel_attach clone_cost
          page_first_result browser_ingest
          workspace_tti_cold workspace_tti_warm notebook_open_200 completion_20k stream_longest_task
-         cache_bytes_per_1m sort_5m_first_window scroll_window column_profile_10m pivot_10m)
+         cache_bytes_per_1m sort_5m_first_window scroll_window column_profile_10m pivot_10m
+         share_follow read_scaling)
 
 say() { printf '  %s\n' "$*"; }
 T0=$SECONDS
@@ -308,6 +310,7 @@ page_benches() {
 }
 page_benches bench/browser.mjs "the page" page_first_result browser_ingest
 page_benches bench/workspace.mjs "the workspace" "${BENCHES[@]:12:5}"
-page_benches bench/results.mjs "the results panel" "${BENCHES[@]:17}"
+page_benches bench/results.mjs "the results panel" "${BENCHES[@]:17:5}"
+page_benches bench/multiuser.mjs "sharing and read scaling" share_follow read_scaling
 finish || status=1
 exit $status

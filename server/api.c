@@ -2,7 +2,7 @@
  * api.c: the HTTP API for automation (see api.h).
  *
  * Every request carries "Authorization: Bearer <token>"; the token must be
- * valid and of kind read_write.  An administrator manages every user and
+ * valid, and of kind read_write for users and tokens.  An administrator manages every user and
  * token; any other user only its own tokens.  Bodies are JSON objects of at
  * most MAX_BODY bytes, parsed only after their nesting is bounded.  The
  * page calls this API with its own token (never a cookie), and no CORS
@@ -17,6 +17,11 @@
  *   POST   /api/v1/users/u/tokens        {token_type?: read_write|read_only|read_scaling, name?,
  *                                         ttl?: seconds} -> 201 {id, token, token_type, name, expires_at}
  *   DELETE /api/v1/users/u/tokens/id     revoke (its sessions end within a second)
+ *   GET    /api/v1/connections           the caller's open connections (an admin: everyone's):
+ *                                        [{id, user, token_type, client, session_name, connected_at,
+ *                                          query, query_id, started_at, elapsed_ms}] (times: ms since
+ *                                          the epoch); any kind of token may ask
+ *   POST   /api/v1/connections/id/interrupt   cancel what it runs -> {interrupted: true|false}
  * Errors: {"error": CODE, "message": sentence} with 400, 401, 403, 404, 405, 409, 413 or 500.
  */
 #include "api.h"
@@ -28,6 +33,8 @@
 #include <strings.h>
 
 #include "meta.h"
+#include "server.h"
+#include "shared/md_time.h"
 #include "shared/json_guard.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
@@ -88,8 +95,9 @@ static cJSON *read_body(struct mg_connection *conn) {
     return j;
 }
 
-/* The caller, from its bearer token; 0 after replying with the error. */
-static int authenticate(struct mg_connection *conn, md_meta *meta, md_auth *out) {
+/* The caller, from its bearer token (of kind read_write unless any_kind);
+ * 0 after replying with the error. */
+static int authenticate(struct mg_connection *conn, md_meta *meta, int any_kind, md_auth *out) {
     const char *h = mg_get_header(conn, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         fail(conn, 401, MD_EAUTH, "send Authorization: Bearer <token>");
@@ -110,7 +118,7 @@ static int authenticate(struct mg_connection *conn, md_meta *meta, md_auth *out)
                             : "unknown or revoked token");
         return 0;
     }
-    if (out->kind != MD_TOKEN_READ_WRITE) {
+    if (!any_kind && out->kind != MD_TOKEN_READ_WRITE) {
         fail(conn, 403, MD_EPERMISSION, "the API needs a read_write token");
         md_meta_auth_free(out);
         return 0;
@@ -235,14 +243,57 @@ static int create_token(struct mg_connection *conn, md_meta *meta, const char *u
     return status;
 }
 
+/* ---- connections ---- */
+
+static void add_conn(void *ctx, const md_conn_info *c) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", c->id);
+    cJSON_AddStringToObject(o, "user", c->user);
+    cJSON_AddStringToObject(o, "token_type", c->token_kind);
+    if (c->client) cJSON_AddStringToObject(o, "client", c->client);
+    if (c->session_name) cJSON_AddStringToObject(o, "session_name", c->session_name);
+    cJSON_AddNumberToObject(o, "connected_at", (double)c->opened_ms);
+    if (c->query) {
+        cJSON_AddStringToObject(o, "query", c->query);
+        cJSON_AddNumberToObject(o, "query_id", c->query_id);
+        cJSON_AddNumberToObject(o, "started_at", (double)c->query_started_ms);
+        cJSON_AddNumberToObject(o, "elapsed_ms", (double)(md_wall_ms() - c->query_started_ms));
+    }
+    cJSON_AddItemToArray(ctx, o);
+}
+
+static int connections(struct mg_connection *conn, md_server *srv, const md_auth *who, const char *id,
+                       const char *action) {
+    const char *method = mg_get_request_info(conn)->request_method;
+    const md_directory *d = &srv->directory;
+    const char *user = who->is_admin ? NULL : who->user;
+    if (!id) {
+        if (strcmp(method, "GET") != 0) return fail(conn, 405, MD_EUNSUPPORTED, "GET");
+        cJSON *a = cJSON_CreateArray();
+        d->list(d->ctx, user, add_conn, a);
+        reply(conn, 200, a);
+        return 200;
+    }
+    if (!action || strcmp(action, "interrupt") != 0) return fail(conn, 404, MD_ENOT_FOUND, "no such API path");
+    if (strcmp(method, "POST") != 0) return fail(conn, 405, MD_EUNSUPPORTED, "POST");
+    int rc = d->interrupt(d->ctx, id, user);
+    if (rc == MD_ENOT_FOUND) return fail(conn, 404, MD_ENOT_FOUND, "no such connection of yours");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "interrupted", rc == MD_OK);
+    reply(conn, 200, o);
+    return 200;
+}
+
 /* ---- routing ---- */
 
-static int handle(struct mg_connection *conn, void *metap) {
-    md_meta *meta = metap;
+static int handle(struct mg_connection *conn, void *srvp) {
+    md_server *srv = srvp;
+    md_meta *meta = srv->meta;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *method = ri->request_method, *path = ri->local_uri;
+    int is_conns = strncmp(path, API_PREFIX "connections", strlen(API_PREFIX "connections")) == 0;
     md_auth who;
-    if (!authenticate(conn, meta, &who)) return 401;
+    if (!authenticate(conn, meta, is_conns, &who)) return 401;
     /* the path after /api/v1/: users[/u[/tokens[/id]]] */
     char parts[4][80];
     int n = 0;
@@ -263,7 +314,9 @@ static int handle(struct mg_connection *conn, void *metap) {
         is_delete = strcmp(method, "DELETE") == 0;
     const char *user = n >= 2 ? parts[1] : NULL;
     int self = user && strcmp(user, who.user) == 0;
-    if (*p || n < 1 || strcmp(parts[0], "users") != 0 || (n >= 3 && strcmp(parts[2], "tokens") != 0)) {
+    if (!*p && n >= 1 && n <= 3 && strcmp(parts[0], "connections") == 0) {
+        status = connections(conn, srv, &who, n >= 2 ? parts[1] : NULL, n >= 3 ? parts[2] : NULL);
+    } else if (*p || n < 1 || strcmp(parts[0], "users") != 0 || (n >= 3 && strcmp(parts[2], "tokens") != 0)) {
         status = fail(conn, 404, MD_ENOT_FOUND, "no such API path (see README: the HTTP API)");
     } else if (!who.is_admin && !(self && n >= 3)) {
         status = fail(conn, 403, MD_EPERMISSION, "only an administrator may do that (a user manages its own tokens)");
@@ -299,6 +352,6 @@ static int handle(struct mg_connection *conn, void *metap) {
     return status;
 }
 
-void md_api_register(struct mg_context *ctx, md_meta *meta) {
-    mg_set_request_handler(ctx, "/api/v1/", handle, meta);
+void md_api_register(struct mg_context *ctx, md_server *srv) {
+    mg_set_request_handler(ctx, "/api/v1/", handle, srv);
 }

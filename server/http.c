@@ -158,7 +158,7 @@ int md_http_start(md_server *srv, int *out_port, char **out_err) {
         return MD_EIO;
     }
     mg_set_request_handler(srv->http, "/healthz$", healthz, srv);
-    md_api_register(srv->http, srv->meta);
+    md_api_register(srv->http, srv);
     mg_set_websocket_handler(srv->http, "/ws$", md_session_connect, md_session_ready, md_session_data,
                              md_session_close, srv);
     struct mg_server_port sp[4];

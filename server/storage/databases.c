@@ -1010,13 +1010,13 @@ int md_databases_attach_share(md_databases *d, const char *db, const char *url_i
     }
     pthread_mutex_lock(&d->mu);
     md_share_row r;
-    int rc = MD_OK;
     db_found own;
-    if (find_alias(d, alias) || lookup(d, alias, &own) == MD_OK) {
+    int rc = find_share(d, db, url_id, &r, out_err); /* first: a wrong URL is the news */
+    if (rc == MD_OK && (find_alias(d, alias) || lookup(d, alias, &own) == MD_OK)) {
         *out_err = md_asprintf("the name %s is taken by one of your databases: ATTACH the share AS another name", alias);
+        md_share_row_clear(&r);
         rc = MD_EEXISTS;
     }
-    if (rc == MD_OK) rc = find_share(d, db, url_id, &r, out_err);
     if (rc == MD_OK) {
         rc = attach_share(d, &r, alias, out_err);
         if (rc == MD_OK) {

@@ -44,7 +44,7 @@ test('token create prints only the token; list shows it; revoke ends it', async 
   assert.equal(list.status, 0);
   const line = list.stdout.split('\n').find((l) => l.includes('dora'));
   assert.ok(line, list.stdout);
-  assert.match(line, /read-only/);
+  assert.match(line, /read_only/);
   assert.ok(line.includes(token.slice(0, 8)), 'listing shows the token prefix');
   assert.ok(!list.stdout.includes(token), 'listing never shows a whole token');
   const c = await MdClient.connect(srv.url, token);

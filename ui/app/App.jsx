@@ -1,4 +1,5 @@
-// App.jsx: the workspace: a header (connection, pane toggles, theme), the
+// App.jsx: the workspace: a header (connection, pane toggles, theme, the
+// settings pages: secrets, tokens, running queries), the
 // login form until a session is up, then three panes: notebooks and the
 // catalog, the notebook, the inspector.  The side panes resize with the
 // drag handles beside them and collapse with the header's toggles.
@@ -9,10 +10,13 @@ import { Catalog } from './Catalog.jsx';
 import { Inspector } from './Inspector.jsx';
 import { Notebook } from './Notebook.jsx';
 import { Notebooks } from './Notebooks.jsx';
+import { Settings } from './Settings.jsx';
 import { conn, leftOpen, login, loginError, rightOpen, session, setTheme, storeToken, theme } from './store.js';
 import './App.css';
 
 const NEXT_THEME = { system: 'dark', dark: 'light', light: 'system' };
+// The settings pages shown over the workspace (their first tab), or null.
+const settingsOpen = signal(null);
 
 function Login() {
   const token = useSignal('');
@@ -78,6 +82,8 @@ export function App() {
             onClick={() => { rightOpen.value = !rightOpen.value; }}>◨</button>
           <button class="theme" data-testid="theme-toggle" title="Theme: system, dark or light"
             onClick={() => setTheme(NEXT_THEME[theme.value] ?? 'system')}>theme: {theme.value}</button>
+          {session.value && <button data-testid="settings-open" title="Secrets, tokens and running queries"
+            onClick={() => { settingsOpen.value = 'secrets'; }}>settings</button>}
         </span>
       </header>
       {!session.value && c.state !== 'connecting' && c.state !== 'starting' && <Login />}
@@ -92,6 +98,7 @@ export function App() {
           <Inspector />
         </div>
       )}
+      {session.value && settingsOpen.value && <Settings page={settingsOpen.value} onClose={() => { settingsOpen.value = null; }} />}
     </div>
   );
 }

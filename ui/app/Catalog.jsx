@@ -3,14 +3,20 @@
 // the tables whose qualified name contains its text.  Clicking a table shows
 // it in the inspector.  Each server database lists its snapshots when
 // opened; a click on one attaches it as it was (time travel) in a new cell.
+// A server database's share button opens the share dialog; "Shared with
+// me" lists what other users share with this one.
 
 import { useSignal } from '@preact/signals';
 import { CACHE_DB } from '/js/localdb.js';
+import { ShareDialog } from './ShareDialog.jsx';
+import { SharedWithMe } from './SharedWithMe.jsx';
 import { attachSnapshotSql, snapshotsOf } from './snapshots.js';
 import { addCell, catalog, cells, currentCell, editCell, inspectorTab, selected } from './store.js';
 import './Catalog.css';
 
 const SITES = [['local', 'Browser'], ['remote', 'Server']];
+// Server databases that are not the user's to share.
+const NOT_SHARED = new Set(['temp', 'system', 'md_information_schema']);
 
 function Table({ db, schema, t, site }) {
   const name = `${db.name}.${schema.name}.${t.name}`;
@@ -68,6 +74,7 @@ function Snapshots({ db }) {
 
 export function Catalog() {
   const filter = useSignal('');
+  const sharing = useSignal(null); // the database whose share dialog is open
   const f = filter.value.trim().toLowerCase();
   return (
     <nav class="catalog" data-testid="catalog">
@@ -79,7 +86,13 @@ export function Catalog() {
           <ul>
             {catalog.value.databases.filter((d) => d.site === site && !(site === 'local' && d.name === CACHE_DB)).map((db) => (
               <li>
-                <span class="db" data-testid="catalog-item" data-kind="database" data-name={db.name}>{db.name}</span>
+                <span class="db-line">
+                  <span class="db" data-testid="catalog-item" data-kind="database" data-name={db.name}>{db.name}</span>
+                  {site === 'remote' && !NOT_SHARED.has(db.name) && (
+                    <button class="share-db" data-testid="share-db" data-name={db.name} title={`Share ${db.name}`}
+                      onClick={() => { sharing.value = db.name; }}>share</button>
+                  )}
+                </span>
                 <ul>
                   {(db.schemas ?? []).map((schema) => {
                     const tables = (schema.tables ?? []).filter((t) => !f || `${db.name}.${schema.name}.${t.name}`.toLowerCase().includes(f));
@@ -92,13 +105,15 @@ export function Catalog() {
                       </li>
                     );
                   })}
-                  {site === 'remote' && db.name !== 'temp' && <Snapshots db={db.name} />}
+                  {site === 'remote' && !NOT_SHARED.has(db.name) && <Snapshots db={db.name} />}
                 </ul>
               </li>
             ))}
           </ul>
         </section>
       ))}
+      <SharedWithMe />
+      {sharing.value && <ShareDialog db={sharing.value} onClose={() => { sharing.value = null; }} />}
     </nav>
   );
 }
