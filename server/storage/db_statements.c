@@ -122,6 +122,34 @@ static int string(cursor *c, char **out) {
 
 static int end(cursor *c) { return c->i < c->n ? fail(c, "the end of the statement") : MD_OK; }
 
+/* An optional IF NOT EXISTS (sets st->if_not_exists). */
+static int if_not_exists(cursor *c) {
+    if (!word_at(c, 0, "IF")) return MD_OK;
+    c->i++;
+    int rc = expect(c, "NOT");
+    if (rc == MD_OK) rc = expect(c, "EXISTS");
+    if (rc == MD_OK) c->st->if_not_exists = 1;
+    return rc;
+}
+
+/* "(" item ("," item)* ")" with the cursor at "(". */
+static int paren_list(cursor *c, int (*item)(cursor *c)) {
+    c->i++;
+    for (;;) {
+        int rc = item(c);
+        if (rc != MD_OK) return rc;
+        if (punct_at(c, 0, ',')) {
+            c->i++;
+            continue;
+        }
+        if (punct_at(c, 0, ')')) {
+            c->i++;
+            return MD_OK;
+        }
+        return fail(c, "\",\" or \")\"");
+    }
+}
+
 /* (SNAPSHOT n | SNAPSHOT_TIME 'ts' [, READ_ONLY]) -- READ_ONLY only for ATTACH. */
 static int snapshot_options(cursor *c, int allow_read_only) {
     if (!punct_at(c, 0, '(')) return MD_OK;
@@ -155,13 +183,8 @@ static int snapshot_options(cursor *c, int allow_read_only) {
 
 /* CREATE DATABASE ... (after DATABASE) */
 static int create_database(cursor *c) {
-    if (accept(c, "IF")) {
-        int rc = expect(c, "NOT");
-        if (rc == MD_OK) rc = expect(c, "EXISTS");
-        if (rc != MD_OK) return rc;
-        c->st->if_not_exists = 1;
-    }
-    int rc = name(c, &c->st->db);
+    int rc = if_not_exists(c);
+    if (rc == MD_OK) rc = name(c, &c->st->db);
     if (rc == MD_OK && accept(c, "FROM")) {
         rc = db_ref(c, &c->st->from);
         if (rc == MD_OK) rc = snapshot_options(c, 0);
@@ -229,32 +252,10 @@ static int share_option(cursor *c) {
 /* CREATE [OR REPLACE] SHARE ... (after SHARE) */
 static int create_share(cursor *c) {
     md_dbstmt *st = c->st;
-    if (word_at(c, 0, "IF")) {
-        c->i++;
-        int rc = expect(c, "NOT");
-        if (rc == MD_OK) rc = expect(c, "EXISTS");
-        if (rc != MD_OK) return rc;
-        st->if_not_exists = 1;
-    }
-    int rc = MD_OK;
-    if (at(c, 0) && !word_at(c, 0, "FROM") && !punct_at(c, 0, '(')) rc = name(c, &st->share);
+    int rc = if_not_exists(c);
+    if (rc == MD_OK && at(c, 0) && !word_at(c, 0, "FROM") && !punct_at(c, 0, '(')) rc = name(c, &st->share);
     if (rc == MD_OK && accept(c, "FROM")) rc = db_ref(c, &st->db);
-    if (rc == MD_OK && punct_at(c, 0, '(')) {
-        c->i++;
-        while (rc == MD_OK) {
-            rc = share_option(c);
-            if (rc != MD_OK) break;
-            if (punct_at(c, 0, ',')) {
-                c->i++;
-                continue;
-            }
-            if (punct_at(c, 0, ')')) {
-                c->i++;
-                break;
-            }
-            rc = fail(c, "\",\" or \")\"");
-        }
-    }
+    if (rc == MD_OK && punct_at(c, 0, '(')) rc = paren_list(c, share_option);
     return rc == MD_OK ? end(c) : rc;
 }
 
@@ -353,57 +354,46 @@ static int param_value(cursor *c, char **out) {
     return MD_OK;
 }
 
+/* One parameter of CREATE SECRET: KEY value (the key upper-cased, each once). */
+static int secret_param(cursor *c) {
+    md_dbstmt *st = c->st;
+    const md_sql_token *t = at(c, 0);
+    if (!t || !(t->type == MD_TOK_IDENT || t->type == MD_TOK_KEYWORD)) return fail(c, "a parameter name");
+    char *key = md_strndup(c->sql + t->off, t->len);
+    for (char *p = key; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    for (size_t i = 0; i < st->nparams; i++)
+        if (strcmp(st->keys[i], key) == 0) {
+            md_free(key);
+            return fail(c, "each parameter once");
+        }
+    c->i++;
+    char *value = NULL;
+    int rc = param_value(c, &value);
+    if (rc != MD_OK) {
+        md_free(key);
+        return rc;
+    }
+    st->keys = md_realloc(st->keys, (st->nparams + 1) * sizeof *st->keys);
+    st->values = md_realloc(st->values, (st->nparams + 1) * sizeof *st->values);
+    st->keys[st->nparams] = key;
+    st->values[st->nparams++] = value;
+    return MD_OK;
+}
+
 /* CREATE [OR REPLACE] [PERSISTENT] SECRET ... of the server (the cursor
- * after SECRET); `ours` was decided by the caller. */
+ * after SECRET); the caller decided it is ours. */
 static int create_secret(cursor *c) {
     md_dbstmt *st = c->st;
-    if (word_at(c, 0, "IF")) {
-        c->i++;
-        int rc = expect(c, "NOT");
-        if (rc == MD_OK) rc = expect(c, "EXISTS");
-        if (rc != MD_OK) return rc;
-        st->if_not_exists = 1;
-    }
-    int rc = MD_OK;
-    if (!word_at(c, 0, "IN") && !punct_at(c, 0, '(')) rc = name(c, &st->secret);
+    int rc = if_not_exists(c);
+    if (rc == MD_OK && !word_at(c, 0, "IN") && !punct_at(c, 0, '(')) rc = name(c, &st->secret);
     if (rc == MD_OK && accept(c, "IN")) {
         if (!server_storage_at(c, 0)) return fail(c, "MOTHERDUCK or MD");
         c->i++;
     }
     if (rc != MD_OK) return rc;
     if (!punct_at(c, 0, '(')) return fail(c, "\"(\" and the secret's parameters");
-    c->i++;
-    while (rc == MD_OK) {
-        const md_sql_token *t = at(c, 0);
-        if (!t || !(t->type == MD_TOK_IDENT || t->type == MD_TOK_KEYWORD)) return fail(c, "a parameter name");
-        char *key = md_strndup(c->sql + t->off, t->len);
-        for (char *p = key; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        for (size_t i = 0; i < st->nparams; i++)
-            if (strcmp(st->keys[i], key) == 0) {
-                md_free(key);
-                return fail(c, "each parameter once");
-            }
-        c->i++;
-        char *value = NULL;
-        rc = param_value(c, &value);
-        if (rc != MD_OK) {
-            md_free(key);
-            return rc;
-        }
-        st->keys = md_realloc(st->keys, (st->nparams + 1) * sizeof *st->keys);
-        st->values = md_realloc(st->values, (st->nparams + 1) * sizeof *st->values);
-        st->keys[st->nparams] = key;
-        st->values[st->nparams++] = value;
-        if (punct_at(c, 0, ',')) {
-            c->i++;
-            continue;
-        }
-        if (punct_at(c, 0, ')')) {
-            c->i++;
-            break;
-        }
-        return fail(c, "\",\" or \")\"");
-    }
+    rc = paren_list(c, secret_param);
+    if (rc != MD_OK) return rc;
     int typed = 0;
     for (size_t i = 0; i < st->nparams; i++) typed |= strcmp(st->keys[i], "TYPE") == 0;
     if (!typed) return fail(c, "a TYPE parameter");

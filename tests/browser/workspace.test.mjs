@@ -185,7 +185,10 @@ test('completion knows both catalogs, columns after an alias and DuckDB function
   const options = () => popup.locator('li').allTextContents();
   await page.keyboard.type('SELECT * FROM local_p');
   await popup.waitFor();
-  assert.ok((await options()).some((o) => o.startsWith('local_pets')), (await options()).join(' | '));
+  // the list fills as both catalogs answer: wait for the table, not for the first options shown
+  await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
+    [...h.shadowRoot.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.startsWith('local_pets'))),
+  null, { timeout: 10000 }).catch(async () => assert.fail((await options()).join(' | ')));
   await page.keyboard.press('Enter');
   await page.keyboard.type(' p JOIN tri');
   await page.waitForFunction(() => [...document.querySelectorAll('.sql-editor')].some((h) =>
