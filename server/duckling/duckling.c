@@ -1711,12 +1711,14 @@ int md_duckling_main(int argc, char **argv) {
         rc = md_databases_attach_all(g.dbs, NULL, &err);
     }
     if (rc == MD_OK) rc = md_sql_functions_register(setup, g.meta, user, &g.functions, &err);
-    if (rc == MD_OK) rc = md_secretcmds_open(g.secrets, user, setup, &g.secretcmds, &err);
     char *duckling_id = g.replica < 0 ? md_asprintf("%s_rw", user) : md_asprintf("%s_rs.%d", user, g.replica);
     if (rc == MD_OK) rc = md_server_functions_register(setup, g.calls, duckling_id, &err);
     md_free(duckling_id);
     if (rc == MD_OK) rc = md_info_schema_open(setup, g.meta, g.calls, user, &g.info, &err);
     if (rc == MD_OK) err = apply_sandbox(setup, user_dir, scratch_dir);
+    /* the user's stored secrets become DuckDB secrets only inside the
+     * sandbox: their values are the user's SQL, evaluated like any */
+    if (rc == MD_OK && !err) rc = md_secretcmds_open(g.secrets, user, setup, &g.secretcmds, &err);
     duckdb_disconnect(&setup);
     if (rc != MD_OK || err) {
         report(0, err ? err : "cannot open the user's databases");
