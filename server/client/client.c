@@ -82,6 +82,7 @@ typedef struct client {
     md_rclient *conn; /* the server session (NULL: not connected) */
     const char *url;
     const char *token;
+    const char *session_name; /* --session-name */
     md_fmt_mode mode;
     bool count;        /* --format count */
     bool interactive;
@@ -98,13 +99,14 @@ typedef struct client {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mdserver client [--url ws[s]://HOST:PORT/ws] [--token T] [-c SQL]\n"
-            "                       [--format table|csv|json] [--local FILE.duckdb]\n"
+            "                       [--format table|csv|json] [--local FILE.duckdb] [--session-name N]\n"
             "\n"
             "  --url URL        the server's WebSocket endpoint (default $MD_URL, else %s)\n"
             "  --token T        access token (default $MD_TOKEN); create one with\n"
             "                   `mdserver token create --user NAME`\n"
             "  -c SQL           run SQL (one or more statements) and exit\n"
             "  --format F       table (default), csv or json\n"
+            "  --session-name N with a read-scaling token: the same name, the same read replica\n"
             "  --local FILE     dual execution: FILE (a DuckDB database, created if missing)\n"
             "                   is the local side; a statement that reads local and server\n"
             "                   tables is split across both\n"
@@ -180,7 +182,8 @@ static void client_disconnect(client *cl) { md_rclient_close(&cl->conn); }
 /* Connect and authenticate.  Returns EXIT_OK or EXIT_CONN (message printed). */
 static int client_connect(client *cl) {
     char *err = NULL;
-    md_rclient_options opt = {.client_name = CLIENT_NAME, .hello_timeout_ms = HELLO_TIMEOUT_MS};
+    md_rclient_options opt = {.client_name = CLIENT_NAME, .hello_timeout_ms = HELLO_TIMEOUT_MS,
+                              .session_name = cl->session_name};
     int rc = md_rclient_open(cl->url, cl->token, &opt, &cl->conn, &err);
     if (rc == MD_OK) return EXIT_OK;
     if (rc == MD_EAUTH) {
@@ -699,7 +702,7 @@ int md_client_main(int argc, char **argv) {
         {"url", required_argument, 0, 'u'},   {"token", required_argument, 0, 't'},
         {"command", required_argument, 0, 'c'}, {"format", required_argument, 0, 'f'},
         {"local", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"session-name", required_argument, 0, 'S'}, {0, 0, 0, 0},
     };
     client cl = {.mode = MD_FMT_TABLE};
     const char *sql = NULL;
@@ -712,6 +715,7 @@ int md_client_main(int argc, char **argv) {
         case 'l': cl.local_path = optarg; break;
         case 'u': cl.url = optarg; break;
         case 't': cl.token = optarg; break;
+        case 'S': cl.session_name = optarg; break;
         case 'c': sql = optarg; break;
         case 'f':
             if (strcmp(optarg, "count") == 0) {

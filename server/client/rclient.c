@@ -215,6 +215,7 @@ int md_rclient_open(const char *url, const char *token, const md_rclient_options
     cJSON_AddNumberToObject(hello, "protocol", MD_PROTOCOL_VERSION);
     cJSON_AddStringToObject(hello, "token", token ? token : "");
     cJSON_AddStringToObject(hello, "client", opt && opt->client_name ? opt->client_name : CLIENT_NAME);
+    if (opt && opt->session_name) cJSON_AddStringToObject(hello, "session_name", opt->session_name);
     rc = send_json(r, MD_MSG_HELLO, 0, hello, out_err);
     int64_t deadline = md_now_ms() + (opt && opt->hello_timeout_ms > 0 ? opt->hello_timeout_ms : HELLO_TIMEOUT_MS);
     while (rc == MD_OK) {

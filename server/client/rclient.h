@@ -90,6 +90,7 @@ typedef struct md_rclient_welcome {
 typedef struct md_rclient_options {
     const char *client_name; /* HELLO's "client" (default "mdserver-rclient/0.1") */
     int hello_timeout_ms;    /* for WELCOME (default 30000) */
+    const char *session_name; /* HELLO's "session_name" (read scaling: pins a replica), or NULL */
 } md_rclient_options;
 
 typedef struct md_rclient_stats {

@@ -86,6 +86,13 @@ test('session_name pins a replica; without one, sessions spread over the replica
     spread.add(await one(c, 'SELECT md_duckling_id()'));
   }
   assert.deepEqual([...spread].sort(), ['reader_rs.0', 'reader_rs.1']);
+  // the terminal client says it with --session-name
+  const { spawnSync } = await import('node:child_process');
+  const { MDSERVER } = await import('../lib/server.mjs');
+  const viaCli = new Set([0, 1, 2].map(() => spawnSync(MDSERVER, ['client', '--url', srv.url, '--token', rs,
+    '--session-name', 'dashboard-7', '--format', 'csv', '-c', 'SELECT md_duckling_id() AS d'], { encoding: 'utf8' })
+    .stdout.trim().split('\n').at(-1)));
+  assert.deepEqual([...viaCli], [...ids]);
   const bad = await MdClient.connect(srv.url, undefined);
   bad.send(0x01, 0, { protocol: 1, token: rs, session_name: 'x'.repeat(500) });
   assert.equal((await bad.next()).name, 'ERROR');
