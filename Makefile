@@ -53,9 +53,9 @@ test_path_guard_OBJS := server/duckling/path_guard.c
 test_admission_OBJS := server/admission.c
 test_cgroup_OBJS := server/cgroup.c
 test_storage_OBJS := server/storage/objstore.c server/storage/manifest.c server/storage/snapshot.c \
-                     server/storage/dirty.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/storage/snapcache.c server/sqlite_file.c
+                     server/storage/dirty.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/uuid.c server/storage/snapcache.c server/sqlite_file.c
 test_store_service_OBJS := server/storage/store_service.c server/storage/store_remote.c server/storage/store_wire.c \
-                           server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c \
+                           server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/uuid.c \
                            server/sqlite_file.c server/meta.c server/secrets.c server/history.c \
                            server/workspace_db.c
 # Tools used by the Node and black-box tests (tests/tools/NAME.c -> build/tests/NAME).

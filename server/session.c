@@ -49,7 +49,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +64,7 @@
 #include "shared/protocol.h"
 #include "shared/sql_redact.h"
 #include "token.h"
+#include "uuid.h"
 #include "version.h"
 
 #define MAX_PENDING 128
@@ -86,7 +86,7 @@ typedef struct md_session {
     md_server *srv;
     struct md_session *next_live; /* srv->sessions, under srv->sessions_mu, once authenticated */
     int listed;
-    char conn_id[37];             /* client_connection_id */
+    char conn_id[MD_UUID_TEXT_LEN + 1]; /* client_connection_id ("" if the kernel gave no randomness) */
     char *client, *session_name;  /* from HELLO */
     int64_t opened_wall_ms;
     struct mg_connection *conn;
@@ -144,16 +144,24 @@ static void send_error(md_session *s, uint32_t id, int code, const char *message
     send_json(s, MD_MSG_ERROR, id, md_error_json(code, message, -1));
 }
 
-static void pending_add(md_session *s, uint32_t id) {
+/* Note request `id` as in flight on the channel.  0 when the channel's pump
+ * has already ended (it died after channel_ensure looked): nobody would
+ * report the request, so the caller opens a fresh channel. */
+static int pending_add(md_session *s, uint32_t id) {
     pthread_mutex_lock(&s->mu);
+    if (s->chan_dead) {
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
     for (int i = 0; i < s->npending; i++) /* an UPLOAD sends many frames under one id */
         if (s->pending[i] == id) {
             pthread_mutex_unlock(&s->mu);
-            return;
+            return 1;
         }
     if (s->npending < MAX_PENDING) s->pending[s->npending++] = id;
     if (s->npending == 1) md_pool_session_busy(s->srv->pool, s->ticket, 1);
     pthread_mutex_unlock(&s->mu);
+    return 1;
 }
 
 static void pending_remove(md_session *s, uint32_t id) {
@@ -327,15 +335,6 @@ static int token_still_valid(md_session *s) {
 
 /* ---- the directory of sessions (directory.h) ---- */
 
-static void new_conn_id(char out[37]) {
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) memset(b, 0, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 static void directory_add(md_session *s) {
     pthread_mutex_lock(&s->srv->sessions_mu);
     s->next_live = s->srv->sessions;
@@ -399,7 +398,7 @@ static int dir_interrupt(void *ctx, const char *id, const char *user) {
     int rc = MD_ENOT_FOUND;
     pthread_mutex_lock(&srv->sessions_mu);
     for (md_session *s = srv->sessions; s; s = s->next_live) {
-        if (strcmp(s->conn_id, id) != 0 || (user && strcmp(user, s->user) != 0)) continue;
+        if (!s->conn_id[0] || strcmp(s->conn_id, id) != 0 || (user && strcmp(user, s->user) != 0)) continue;
         pthread_mutex_lock(&s->mu);
         int n = s->npending;
         uint32_t ids[MAX_PENDING];
@@ -496,14 +495,21 @@ static int handle_hello(md_session *s, const uint8_t *payload, uint32_t len) {
 
 /* Forward a client request frame to the duckling. */
 static void forward(md_session *s, const md_frame_header *h, const uint8_t *frame) {
-    char *err = NULL;
-    int rc = channel_ensure(s, &err);
-    if (rc != MD_OK) {
-        send_error(s, h->request_id, rc, err);
-        md_free(err);
-        return;
+    int job = md_msg_serve(h->type) == MD_SERVE_JOB;
+    for (int attempt = 0;; attempt++) {
+        char *err = NULL;
+        int rc = channel_ensure(s, &err);
+        if (rc != MD_OK) {
+            send_error(s, h->request_id, rc, err);
+            md_free(err);
+            return;
+        }
+        if (!job || pending_add(s, h->request_id)) break;
+        if (attempt > 0) { /* a second fresh channel died at once too */
+            send_error(s, h->request_id, MD_EDUCKLING, NULL);
+            return;
+        }
     }
-    if (md_msg_serve(h->type) == MD_SERVE_JOB) pending_add(s, h->request_id);
     if (h->type == MD_MSG_QUERY) note_query(s, h->request_id, frame + MD_FRAME_HEADER_SIZE, h->length);
     pthread_mutex_lock(&s->chan_wmu);
     int wrc = md_fd_write_all(s->chan_fd, frame, MD_FRAME_HEADER_SIZE + (size_t)h->length);
@@ -626,7 +632,7 @@ int md_session_connect(const struct mg_connection *conn, void *srvp) {
     s->chan_fd = -1;
     s->opened_ms = s->last_ping_ms = md_now_ms();
     s->opened_wall_ms = md_wall_ms();
-    new_conn_id(s->conn_id);
+    md_uuid_v4(s->conn_id); /* an empty id on failure: such a session is never found */
     pthread_mutex_init(&s->chan_wmu, NULL);
     s->conn_data = mg_get_user_connection_data(conn);
     pthread_mutex_init(&s->mu, NULL);

@@ -5,15 +5,14 @@
  * A share row is read joined to its database: a share whose database was
  * dropped is not found (UNDROP brings it back), and an AUTOMATIC share's
  * snapshot is its database's head at the moment of the read.  The URL id is
- * a random (version 4) UUID from the kernel; OR REPLACE drops the old row
+ * a random UUID (server/uuid.h); OR REPLACE drops the old row
  * and inserts a new one, so the old URL finds nothing.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "server/storage/dbmeta_int.h"
+#include "server/uuid.h"
 #include "shared/md_alloc.h"
 #include "shared/md_error.h"
 
@@ -65,23 +64,6 @@ void md_share_row_clear(md_share_row *r) {
 }
 
 char *md_share_url(const md_share_row *r) { return md_asprintf("md:_share/%s/%s", r->db_name, r->url_id); }
-
-/* A random version 4 UUID, lowercase with dashes.  MD_OK or MD_EIO. */
-static int new_uuid(char out[37]) {
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return MD_EIO;
-        got += (size_t)r;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    return MD_OK;
-}
 
 #define SHARE_SELECT                                                                                    \
     "SELECT s.id, s.owner, s.name, s.db_id, d.name, s.url_id, s.access, s.discoverable, s.automatic, " \
@@ -150,9 +132,9 @@ static int change(sq_meta *m, const char *sql, const char *a, const char *b, con
 int md__dbmeta_share_create(md_dbmeta *base, const md_share_row *def, int replace, md_share_row_cb cb, void *ctx) {
     sq_meta *m = (sq_meta *)base;
     if (!md_dbmeta_valid_name(def->name) || def->access < 0 || def->access > MD_SHARE_RESTRICTED) return MD_EINVAL;
-    char now[32], uuid[37];
+    char now[32], uuid[MD_UUID_TEXT_LEN + 1];
     md__dbmeta_now_text(now);
-    if (new_uuid(uuid) != MD_OK) return MD_EIO;
+    if (md_uuid_v4(uuid) != MD_OK) return MD_EIO;
     pthread_mutex_lock(&m->mu);
     int rc = md__dbmeta_exec(m, "BEGIN IMMEDIATE");
     if (rc == MD_OK) {

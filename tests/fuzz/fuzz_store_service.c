@@ -6,7 +6,7 @@
  * real store in a temporary directory that also holds bob's database.
  * Invariants checked: every request gets a response that starts with a
  * known code; no response ever carries bob's bytes; the service lives on.
- * fuzz-sources: server/storage/store_service.c server/storage/store_wire.c server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/meta.c server/secrets.c server/history.c server/workspace_db.c
+ * fuzz-sources: server/storage/store_service.c server/storage/store_wire.c server/storage/objstore.c server/storage/manifest.c server/storage/dbmeta.c server/storage/dbmeta_shares.c server/uuid.c server/meta.c server/secrets.c server/history.c server/workspace_db.c
  * fuzz-libs: -lmbedcrypto -lsqlite3 -lpthread
  */
 #include <stdint.h>
