@@ -150,36 +150,26 @@ static int paren_list(cursor *c, int (*item)(cursor *c)) {
     }
 }
 
-/* (SNAPSHOT n | SNAPSHOT_TIME 'ts' [, READ_ONLY]) -- READ_ONLY only for ATTACH. */
-static int snapshot_options(cursor *c, int allow_read_only) {
-    if (!punct_at(c, 0, '(')) return MD_OK;
-    c->i++;
-    for (;;) {
-        int rc;
-        if (accept(c, "SNAPSHOT")) {
-            if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
-            rc = integer(c, 1, INT64_MAX, &c->st->snapshot);
-        } else if (accept(c, "SNAPSHOT_TIME")) {
-            if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
-            rc = string(c, &c->st->snapshot_time);
-        } else if (allow_read_only && accept(c, "READ_ONLY")) {
-            c->st->read_only = 1;
-            rc = MD_OK;
-        } else {
-            return fail(c, allow_read_only ? "SNAPSHOT, SNAPSHOT_TIME or READ_ONLY" : "SNAPSHOT or SNAPSHOT_TIME");
-        }
-        if (rc != MD_OK) return rc;
-        if (punct_at(c, 0, ',')) {
-            c->i++;
-            continue;
-        }
-        if (punct_at(c, 0, ')')) {
-            c->i++;
-            return MD_OK;
-        }
-        return fail(c, "\",\" or \")\"");
+/* One of (SNAPSHOT n | SNAPSHOT_TIME 'ts' | READ_ONLY) -- READ_ONLY only for ATTACH. */
+static int snapshot_option(cursor *c) {
+    int allow_read_only = c->st->kind == MD_DBSTMT_ATTACH;
+    if (accept(c, "SNAPSHOT")) {
+        if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
+        return integer(c, 1, INT64_MAX, &c->st->snapshot);
     }
+    if (accept(c, "SNAPSHOT_TIME")) {
+        if (c->st->snapshot || c->st->snapshot_time) return fail(c, "one snapshot option");
+        return string(c, &c->st->snapshot_time);
+    }
+    if (allow_read_only && accept(c, "READ_ONLY")) {
+        c->st->read_only = 1;
+        return MD_OK;
+    }
+    return fail(c, allow_read_only ? "SNAPSHOT, SNAPSHOT_TIME or READ_ONLY" : "SNAPSHOT or SNAPSHOT_TIME");
 }
+
+/* An optional (option, ...) of snapshot_option. */
+static int snapshot_options(cursor *c) { return punct_at(c, 0, '(') ? paren_list(c, snapshot_option) : MD_OK; }
 
 /* CREATE DATABASE ... (after DATABASE) */
 static int create_database(cursor *c) {
@@ -187,7 +177,7 @@ static int create_database(cursor *c) {
     if (rc == MD_OK) rc = name(c, &c->st->db);
     if (rc == MD_OK && accept(c, "FROM")) {
         rc = db_ref(c, &c->st->from);
-        if (rc == MD_OK) rc = snapshot_options(c, 0);
+        if (rc == MD_OK) rc = snapshot_options(c);
     }
     return rc == MD_OK ? end(c) : rc;
 }
@@ -513,7 +503,7 @@ static int attach(cursor *c) {
         int rc = name(c, &c->st->alias);
         if (rc != MD_OK) return rc;
     }
-    int rc = snapshot_options(c, 1);
+    int rc = snapshot_options(c);
     if (rc != MD_OK) return rc;
     if (!c->st->db && (c->st->alias || c->st->snapshot || c->st->snapshot_time || c->st->read_only)) {
         c->i = 1;

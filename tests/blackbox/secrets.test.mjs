@@ -24,13 +24,6 @@ after(async () => {
   await srv?.stop({ removeData: true });
 });
 
-async function rows(c, sql) {
-  const r = await c.query(sql);
-  if (r.error) throw Object.assign(new Error(`${sql}: ${r.error.message}`), { code: r.error.code });
-  const t = r.results.at(-1)?.table;
-  return t ? t.toArray().map((x) => x.toJSON()) : [];
-}
-
 async function failure(c, sql) {
   const r = await c.query(sql);
   assert.ok(r.error, `${sql} should fail`);
@@ -66,16 +59,16 @@ test('secrets are stored sealed, listed without values, and active only for thei
   assert.equal(key.mode & 0o777, 0o600, 'the master key file is private');
   const a = await MdClient.connect(srv.url, alice);
   const b = await MdClient.connect(srv.url, bob);
-  const made = await rows(a, `CREATE SECRET web IN MOTHERDUCK (TYPE http, BEARER_TOKEN '${VALUES[0]}', ` +
+  const made = await a.rows(`CREATE SECRET web IN MOTHERDUCK (TYPE http, BEARER_TOKEN '${VALUES[0]}', ` +
     "SCOPE 'https://api.example.com')");
   assert.deepEqual(made.map((r) => [r.name, r.type]), [['web', 'http']]);
   assert.match(made[0].status, /active/);
-  const s3 = await rows(a, `CREATE PERSISTENT SECRET lake (TYPE s3, KEY_ID 'AKIAEXAMPLE', SECRET '${VALUES[1]}', ` +
+  const s3 = await a.rows(`CREATE PERSISTENT SECRET lake (TYPE s3, KEY_ID 'AKIAEXAMPLE', SECRET '${VALUES[1]}', ` +
     `SESSION_TOKEN '${VALUES[2]}', REGION 'eu-west-1')`);
   assert.match(s3[0].status, /httpfs/, 'the notice says why s3 secrets are not active here');
   // the default name, and IN MD
-  await rows(a, `CREATE SECRET IN MD (TYPE http, BEARER_TOKEN '${VALUES[0]}')`);
-  const listed = await rows(a, 'FROM md_secrets() ORDER BY name');
+  await a.rows(`CREATE SECRET IN MD (TYPE http, BEARER_TOKEN '${VALUES[0]}')`);
+  const listed = await a.rows('FROM md_secrets() ORDER BY name');
   assert.deepEqual(listed.map((r) => [r.name, r.type, r.scope, r.storage, r.active]), [
     ['__default_http', 'http', null, 'motherduck', true],
     ['lake', 's3', null, 'motherduck', false],
@@ -88,7 +81,7 @@ test('secrets are stored sealed, listed without values, and active only for thei
   assert.match(lake, /session_token=redacted/);
   for (const r of listed) for (const v of VALUES) assert.ok(!JSON.stringify(r).includes(v));
   // bob sees none of them
-  assert.deepEqual(await rows(b, 'FROM md_secrets()'), []);
+  assert.deepEqual(await b.rows('FROM md_secrets()'), []);
   // DuckDB's own listing may show an http secret's token: refused
   assert.equal((await failure(a, 'SELECT * FROM duckdb_secrets()')).code, 'PERMISSION_DENIED');
   assert.equal((await failure(a, "SELECT which_secret('https://api.example.com/x', 'http')")).code, 'PERMISSION_DENIED');
@@ -100,7 +93,7 @@ test('secrets are stored sealed, listed without values, and active only for thei
   const bad3 = await failure(a, `CREATE SECRET bad3 IN MD (TYPE http, BEARER_TOKEN '${VALUES[3]}' ${VALUES[3]})`);
   assert.ok(!bad3.message.includes(VALUES[3]), bad3.message);
   assert.equal((await failure(a, `CREATE SECRET web IN MD (TYPE http, BEARER_TOKEN 'x')`)).code, 'ALREADY_EXISTS');
-  assert.equal((await rows(a, `CREATE SECRET IF NOT EXISTS web IN MD (TYPE http, BEARER_TOKEN 'x')`))[0].status,
+  assert.equal((await a.rows(`CREATE SECRET IF NOT EXISTS web IN MD (TYPE http, BEARER_TOKEN 'x')`))[0].status,
     'already exists');
   assert.equal((await failure(a, 'CREATE SECRET nt IN MD (BEARER_TOKEN \'x\')')).code, 'SQL_ERROR');
   // the page's query history keeps the statement without its values
@@ -111,16 +104,16 @@ test('secrets are stored sealed, listed without values, and active only for thei
   assert.equal(h.type, MSG.HISTORY);
   const hl = await a.request(MSG.HISTORY, { op: 'list' });
   assert.equal(hl.json.entries[0].sql, "CREATE SECRET web2 IN MD (TYPE http, BEARER_TOKEN '***')");
-  const qh = await rows(a, 'SELECT query_text, user_name FROM md_information_schema.query_history ORDER BY query_id DESC LIMIT 1');
+  const qh = await a.rows('SELECT query_text, user_name FROM md_information_schema.query_history ORDER BY query_id DESC LIMIT 1');
   assert.deepEqual(qh, [{ query_text: "CREATE SECRET web2 IN MD (TYPE http, BEARER_TOKEN '***')", user_name: 'alice' }]);
-  assert.deepEqual(await rows(b, 'SELECT * FROM md_information_schema.query_history'), [], "bob sees none of alice's");
+  assert.deepEqual(await b.rows('SELECT * FROM md_information_schema.query_history'), [], "bob sees none of alice's");
   // DROP: FROM MD, PERSISTENT, or a plain DROP SECRET of a stored name
-  await rows(a, 'DROP SECRET __default_http FROM MOTHERDUCK');
-  await rows(a, 'DROP PERSISTENT SECRET IF EXISTS nothing_here');
+  await a.rows('DROP SECRET __default_http FROM MOTHERDUCK');
+  await a.rows('DROP PERSISTENT SECRET IF EXISTS nothing_here');
   assert.equal((await failure(a, 'DROP SECRET nothing_here FROM MD')).code, 'NOT_FOUND');
-  assert.deepEqual((await rows(a, 'FROM md_secrets() ORDER BY name')).map((r) => r.name), ['lake', 'web']);
+  assert.deepEqual((await a.rows('FROM md_secrets() ORDER BY name')).map((r) => r.name), ['lake', 'web']);
   // DuckDB's own temporary secrets are still DuckDB's
-  await rows(a, "CREATE TEMPORARY SECRET mine (TYPE http, BEARER_TOKEN 'local-only'); DROP SECRET mine");
+  await a.rows("CREATE TEMPORARY SECRET mine (TYPE http, BEARER_TOKEN 'local-only'); DROP SECRET mine");
   await a.close();
   await b.close();
   assertNowhere('after creating secrets');
@@ -137,7 +130,7 @@ test('secrets survive a restart and a key rotation; the key file is what opens t
   assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
   srv = await startServer({ dataDir });
   const a = await MdClient.connect(srv.url, alice);
-  const listed = await rows(a, 'FROM md_secrets() ORDER BY name');
+  const listed = await a.rows('FROM md_secrets() ORDER BY name');
   assert.deepEqual(listed.map((r) => [r.name, r.active]), [['lake', false], ['web', true]]);
   await a.close();
   assertNowhere('after the rotation');
